@@ -1,0 +1,111 @@
+"""Start and stop lab daemons by the PID recorded for them, never by name.
+
+A daemon runs in its own session (`setsid`), so its PID is its process-group id and stopping
+the group also stops the children it forked. The PID goes to `<state_dir>/<name>.pid`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (for daemons that need one up front)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(
+    name: str,
+    argv: Sequence[str],
+    state_dir: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> int:
+    """Start `argv` as a daemon in its own session; log to `<name>.log`, PID to `<name>.pid`."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log = open(state_dir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    log.close()
+    (state_dir / f"{name}.pid").write_text(f"{proc.pid}\n")
+    return proc.pid
+
+
+def pid_of(name: str, state_dir: Path) -> int | None:
+    try:
+        return int((state_dir / f"{name}.pid").read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours still answers kill(0); reap it if it is ours.
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return True
+
+
+def stop(name: str, state_dir: Path, *, grace: float = 10.0) -> bool:
+    """SIGTERM the recorded process group, then SIGKILL after `grace` s. True if one was running."""
+    pid = pid_of(name, state_dir)
+    if pid is None:
+        return False
+    running = alive(pid)
+    if running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+    (state_dir / f"{name}.pid").unlink(missing_ok=True)
+    return running
+
+
+def wait_http(url: str, *, timeout: float, what: str, ok: Sequence[int] = (200,)) -> None:
+    """Poll `url` until it answers with a status in `ok`; raise with the last error otherwise."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status in ok:
+                    return
+                last = f"HTTP {resp.status}"
+        except urllib.error.HTTPError as e:
+            if e.code in ok:
+                return
+            last = f"HTTP {e.code}"
+        except OSError as e:
+            last = str(e)
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} did not answer at {url} within {timeout:g} s: {last}")
