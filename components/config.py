@@ -231,9 +231,19 @@ class Zone(Model):
     staging_store_url: str | None = Field(default=None, description="nfs:// URL of the staging store S3 needs")
 
 
+class Images(Model):
+    hypervisor_iso: str = Field(description="XCP-ng installer ISO (compute servers boot it with an answer file)")
+    hypervisor_kernel_params: str = Field(
+        default="", description="kernel parameters for the installer, e.g. answerfile=http://.../answer.xml"
+    )
+    storage_image: str = Field(description="disk image for storage servers")
+    controller_image: str = Field(description="disk image for the controller (CloudStack management)")
+
+
 class Region(Model):
     name: Name
     servers: list[Server] = Field(min_length=1)
+    images: Images
     storage: Storage = Field(default_factory=Storage)
     hypervisor_pools: list[HypervisorPool] = Field(min_length=1)
     zone: Zone
