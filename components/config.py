@@ -19,6 +19,7 @@ stack file without the engine; `python -m components.config --schema` prints the
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import re
@@ -377,10 +378,8 @@ def load(raw: dict[str, Any]) -> StackConfig:
     data = {}
     for key, value in raw.items():
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
         data[key] = value
     try:
         return StackConfig.model_validate(data)

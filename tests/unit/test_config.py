@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -103,7 +102,9 @@ def test_hypervisor_must_be_a_compute_server_in_one_pool(raw: dict[str, Any]) ->
     raw["region"]["hypervisorPools"][1]["members"].append("cmp-01")
     raw["region"]["hypervisorPools"][0]["members"].append("sto-01")
     found = problems(raw)
-    assert "region.hypervisorPools[0].members[2]='sto-01': a hypervisor must be a compute server, this one is storage" in found
+    assert (
+        "region.hypervisorPools[0].members[2]='sto-01': a hypervisor must be a compute server, this one is storage"
+    ) in found
     assert "region.hypervisorPools[1].members[2]='cmp-01': already in pool 'pool-a'; a host joins one pool" in found
 
 
@@ -136,4 +137,5 @@ def test_json_schema_is_keyed_as_in_the_stack_file() -> None:
 
 def test_committed_schema_is_current() -> None:
     committed = json.loads((REPO / "schema" / "stack-config.schema.json").read_text())
-    assert committed == json_schema(), "regenerate: python -m components.config --schema > schema/stack-config.schema.json"
+    regenerate = "python -m components.config --schema > schema/stack-config.schema.json"
+    assert committed == json_schema(), f"the schema is stale: {regenerate}"

@@ -57,10 +57,10 @@ def test_wait_probes_once_even_with_zero_timeout() -> None:
 
 def test_wait_tolerates_retryable_errors_until_the_deadline() -> None:
     ft = FakeTime()
-    calls = iter([Retryable("r", "busy"), "ok"])
+    calls: list[Exception | str] = [Retryable("r", "busy"), "ok"]
 
     def probe() -> str:
-        v = next(calls)
+        v = calls.pop(0)
         if isinstance(v, Exception):
             raise v
         return v

@@ -1,0 +1,1 @@
+"""The region's layers as Pulumi components, composed by `region.Region`."""
