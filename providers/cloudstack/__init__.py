@@ -1,0 +1,61 @@
+"""CloudStack zone infrastructure as Pulumi resources, through the `cs` client.
+
+    from providers import cloudstack
+    zone = cloudstack.Zone("zone", cloudstack.ZoneArgs(name=..., dns1=..., internal_dns1=..., guest_cidr=...))
+    net = cloudstack.PhysicalNetwork("net", cloudstack.PhysicalNetworkArgs(zone_id=zone.id, ...))
+    ...
+    cloudstack.ZoneEnablement("on", cloudstack.ZoneEnablementArgs(zone_id=zone.id),
+                              pulumi.ResourceOptions(depends_on=[net, pod, cluster, storage, ...]))
+
+The management server's endpoint and keys come from the stack-config object
+`<project>:cloudstack` = {"endpoint", "apiKey", "secretKey"} (set it with `--secret`), read in
+`configure()`. Optional keys: jobTimeout, pollInterval, retryTimeout, httpTimeout (seconds),
+method (post|get; post by default, which keeps secrets out of URLs).
+"""
+
+from .api import Api, Settings, map_error
+from .cluster import Cluster, ClusterArgs, ClusterProvider
+from .network import PhysicalNetwork, PhysicalNetworkArgs, PhysicalNetworkProvider
+from .pod import Pod, PodArgs, PodProvider
+from .storage import (
+    ImageStore,
+    ImageStoreArgs,
+    ImageStoreProvider,
+    PrimaryStorage,
+    PrimaryStorageArgs,
+    PrimaryStorageProvider,
+    StagingStore,
+    StagingStoreArgs,
+    StagingStoreProvider,
+)
+from .zone import Zone, ZoneArgs, ZoneEnablement, ZoneEnablementArgs, ZoneEnablementProvider, ZoneProvider
+
+__all__ = [
+    "Api",
+    "Cluster",
+    "ClusterArgs",
+    "ClusterProvider",
+    "ImageStore",
+    "ImageStoreArgs",
+    "ImageStoreProvider",
+    "PhysicalNetwork",
+    "PhysicalNetworkArgs",
+    "PhysicalNetworkProvider",
+    "Pod",
+    "PodArgs",
+    "PodProvider",
+    "PrimaryStorage",
+    "PrimaryStorageArgs",
+    "PrimaryStorageProvider",
+    "Settings",
+    "StagingStore",
+    "StagingStoreArgs",
+    "StagingStoreProvider",
+    "Zone",
+    "ZoneArgs",
+    "ZoneEnablement",
+    "ZoneEnablementArgs",
+    "ZoneEnablementProvider",
+    "ZoneProvider",
+    "map_error",
+]

@@ -1,0 +1,306 @@
+"""The CloudStack management-server API as the resources use it: calls, listings, async jobs.
+
+Everything goes through the stock `cs` client (it signs requests the way the server checks them).
+This module adds what `cs` leaves out and the resources need:
+
+- ONE mapping of CloudStack errors (`errorcode`, `cserrorcode`, `errortext`, for answers and for
+  failed async jobs alike) and of transport errors to the provider taxonomy: `map_error`;
+- async jobs followed to their end through `providers._core.wait_for` (deadline, interval and
+  clock injectable), never `cs`'s own unbounded poll;
+- listings retried on retryable errors (they are safe); mutations are never retried blind: the
+  resources look the object up again first (`Api.ensure`, `Api.remove`).
+
+Settings come from the stack-config object `<project>:cloudstack` via `configure()`; the secret
+key lives only in memory of the provider process and never appears in a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import requests
+from cs import CloudStack, CloudStackApiException, CloudStackException
+
+from providers._core import (
+    REAL_CLOCK,
+    Clock,
+    InputError,
+    NotFound,
+    Permanent,
+    ProviderError,
+    Retryable,
+    retry,
+    wait_for,
+)
+
+T = TypeVar("T")
+
+# queryAsyncJobResult jobstatus (JobInfo.Status ordinal).
+JOB_PENDING, JOB_SUCCEEDED, JOB_FAILED, JOB_CANCELLED = 0, 1, 2, 3
+
+# ApiErrorCode values that describe a temporary condition: throttling, a resource that is
+# unavailable right now. Everything else CloudStack refuses is refused again unchanged.
+RETRYABLE_CODES = {429, 534}
+# CSExceptionErrorCode values of temporary conditions: ConcurrentOperationException,
+# RequestLimitException, OperationTimedoutException, AgentUnavailableException.
+RETRYABLE_CS_CODES = {4300, 4545, 4560, 4285}
+# How CloudStack words "that object does not exist" (431 PARAM_ERROR in every case).
+NOT_FOUND_WORDS = ("does not exist", "unable to find", "could not find", "cannot find", "not found")
+
+
+def _error_fields(error: Any) -> tuple[int | None, int | None, str]:
+    """(errorcode, cserrorcode, errortext) of an error answer or a failed job's `jobresult`."""
+    if not isinstance(error, Mapping):
+        return None, None, str(error)
+    code, cs_code = error.get("errorcode"), error.get("cserrorcode")
+    return (
+        int(code) if code is not None else None,
+        int(cs_code) if cs_code is not None else None,
+        str(error.get("errortext") or error),
+    )
+
+
+def map_error(resource: str, command: str, error: Any) -> ProviderError:
+    """THE mapping of a CloudStack or transport failure to the taxonomy (the only one).
+
+    `error` is what `cs` raised, a `requests` exception, or the `jobresult` of a failed job.
+    Messages name the resource and the command and carry CloudStack's own words and codes.
+    """
+    if isinstance(error, ProviderError):
+        return error
+    if isinstance(error, (requests.ConnectionError, requests.Timeout)):
+        return Retryable(resource, f"{command}: connection to the management server failed: {error}")
+    if isinstance(error, CloudStackApiException):
+        error = error.error
+    elif isinstance(error, CloudStackException):
+        response = getattr(error, "response", None)
+        status = getattr(response, "status_code", None)
+        text = " ".join(str(a) for a in error.args)
+        if status is not None and (status >= 500 or status == 429):
+            return Retryable(resource, f"{command}: {text}")
+        return Permanent(resource, f"{command}: {text}")
+    code, cs_code, text = _error_fields(error)
+    codes = f"errorcode {code}" + (f", cserrorcode {cs_code}" if cs_code is not None else "")
+    message = f"{command}: {text} ({codes})"
+    if code == 401:
+        return Permanent(resource, message + "; check the apiKey and secretKey of the cloudstack config")
+    if code in RETRYABLE_CODES or cs_code in RETRYABLE_CS_CODES:
+        return Retryable(resource, message)
+    if code in (430, 431) and any(w in text.lower() for w in NOT_FOUND_WORDS):
+        return NotFound(resource, message)
+    return Permanent(resource, message)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The `<project>:cloudstack` stack-config object, validated."""
+
+    endpoint: str
+    api_key: str
+    secret_key: str = field(repr=False)
+    job_timeout: float = 900.0  # seconds an async job may take
+    poll_interval: float = 2.0  # seconds between queryAsyncJobResult calls
+    retry_timeout: float = 60.0  # seconds safe calls are retried on retryable errors
+    http_timeout: int = 30  # seconds per HTTP request
+    method: str = "post"  # POST keeps secrets (S3 keys, host passwords) out of URLs and access logs
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any]) -> Settings:
+        missing = [k for k in ("endpoint", "apiKey", "secretKey") if not raw.get(k)]
+        if missing:
+            raise InputError("config", f"cloudstack.{missing[0]}", None, "required in the cloudstack config object")
+        method = str(raw.get("method", "post")).lower()
+        if method not in ("get", "post"):
+            raise InputError("config", "cloudstack.method", method, "must be 'get' or 'post'")
+        return cls(
+            endpoint=str(raw["endpoint"]),
+            api_key=str(raw["apiKey"]),
+            secret_key=str(raw["secretKey"]),
+            job_timeout=float(raw.get("jobTimeout", 900.0)),
+            poll_interval=float(raw.get("pollInterval", 2.0)),
+            retry_timeout=float(raw.get("retryTimeout", 60.0)),
+            http_timeout=int(raw.get("httpTimeout", 30)),
+            method=method,
+        )
+
+
+def first_list(answer: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The objects of a list answer (`{"count": n, "<object>": [...]}`, or `{}` when empty)."""
+    for key, value in answer.items():
+        if key != "count" and isinstance(value, list):
+            return [dict(v) for v in value]
+    return []
+
+
+def single(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """The object of a create/update answer: `{"<object>": {...}}` or `{"count":1,"<object>":[...]}`."""
+    objs = first_list(answer)
+    if objs:
+        return objs[0]
+    for value in answer.values():
+        if isinstance(value, Mapping):
+            return dict(value)
+    return dict(answer)
+
+
+class Api:
+    """A CloudStack client for one resource operation. Built per call from `Settings`."""
+
+    def __init__(self, settings: Settings, resource: str, clock: Clock = REAL_CLOCK) -> None:
+        self.settings = settings
+        self.resource = resource
+        self.clock = clock
+        self._cs = CloudStack(
+            endpoint=settings.endpoint,
+            key=settings.api_key,
+            secret=settings.secret_key,
+            timeout=settings.http_timeout,
+            method=settings.method,
+            retry=0,
+        )
+
+    # --- raw calls ---------------------------------------------------------------------------
+
+    def call(self, command: str, **params: Any) -> dict[str, Any]:
+        """One request; every failure is mapped. Not retried: the caller knows whether it is safe."""
+        clean = {k: v for k, v in params.items() if v is not None}
+        try:
+            answer = getattr(self._cs, command)(**clean)
+        except (CloudStackException, requests.RequestException) as e:
+            raise map_error(self.resource, command, e) from e
+        return dict(answer) if isinstance(answer, Mapping) else {}
+
+    def list(self, command: str, **params: Any) -> list[dict[str, Any]]:
+        """A listing (safe: retried on retryable errors until the retry deadline)."""
+        return retry(
+            lambda: first_list(self.call(command, **params)),
+            resource=self.resource,
+            what=command,
+            timeout=self.settings.retry_timeout,
+            interval=self.settings.poll_interval,
+            clock=self.clock,
+        )
+
+    def find(self, command: str, **params: Any) -> dict[str, Any] | None:
+        """The one object a listing returns, or None. An id that no longer exists is None too."""
+        try:
+            objs = self.list(command, **params)
+        except NotFound:
+            return None
+        return objs[0] if objs else None
+
+    # --- async jobs --------------------------------------------------------------------------
+
+    def job(self, command: str, what: str | None = None, **params: Any) -> dict[str, Any]:
+        """Run an async command and follow its job to the end; the job's result object.
+
+        The submission is not retried (it is a mutation); the polling is (queryAsyncJobResult is
+        safe). A failed job raises through `map_error` with the job's own errortext and code.
+        """
+        submitted = self.call(command, **params)
+        jobid = submitted.get("jobid")
+        if not jobid:
+            return single(submitted)
+        return self.follow(command, str(jobid), what or command)
+
+    def follow(self, command: str, jobid: str, what: str) -> dict[str, Any]:
+        def probe() -> dict[str, Any]:
+            return self.call("queryAsyncJobResult", jobid=jobid)
+
+        result = wait_for(
+            probe,
+            resource=self.resource,
+            what=f"{what} (job {jobid})",
+            done=lambda r: int(r.get("jobstatus", JOB_PENDING)) != JOB_PENDING,
+            describe=lambda r: f"jobstatus {r.get('jobstatus')}, jobprocstatus {r.get('jobprocstatus')}",
+            timeout=self.settings.job_timeout,
+            interval=self.settings.poll_interval,
+            clock=self.clock,
+        )
+        status = int(result.get("jobstatus", JOB_PENDING))
+        if status == JOB_SUCCEEDED and not result.get("jobresultcode"):
+            outcome = result.get("jobresult") or {}
+            return single(outcome) if isinstance(outcome, Mapping) else {}
+        if status == JOB_CANCELLED:
+            raise Permanent(self.resource, f"{command}: job {jobid} was cancelled")
+        raise map_error(self.resource, command, result.get("jobresult") or {"errortext": "job failed"})
+
+    # --- waits on object state ------------------------------------------------------------
+
+    def wait_state(
+        self,
+        command: str,
+        obj_id: str,
+        *,
+        key: str,
+        target: str,
+        failures: tuple[str, ...] = (),
+        what: str,
+    ) -> dict[str, Any]:
+        """Poll `command id=obj_id` until its `key` is `target`; a failure state stops the wait."""
+
+        def probe() -> dict[str, Any]:
+            obj = self.find(command, id=obj_id)
+            if obj is None:
+                raise NotFound(self.resource, f"{command}: {obj_id} vanished while waiting for {what}")
+            return obj
+
+        return wait_for(
+            probe,
+            resource=self.resource,
+            what=what,
+            done=lambda o: str(o.get(key)) == target,
+            failed=lambda o: f"{key} is {o.get(key)}" if str(o.get(key)) in failures else None,
+            describe=lambda o: f"{key} {o.get(key)}",
+            timeout=self.settings.job_timeout,
+            interval=self.settings.poll_interval,
+            clock=self.clock,
+        )
+
+    # --- mutations done safely ------------------------------------------------------------
+
+    def ensure(self, what: str, find: Callable[[], T | None], make: Callable[[], T]) -> tuple[T, bool]:
+        """The object `find` sees, or a new one from `make`: (object, created).
+
+        A retryable failure of `make` (a dropped connection: did it happen?) is retried only
+        after looking the object up again, so a crashed or half-answered create is adopted, not
+        duplicated.
+        """
+
+        def attempt() -> tuple[T, bool]:
+            existing = find()
+            if existing is not None:
+                return existing, False
+            return make(), True
+
+        return retry(
+            attempt,
+            resource=self.resource,
+            what=what,
+            timeout=self.settings.retry_timeout,
+            interval=self.settings.poll_interval,
+            clock=self.clock,
+        )
+
+    def remove(self, what: str, find: Callable[[], T | None], destroy: Callable[[T], object]) -> None:
+        """Delete what `find` sees (nothing if it is gone), looking again before any retry."""
+
+        def attempt() -> None:
+            existing = find()
+            if existing is None:
+                return
+            try:
+                destroy(existing)
+            except NotFound:
+                return
+
+        retry(
+            attempt,
+            resource=self.resource,
+            what=what,
+            timeout=self.settings.retry_timeout,
+            interval=self.settings.poll_interval,
+            clock=self.clock,
+        )
