@@ -1,0 +1,154 @@
+"""XAPI (XCP-ng) emulator: several hosts, each with its own endpoint and root password.
+
+In-process, for tests::
+
+    lab = XapiLab.start(hosts=["xcp-01", "xcp-02"], password="s3cret")
+    XenAPI.Session(lab.hosts[0].url).xenapi.login_with_password("root", "s3cret")
+    lab.request_log, lab.faults, lab.clock
+    lab.stop()
+
+As a daemon, for the lab CLI: `start(state_dir, hosts=[...], base_port=19101, password=...)`
+runs `python -m lab.xapi serve` through `lab.procs` and returns the endpoints; `stop(state_dir)`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab import procs
+from lab.xapi.control import Clock, Faults
+from lab.xapi.errors import XapiError
+from lab.xapi.models import World
+from lab.xapi.responses import Call, Dispatcher, check_conformance
+from lab.xapi.server import HostServer
+
+__all__ = ["Call", "Clock", "Faults", "HostInfo", "XapiError", "XapiLab", "install", "start", "stop"]
+
+REPO = Path(__file__).resolve().parents[2]
+DAEMON = "xapi"
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    name: str
+    address: str  # "127.0.0.1:PORT": host.address, and the parameter of HOST_IS_SLAVE
+    url: str
+    username: str
+    password: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "address": self.address, "url": self.url, "username": self.username,
+                "password": self.password}
+
+
+class XapiLab:
+    """Emulated XCP-ng hosts served from threads of this process."""
+
+    def __init__(self, world: World, servers: list[HostServer], hosts: list[HostInfo], log: list[Call]) -> None:
+        self.world = world
+        self.servers = servers
+        self.hosts = hosts
+        self.request_log = log
+
+    @property
+    def clock(self) -> Clock:
+        return self.world.clock
+
+    @property
+    def faults(self) -> Faults:
+        return self.world.faults
+
+    def host(self, name: str) -> HostInfo:
+        return next(h for h in self.hosts if h.name == name)
+
+    @classmethod
+    def start(
+        cls,
+        hosts: Sequence[str] = ("xcp-01",),
+        password: str = "password",
+        *,
+        passwords: dict[str, str] | None = None,
+        base_port: int | None = None,
+        username: str = "root",
+        realtime: bool = False,
+    ) -> XapiLab:
+        """Start one server per host (port 0, or base_port + i); every host a master of its own pool."""
+        problems = check_conformance(World().dm)
+        if problems:
+            raise RuntimeError("XAPI emulator handlers differ from the datamodel: " + "; ".join(problems))
+        world = World(Clock(realtime=realtime), Faults())
+        log: list[Call] = []
+        servers: list[HostServer] = []
+        infos: list[HostInfo] = []
+        try:
+            for i, name in enumerate(hosts):
+                server = HostServer(Dispatcher(world, name, log), 0 if base_port is None else base_port + i)
+                address = f"127.0.0.1:{server.port}"
+                pw = (passwords or {}).get(name, password)
+                world.add_host(name, address, pw, username)
+                servers.append(server)
+                infos.append(HostInfo(name, address, f"http://{address}/", username, pw))
+            for s in servers:
+                s.start()
+        except Exception:
+            for s in servers:
+                s.server_close()
+            raise
+        return cls(world, servers, infos, log)
+
+    def stop(self) -> None:
+        for s in self.servers:
+            s.stop()
+
+    def __enter__(self) -> XapiLab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --- the lab CLI's piece interface ------------------------------------------------------------
+
+
+def install() -> None:
+    """Nothing to install: the emulator is pure Python from this repository."""
+
+
+def start(
+    state_dir: Path,
+    *,
+    hosts: Sequence[str] = ("xcp-01", "xcp-02", "xcp-03"),
+    base_port: int = 19101,
+    password: str = "password",
+    timeout: float = 20.0,
+) -> dict[str, Any]:
+    """Run the emulator as a daemon on fixed ports; return its hosts' endpoints and credentials."""
+    state_dir = Path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    info = state_dir / "xapi-hosts.json"
+    info.unlink(missing_ok=True)
+    argv = [sys.executable, "-m", "lab.xapi", "serve", "--hosts", ",".join(hosts), "--base-port", str(base_port),
+            "--password", password, "--write", str(info)]
+    procs.start(DAEMON, argv, state_dir, cwd=REPO, env={"PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + timeout
+    while not info.exists():
+        pid = procs.pid_of(DAEMON, state_dir)
+        if pid is None or not procs.alive(pid):
+            log = (state_dir / f"{DAEMON}.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the XAPI emulator exited at start:\n{log}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the XAPI emulator did not come up within {timeout:g} s")
+        time.sleep(0.1)
+    for h in json.loads(info.read_text())["hosts"]:
+        procs.wait_http(h["url"], timeout=timeout, what=f"XAPI emulator host {h['name']}")
+    return dict(json.loads(info.read_text()))
+
+
+def stop(state_dir: Path) -> None:
+    procs.stop(DAEMON, Path(state_dir))

@@ -1,0 +1,66 @@
+"""`python -m lab.xapi serve --hosts xcp-01,xcp-02 --base-port 19101 --password X [--write FILE]`
+
+Serves the emulated hosts until SIGTERM/SIGINT; prints (and optionally writes) their endpoints
+as JSON once every server is listening. `python -m lab.xapi check` prints conformance problems.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from lab.xapi import XapiLab
+from lab.xapi.datamodel import datamodel
+from lab.xapi.responses import check_conformance, served_messages
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m lab.xapi", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve emulated XCP-ng hosts on 127.0.0.1")
+    serve.add_argument("--hosts", default="xcp-01,xcp-02,xcp-03")
+    serve.add_argument("--base-port", type=int, default=0, help="first port (0: any free ports)")
+    serve.add_argument("--password", default="password")
+    serve.add_argument("--write", type=Path, help="write the endpoints JSON here once listening")
+    serve.add_argument("--task-policy", action="append", default=[], metavar="METHOD=SECONDS[/POLLS]",
+                       help="tasks of METHOD (or *) stay pending SECONDS (wall clock) and POLLS reads")
+    sub.add_parser("check", help="print conformance problems and the served messages")
+    args = ap.parse_args(argv)
+
+    if args.command == "check":
+        dm = datamodel()
+        problems = check_conformance(dm)
+        for p in problems:
+            print("PROBLEM", p)
+        print(f"{len(served_messages(dm))} messages served")
+        return 1 if problems else 0
+
+    names = [n for n in args.hosts.split(",") if n]
+    lab = XapiLab.start(names, args.password, base_port=args.base_port or None, realtime=bool(args.task_policy))
+    for item in args.task_policy:
+        method, _, spec = item.partition("=")
+        secs, _, polls = spec.partition("/")
+        lab.clock.set_policy(method, seconds=float(secs or 0) if secs != "inf" else math.inf, polls=int(polls or 0))
+    endpoints = {"hosts": [h.as_dict() for h in lab.hosts]}
+    text = json.dumps(endpoints, indent=2)
+    print(text, flush=True)
+    if args.write:
+        tmp = args.write.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, args.write)
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()
+    lab.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
