@@ -1,0 +1,76 @@
+"""The Ironic client and the one place where its errors become the provider's taxonomy.
+
+Clients are built lazily, one per thread (the provider process serves four operations at a
+time), from the endpoint `configure()` received; nothing here runs at import time and nothing
+is pickled. `max_retries=0`: python-ironicclient would otherwise retry every 409 five times,
+2 s apart, hiding the API's answer; the provider decides what is safe to retry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from providers._core import NotFound, Permanent, ProviderError, Retryable
+
+_local = threading.local()
+
+# The fields a listing asks for: enough to follow many nodes with one request per poll.
+LIST_FIELDS = ["uuid", "name", "provision_state", "target_provision_state", "last_error", "power_state"]
+
+
+def client(endpoint: str) -> Any:
+    """This thread's python-ironicclient for `endpoint` (API version `latest`, no auth)."""
+    cache: dict[str, Any] = _local.__dict__.setdefault("clients", {})
+    if endpoint not in cache:
+        from ironicclient import client as ironic_client  # imported on first use, not at import
+
+        cache[endpoint] = ironic_client.get_client(
+            "1", endpoint=endpoint, auth_type="none", os_ironic_api_version="latest", max_retries=0
+        )
+    return cache[endpoint]
+
+
+def _api_words(err: Exception) -> str:
+    """The API's own message: ironicclient's `message`, unwrapping a JSON `faultstring`."""
+    msg = str(getattr(err, "message", None) or err)
+    with contextlib.suppress(ValueError, TypeError):
+        body = json.loads(msg)
+        if isinstance(body, dict):
+            msg = str(body.get("faultstring") or body.get("error_message") or msg)
+    return msg
+
+
+# A 409 that goes away by itself (a lock, a transition in progress) versus one that will not
+# (a duplicate name or MAC, an action the state machine refuses).
+_TRANSIENT_CONFLICT = ("locked", "state transition is in progress", "is being")
+
+
+@contextlib.contextmanager
+def errors(resource: str, action: str) -> Iterator[None]:
+    """Map python-ironicclient's exceptions raised by `action` to NotFound/Retryable/Permanent."""
+    from ironicclient.common.apiclient import exceptions as api_exc
+
+    try:
+        yield
+    except ProviderError:
+        raise
+    except api_exc.HttpError as e:
+        status = getattr(e, "http_status", None) or 0
+        words = f"{action}: {_api_words(e)} (HTTP {status})"
+        if status == 404:
+            raise NotFound(resource, words) from e
+        if status == 409 and any(t in words for t in _TRANSIENT_CONFLICT):
+            raise Retryable(resource, words) from e
+        if status in (408, 429, 502, 503, 504):
+            raise Retryable(resource, words) from e
+        raise Permanent(resource, words) from e
+    except (api_exc.ConnectionError, api_exc.ConnectionRefused) as e:
+        raise Retryable(resource, f"{action}: cannot reach Ironic: {e}") from e
+    except api_exc.ClientException as e:
+        raise Permanent(resource, f"{action}: {_api_words(e)}") from e
+    except OSError as e:
+        raise Retryable(resource, f"{action}: cannot reach Ironic: {e}") from e

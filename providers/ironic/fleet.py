@@ -1,0 +1,292 @@
+"""`ironic.Fleet`: waits for many nodes at once, in one provider slot.
+
+One dynamic-provider process serves four operations at a time (DOMAIN.md), so 64 nodes that
+each wait for their own deploy take 16 deploy times. Instead, each `ironic.Node` with
+`wait=False` enrolls (or adopts) its node, applies its settings and ports, starts the next step
+of its walk and returns within a second; one `Fleet` then drives all of them to their targets
+(manage, provide, deploy) with ONE node listing per poll, issuing the verbs that come due in a
+small thread pool, each node under its own per-phase deadlines. N nodes deploy in about the
+time of one, and each node keeps its own place in preview and state.
+
+A failure of any node fails the Fleet with every failed node's name, state and `last_error`;
+the nodes that succeeded stay where they are, and the next `up` resumes the failed ones from
+their failed state (a Fleet that failed to create is created again; one that failed to update
+still differs from the program).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import pulumi
+import pydantic
+from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource, UpdateResult
+
+from providers._core import (
+    REAL_CLOCK,
+    Change,
+    Clock,
+    Field,
+    Permanent,
+    ProviderError,
+    Table,
+    TableProvider,
+    config_section,
+    parse,
+    retry,
+    wait_for,
+)
+
+from . import _states as st
+from . import _walk
+from ._api import LIST_FIELDS, client, errors
+from .node import Node, Timeouts
+
+RESOURCE = "ironic.Fleet"
+ACTION_THREADS = 8  # verbs issued at once per poll (each is one short API call)
+
+
+class Member(pydantic.BaseModel):
+    """One node the Fleet waits for (built from an `ironic.Node`'s outputs)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    id: str = pydantic.Field(min_length=1, description="node UUID")
+    name: str = pydantic.Field(description="node name, for messages")
+    target: Literal["manageable", "available", "active"] = pydantic.Field(description="target state")
+    timeouts: Timeouts = pydantic.Field(
+        default_factory=lambda: Timeouts.model_validate({}), description="the node's deadlines"
+    )
+    walk: str = pydantic.Field(default="", description="the node's walk id: a new one makes the Fleet wait again")
+    config_drive: str | dict[str, Any] | None = pydantic.Field(default=None, description="for the deploy verb")
+
+
+class FleetInputs(pydantic.BaseModel):
+    """The inputs of `ironic.Fleet`."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    members: list[Member] = pydantic.Field(description="the nodes to wait for")
+    poll_interval: float | None = pydantic.Field(
+        None, gt=0, description="seconds between listings (default: the shortest of the members')"
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _unique(self) -> FleetInputs:
+        ids = [m.id for m in self.members]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a node is listed twice")
+        return self
+
+
+TABLE = Table(
+    RESOURCE,
+    (
+        Field("members"),
+        Field("poll_interval"),
+        Field("states", change=Change.OUTPUT, doc="provision state by node name"),
+    ),
+)
+
+
+@dataclass
+class Track:
+    """Where one member's walk is, as the Fleet follows it."""
+
+    member: Member
+    state: str = "?"
+    watched: bool = False  # a failure seen after we acted or saw a transition is reported
+    verb: str | None = None
+    phase: str | None = None
+    deadline: float | None = None
+    done: bool = False
+    failed: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return not self.done and self.failed is None
+
+    def ref(self) -> _walk.NodeRef:
+        m = self.member
+        return _walk.NodeRef(RESOURCE, m.id, m.name, m.timeouts.model_dump(), m.config_drive)
+
+
+def listing(c: Any) -> dict[str, Any]:
+    """Every node's state in one request (a safe read: retried)."""
+
+    def call() -> dict[str, Any]:
+        with errors(RESOURCE, "list nodes"):
+            return {n.uuid: n for n in c.node.list(fields=LIST_FIELDS, limit=0)}
+
+    return retry(call, resource=RESOURCE, what="listing nodes")
+
+
+def advance(tracks: Sequence[Track], nodes: dict[str, Any], now: float) -> list[tuple[Track, str]]:
+    """Pure: update each open track from the listing; return the verbs now due.
+
+    A node in transition is left to it, under its phase's deadline; a node resting short of its
+    target gets its next verb; a node found failed before we touched it is resumed (its next
+    verb); one that fails while we watch is reported with its state and last_error."""
+    due: list[tuple[Track, str]] = []
+    for t in tracks:
+        if not t.open:
+            continue
+        m = t.member
+        n = nodes.get(m.id)
+        if n is None:
+            t.failed = f"node {m.name} ({m.id}) no longer exists"
+            continue
+        t.state = n.provision_state
+        if not st.settled(n.provision_state, n.target_provision_state):
+            phase = st.TRANSIENT.get(n.provision_state) or st.VERB_PHASE.get(t.verb or "", "deploy")
+            if phase != t.phase or t.deadline is None:
+                t.phase, t.deadline = phase, now + m.timeouts.model_dump()[phase]
+            elif now > t.deadline:
+                t.failed = (f"node {m.name} ({m.id}) still '{n.provision_state}' after "
+                            f"{m.timeouts.model_dump()[phase]:g} s (timeouts.{phase})")
+            t.watched = True
+            continue
+        if n.provision_state in st.FAILED and t.watched:
+            t.failed = _walk.failure(m.name, m.id, n.provision_state, n.last_error)
+            continue
+        try:
+            verb = st.next_verb(n.provision_state, m.target)
+        except LookupError as e:
+            t.failed = f"node {m.name} ({m.id}): {e}"
+            continue
+        if verb is None:
+            t.done = True
+        else:
+            due.append((t, verb))
+    return due
+
+
+def drive(members: Sequence[Member], client_for: Callable[[], Any], *, interval: float,
+          clock: Clock = REAL_CLOCK) -> list[Track]:
+    """Walk every member to its target; return the tracks (done or failed) when all have ended."""
+    tracks = [Track(m) for m in members]
+    if not tracks:
+        return tracks
+
+    def issue(item: tuple[Track, str]) -> None:
+        t, verb = item
+        try:
+            _walk.act(client_for(), t.ref(), verb)
+        except ProviderError as e:
+            t.failed = f"node {t.member.name} ({t.member.id}): {e.message}"
+            return
+        phase = st.VERB_PHASE[verb]
+        t.verb, t.phase, t.watched = verb, phase, True
+        t.deadline = clock.now() + t.member.timeouts.model_dump()[phase]
+
+    def poll() -> list[Track]:
+        due = advance(tracks, listing(client_for()), clock.now())
+        if due:
+            with ThreadPoolExecutor(max_workers=min(ACTION_THREADS, len(due))) as pool:
+                list(pool.map(issue, due))
+        return tracks
+
+    def describe(ts: list[Track]) -> str:
+        counts: dict[str, int] = {}
+        for t in ts:
+            if t.open:
+                counts[t.state] = counts.get(t.state, 0) + 1
+        done = sum(t.done for t in ts)
+        return f"{done}/{len(ts)} at target; waiting: {counts}"
+
+    # Each member has its own phase deadlines; this bound only stops a walk going in circles.
+    bound = max(sum(m.timeouts.model_dump()[p] for p in ("manage", "clean", "deploy", "undeploy"))
+                for m in members)
+    wait_for(poll, resource=RESOURCE, what=f"{len(tracks)} nodes to reach their targets",
+             done=lambda ts: not any(t.open for t in ts), describe=describe,
+             timeout=bound, interval=interval, clock=clock)
+    return tracks
+
+
+def report(tracks: Sequence[Track]) -> str | None:
+    """Every failed node with its state and last_error, or None when all reached their target."""
+    failed = [t for t in tracks if t.failed]
+    if not failed:
+        return None
+    lines = "; ".join(t.failed or "" for t in failed)
+    return f"{len(failed)} of {len(tracks)} nodes failed (the next `up` resumes them): {lines}"
+
+
+class FleetProvider(TableProvider):
+    table: ClassVar[Table] = TABLE
+    model: ClassVar[type[pydantic.BaseModel]] = FleetInputs
+    endpoint: str | None = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self.endpoint = config_section(req, "ironic").get("endpoint")
+
+    def _client(self) -> Any:
+        if not self.endpoint:
+            raise Permanent(RESOURCE, "no Ironic endpoint: set the stack config <project>:ironic")
+        return client(self.endpoint)
+
+    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
+        want = parse(FleetInputs, props, RESOURCE)
+        interval = want.poll_interval or min((m.timeouts.poll_interval for m in want.members), default=10.0)
+        tracks = drive(want.members, self._client, interval=interval)
+        problem = report(tracks)
+        if problem:
+            raise Permanent(RESOURCE, problem)
+        outs = want.model_dump(mode="json", exclude_none=True)
+        outs["states"] = {t.member.name: t.state for t in tracks}
+        return outs
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        outs = self._run(props)
+        return CreateResult(f"fleet-{uuid.uuid4().hex[:12]}", outs)
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._run(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        nodes = listing(self._client())
+        outs = dict(props)
+        outs["states"] = {
+            m["name"]: (nodes[m["id"]].provision_state if m["id"] in nodes else "(gone)")
+            for m in props.get("members") or []
+        }
+        return ReadResult(id_, outs, inputs=TABLE.input_props(outs))
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Nothing to do: each Node undeploys and deletes itself."""
+
+
+def _member(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@dataclass
+class FleetArgs:
+    """Inputs of `ironic.Fleet`."""
+
+    nodes: Sequence[Node]
+    """The nodes to wait for (create them with `wait=False`)."""
+    poll_interval: pulumi.Input[float] | None = None
+    """Seconds between listings; default: the shortest `timeouts.poll_interval` of the nodes."""
+
+
+class Fleet(Resource):
+    """Waits, in one provider slot, until every node reached its target state."""
+
+    states: pulumi.Output[dict[str, str]]
+
+    def __init__(self, resource_name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        members = [
+            pulumi.Output.all(
+                id=n.id, name=n.name, target=n.target_state, timeouts=n.timeouts, walk=n.walk,
+                config_drive=n.config_drive,
+            ).apply(_member)
+            for n in args.nodes
+        ]
+        props: dict[str, Any] = {"members": members}
+        if args.poll_interval is not None:
+            props["poll_interval"] = args.poll_interval
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(args.nodes)))
+        super().__init__(FleetProvider(), resource_name, TABLE.declared(props), opts)

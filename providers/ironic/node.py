@@ -1,0 +1,525 @@
+"""`ironic.Node`: a bare-metal server enrolled in Ironic and walked to the state the program wants.
+
+The node's hardware description (driver, BMC credentials, properties, interfaces, ports) is
+changed in place where Ironic allows it. Ironic refuses a new driver, hardware interface or
+resource class once a node is deployed (conductor `update_node`), so such a change on a node
+that is not resting in enroll/manageable/available is a replace, and preview says so.
+
+Create adopts a node that already has the program's name (what a crashed or failed earlier run
+left) instead of duplicating it, and walks it on from whatever state it is in. Read reports the
+node's state as its `target_state` (its stable state, where it is heading, or the failed state
+it is stuck in), so an out-of-band undeploy or a failure is drift the next `up` walks back.
+
+Maps (`driver_info`, `properties`, `instance_info`) are managed key by key: the keys the
+program declares are set, keys it stops declaring are removed, and keys Ironic or inspection add
+are left alone and not reported as drift. Ironic masks passwords as `******` when read back: a
+masked value is taken to be the declared one (Ironic cannot tell us otherwise).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid as uuidlib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Literal
+
+import pulumi
+import pydantic
+from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+
+from providers._core import (
+    Change,
+    Field,
+    NotFound,
+    Permanent,
+    Table,
+    TableProvider,
+    config_section,
+    diff_fields,
+    diff_result,
+    parse,
+)
+
+from . import _states as st
+from . import _walk
+from ._api import client, errors
+
+MASK = "******"
+
+INTERFACES = (
+    "bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power",
+    "raid", "rescue", "storage", "vendor",
+)
+Interface = Literal[
+    "bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power",
+    "raid", "rescue", "storage", "vendor",
+]
+
+_MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+_NAME = re.compile(r"^[A-Za-z0-9\-._~]+$")  # Ironic's logical names (API >= 1.10)
+
+
+def integral(value: Any) -> Any:
+    """Numbers come from the engine as floats (4 -> 4.0): give whole numbers back as ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    return value
+
+
+def _macs(value: Any) -> Any:
+    return sorted(str(m).lower() for m in value) if isinstance(value, list) else value
+
+
+def _floats(value: Any) -> Any:
+    return {k: float(v) for k, v in value.items()} if isinstance(value, Mapping) else value
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+class Timeouts(pydantic.BaseModel):
+    """Deadlines per phase, in seconds. The defaults fit real servers: a BMC check takes minutes,
+    automated cleaning (disk erase) and an image deploy each up to an hour."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    manage: float = pydantic.Field(default=600, gt=0, description="enroll -> manageable (BMC verification)")
+    clean: float = pydantic.Field(default=3600, gt=0, description="manageable -> available (automated cleaning)")
+    deploy: float = pydantic.Field(default=3600, gt=0, description="available -> active (deploy, or rebuild)")
+    undeploy: float = pydantic.Field(default=3600, gt=0, description="active -> available (tear down and clean)")
+    poll_interval: float = pydantic.Field(default=10, gt=0, description="seconds between state polls")
+
+
+class InstanceInfo(pydantic.BaseModel):
+    """What a deploy writes: a disk image, or an installer ISO booted with kernel parameters
+    (hypervisors such as XCP-ng install from their ISO with an answer file)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    image_source: str | None = pydantic.Field(default=None, description="URL of a disk image")
+    image_checksum: str | None = pydantic.Field(default=None, description="checksum (or its URL) of the image")
+    image_disk_format: str | None = pydantic.Field(default=None, description="raw, qcow2, ...")
+    root_gb: int | None = pydantic.Field(default=None, ge=1, description="root partition size (partition images)")
+    boot_iso: str | None = pydantic.Field(default=None, description="URL of an installer or live ISO to boot")
+    kernel_append_params: str | None = pydantic.Field(default=None, description="kernel command line for the ISO")
+
+    @pydantic.model_validator(mode="after")
+    def _one_source(self) -> InstanceInfo:
+        if (self.image_source is None) == (self.boot_iso is None):
+            raise ValueError("give exactly one of image_source (a disk image) or boot_iso (an ISO)")
+        if self.kernel_append_params is not None and self.boot_iso is None:
+            raise ValueError("kernel_append_params applies to a boot_iso deploy")
+        return self
+
+
+class NodeInputs(pydantic.BaseModel):
+    """The inputs of `ironic.Node`, validated in `check`."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    name: str = pydantic.Field(min_length=1, max_length=255, description="the node's unique name")
+    driver: str = pydantic.Field(min_length=1, description="hardware type: ipmi, redfish, fake-hardware")
+    driver_info: dict[str, Any] = pydantic.Field(default_factory=dict, description="BMC address, credentials")
+    properties: dict[str, Any] = pydantic.Field(default_factory=dict, description="cpus, memory_mb, ...")
+    resource_class: str | None = pydantic.Field(default=None, max_length=80, description="scheduling class")
+    interfaces: dict[Interface, str] = pydantic.Field(
+        default_factory=dict, description="hardware interfaces by family, e.g. {'boot': 'redfish-virtual-media'}"
+    )
+    ports: list[str] = pydantic.Field(default_factory=list, description="MAC addresses of the NICs")
+    target_state: Literal["manageable", "available", "active"] = pydantic.Field(
+        "available", description="the provision state to walk the node to"
+    )
+    instance_info: InstanceInfo | None = pydantic.Field(default=None, description="what to deploy (target active)")
+    config_drive: str | dict[str, Any] | None = pydantic.Field(
+        None, description="config drive for the deploy: a URL, a gzipped base64 ISO, or {meta_data, user_data}"
+    )
+    timeouts: Timeouts = pydantic.Field(
+        default_factory=lambda: Timeouts.model_validate({}), description="deadline per phase"
+    )
+    wait: bool = pydantic.Field(
+        True, description="wait for the target state (True) or return once Ironic accepted the next step, "
+        "leaving the wait to an ironic.Fleet (False)"
+    )
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("Ironic names may hold only letters, digits and -._~")
+        return v
+
+    @pydantic.field_validator("driver_info", "properties", mode="after")
+    @classmethod
+    def _integral(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return dict(integral(v))
+
+    @pydantic.field_validator("ports")
+    @classmethod
+    def _ports(cls, v: list[str]) -> list[str]:
+        macs = [m.strip().lower().replace("-", ":") for m in v]
+        for m in macs:
+            if not _MAC.match(m):
+                raise ValueError(f"{m!r} is not a MAC address (aa:bb:cc:dd:ee:ff)")
+        if len(set(macs)) != len(macs):
+            raise ValueError("a MAC address is listed twice")
+        return sorted(macs)
+
+    @pydantic.model_validator(mode="after")
+    def _deploy_needs_image(self) -> NodeInputs:
+        if self.target_state == "active" and self.instance_info is None:
+            raise ValueError("target_state 'active' needs instance_info (image_source or boot_iso)")
+        return self
+
+
+TABLE = Table(
+    "ironic.Node",
+    (
+        Field("name", doc="renamed in place"),
+        Field("driver", doc="in place unless deployed: then replace (see diff)"),
+        Field("driver_info", secret=True),
+        Field("properties", normalize=integral),
+        Field("resource_class"),
+        Field("interfaces"),
+        Field("ports", normalize=_macs),
+        Field("target_state"),
+        Field("instance_info", normalize=integral),
+        Field("config_drive", secret=True),
+        Field("timeouts", normalize=_floats),
+        Field("wait"),
+        Field("uuid", change=Change.OUTPUT),
+        Field("provision_state", change=Change.OUTPUT),
+        Field("power_state", change=Change.OUTPUT),
+        Field("last_error", change=Change.OUTPUT),
+        Field("walk", change=Change.OUTPUT, doc="changes whenever a walk starts: a Fleet waits for it"),
+    ),
+    # A replacement must not adopt (by name) the very node it replaces: delete first.
+    delete_before_replace=True,
+)
+
+# Fields Ironic refuses to change on a deployed node.
+RECONFIGURE_ONLY = ("driver", "interfaces", "resource_class")
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure parts: diff and the JSON patch
+
+
+def unmask(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """`old` outputs with masked `driver_info` values taken as the new declared ones."""
+    old_info, new_info = old.get("driver_info"), new.get("driver_info")
+    if not isinstance(old_info, Mapping) or not isinstance(new_info, Mapping):
+        return dict(old)
+    fixed = {k: (new_info[k] if v == MASK and k in new_info else v) for k, v in old_info.items()}
+    return {**old, "driver_info": fixed}
+
+
+def node_diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
+    """Pure: a driver, interface or resource-class change is a replace once the node is deployed."""
+    changes = diff_fields(unmask(olds, news), news, TABLE)
+    reconfigurable = olds.get("provision_state") in st.RECONFIGURABLE
+    changes = [
+        c if c.path not in RECONFIGURE_ONLY or reconfigurable else type(c)(c.op, c.path, c.old, c.new, True)
+        for c in changes
+    ]
+    return diff_result(changes, TABLE)
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _map_patch(path: str, live: Mapping[str, Any], want: Mapping[str, Any],
+               before: Mapping[str, Any], masked_ok: bool) -> list[dict[str, Any]]:
+    """Per-key ops: set declared keys that differ, remove keys the program stopped declaring.
+
+    A masked live value cannot be compared: it is sent again when the declared value changed
+    since `before`, or when there is no `before` (an adopted node: its password is unknown)."""
+    ops: list[dict[str, Any]] = []
+    for key, value in want.items():
+        current = live.get(key)
+        if current == MASK and masked_ok and key in before and before[key] == value:
+            continue
+        if key not in live or current != value:
+            ops.append({"op": "add", "path": f"{path}/{_escape(key)}", "value": value})
+    for key in before:
+        if key not in want and key in live:
+            ops.append({"op": "remove", "path": f"{path}/{_escape(key)}"})
+    return ops
+
+
+def node_patch(live: Mapping[str, Any], want: NodeInputs, before: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Pure: the JSON patch (sorted by path) taking the live node to the declared one.
+
+    `live` is the node as Ironic returns it; `before` the inputs the program declared last time
+    (None for an adopted node)."""
+    prev = before or {}
+    ops: list[dict[str, Any]] = []
+    for key in ("name", "driver", "resource_class"):
+        value = getattr(want, key)
+        if value is not None and live.get(key) != value:
+            ops.append({"op": "replace", "path": f"/{key}", "value": value})
+    for family, iface in want.interfaces.items():
+        if live.get(f"{family}_interface") != iface:
+            ops.append({"op": "replace", "path": f"/{family}_interface", "value": iface})
+    ops += _map_patch("/driver_info", live.get("driver_info") or {}, want.driver_info,
+                      prev.get("driver_info") or {}, masked_ok=before is not None)
+    ops += _map_patch("/properties", live.get("properties") or {}, want.properties,
+                      prev.get("properties") or {}, masked_ok=True)
+    if want.target_state == "active" and want.instance_info is not None:
+        info = want.instance_info.model_dump(exclude_none=True)
+        ops += _map_patch("/instance_info", live.get("instance_info") or {}, info,
+                          prev.get("instance_info") or {}, masked_ok=True)
+    return sorted(ops, key=lambda op: op["path"])
+
+
+def managed(live: Mapping[str, Any] | None, declared: Mapping[str, Any] | None,
+            masked_from: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The declared keys of a live map (what the program manages), masked values unmasked."""
+    live = live or {}
+    out: dict[str, Any] = {}
+    for key in declared or {}:
+        if key in live:
+            value = live[key]
+            if value == MASK and masked_from is not None and key in masked_from:
+                value = masked_from[key]
+            out[key] = value
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The provider
+
+
+class NodeProvider(TableProvider):
+    table: ClassVar[Table] = TABLE
+    model: ClassVar[type[pydantic.BaseModel]] = NodeInputs
+    endpoint: str | None = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self.endpoint = config_section(req, "ironic").get("endpoint")
+
+    def _client(self, resource: str) -> Any:
+        if not self.endpoint:
+            raise Permanent(resource, "no Ironic endpoint: set the stack config <project>:ironic = {\"endpoint\": ...}")
+        return client(self.endpoint)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return node_diff(olds, news)
+
+    # -- helpers --
+
+    @staticmethod
+    def _res(name: str) -> str:
+        return f"ironic.Node {name}"
+
+    @staticmethod
+    def _ref(res: str, uuid: str, want: NodeInputs) -> _walk.NodeRef:
+        return _walk.NodeRef(res, uuid, want.name, want.timeouts.model_dump(), want.config_drive)
+
+    def _find(self, c: Any, res: str, ident: str) -> Any | None:
+        try:
+            with errors(res, f"look up node {ident}"):
+                return c.node.get(ident)
+        except NotFound:
+            return None
+
+    def _sync_ports(self, c: Any, res: str, uuid: str, macs: list[str]) -> list[str]:
+        with errors(res, "list ports"):
+            live = {p.address.lower(): p.uuid for p in c.port.list(node=uuid, fields=["uuid", "address"])}
+        for mac in sorted(set(macs) - set(live)):
+            with errors(res, f"create port {mac}"):
+                c.port.create(node_uuid=uuid, address=mac)
+        for mac in sorted(set(live) - set(macs)):
+            with errors(res, f"delete port {mac}"):
+                c.port.delete(live[mac])
+        return sorted(macs)
+
+    def _apply(self, c: Any, res: str, node: Any, want: NodeInputs, before: Mapping[str, Any] | None) -> None:
+        patch = node_patch(node.to_dict(), want, before)
+        if patch:
+            driver_changes = any(op["path"] == "/driver" for op in patch)
+            with errors(res, "update node"):
+                c.node.update(node.uuid, patch, reset_interfaces=True if driver_changes else None)
+
+    def _finish(self, c: Any, res: str, uuid: str, want: NodeInputs, *, first: str | None = None,
+                walk_id: str = "") -> dict[str, Any]:
+        """Walk (or step) the node to its target; return the outputs."""
+        ref = self._ref(res, uuid, want)
+        if want.wait:
+            node = _walk.walk(c, ref, want.target_state, first=first)
+        else:
+            if first:
+                _walk.act(c, ref, first)
+                node, pending = _walk.get(c, ref), True
+            else:
+                node, pending = _walk.step(c, ref, want.target_state)
+            if pending:
+                walk_id = uuidlib.uuid4().hex
+        outs = want.model_dump(mode="json", exclude_none=True)
+        outs.update(uuid=uuid, provision_state=node.provision_state, power_state=node.power_state,
+                    last_error=node.last_error, walk=walk_id or "")
+        return outs
+
+    # -- CRUD --
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        want = parse(NodeInputs, props, self._res(str(props.get("name"))))
+        res = self._res(want.name)
+        c = self._client(res)
+        node = self._find(c, res, want.name)
+        if node is not None:
+            # Adopt what an earlier run left (or an operator enrolled): no twin, resume its walk.
+            node = _walk.settle(c, self._ref(res, node.uuid, want))
+            self._apply(c, res, node, want, None)
+            self._sync_ports(c, res, node.uuid, want.ports)
+            return CreateResult(node.uuid, self._finish(c, res, node.uuid, want))
+        body: dict[str, Any] = {"name": want.name, "driver": want.driver, "driver_info": want.driver_info,
+                                "properties": want.properties}
+        if want.resource_class:
+            body["resource_class"] = want.resource_class
+        body.update({f"{fam}_interface": iface for fam, iface in want.interfaces.items()})
+        if want.target_state == "active" and want.instance_info is not None:
+            body["instance_info"] = want.instance_info.model_dump(exclude_none=True)
+        with errors(res, "create node"):
+            node = c.node.create(**body)
+        try:
+            self._sync_ports(c, res, node.uuid, want.ports)
+        except Exception:
+            # Transactional: a node without its ports is not what the program asked for.
+            with errors(res, "delete the node just created (undo)"):
+                c.node.delete(node.uuid)
+            raise
+        return CreateResult(node.uuid, self._finish(c, res, node.uuid, want))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        res = self._res(str(props.get("name") or id_))
+        c = self._client(res)
+        node = self._find(c, res, id_)
+        if node is None:
+            return ReadResult("", {})
+        live = node.to_dict()
+        with errors(res, "list ports"):
+            macs = sorted(p.address.lower() for p in c.port.list(node=node.uuid, fields=["address"]))
+        outs = dict(props)
+        outs.update(
+            name=node.name,
+            driver=node.driver,
+            driver_info=managed(live.get("driver_info"), props.get("driver_info"), props.get("driver_info")),
+            properties=managed(live.get("properties"), props.get("properties")),
+            interfaces={fam: live.get(f"{fam}_interface") for fam in props.get("interfaces") or {}},
+            ports=macs,
+            target_state=st.heading(node.provision_state, node.target_provision_state),
+            uuid=node.uuid,
+            provision_state=node.provision_state,
+            power_state=node.power_state,
+            last_error=node.last_error,
+        )
+        if props.get("resource_class") is not None or node.resource_class:
+            outs["resource_class"] = node.resource_class
+        # Ironic clears instance_info at undeploy: only a deployed node's is worth comparing.
+        if node.provision_state in ("active", "deploying", "wait call-back", "deploy failed") and props.get(
+            "instance_info"
+        ):
+            outs["instance_info"] = managed(live.get("instance_info"), props.get("instance_info"))
+        outs = {k: v for k, v in outs.items() if v is not None}
+        return ReadResult(node.uuid, outs, inputs=TABLE.input_props(outs))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        want = parse(NodeInputs, news, self._res(str(news.get("name"))))
+        res = self._res(want.name)
+        c = self._client(res)
+        ref = self._ref(res, id_, want)
+        node = _walk.settle(c, ref)
+        live = node.to_dict()
+        self._apply(c, res, node, want, olds)
+        self._sync_ports(c, res, id_, want.ports)
+        # A deployed node whose image or config drive changed is rebuilt (Ironic's `rebuild`
+        # redeploys with the new instance_info): the program asked for a different server.
+        redeploy = (
+            want.target_state == "active"
+            and live.get("provision_state") == "active"
+            and (
+                integral(olds.get("instance_info"))
+                != want.model_dump(mode="json", exclude_none=True).get("instance_info")
+                or olds.get("config_drive") != want.config_drive
+            )
+        )
+        outs = self._finish(c, res, id_, want, first="rebuild" if redeploy else None,
+                            walk_id=str(olds.get("walk") or ""))
+        return UpdateResult(outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Undeploy, wait, delete. A node that is already gone is fine (delete again)."""
+        res = self._res(str(props.get("name") or id_))
+        c = self._client(res)
+        timeouts = {**Timeouts.model_validate({}).model_dump(), **(props.get("timeouts") or {})}
+        ref = _walk.NodeRef(res, id_, str(props.get("name") or id_), timeouts)
+        try:
+            node = _walk.settle(c, ref)
+            if node.provision_state not in st.DELETABLE:
+                node = _walk.walk(c, ref, "manageable")
+            with errors(res, "delete node"):
+                c.node.delete(id_)
+        except NotFound:
+            return
+
+
+# ---------------------------------------------------------------------------------------------
+# The resource
+
+
+@dataclass
+class NodeArgs:
+    """Inputs of `ironic.Node` (see `NodeInputs` for validation)."""
+
+    name: pulumi.Input[str]
+    """The node's unique name in Ironic: a node already enrolled under it is adopted."""
+    driver: pulumi.Input[str]
+    """Hardware type: `ipmi`, `redfish`, `idrac`, ... (`fake-hardware` in the lab)."""
+    driver_info: pulumi.Input[Mapping[str, Any]] | None = None
+    """BMC address and credentials (secret)."""
+    properties: pulumi.Input[Mapping[str, Any]] | None = None
+    """Hardware properties: cpus, memory_mb, local_gb, capabilities, ..."""
+    resource_class: pulumi.Input[str] | None = None
+    """Scheduling class; changed in place only while the node is not deployed."""
+    interfaces: pulumi.Input[Mapping[str, str]] | None = None
+    """Hardware interfaces by family (`boot`, `deploy`, `power`, ...)."""
+    ports: pulumi.Input[list[str]] | None = None
+    """MAC addresses of the node's NICs (one Ironic port each)."""
+    target_state: pulumi.Input[str] = "available"
+    """`manageable`, `available` or `active`."""
+    instance_info: pulumi.Input[Mapping[str, Any]] | None = None
+    """What a deploy writes: `image_source` (+ checksum), or `boot_iso` + `kernel_append_params`."""
+    config_drive: pulumi.Input[Any] | None = None
+    """Config drive for the deploy (secret): URL, gzipped base64 ISO, or {meta_data, user_data}."""
+    timeouts: pulumi.Input[Mapping[str, float]] | None = None
+    """Deadline per phase in seconds (`manage`, `clean`, `deploy`, `undeploy`) and `poll_interval`."""
+    wait: pulumi.Input[bool] = True
+    """False: return once Ironic accepted the next step; an `ironic.Fleet` waits for many at once."""
+
+
+class Node(Resource):
+    """A bare-metal node in Ironic, walked to `target_state`."""
+
+    uuid: pulumi.Output[str]
+    provision_state: pulumi.Output[str]
+    power_state: pulumi.Output[str]
+    last_error: pulumi.Output[str]
+    walk: pulumi.Output[str]
+    name: pulumi.Output[str]
+    target_state: pulumi.Output[str]
+    timeouts: pulumi.Output[dict[str, float]]
+    config_drive: pulumi.Output[Any]
+
+    def __init__(self, resource_name: str, args: NodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        props = {k: v for k, v in asdict(args).items() if v is not None}
+        for secret in ("driver_info", "config_drive"):
+            if secret in props:
+                props[secret] = pulumi.Output.secret(props[secret])
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=["driver_info", "config_drive"])
+        )
+        super().__init__(NodeProvider(), resource_name, TABLE.declared(props), opts)
