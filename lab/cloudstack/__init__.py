@@ -1,0 +1,129 @@
+"""An emulator of the Apache CloudStack 4.18 management-server API for what a zone needs.
+
+In-process, for tests:
+
+    from lab.cloudstack import CloudStackLab
+    cs = CloudStackLab.start()                  # 127.0.0.1, free port, generated keys
+    cs.endpoint, cs.api_key, cs.secret_key      # for cs.CloudStack(endpoint=, key=, secret=)
+    cs.request_log                              # [LoggedRequest(command, params, error)]
+    cs.faults.error("createPod", "boom", 530)   # faults on demand (faults.py)
+    cs.jobs.hold(); cs.jobs.advance()           # async jobs under the test's control (jobs.py)
+    cs.stop()
+
+As a lab daemon (the lead's `python -m lab`): `start(state_dir, port=, api_key=, secret_key=)`
+runs `python -m lab.cloudstack serve` through lab.procs and `stop(state_dir)` stops it by PID.
+Split as moto does: models.py (state, rules), jobs.py (job state machine), responses.py (parse,
+verify, validate, call, serialise), server.py (HTTP), errors.py, spec.py (listApis 4.18).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from lab.cloudstack.errors import CloudStackError
+from lab.cloudstack.faults import Faults
+from lab.cloudstack.jobs import Jobs
+from lab.cloudstack.models import Backend
+from lab.cloudstack.responses import LoggedRequest, Responses
+from lab.cloudstack.server import Server
+
+NAME = "cloudstack"
+REPO = Path(__file__).resolve().parent.parent.parent
+
+__all__ = ["CloudStackError", "CloudStackLab", "LoggedRequest", "generate_key", "install", "start", "stop"]
+
+
+def generate_key() -> str:
+    """A random key in the shape CloudStack generates (URL-safe base64)."""
+    return secrets.token_urlsafe(48)
+
+
+class CloudStackLab:
+    """One emulated management server with its own state, keys, faults and job table."""
+
+    def __init__(self, api_key: str, secret_key: str, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.backend = Backend()
+        self.faults = Faults()
+        self.responses = Responses(self.backend, api_key, secret_key, self.faults)
+        self.server = Server(self.responses, host=host, port=port)
+
+    @classmethod
+    def start(cls, api_key: str | None = None, secret_key: str | None = None, *, port: int = 0) -> CloudStackLab:
+        lab = cls(api_key or generate_key(), secret_key or generate_key(), port=port)
+        lab.server.start()
+        return lab
+
+    @property
+    def endpoint(self) -> str:
+        return self.server.endpoint
+
+    @property
+    def api_key(self) -> str:
+        return self.responses.api_key
+
+    @property
+    def secret_key(self) -> str:
+        return self.responses.secret_key
+
+    @property
+    def request_log(self) -> list[LoggedRequest]:
+        return self.responses.request_log
+
+    @property
+    def jobs(self) -> Jobs:
+        return self.backend.jobs
+
+    def info(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "api_key": self.api_key, "secret_key": self.secret_key}
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> CloudStackLab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# ------------------------------------------------------------------------- lab CLI integration
+
+
+def install() -> None:
+    """Nothing to install: the emulator is pure Python on the project's virtualenv."""
+
+
+def start(state_dir: Path, port: int = 18096, api_key: str | None = None, secret_key: str | None = None,
+          **_: Any) -> dict[str, Any]:
+    """Run the emulator as a daemon (`python -m lab.cloudstack serve`), wait until it answers."""
+    from lab import procs
+
+    api_key = api_key or generate_key()
+    secret_key = secret_key or generate_key()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    info_path = state_dir / "cloudstack.json"
+    info_path.unlink(missing_ok=True)
+    argv = [sys.executable, "-m", "lab.cloudstack", "serve", "--port", str(port), "--info", str(info_path)]
+    # Keys go through the environment, not argv, so they do not show in `ps`.
+    env = {"CLOUDSTACK_API_KEY": api_key, "CLOUDSTACK_SECRET_KEY": secret_key,
+           "PYTHONPATH": str(REPO)}
+    procs.start(NAME, argv, state_dir, env=env, cwd=REPO)
+    endpoint = f"http://127.0.0.1:{port}/client/api"
+    # An unsigned request is answered 401 once the server is up.
+    procs.wait_http(f"{endpoint}?command=listZones&response=json", timeout=30, what="CloudStack emulator",
+                    ok=(401,))
+    return {"endpoint": endpoint, "api_key": api_key, "secret_key": secret_key}
+
+
+def stop(state_dir: Path) -> None:
+    from lab import procs
+
+    procs.stop(NAME, state_dir)
+
+
+def read_info(state_dir: Path) -> dict[str, Any]:
+    return dict(json.loads((state_dir / "cloudstack.json").read_text()))

@@ -1,0 +1,168 @@
+"""The 4.18 API description (listApis) and the dispatcher's parameter processing.
+
+`process()` follows ParamProcessWorker.processParameters in apache/cloudstack: a required
+parameter that is absent fails with "Unable to execute API command <cmd> due to missing parameter
+<name>"; a value that does not convert to the declared type fails with "... due to invalid value
+<v> for parameter <name>"; a uuid that names nothing fails with "... due to invalid value. Invalid
+parameter <name> value=<v> due to incorrect long value format, or entity does not exist ...";
+all PARAM_ERROR 431 with cserrorcode 9999. Unknown parameters are ignored, as the server does
+(it only logs them); the request log keeps them so tests can assert that clients send none.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from lab.cloudstack.errors import REFERENCE, param_error
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAP_KEY_RE = re.compile(r"^([a-z0-9_]+)\[(\d+)\]\.(.+)$", re.IGNORECASE)
+JAVA_INT = (-(2**31), 2**31 - 1)
+JAVA_LONG = (-(2**63), 2**63 - 1)
+JAVA_SHORT = (-(2**15), 2**15 - 1)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    required: bool
+    length: int
+    since: str | None
+
+
+@dataclass(frozen=True)
+class Api:
+    name: str
+    isasync: bool
+    params: Mapping[str, Param]
+    response: frozenset[str]
+
+    @property
+    def short(self) -> str:
+        """cmd.getCommandName() minus "response": the lower-cased command, as error texts use it."""
+        return self.name.lower()
+
+    @property
+    def response_name(self) -> str:
+        return f"{self.name.lower()}response"
+
+
+@cache
+def apis() -> dict[str, Api]:
+    raw = json.loads((REFERENCE / "listApis-4.18.json").read_text())
+    out: dict[str, Api] = {}
+    for name, a in raw.items():
+        params = {
+            p: Param(p, d["type"], bool(d["required"]), int(d.get("length", 255)), d.get("since"))
+            for p, d in a["params"].items()
+        }
+        out[name] = Api(name, bool(a["isasync"]), params, frozenset(a["response"]))
+    return out
+
+
+def lookup(command: str | None) -> Api | None:
+    """Command names are case-sensitive, as in ApiServer's command-class map."""
+    return apis().get(command) if command else None
+
+
+def group_maps(raw: Mapping[str, str]) -> dict[str, Any]:
+    """`details[0].key=a&details[0].value=b` -> {"details": [{"key": "a", "value": "b"}]}."""
+    out: dict[str, Any] = {}
+    maps: dict[str, dict[int, dict[str, str]]] = {}
+    for key, value in raw.items():
+        m = MAP_KEY_RE.match(key)
+        if m:
+            maps.setdefault(m.group(1).lower(), {}).setdefault(int(m.group(2)), {})[m.group(3)] = value
+        else:
+            out[key] = value
+    for name, entries in maps.items():
+        out[name] = [entries[i] for i in sorted(entries)]
+    return out
+
+
+def _to_int(text: str, bounds: tuple[int, int]) -> int:
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ValueError(text)
+    value = int(text)
+    if not bounds[0] <= value <= bounds[1]:
+        raise ValueError(text)
+    return value
+
+
+def process(api: Api, raw: Mapping[str, str], exists: Callable[[str], bool]) -> dict[str, Any]:
+    """Typed parameters of one call; raises CloudStackError (431) as the real dispatcher does."""
+    grouped = group_maps(raw)
+    cmd = api.short
+    out: dict[str, Any] = {}
+    for p in api.params.values():
+        value = grouped.get(p.name)
+        if value is None:
+            if p.required:
+                raise param_error(f"Unable to execute API command {cmd} due to missing parameter {p.name}")
+            continue
+        if p.type == "map":
+            if isinstance(value, str):  # a map sent flat is ignored by the real server too
+                continue
+            out[p.name] = value
+            continue
+        assert isinstance(value, str)
+        invalid = param_error(
+            f"Unable to execute API command {cmd} due to invalid value {value} for parameter {p.name}")
+        try:
+            if p.type == "boolean":
+                out[p.name] = value.lower() == "true"  # Boolean.valueOf never fails
+            elif p.type == "integer":
+                if value.strip():
+                    out[p.name] = _to_int(value, JAVA_INT)
+            elif p.type == "long":
+                out[p.name] = _to_int(value, JAVA_LONG)
+            elif p.type == "short":
+                out[p.name] = _to_int(value, JAVA_SHORT)
+            elif p.type in ("float", "double"):
+                if value.strip():
+                    out[p.name] = float(value)
+            elif p.type == "list":
+                out[p.name] = [t for t in value.split(",") if t]
+            elif p.type == "uuid":
+                resolved = _uuid(cmd, p, value, exists)
+                if resolved is not None:
+                    out[p.name] = resolved
+            elif p.type == "string":
+                if len(value) > p.length:
+                    raise param_error(
+                        f"Unable to execute API command {cmd} due to invalid value. "
+                        f"Value greater than max allowed length {p.length} for param: {p.name}"
+                    )
+                out[p.name] = value
+            else:  # date, tzdate, object: passed through as text
+                out[p.name] = value
+        except ValueError:
+            raise invalid from None
+    return out
+
+
+def _uuid(cmd: str, p: Param, value: str, exists: Callable[[str], bool]) -> str | None:
+    """translateUuidToInternalId: a non-uuid on a post-3.x parameter is silently dropped."""
+    if value == "-1":
+        return None
+    if not UUID_RE.match(value):
+        if p.since:
+            return None
+    elif exists(value):
+        return value
+    raise param_error(
+        f"Unable to execute API command {cmd} due to invalid value. Invalid parameter {p.name} value={value} "
+        "due to incorrect long value format, or entity does not exist or due to incorrect parameter "
+        "annotation for the field in api cmd class."
+    )
+
+
+def unknown_params(api: Api, raw: Mapping[str, str]) -> list[str]:
+    """Names the command does not declare (map entries counted by their map name)."""
+    return sorted({k for k in group_maps(raw) if k not in api.params})
