@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,8 +104,12 @@ class XapiLab:
         return cls(world, servers, infos, log)
 
     def stop(self) -> None:
-        for s in self.servers:
-            s.stop()
+        """Stop every server (in parallel: each waits up to one poll interval)."""
+        threads = [threading.Thread(target=s.stop) for s in self.servers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
     def __enter__(self) -> XapiLab:
         return self

@@ -82,6 +82,10 @@ class Clock:
         self._released.add(task_ref or "*")
         self._on_change()
 
+    def forget_release_all(self) -> None:
+        """`release()` frees the tasks held at that moment, not later ones."""
+        self._released.discard("*")
+
     def released(self, task_ref: str) -> bool:
         return task_ref in self._released or "*" in self._released
 
@@ -161,11 +165,11 @@ class Faults:
             self.active.append(fault)
         return fault
 
-    def take(self, kind: FaultKind, host: str, method: str) -> Fault | None:
+    def take(self, kind: FaultKind, host: str, method: str, *, after: bool | None = None) -> Fault | None:
         """The first active fault of `kind` matching this call, counted as fired."""
         with self._lock:
             for f in self.active:
-                if f.kind == kind and f.matches(host, method):
+                if f.kind == kind and f.matches(host, method) and (after is None or f.after == after):
                     f.fired += 1
                     self.fired.append(Fired(kind, host, method))
                     return f

@@ -349,9 +349,7 @@ class World:
                 ready = (run.due <= self.clock.now() and run.polls_left <= 0) or (
                     run.due == math.inf and self.clock.released(ref)
                 )
-                if run.failure is not None and not held:
-                    ready = ready or run.polls_left <= 0
-                if not ready:
+                if held or not ready:
                     continue
                 self.pending.pop(ref, None)
                 task = run.db.get("task", ref)
@@ -364,6 +362,7 @@ class World:
                     self._finish(task, "fail", error=e)
                 else:
                     self._finish(task, "complete", result=result)
+            self.clock.forget_release_all()
 
     def _finish(self, task: dict[str, Any], event: str, *, result: str = "", error: XapiError | None = None) -> None:
         task["status"] = TASK_TRANSITIONS[(task["status"], event)]

@@ -391,15 +391,12 @@ class Dispatcher:
         """The encoded value of a successful call; raises XapiError for a failure, Drop for a drop."""
         world = self.world
         host = self.node_name
-        if world.faults.take("drop", host, method) is not None:
-            self._log(method, args, None)
+        if world.faults.take("drop", host, method, after=False) is not None:
+            self._log(method, args, self._spec(method))
             raise Drop(method)
         latency = world.faults.take("latency", host, method)
         if latency is not None:
             time.sleep(latency.seconds)
-        dropped_after = next(
-            (f for f in world.faults.active if f.kind == "drop" and f.after and f.matches(host, method)), None
-        )
         with world.lock:
             world.settle()
             spec = self._spec(method)
@@ -410,8 +407,8 @@ class Dispatcher:
             try:
                 value = self._run(method, spec, args, wire)
             finally:
-                if dropped_after is not None and world.faults.take("drop", host, method) is not None:
-                    raise Drop(method)
+                if world.faults.take("drop", host, method, after=True) is not None:
+                    raise Drop(method)  # the reply is lost whatever it was
             return value
 
     def _spec(self, method: str) -> MessageSpec | None:

@@ -30,6 +30,7 @@ ERROR_PAGE = (
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
     server: HostServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -118,7 +119,9 @@ class HostServer(ThreadingHTTPServer):
     def __init__(self, dispatcher: Dispatcher, port: int = 0) -> None:
         self.dispatcher = dispatcher
         super().__init__(("127.0.0.1", port), _Handler)
-        self.thread = threading.Thread(target=self.serve_forever, name=f"xapi-{dispatcher.node_name}", daemon=True)
+        self.thread = threading.Thread(
+            target=self.serve_forever, args=(0.05,), name=f"xapi-{dispatcher.node_name}", daemon=True
+        )
 
     @property
     def port(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,7 +36,5 @@ def login(lab: XapiLab) -> Iterator[Callable[[int], Any]]:
 
     yield _login
     for s in sessions:
-        try:
+        with contextlib.suppress(Exception):  # the host may have become a member or been ejected
             s.xenapi.session.logout()
-        except Exception:  # the host may have become a member or been ejected
-            pass

@@ -1,0 +1,33 @@
+"""The lab CLI's piece: `start` runs the emulator as a daemon on fixed ports, `stop` ends it by PID."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import XenAPI
+
+import lab.xapi
+from lab import procs
+
+
+def test_start_and_stop_the_daemon(tmp_path: Path) -> None:
+    base = procs.free_port()
+    lab.xapi.install()
+    info = lab.xapi.start(tmp_path, hosts=["xcp-01", "xcp-02"], base_port=base, password="lab-pw")
+    try:
+        assert [h["name"] for h in info["hosts"]] == ["xcp-01", "xcp-02"]
+        assert [h["address"] for h in info["hosts"]] == [f"127.0.0.1:{base}", f"127.0.0.1:{base + 1}"]
+        first, second = info["hosts"]
+        assert first["url"] == f"http://127.0.0.1:{base}/" and first["username"] == "root"
+        s = XenAPI.Session(second["url"])
+        s.xenapi.login_with_password(second["username"], second["password"])
+        s.xenapi.pool.join(first["address"], "root", "lab-pw")
+        m = XenAPI.Session(first["url"])
+        m.xenapi.login_with_password("root", "lab-pw")
+        assert len(m.xenapi.host.get_all()) == 2
+        m.xenapi.session.logout()
+        pid = procs.pid_of("xapi", tmp_path)
+        assert pid is not None and procs.alive(pid)
+    finally:
+        lab.xapi.stop(tmp_path)
+    assert procs.pid_of("xapi", tmp_path) is None and not procs.alive(pid)
