@@ -52,6 +52,12 @@ RGW_POOLS = (
     "default.rgw.buckets.non-ec",
 )
 READY_TIMEOUT = 180.0
+POOL_DEFAULTS = {
+    "osd_pool_default_size": "1",
+    "osd_pool_default_min_size": "1",
+    "osd_pool_default_pg_num": "8",
+    "osd_pool_default_pg_autoscale_mode": "off",
+}
 
 
 class CephLabError(RuntimeError):
@@ -82,9 +88,8 @@ def unavailable_reason() -> str | None:
     """Why this machine cannot run the lab cluster, or None when it can (tests skip on a reason)."""
     if os.geteuid() != 0:
         return "the Ceph lab runs its daemons as root (mon/osd data, apt-get) and this is not root"
-    if not installed():
-        if shutil.which("apt-get") is None:
-            return "Ceph is not installed and there is no apt-get to install Debian's packages"
+    if not installed() and shutil.which("apt-get") is None:
+        return "Ceph is not installed and there is no apt-get to install Debian's packages"
     return None
 
 
@@ -279,6 +284,10 @@ def start(
 
     # Settings the tests toggle or that must precede the manager (notes: config database).
     c.ceph("config", "set", "mon", "mon_allow_pool_delete", "true")
+    # Pool defaults also in the configuration database, where the dashboard API can read them
+    # (ceph.conf is invisible to it): `ceph.Pool` resets removed values to these.
+    for option, value in POOL_DEFAULTS.items():
+        c.ceph("config", "set", "global", option, value)
     for key, value in (("ssl", "false"), ("server_addr", "127.0.0.1"), ("server_port", str(dashboard_port))):
         c.ceph("config", "set", "mgr", f"mgr/dashboard/{key}", value, "--force")
 

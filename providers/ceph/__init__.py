@@ -1,0 +1,24 @@
+"""Ceph as Pulumi resources: `ceph.Pool` (dashboard REST API), `ceph.RgwUser` and `ceph.Bucket` (RGW).
+
+Endpoints and credentials come from the stack-config object `<project>:ceph`
+(`dashboardUrl`, `dashboardUser`, `dashboardPassword`, `rgwUrl`, `rgwAccessKey`, `rgwSecretKey`)
+through `configure()`; nothing of it is pickled into state. Importing this package has no side
+effects.
+"""
+
+from .pool import Pool, PoolArgs, PoolInputs, PoolProvider
+from .rgw import Bucket, BucketArgs, BucketProvider, RgwUser, RgwUserArgs, RgwUserInputs, RgwUserProvider
+
+__all__ = [
+    "Bucket",
+    "BucketArgs",
+    "BucketProvider",
+    "Pool",
+    "PoolArgs",
+    "PoolInputs",
+    "PoolProvider",
+    "RgwUser",
+    "RgwUserArgs",
+    "RgwUserInputs",
+    "RgwUserProvider",
+]
