@@ -232,10 +232,7 @@ class World:
             return node
 
     def node_by_address(self, address: str) -> Node | None:
-        for n in self.nodes.values():
-            if address in (n.address, n.name, n.address.split(":")[0] + ":" + n.address.split(":")[-1]):
-                return n
-        return None
+        return next((n for n in self.nodes.values() if n.address == address), None)
 
     def node_of_host(self, db: Db, host_ref: str) -> Node:
         for n in self.nodes.values():
@@ -360,6 +357,8 @@ class World:
                     result = run.run()
                 except XapiError as e:
                     self._finish(task, "fail", error=e)
+                except Exception as e:  # an emulator bug: xapi reports internal exceptions so
+                    self._finish(task, "fail", error=XapiError("INTERNAL_ERROR", f"{type(e).__name__}: {e}"))
                 else:
                     self._finish(task, "complete", result=result)
             self.clock.forget_release_all()

@@ -11,6 +11,7 @@ get_<field>, set_<field>, add_to_<map> ...) are served generically from the fiel
 from __future__ import annotations
 
 import inspect
+import logging
 import time
 import xmlrpc.client
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from lab.xapi.datamodel import NULL_REF, Datamodel, MessageSpec, Wire
 from lab.xapi.errors import XapiError, handle_invalid
 from lab.xapi.models import Db, Node, World
 
+log = logging.getLogger("lab.xapi")
 MODELLED = ("session", "pool", "host", "network", "PIF", "Bond", "VLAN", "SR", "PBD", "task")
 SECRET_PARAMS = frozenset({"pwd", "master_password", "password", "old_pwd", "new_pwd"})
 TASK_READS = frozenset({"get_status", "get_record", "get_progress", "get_result", "get_error_info"})
@@ -96,6 +98,37 @@ def pool_create_vlan(ctx: Ctx, device: str, network: str, VLAN: int) -> list[str
 @message("pool.create_VLAN_from_PIF")
 def pool_create_vlan_from_pif(ctx: Ctx, pif: str, network: str, VLAN: int) -> list[str]:
     return ctx.world.pool_create_vlan(ctx.db, ctx.db.get("PIF", pif)["device"], network, VLAN)
+
+
+@message("pool.join_force")
+def pool_join_force(ctx: Ctx, master_address: str, master_username: str, master_password: str) -> None:
+    ctx.world.pool_join(ctx.node, master_address, master_username, master_password)
+
+
+@message("host.disable")
+def host_disable(ctx: Ctx, host: str, auto_enable: bool = True) -> None:
+    ctx.db.get("host", host)["enabled"] = False
+
+
+@message("host.enable")
+def host_enable(ctx: Ctx, host: str) -> None:
+    ctx.db.get("host", host)["enabled"] = True
+
+
+@message("host.assert_can_evacuate")
+def host_assert_can_evacuate(ctx: Ctx, host: str) -> None:
+    ctx.db.get("host", host)  # no VMs are modelled, so there is never anything to move
+
+
+@message("host.evacuate")
+def host_evacuate(ctx: Ctx, host: str, network: str = NULL_REF, evacuate_batch_size: int = 0) -> None:
+    ctx.db.get("host", host)
+
+
+@message("host.get_servertime")
+def host_get_servertime(ctx: Ctx, host: str) -> str:
+    ctx.db.get("host", host)
+    return ctx.world.clock.stamp()
 
 
 @message("host.get_management_interface")
@@ -406,6 +439,11 @@ class Dispatcher:
                 raise fault.error
             try:
                 value = self._run(method, spec, args, wire)
+            except XapiError:
+                raise
+            except Exception as e:  # an emulator bug: answer as xapi does for an internal exception
+                log.exception("%s on %s", method, host)
+                raise XapiError("INTERNAL_ERROR", f"{type(e).__name__}: {e}") from e
             finally:
                 if world.faults.take("drop", host, method, after=True) is not None:
                     raise Drop(method)  # the reply is lost whatever it was
