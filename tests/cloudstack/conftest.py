@@ -1,0 +1,71 @@
+"""Fixtures for the CloudStack provider tests: the emulators, configured providers, a raw client.
+
+Every test that uses `cs_lab` gets a fresh emulated management server (a threaded HTTP server on
+127.0.0.1, port 0), stopped at the end. When the test is done, the requests it made are checked
+against CloudStack 4.18's listApis (command known, parameters known, required ones present,
+values of the right type): a problem there is a test error (issue 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import pytest
+from cs import CloudStack
+
+from providers.cloudstack import Settings
+from providers.cloudstack.base import CloudStackProvider
+from tests.cloudstack.apispec import all_problems
+
+P = TypeVar("P", bound=CloudStackProvider)
+
+XAPI_PASSWORD = "xcp-root-secret-1"
+
+
+@pytest.fixture
+def cs_lab() -> Iterator[Any]:
+    from lab.cloudstack import CloudStackLab
+
+    lab = CloudStackLab.start()
+    try:
+        yield lab
+    finally:
+        lab.stop()
+    problems = all_problems((r.command, r.params) for r in lab.request_log)
+    assert problems == [], "requests that CloudStack 4.18 would not take:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def settings(cs_lab: Any) -> Settings:
+    # A short poll interval keeps the tests quick; the deadlines are only a safety net.
+    return Settings(endpoint=cs_lab.endpoint, api_key=cs_lab.api_key, secret_key=cs_lab.secret_key,
+                    job_timeout=60, poll_interval=0.01, retry_timeout=10, http_timeout=10)
+
+
+@pytest.fixture
+def configured(settings: Settings) -> Callable[[type[P]], P]:
+    def make(cls: type[P]) -> P:
+        provider = cls()
+        provider.configure_with(settings)
+        return provider
+
+    return make
+
+
+@pytest.fixture
+def raw(cs_lab: Any) -> CloudStack:
+    """A plain `cs` client on the emulator: the operator's hand for out-of-band changes."""
+    return CloudStack(endpoint=cs_lab.endpoint, key=cs_lab.api_key, secret=cs_lab.secret_key, method="post")
+
+
+@pytest.fixture
+def xapi_lab() -> Iterator[Any]:
+    """An XCP-ng pool of two hosts (the CloudStack emulator's addCluster logs in to its master)."""
+    from lab.xapi import XapiLab
+
+    lab = XapiLab.start(hosts=["xcp-01", "xcp-02"], password=XAPI_PASSWORD)
+    try:
+        yield lab
+    finally:
+        lab.stop()
