@@ -68,6 +68,18 @@ class XapiLab:
     def host(self, name: str) -> HostInfo:
         return next(h for h in self.hosts if h.name == name)
 
+    def master_of(self, name: str) -> str:
+        """The name of the master of the pool host `name` is in (itself when alone)."""
+        with self.world.lock:
+            node = self.world.nodes[name]
+            return self.world.node_of_host(node.db, node.db.master_ref).name
+
+    def pool_members(self, name: str) -> list[str]:
+        """Names of the hosts in the same pool as `name` (itself included), in start order."""
+        with self.world.lock:
+            db = self.world.nodes[name].db
+            return [n.name for n in self.world.nodes.values() if n.db is db]
+
     @classmethod
     def start(
         cls,

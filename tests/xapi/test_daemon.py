@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import XenAPI
@@ -31,3 +35,25 @@ def test_start_and_stop_the_daemon(tmp_path: Path) -> None:
     finally:
         lab.xapi.stop(tmp_path)
     assert procs.pid_of("xapi", tmp_path) is None and not procs.alive(pid)
+
+
+def test_serve_cli_task_policy(tmp_path: Path) -> None:
+    """`--task-policy METHOD=SECONDS/POLLS` keeps the daemon's tasks pending for that many polls."""
+    out = tmp_path / "hosts.json"
+    argv = [sys.executable, "-m", "lab.xapi", "serve", "--hosts", "a", "--password", "pw", "--write", str(out),
+            "--task-policy", "network.create=0/2"]
+    procs.start("xapi-cli", argv, tmp_path, cwd=Path(__file__).resolve().parents[2])
+    try:
+        deadline = time.monotonic() + 20
+        while not out.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        url = json.loads(out.read_text())["hosts"][0]["url"]
+        s = XenAPI.Session(url)
+        s.xenapi.login_with_password("root", "pw")
+        t = s.xenapi.Async.network.create({"name_label": "n", "name_description": "", "MTU": "1500",
+                                           "other_config": {}})
+        assert [s.xenapi.task.get_status(t) for _ in range(3)] == ["pending", "success", "success"]
+    finally:
+        procs.stop("xapi-cli", tmp_path)
+    assert subprocess.run([sys.executable, "-m", "lab.xapi", "check"], capture_output=True,
+                          cwd=Path(__file__).resolve().parents[2]).returncode == 0

@@ -154,3 +154,10 @@ def test_other_config_maps_and_tags(lab: XapiLab, login: Login) -> None:
     assert x.pool.get_tags(pool) == []
     assert x.pool.get_by_uuid(x.pool.get_uuid(pool)) == pool
     assert failure(lambda: x.pool.get_by_uuid("nope")) == ["UUID_INVALID", "pool", "nope"]
+
+
+def test_lab_reports_pool_membership(lab: XapiLab, login: Login) -> None:
+    assert lab.master_of("xcp-02") == "xcp-02" and lab.pool_members("xcp-02") == ["xcp-02"]
+    join(lab, login, 1)
+    assert lab.master_of("xcp-02") == "xcp-01"
+    assert lab.pool_members("xcp-01") == ["xcp-01", "xcp-02"]
