@@ -53,6 +53,7 @@ _TRANSIENT_CONFLICT = ("locked", "state transition is in progress", "is being")
 def errors(resource: str, action: str) -> Iterator[None]:
     """Map python-ironicclient's exceptions raised by `action` to NotFound/Retryable/Permanent."""
     from ironicclient.common.apiclient import exceptions as api_exc
+    from keystoneauth1 import exceptions as ks_exc  # the transport under ironicclient
 
     try:
         yield
@@ -68,9 +69,9 @@ def errors(resource: str, action: str) -> Iterator[None]:
         if status in (408, 429, 502, 503, 504):
             raise Retryable(resource, words) from e
         raise Permanent(resource, words) from e
-    except (api_exc.ConnectionError, api_exc.ConnectionRefused) as e:
+    except (api_exc.ConnectionError, ks_exc.ConnectionError, ks_exc.RetriableConnectionFailure) as e:
         raise Retryable(resource, f"{action}: cannot reach Ironic: {e}") from e
-    except api_exc.ClientException as e:
+    except (api_exc.ClientException, ks_exc.ClientException) as e:
         raise Permanent(resource, f"{action}: {_api_words(e)}") from e
     except OSError as e:
         raise Retryable(resource, f"{action}: cannot reach Ironic: {e}") from e

@@ -381,11 +381,11 @@ class NodeProvider(TableProvider):
         if want.resource_class:
             body["resource_class"] = want.resource_class
         body.update({f"{fam}_interface": iface for fam, iface in want.interfaces.items()})
-        if want.target_state == "active" and want.instance_info is not None:
-            body["instance_info"] = want.instance_info.model_dump(exclude_none=True)
         with errors(res, "create node"):
             node = c.node.create(**body)
         try:
+            # instance_info is not a creation attribute: it is patched in (only for a deploy).
+            self._apply(c, res, node, want, want.model_dump(mode="json"))
             self._sync_ports(c, res, node.uuid, want.ports)
         except Exception:
             # Transactional: a node without its ports is not what the program asked for.

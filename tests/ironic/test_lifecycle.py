@@ -1,0 +1,204 @@
+"""ironic.Node and ironic.Fleet against the real Ironic of the lab, over the wire.
+
+The choreography: create, create again (no change), update, update again (no change), refresh
+after an out-of-band change, delete, delete again; then failure and resume, and adoption.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from providers._core import Permanent, Timeout
+from providers.ironic._api import client
+from tests.ironic.conftest import fleet_provider, node_provider
+
+pytestmark = [pytest.mark.ironic]
+
+FAST = {"manage": 60, "clean": 60, "deploy": 60, "undeploy": 60, "poll_interval": 0.2}
+
+
+def props(name: str, **over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "name": name,
+        "driver": "fake-hardware",
+        "driver_info": {"ipmi_address": "10.0.0.11", "ipmi_username": "admin", "ipmi_password": "s3cret"},
+        "properties": {"cpus": 8, "memory_mb": 65536},
+        "resource_class": "compute",
+        "interfaces": {"boot": "fake", "deploy": "fake"},
+        "ports": [],
+        "target_state": "available",
+        "timeouts": FAST,
+    }
+    base.update(over)
+    res = node_provider("unused").check({}, base)
+    assert not res.failures, res.failures
+    return dict(res.inputs)
+
+
+def mac(i: int) -> str:
+    return f"52:54:00:aa:{i // 256:02x}:{i % 256:02x}"
+
+
+def test_node_choreography(ironic_endpoint: str) -> None:
+    p = node_provider(ironic_endpoint)
+    c = client(ironic_endpoint)
+    want = props("life-1", ports=[mac(1)])
+
+    # create
+    created = p.create(want)
+    uuid, outs = created.id, created.outs
+    assert outs["provision_state"] == "available" and outs["target_state"] == "available"
+    assert outs["driver_info"]["ipmi_password"] == "s3cret"  # declared value, not Ironic's mask
+    assert [pt.address for pt in c.port.list(node=uuid)] == [mac(1)]
+
+    # create again: the same name is adopted, not duplicated, and nothing differs
+    again = p.create(want)
+    assert again.id == uuid
+    assert len([n for n in c.node.list() if n.name == "life-1"]) == 1
+    read = p.read(uuid, outs)
+    assert read.outs["driver_info"]["ipmi_password"] == "s3cret"  # "******" is not drift
+    assert p.diff(uuid, read.outs, want).changes is False
+
+    # update: properties, ports and target (deploy an ISO with kernel parameters)
+    want2 = props("life-1", ports=[mac(1), mac(2)], properties={"cpus": 16, "memory_mb": 65536},
+                  target_state="active",
+                  instance_info={"boot_iso": "http://iso/xcp-ng.iso", "kernel_append_params": "install"},
+                  config_drive={"meta_data": {"hostname": "life-1"}})
+    d = p.diff(uuid, outs, want2)
+    assert d.changes is True and not d.replaces
+    outs2 = dict(p.update(uuid, outs, want2).outs or {})
+    live = c.node.get(uuid)
+    assert live.provision_state == "active" and live.properties["cpus"] == 16
+    assert live.instance_info["boot_iso"] == "http://iso/xcp-ng.iso"
+    assert sorted(pt.address for pt in c.port.list(node=uuid)) == [mac(1), mac(2)]
+
+    # update again: no change
+    read2 = p.read(uuid, outs2)
+    assert p.diff(uuid, read2.outs, want2).changes is False
+
+    # now deployed: a new resource class is a replace, known at preview
+    d = p.diff(uuid, read2.outs, {**want2, "resource_class": "storage"})
+    assert d.replaces == ["resource_class"] and d.delete_before_replace is True
+
+    # refresh after an out-of-band change: undeployed and properties edited behind our back
+    c.node.update(uuid, [{"op": "replace", "path": "/properties/cpus", "value": 4}])
+    c.node.set_provision_state(uuid, "deleted")
+    drifted = p.read(uuid, outs2)
+    assert drifted.outs["properties"]["cpus"] == 4
+    assert drifted.outs["target_state"] in ("available", "active")  # heading back or arrived
+    assert p.diff(uuid, drifted.outs, want2).changes is True
+    outs3 = dict(p.update(uuid, drifted.outs, want2).outs or {})
+    assert outs3["provision_state"] == "active" and c.node.get(uuid).properties["cpus"] == 16
+
+    # delete: undeploy, wait, delete; delete again is fine
+    p.delete(uuid, outs3)
+    assert [n for n in c.node.list() if n.name == "life-1"] == []
+    p.delete(uuid, outs3)
+    assert p.read(uuid, outs3).id == ""
+
+
+def test_driver_change_in_place_while_not_deployed(ironic_endpoint: str) -> None:
+    p = node_provider(ironic_endpoint)
+    want = props("life-2", target_state="manageable", resource_class="a")
+    outs = p.create(want).outs
+    new = props("life-2", target_state="manageable", resource_class="b", interfaces={"boot": "fake"})
+    d = p.diff("x", outs, new)
+    assert d.changes and not d.replaces
+    outs2 = p.update(outs["uuid"], outs, new).outs or {}
+    assert client(ironic_endpoint).node.get(outs["uuid"]).resource_class == "b"
+    p.delete(outs["uuid"], outs2)
+
+
+def test_bad_input_reaches_ironic_words(ironic_endpoint: str) -> None:
+    p = node_provider(ironic_endpoint)
+    with pytest.raises(Permanent, match="life-3.*create node.*HTTP 400"):
+        p.create(props("life-3", driver="no-such-driver"))
+    # a MAC already used by another node: the node just created is undone (transactional)
+    a = p.create(props("life-4", ports=[mac(40)]))
+    with pytest.raises(Permanent, match="create port.*HTTP 409"):
+        p.create(props("life-5", ports=[mac(40)]))
+    assert [n for n in client(ironic_endpoint).node.list() if n.name == "life-5"] == []
+    p.delete(a.id, a.outs)
+
+
+def test_adopts_node_left_by_earlier_run(ironic_endpoint: str) -> None:
+    c = client(ironic_endpoint)
+    left = c.node.create(name="life-6", driver="fake-hardware", driver_info={"ipmi_password": "old"})
+    c.node.set_provision_state(left.uuid, "manage")
+    p = node_provider(ironic_endpoint)
+    outs = p.create(props("life-6", target_state="available")).outs
+    assert outs["uuid"] == left.uuid and outs["provision_state"] == "available"
+    assert c.node.get(left.uuid).properties["cpus"] == 8
+    p.delete(left.uuid, outs)
+
+
+def test_failed_deploy_is_reported_and_resumed(slow_ironic: Callable[..., dict[str, Any]]) -> None:
+    """A deploy outliving its deadline times out naming the phase; a conductor restart fails the
+    deploy (Ironic's own `deploy failed` with last_error); the next create adopts and resumes."""
+    endpoint = str(slow_ironic(deploy_delay="30")["endpoint"])
+    p = node_provider(endpoint)
+    want = props("fail-1", target_state="active", instance_info={"image_source": "http://img/a.qcow2"},
+                 timeouts={**FAST, "deploy": 1})
+    with pytest.raises(Timeout, match=r"deploy of node fail-1 \(timeouts.deploy\).*deploying"):
+        p.create(want)
+    uuid = client(endpoint).node.get("fail-1").uuid
+    slow_ironic(deploy_delay="0", fresh=False)  # the conductor restarts: the deploy fails
+    node = client(endpoint).node.get(uuid)
+    assert node.provision_state == "deploy failed" and "can't be resumed" in node.last_error
+    # refresh shows it as drift; the next `up` (create again: adopt) resumes from the failed state
+    assert p.read(uuid, {**want, "uuid": uuid}).outs["target_state"] == "deploy failed"
+    outs = p.create(props("fail-1", target_state="active", instance_info={"image_source": "http://img/a.qcow2"},
+                          timeouts=FAST)).outs
+    assert outs["uuid"] == uuid and outs["provision_state"] == "active"
+
+
+def test_fleet_deploys_many_and_reports_every_failure(slow_ironic: Callable[..., dict[str, Any]]) -> None:
+    endpoint = str(slow_ironic(deploy_delay="3")["endpoint"])
+    p, f = node_provider(endpoint), fleet_provider(endpoint)
+    members = []
+    for i in range(6):
+        outs = p.create(props(f"fleet-{i}", ports=[mac(100 + i)], target_state="active", wait=False,
+                              instance_info={"image_source": "http://img/a.qcow2"})).outs
+        assert outs["walk"], "a walk was started and left to the fleet"
+        members.append({"id": outs["uuid"], "name": outs["name"], "target": "active", "timeouts": FAST,
+                        "walk": outs["walk"]})
+    fleet_props = dict(f.check({}, {"members": members}).inputs)
+    res = f.create(fleet_props)
+    assert set(res.outs["states"].values()) == {"active"}
+    # a node undeployed out of band: the fleet's read shows it
+    c = client(endpoint)
+    c.node.set_provision_state(members[0]["id"], "deleted")
+    assert f.read(res.id, res.outs).outs["states"]["fleet-0"] in ("deleting", "cleaning", "available")
+
+    # failure: three nodes deploy, the conductor restarts under them: every failure is named
+    endpoint_members = members[:3]
+    for m in members[1:3]:
+        c.node.set_provision_state(m["id"], "deleted")
+    props3 = dict(f.check({}, {"members": endpoint_members}).inputs)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            f.update(res.id, res.outs, props3)
+        except BaseException as e:  # noqa: BLE001 - handed to the test thread
+            errors.append(e)
+
+    slow_ironic(deploy_delay="20", fresh=False)
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(3)  # the fleet has started the deploys; now the conductor restarts under them
+    slow_ironic(deploy_delay="0", fresh=False)
+    t.join(timeout=120)
+    assert errors and isinstance(errors[0], Permanent)
+    message = str(errors[0])
+    assert "3 of 3 nodes failed" in message
+    for i in range(3):
+        assert f"fleet-{i}" in message
+    assert "deploy failed" in message and "can't be resumed" in message
+    # the next run resumes them all
+    assert set(f.update(res.id, res.outs, props3).outs["states"].values()) == {"active"}
