@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
+import XenAPI
 from cs import CloudStack
 
 from providers.cloudstack import Settings
@@ -65,6 +66,10 @@ def xapi_lab() -> Iterator[Any]:
     from lab.xapi import XapiLab
 
     lab = XapiLab.start(hosts=["xcp-01", "xcp-02"], password=XAPI_PASSWORD)
+    member = XenAPI.Session(lab.hosts[1].url)
+    member.xenapi.login_with_password("root", XAPI_PASSWORD, "1.0", "tests")
+    member.xenapi.pool.join(lab.hosts[0].address, "root", XAPI_PASSWORD)
+    member.xenapi.session.logout()
     try:
         yield lab
     finally:
