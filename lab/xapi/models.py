@@ -190,6 +190,9 @@ class Node:
     db: Db = field(repr=False)
     host_ref: str
     uuid: str
+    # The database the host served before it joined a pool: its sessions may still read the
+    # tasks they started there (the join task among them), as during xapi's restart fuse.
+    retired_db: Db | None = field(default=None, repr=False)
 
     @property
     def role(self) -> str:
@@ -247,6 +250,7 @@ class World:
         """A fresh installation: the host as master of a new pool with its own objects."""
         db = Db(self.dm)
         node.db = db
+        node.retired_db = None
         host = node.host_ref = new_ref()
         db.create(
             "host", host, uuid=node.uuid, name_label=node.name, hostname=node.name, address=node.address,
@@ -309,6 +313,15 @@ class World:
             raise XapiError("SESSION_INVALID", session)
         node.db.get("session", session)["last_active"] = self.clock.stamp()
         return node.db
+
+    def member_task_db(self, node: Node, session: str) -> Db | None:
+        """On a member, the database in which `session` (opened on this host) may read its tasks."""
+        for db in (node.retired_db, node.db):
+            if db is None or not db.has("session", session):
+                continue
+            if db.get("session", session)["this_host"] == node.host_ref:
+                return db
+        return None
 
     def logout(self, db: Db, session: str) -> None:
         db.delete("session", session)
@@ -435,6 +448,7 @@ class World:
         for ref, rec in old.tables["PBD"].items():
             into.tables["PBD"][ref] = rec
         old.alive = False
+        node.retired_db = old
         node.db = into
         self._sync_new_member(node)
 

@@ -471,9 +471,13 @@ class Dispatcher:
         handler = handler_for(dm, spec)
         if handler is None or not spec.takes_session:
             raise XapiError("NOT_IMPLEMENTED", method)
-        world.check_not_slave(node)
         session = args[0] if isinstance(args[0], str) else str(args[0])
-        db = world.session_db(node, session)
+        member_db = None
+        if node.role != "master" and spec.cls == "task" and spec.name in TASK_READS | {"destroy"}:
+            member_db = world.member_task_db(node, session)
+        if member_db is None:
+            world.check_not_slave(node)
+        db = member_db or world.session_db(node, session)
         kwargs = self._decode(spec, args[1:])
         ctx = Ctx(world, node, db, session, wire)
         if spec.cls == "task" and spec.name in TASK_READS and "self" in kwargs:
