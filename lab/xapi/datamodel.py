@@ -71,10 +71,11 @@ class ClassSpec:
 
 
 class Datamodel:
-    """The 12 modelled classes (full specs) plus the names and parameters of all 2,007 messages."""
+    """The 13 modelled classes (full specs) plus the names and parameters of all 2,007 messages."""
 
     def __init__(self) -> None:
         raw = json.loads((REFERENCE / "xenapi-classes-subset.json").read_text())["classes"]
+        raw.update(json.loads((REFERENCE / "xenapi-extra-classes.json").read_text())["classes"])
         self.classes: dict[str, ClassSpec] = {}
         self.enums: dict[str, tuple[str, ...]] = {}
         for cname, c in raw.items():

@@ -72,6 +72,8 @@ BOND_PROPERTIES: dict[str, dict[str, str]] = {
     "active-backup": {},
     "lacp": {"hashing_algorithm": "tcpudp_ports", "lacp_time": "slow"},
 }
+HOST_MEMORY = 256 << 30
+DOM0_MEMORY = 8 << 30
 PHYSICAL_NICS = ("eth0", "eth1", "eth2", "eth3")
 MTU_RANGE = (68, 9216)
 SOFTWARE_VERSION = {
@@ -262,6 +264,10 @@ class World:
             other_config={"iscsi_iqn": f"iqn.2026-01.org.xcp-ng:{node.name}", "agent_start_time": "0."},
         )
         db.create("pool", master=host, name_label="", other_config={})
+        db.get("host", host)["metrics"] = db.create(
+            "host_metrics", memory_total=HOST_MEMORY, memory_free=HOST_MEMORY - DOM0_MEMORY, live=True,
+            last_updated=self.clock.stamp(),
+        )
         for n, dev in enumerate(PHYSICAL_NICS):
             net = db.create(
                 "network", name_label=f"Pool-wide network associated with {dev}", bridge=f"xenbr{n}",
@@ -432,6 +438,8 @@ class World:
         old = node.db
         host = node.host_ref
         into.tables["host"][host] = old.tables["host"][host]
+        for ref, rec in old.tables["host_metrics"].items():
+            into.tables["host_metrics"][ref] = rec
         by_bridge = {rec["bridge"]: ref for ref, rec in into.tables["network"].items()}
         net_map: dict[str, str] = {}
         for ref, rec in old.tables["network"].items():
@@ -502,6 +510,7 @@ class World:
             db.delete("PIF", ref)
         for ref, _ in db.where("session", this_host=host):
             db.delete("session", ref)
+        db.delete("host_metrics", db.get("host", host)["metrics"])
         db.delete("host", host)
         self._install(node)  # the ejected host comes back as a fresh installation
 

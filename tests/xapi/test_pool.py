@@ -88,6 +88,9 @@ def test_new_member_gets_pool_vlans_and_shared_srs(lab: XapiLab, login: Login) -
     master = x.pool.get_master(pool)
     sr = x.SR.create(master, {"server": "10.0.0.5", "serverpath": "/export"}, "0", "shared", "", "nfs", "user",
                      True, {})
+    bond_net = x.network.create({"name_label": "bond", "name_description": "", "MTU": "1500", "other_config": {}})
+    members = [r for r, p in x.PIF.get_all_records().items() if p["device"] in ("eth2", "eth3")]
+    x.Bond.create(bond_net, members, "", "lacp", {})
     join(lab, login, 1)
     member = next(r for r, h in x.host.get_all_records().items() if h["name_label"] == "xcp-02")
     vlan_pifs = [p for p in x.PIF.get_all_records().values() if p["VLAN"] == "42"]
@@ -96,6 +99,11 @@ def test_new_member_gets_pool_vlans_and_shared_srs(lab: XapiLab, login: Login) -
     pbds = [x.PBD.get_record(p) for p in x.SR.get_PBDs(sr)]
     assert sorted(p["host"] for p in pbds) == sorted([master, member])
     assert all(p["currently_attached"] and p["device_config"]["serverpath"] == "/export" for p in pbds)
+    bonds = [x.Bond.get_record(b) for b in x.Bond.get_all()]
+    assert sorted(x.PIF.get_host(b["master"]) for b in bonds) == sorted([master, member])
+    assert all(b["mode"] == "lacp" and x.PIF.get_network(b["master"]) == bond_net for b in bonds)
+    member_bond = next(b for b in bonds if x.PIF.get_host(b["master"]) == member)
+    assert sorted(x.PIF.get_device(s) for s in member_bond["slaves"]) == ["eth2", "eth3"]
 
 
 def test_eject_returns_the_host_as_a_fresh_master(lab: XapiLab, login: Login) -> None:
