@@ -29,10 +29,11 @@ from lab.xapi.models import World
 from lab.xapi.responses import Call, Dispatcher, check_conformance
 from lab.xapi.server import HostServer
 
-__all__ = ["Call", "Clock", "Faults", "HostInfo", "XapiError", "XapiLab", "install", "start", "stop"]
+__all__ = ["Call", "Clock", "Faults", "HostInfo", "XapiError", "XapiLab", "install", "read_log", "start", "stop"]
 
 REPO = Path(__file__).resolve().parents[2]
 DAEMON = "xapi"
+REQUEST_LOG = "requests.jsonl"
 
 
 @dataclass(frozen=True)
@@ -90,18 +91,26 @@ class XapiLab:
         base_port: int | None = None,
         username: str = "root",
         realtime: bool = False,
+        log_file: Path | None = None,
+        log_limit: int | None = None,
     ) -> XapiLab:
-        """Start one server per host (port 0, or base_port + i); every host a master of its own pool."""
+        """Start one server per host (port 0, or base_port + i); every host a master of its own pool.
+
+        `log_file` also appends every call as a JSON line (for a daemon's request log);
+        `log_limit` keeps only the latest calls in memory.
+        """
         problems = check_conformance(World().dm)
         if problems:
             raise RuntimeError("XAPI emulator handlers differ from the datamodel: " + "; ".join(problems))
         world = World(Clock(realtime=realtime), Faults())
         log: list[Call] = []
+        sink = _JsonlSink(log_file) if log_file is not None else None
         servers: list[HostServer] = []
         infos: list[HostInfo] = []
         try:
             for i, name in enumerate(hosts):
-                server = HostServer(Dispatcher(world, name, log), 0 if base_port is None else base_port + i)
+                dispatcher = Dispatcher(world, name, log, sink, log_limit)
+                server = HostServer(dispatcher, 0 if base_port is None else base_port + i)
                 address = f"127.0.0.1:{server.port}"
                 pw = (passwords or {}).get(name, password)
                 world.add_host(name, address, pw, username)
@@ -130,6 +139,26 @@ class XapiLab:
         self.stop()
 
 
+class _JsonlSink:
+    """Appends each call to a file as one JSON line (thread-safe)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+
+    def __call__(self, call: Call) -> None:
+        line = json.dumps({"host": call.host, "method": call.method, "params": call.params}, default=str)
+        with self.lock, self.path.open("a") as f:
+            f.write(line + "\n")
+
+
+def read_log(path: Path) -> list[Call]:
+    """The calls a daemon wrote to its request log (`<state_dir>/requests.jsonl`)."""
+    if not Path(path).exists():
+        return []
+    return [Call(d["host"], d["method"], d["params"]) for d in map(json.loads, Path(path).read_text().splitlines())]
+
+
 # --- the lab CLI's piece interface ------------------------------------------------------------
 
 
@@ -151,7 +180,7 @@ def start(
     info = state_dir / "xapi-hosts.json"
     info.unlink(missing_ok=True)
     argv = [sys.executable, "-m", "lab.xapi", "serve", "--hosts", ",".join(hosts), "--base-port", str(base_port),
-            "--password", password, "--write", str(info)]
+            "--password", password, "--write", str(info), "--log", str(state_dir / REQUEST_LOG)]
     procs.start(DAEMON, argv, state_dir, cwd=REPO, env={"PYTHONPATH": str(REPO)})
     deadline = time.monotonic() + timeout
     while not info.exists():

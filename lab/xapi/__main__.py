@@ -28,6 +28,7 @@ def main(argv: list[str]) -> int:
     serve.add_argument("--base-port", type=int, default=0, help="first port (0: any free ports)")
     serve.add_argument("--password", default="password")
     serve.add_argument("--write", type=Path, help="write the endpoints JSON here once listening")
+    serve.add_argument("--log", type=Path, help="append every call served to this file as JSON lines")
     serve.add_argument("--task-policy", action="append", default=[], metavar="METHOD=SECONDS[/POLLS]",
                        help="tasks of METHOD (or *) stay pending SECONDS (wall clock) and POLLS reads")
     sub.add_parser("check", help="print conformance problems and the served messages")
@@ -42,7 +43,8 @@ def main(argv: list[str]) -> int:
         return 1 if problems else 0
 
     names = [n for n in args.hosts.split(",") if n]
-    lab = XapiLab.start(names, args.password, base_port=args.base_port or None, realtime=bool(args.task_policy))
+    lab = XapiLab.start(names, args.password, base_port=args.base_port or None, realtime=bool(args.task_policy),
+                        log_file=args.log, log_limit=10_000)
     for item in args.task_policy:
         method, _, spec = item.partition("=")
         secs, _, polls = spec.partition("/")

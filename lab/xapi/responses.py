@@ -411,10 +411,13 @@ def check_conformance(dm: Datamodel) -> list[str]:
 class Dispatcher:
     """Answers the calls that reach one host's endpoint."""
 
-    def __init__(self, world: World, node_name: str, log: list[Call]) -> None:
+    def __init__(self, world: World, node_name: str, log: list[Call], sink: Callable[[Call], None] | None = None,
+                 limit: int | None = None) -> None:
         self.world = world
         self.node_name = node_name
         self.log = log
+        self.sink = sink
+        self.limit = limit
 
     @property
     def node(self) -> Node:
@@ -509,7 +512,12 @@ class Dispatcher:
                       if n != "session_id"}
             if len(args) > len(names):
                 params.update({f"${i}": v for i, v in enumerate(args) if i >= len(names)})
-        self.log.append(Call(self.node_name, method, params))
+        call = Call(self.node_name, method, params)
+        self.log.append(call)
+        if self.limit is not None and len(self.log) > self.limit:
+            del self.log[: len(self.log) - self.limit]
+        if self.sink is not None:
+            self.sink(call)
 
 
 def task_result(encoded: Any, result_type: str) -> str:

@@ -12,6 +12,7 @@ import XenAPI
 
 import lab.xapi
 from lab import procs
+from lab.xapi.conformance import check_calls
 
 
 def test_start_and_stop_the_daemon(tmp_path: Path) -> None:
@@ -32,6 +33,12 @@ def test_start_and_stop_the_daemon(tmp_path: Path) -> None:
         m.xenapi.session.logout()
         pid = procs.pid_of("xapi", tmp_path)
         assert pid is not None and procs.alive(pid)
+        calls = lab.xapi.read_log(tmp_path / lab.xapi.REQUEST_LOG)
+        assert [c.method for c in calls] == [
+            "session.login_with_password", "pool.join", "session.login_with_password", "host.get_all",
+            "session.logout"]
+        assert calls[1].params["master_password"] == "******"
+        assert check_calls(calls) == []
     finally:
         lab.xapi.stop(tmp_path)
     assert procs.pid_of("xapi", tmp_path) is None and not procs.alive(pid)
