@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import socket
 import threading
 import xmlrpc.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +34,14 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in two writes
     server: HostServer
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        self.server.connections.discard(self.connection)
+        super().finish()
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.server.dispatcher.node_name, format % args)
 
@@ -53,8 +62,6 @@ class _Handler(BaseHTTPRequestHandler):
         except Drop:
             self.close_connection = True
             self.wfile.flush()
-            import socket
-
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
 
@@ -118,6 +125,7 @@ class HostServer(ThreadingHTTPServer):
 
     def __init__(self, dispatcher: Dispatcher, port: int = 0) -> None:
         self.dispatcher = dispatcher
+        self.connections: set[socket.socket] = set()
         super().__init__(("127.0.0.1", port), _Handler)
         self.thread = threading.Thread(
             target=self.serve_forever, args=(0.05,), name=f"xapi-{dispatcher.node_name}", daemon=True
@@ -131,6 +139,10 @@ class HostServer(ThreadingHTTPServer):
         self.thread.start()
 
     def stop(self) -> None:
+        """Stop accepting, and close kept-alive client connections so no handler outlives the server."""
         self.shutdown()
         self.server_close()
+        for conn in list(self.connections):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
         self.thread.join(timeout=5)
