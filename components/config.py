@@ -142,6 +142,9 @@ class S3Settings(Model):
 class Storage(Model):
     pools: list[CephPool] = Field(default_factory=list)
     s3: S3Settings = Field(default_factory=S3Settings)
+    allow_pool_delete: bool = Field(
+        default=False, description="pools hold data: `pulumi destroy` deletes them only when this is true"
+    )
 
 
 class Vlan(Model):
@@ -241,6 +244,16 @@ class Images(Model):
     controller_image: str = Field(description="disk image for the controller (CloudStack management)")
 
 
+class DeployTimeouts(Model):
+    """Ironic deadlines per phase in seconds (unset: the provider's defaults for real hardware)."""
+
+    manage: float | None = Field(default=None, gt=0)
+    clean: float | None = Field(default=None, gt=0)
+    deploy: float | None = Field(default=None, gt=0)
+    undeploy: float | None = Field(default=None, gt=0)
+    poll_interval: float | None = Field(default=None, gt=0)
+
+
 class Region(Model):
     name: Name
     servers: list[Server] = Field(min_length=1)
@@ -249,6 +262,7 @@ class Region(Model):
     hypervisor_pools: list[HypervisorPool] = Field(min_length=1)
     zone: Zone
     max_hosts_per_cluster: int = Field(default=XENSERVER_MAX_HOSTS_PER_CLUSTER, ge=1)
+    deploy_timeouts: DeployTimeouts = Field(default_factory=lambda: DeployTimeouts())
 
     def servers_by_role(self, role: Role) -> list[Server]:
         return [s for s in self.servers if s.role == role]

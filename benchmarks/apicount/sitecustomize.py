@@ -11,11 +11,12 @@ import os
 
 _log = os.environ.get("PRIVATECLOUD_API_LOG")
 
-if _log:
+if _log is not None:
+    _path: str = _log
     _original = http.client.HTTPConnection.putrequest
 
     def _counting_putrequest(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def]
-        with open(_log, "a") as f:
+        with open(_path, "a") as f:
             f.write(f"{os.getpid()} {method} {self.host}:{self.port}{url.split('?')[0]}\n")
         return _original(self, method, url, *args, **kwargs)
 

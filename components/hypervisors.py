@@ -1,0 +1,92 @@
+"""Hypervisor pools: XCP-ng hosts joined into a pool, its networks, and its shared SR.
+
+Order matters and is encoded in the graph: the pool (all joins) first, because a host with a
+bond cannot join; then the VLANs and bonds on the pool, whose name-labels CloudStack's traffic
+labels refer to; then the shared SR (how Ceph reaches XCP-ng: NFS or iSCSI) with a PBD on every
+host, made the pool's default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from components.config import HypervisorPool as PoolConfig
+from providers.xcpng import Network, NetworkArgs, Pool, PoolArgs, SharedSR, SharedSRArgs
+
+TYPE = "privatecloud:hypervisor:Pool"
+
+
+@dataclass
+class PoolHost:
+    name: str
+    """Server name (the Ironic node's)."""
+    address: str
+    """XAPI address once XCP-ng is installed."""
+    node_uuid: pulumi.Input[str]
+    """The deployed Ironic node: the host exists only once it is active."""
+
+
+@dataclass
+class HypervisorPoolArgs:
+    pool: PoolConfig
+    """The pool's design from the stack config."""
+    hosts: Sequence[PoolHost]
+    """Master first, then the members."""
+    root_password: pulumi.Input[str]
+    """root password of every host (secret)."""
+
+
+class HypervisorPool(pulumi.ComponentResource):
+    pool: Pool
+    networks: dict[str, Network]
+    sr: SharedSR
+    master_url: pulumi.Output[str]
+    host_addresses: pulumi.Output[list[str]]
+    sr_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: HypervisorPoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        cfg = args.pool
+        master = args.hosts[0].address
+        self.pool = Pool(
+            f"{name}-pool",
+            PoolArgs(
+                name_label=cfg.name,
+                master=master,
+                hosts=[h.address for h in args.hosts],
+                password=args.root_password,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        joined = pulumi.ResourceOptions(parent=self, depends_on=[self.pool])
+        connection = {"address": self.pool.master_address, "password": args.root_password,
+                      "pool_uuid": self.pool.pool_uuid}
+        self.networks = {}
+        for vlan in cfg.vlans:
+            self.networks[vlan.name] = Network(
+                f"{name}-{vlan.name}",
+                NetworkArgs(name_label=vlan.name, device=vlan.device, vlan=vlan.tag, mtu=vlan.mtu, **connection),
+                joined,
+            )
+        for bond in cfg.bonds:
+            self.networks[bond.name] = Network(
+                f"{name}-{bond.name}",
+                NetworkArgs(name_label=bond.name, bond_devices=list(bond.devices), bond_mode=bond.mode,
+                            mtu=bond.mtu, **connection),
+                joined,
+            )
+        self.sr = SharedSR(
+            f"{name}-sr",
+            SharedSRArgs(name_label=cfg.sr.name, type=cfg.sr.type, device_config=dict(cfg.sr.device_config),
+                         make_default=True, **connection),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.pool, *self.networks.values()]),
+        )
+        self.master_url = self.pool.master_url
+        self.host_addresses = self.pool.host_addresses
+        self.sr_name = self.sr.id.apply(lambda _: cfg.sr.name)
+        self.register_outputs(
+            {"master_url": self.master_url, "host_addresses": self.host_addresses, "sr_name": self.sr_name}
+        )
