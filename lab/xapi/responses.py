@@ -461,9 +461,9 @@ class Dispatcher:
         world, dm, node = self.world, self.world.dm, self.node
         if spec is None:
             name = base_method(method)
-            # Real XAPI knows this message but the emulator does not model its class (VM, VDI...);
-            # for the modelled classes the Async flags are known, so a bad Async form is unknown.
-            if dm.exists(name) and name.partition(".")[0] not in dm.classes:
+            # Real XAPI knows this message but the emulator does not model it (VM, VDI...); where
+            # the Async flags are known (modelled classes), a bad Async form is unknown.
+            if dm.exists(name) and (dm.message(name) is None or not method.startswith("Async.")):
                 raise XapiError("NOT_IMPLEMENTED", method)
             raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
         received = len(args) - (1 if spec.takes_session else 0)

@@ -79,6 +79,9 @@ def test_dispatch_errors(lab: XapiLab) -> None:
     assert xml_call(lab, "Async.task.get_status", s, "x")[1]["ErrorDescription"] == [
         "MESSAGE_METHOD_UNKNOWN", "Async.task.get_status"]
     assert xml_call(lab, "VM.get_all", s)[1]["ErrorDescription"] == ["NOT_IMPLEMENTED", "VM.get_all"]
+    assert xml_call(lab, "VDI.get_all", s)[1]["ErrorDescription"] == ["NOT_IMPLEMENTED", "VDI.get_all"]
+    assert xml_call(lab, "Async.VM.start", s, "x", False, False)[1]["ErrorDescription"] == [
+        "NOT_IMPLEMENTED", "Async.VM.start"]
     (net, *_) = xml_call(lab, "network.get_all", s)[1]["Value"]
     assert xml_call(lab, "network.set_MTU", s, net, "lots")[1]["ErrorDescription"] == ["FIELD_TYPE_ERROR", "value"]
     assert xml_call(lab, "host.get_record", s, "OpaqueRef:missing")[1]["ErrorDescription"] == [
