@@ -1,0 +1,124 @@
+"""What every XCP-ng resource provider shares: settings, sessions, normalisation, read plumbing."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import pydantic
+from pulumi.dynamic import ConfigureRequest, ReadResult
+
+from providers._core import REAL_CLOCK, Clock, TableProvider, config_section, parse
+from providers._core.diff import PROVIDER_KEY
+
+from ._xapi import Credentials, Settings, Xapi
+
+CONFIG_SECTION = "xcpng"
+
+# host, IPv4 or [IPv6], with an optional port: what XAPI keeps in host.address and HOST_IS_SLAVE.
+ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
+
+
+def check_address(value: str) -> str:
+    """An XAPI host address: a name or IP with an optional port, no scheme, no path."""
+    value = value.strip()
+    if "://" in value or "/" in value:
+        raise ValueError("give the host address only (e.g. 10.0.0.11 or 10.0.0.11:443), no scheme or path")
+    if not ADDRESS.match(value):
+        raise ValueError("not a host name or IP address (with an optional :port)")
+    return value
+
+
+def as_int(value: Any) -> int:
+    """XAPI answers ints as decimal strings over XML-RPC; the engine sends floats."""
+    return int(float(value))
+
+
+def warn(message: str) -> None:
+    """A warning the CLI shows during preview and update.
+
+    A dynamic provider runs in its own process with no engine connection, so `pulumi.log.warn`
+    falls back to stderr; the engine relays a provider's stderr as diagnostics of the step.
+    """
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+class Inputs(pydantic.BaseModel):
+    """Base of every input model: unknown properties are errors, not silently dropped."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+
+class Connection(Inputs):
+    """How a resource on an existing pool reaches it: any host of the pool and its root login."""
+
+    address: str = pydantic.Field(
+        min_length=1, description="address of the pool master, or of any member (the login follows HOST_IS_SLAVE)"
+    )
+    username: str = pydantic.Field(default="root", min_length=1, description="XAPI user (root)")
+    password: str = pydantic.Field(min_length=1, description="XAPI password of that user (secret)")
+
+    @pydantic.field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return check_address(value)
+
+
+class XcpngProvider(TableProvider):
+    """A `TableProvider` that talks to XAPI with settings from `configure()` (all optional).
+
+    Nothing here is pickled but the class reference: `_settings` lives in the provider process.
+    """
+
+    clock: ClassVar[Clock] = REAL_CLOCK
+    _settings: Settings | None = None
+
+    def configure(self, req: ConfigureRequest) -> None:
+        section = config_section(req, CONFIG_SECTION)
+        self._settings = Settings.from_config(section) if section else Settings()
+
+    def configure_with(self, settings: Settings) -> None:
+        """Configure without the engine (tests and tools)."""
+        self._settings = settings
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings or Settings()
+
+    def label(self, props: Mapping[str, Any]) -> str:
+        """How messages name the resource: its kind and XAPI name."""
+        name = props.get("name_label")
+        return f"{self.table.resource} {name!r}" if name else self.table.resource
+
+    def inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Validated, normalised inputs (defaults filled in) of a CRUD call."""
+        model = parse(self.model, {k: v for k, v in props.items() if k != PROVIDER_KEY}, self.label(props))
+        return model.model_dump(mode="json", exclude_none=True)
+
+    def xapi(self, props: Mapping[str, Any], address: str | None = None) -> Xapi:
+        """A session (to be used with `with`) on the pool reached through `props`' connection."""
+        creds = Credentials(address or str(props["address"]), str(props.get("username") or "root"),
+                            str(props["password"]))
+        return Xapi(self.settings, self.label(props), creds, clock=self.clock)
+
+    def gone(self) -> ReadResult:
+        """What `read` answers for an object XAPI no longer has: the engine recreates it."""
+        return ReadResult("", {})
+
+    def read_result(self, obj_id: str, outputs: dict[str, Any]) -> ReadResult:
+        return ReadResult(obj_id, outputs, inputs=self.table.input_props(outputs))
+
+
+def resource_props(args: Any) -> dict[str, Any]:
+    """The fields of an `...Args` dataclass as a dict, without deep-copying Pulumi outputs."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(args)}
+
+
+CONNECTION_DOC = {
+    "address": "address of the pool master or any member; the login follows HOST_IS_SLAVE",
+    "username": "XAPI user, root by default",
+    "password": "XAPI password (secret)",
+}

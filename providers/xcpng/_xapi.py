@@ -1,0 +1,355 @@
+"""XAPI as the XCP-ng resources use it: sessions, calls, async tasks, and the one error mapping.
+
+Everything goes through the stock `XenAPI` library (XML-RPC). This module adds what it leaves out:
+
+- a session that follows the pool: logging in to a member answers `HOST_IS_SLAVE [master]`, and
+  the login is retried on that master (once per address, so a loop of redirects ends);
+- sessions are always logged out (`with Xapi(...) as x:`), also when a call fails;
+- `Async.<class>.<message>` calls waited on as tasks through `providers._core.wait_for` with a
+  deadline, the task destroyed afterwards, its `error_info` mapped like any other XAPI failure;
+- ONE mapping of XAPI failures and transport errors to the provider taxonomy: `map_error`;
+- reads retried on retryable errors (they are safe); mutations never retried blind.
+
+Ints travel as decimal strings (`xint`), as XAPI's XML-RPC encoding has them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import socket
+import ssl
+import xmlrpc.client
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import XenAPI
+
+from providers._core import (
+    REAL_CLOCK,
+    Clock,
+    InputError,
+    NotFound,
+    Permanent,
+    ProviderError,
+    Retryable,
+    retry,
+    wait_for,
+)
+
+T = TypeVar("T")
+
+ORIGINATOR = "privatecloud-pulumi"
+API_VERSION = "1.0"
+NULL_REF = "OpaqueRef:NULL"
+
+# XAPI error codes meaning "that object does not exist".
+NOT_FOUND_CODES = {"HANDLE_INVALID", "UUID_INVALID"}
+# Codes of temporary conditions: another operation holds the object, the host is (re)starting,
+# a pool member cannot be reached right now.
+RETRYABLE_CODES = {
+    "OTHER_OPERATION_IN_PROGRESS",
+    "HOST_STILL_BOOTING",
+    "HOST_NOT_LIVE",
+    "HOST_OFFLINE",
+    "CANNOT_CONTACT_HOST",
+    "TOO_BUSY",
+    "TOO_MANY_PENDING_TASKS",
+    "SESSION_INVALID",
+    "EVENTS_LOST",
+}
+TRANSPORT_ERRORS = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError)
+
+
+def xint(value: int) -> str:
+    """An XAPI `int` parameter as XML-RPC carries it: a decimal string."""
+    return str(int(value))
+
+
+def failure_code(error: BaseException) -> str | None:
+    """The XAPI error code of a `XenAPI.Failure` (None for anything else)."""
+    if isinstance(error, XenAPI.Failure) and error.details:
+        return str(error.details[0])
+    return None
+
+
+def map_error(resource: str, what: str, error: BaseException | list[str]) -> ProviderError:
+    """THE mapping of an XAPI failure or transport error to the taxonomy (the only one).
+
+    `error` is what `XenAPI` raised, or a failed task's `error_info` list. The message names the
+    resource and the operation and carries XAPI's own code and parameters.
+    """
+    if isinstance(error, ProviderError):
+        return error
+    if isinstance(error, list):
+        details = [str(d) for d in error] or ["INTERNAL_ERROR", "task failed without error_info"]
+    elif isinstance(error, XenAPI.Failure):
+        details = [str(d) for d in error.details] or ["INTERNAL_ERROR"]
+    elif isinstance(error, xmlrpc.client.Fault):
+        return Permanent(resource, f"{what}: XML-RPC fault {error.faultCode}: {error.faultString}")
+    elif isinstance(error, (socket.timeout, TimeoutError)):
+        return Retryable(resource, f"{what}: no answer from XAPI in time: {error}")
+    elif isinstance(error, TRANSPORT_ERRORS):
+        return Retryable(resource, f"{what}: cannot reach XAPI: {error}")
+    else:
+        return Permanent(resource, f"{what}: {type(error).__name__}: {error}")
+    code, params = details[0], details[1:]
+    message = f"{what}: {code}" + (f" {params}" if params else "")
+    if code in NOT_FOUND_CODES:
+        return NotFound(resource, message)
+    if code in RETRYABLE_CODES:
+        return Retryable(resource, message)
+    if code == "SESSION_AUTHENTICATION_FAILED":
+        return Permanent(resource, message + "; check the username and password given for this host")
+    return Permanent(resource, message)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The optional `<project>:xcpng` stack-config object: transport and deadlines.
+
+    Credentials are not here: they are (secret) inputs of each resource, since every host of a
+    pool to be built has its own root password until it joins.
+    """
+
+    scheme: str = "https"  # XCP-ng serves XAPI on 443 with a self-signed certificate
+    verify_tls: bool = False
+    task_timeout: float = 600.0  # seconds an async task (SR.create, VLAN, bond) may take
+    join_timeout: float = 1200.0  # seconds a pool.join/eject/designate may take, restarts included
+    poll_interval: float = 2.0  # seconds between task.get_record calls
+    retry_timeout: float = 60.0  # seconds safe calls are retried on retryable errors
+    http_timeout: float = 60.0  # seconds per XML-RPC request
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any]) -> Settings:
+        known = {
+            "scheme": "scheme",
+            "verifyTls": "verify_tls",
+            "taskTimeout": "task_timeout",
+            "joinTimeout": "join_timeout",
+            "pollInterval": "poll_interval",
+            "retryTimeout": "retry_timeout",
+            "httpTimeout": "http_timeout",
+        }
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise InputError("config", f"xcpng.{unknown[0]}", raw[unknown[0]], f"unknown key; known: {sorted(known)}")
+        values: dict[str, Any] = {}
+        for key, attr in known.items():
+            if key not in raw:
+                continue
+            value = raw[key]
+            if attr == "scheme":
+                if value not in ("http", "https"):
+                    raise InputError("config", "xcpng.scheme", value, "must be 'http' or 'https'")
+            elif attr == "verify_tls":
+                value = bool(value)
+            else:
+                try:
+                    value = float(value)
+                except (TypeError, ValueError) as e:
+                    raise InputError("config", f"xcpng.{key}", value, "must be a number of seconds") from e
+                if value < 0:
+                    raise InputError("config", f"xcpng.{key}", value, "must not be negative")
+            values[attr] = value
+        return cls(**values)
+
+    def url(self, address: str) -> str:
+        return f"{self.scheme}://{address}/"
+
+
+class _Transport(xmlrpc.client.Transport):
+    """Plain HTTP with a per-request timeout (the library's default transport has none)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def make_connection(self, host: Any) -> http.client.HTTPConnection:
+        conn = super().make_connection(host)
+        conn.timeout = self._timeout
+        return conn
+
+
+class _SafeTransport(xmlrpc.client.SafeTransport):
+    """HTTPS with a per-request timeout and, unless asked, no certificate check (XCP-ng's is self-signed)."""
+
+    def __init__(self, timeout: float, verify: bool) -> None:
+        super().__init__(context=None if verify else ssl._create_unverified_context())
+        self._timeout = timeout
+
+    def make_connection(self, host: Any) -> http.client.HTTPSConnection:
+        conn = super().make_connection(host)
+        conn.timeout = self._timeout
+        return conn
+
+
+def _transport(settings: Settings) -> xmlrpc.client.Transport:
+    if settings.scheme == "https":
+        return _SafeTransport(settings.http_timeout, settings.verify_tls)
+    return _Transport(settings.http_timeout)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where to log in and as whom. The password never appears in messages or repr."""
+
+    address: str
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"Credentials({self.address!r}, {self.username!r}, '***')"
+
+
+class Xapi:
+    """One logged-in XAPI session, on the pool master reached from any host of the pool.
+
+    Use as a context manager: the session is logged out on exit, whatever happened.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        resource: str,
+        creds: Credentials,
+        *,
+        clock: Clock = REAL_CLOCK,
+        follow_master: bool = True,
+        session_factory: Callable[[str], Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.resource = resource
+        self.creds = creds
+        self.clock = clock
+        self.follow_master = follow_master
+        self._factory = session_factory or (lambda url: XenAPI.Session(url, transport=_transport(settings)))
+        self._session: Any = None
+        self.address = creds.address  # the address actually logged in to (the master's)
+
+    # --- session ------------------------------------------------------------------------------
+    def __enter__(self) -> Xapi:
+        self.login()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logout()
+
+    def login(self) -> None:
+        """Log in, following `HOST_IS_SLAVE [master address]` to the master when allowed."""
+        target = self.creds.address
+        tried: list[str] = []
+        while True:
+            tried.append(target)
+            session = self._factory(self.settings.url(target))
+            try:
+                self._login_once(session, target)
+            except XenAPI.Failure as e:
+                details = [str(d) for d in e.details]
+                if details[0] == "HOST_IS_SLAVE" and self.follow_master and len(details) > 1:
+                    master = details[1]
+                    if master in tried:
+                        raise Permanent(
+                            self.resource, f"login: HOST_IS_SLAVE loop between {[*tried, master]}"
+                        ) from e
+                    target = master
+                    continue
+                raise map_error(self.resource, f"login to {target}", e) from e
+            self._session = session
+            self.address = target
+            return
+
+    def _login_once(self, session: Any, target: str) -> None:
+        """One login attempt, retried only on transport errors (a login has no side effect)."""
+
+        def attempt() -> None:
+            try:
+                session.xenapi.login_with_password(self.creds.username, self.creds.password, API_VERSION, ORIGINATOR)
+            except XenAPI.Failure:
+                raise
+            except Exception as e:  # transport: retried below when retryable
+                raise map_error(self.resource, f"login to {target}", e) from e
+
+        retry(attempt, resource=self.resource, what=f"login to {target}", timeout=self.settings.retry_timeout,
+              interval=self.settings.poll_interval, clock=self.clock)
+
+    def logout(self) -> None:
+        """Log out; a failure here is not worth failing the operation (the session expires anyway)."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        with contextlib.suppress(Exception):
+            session.xenapi.session.logout()
+
+    # --- calls --------------------------------------------------------------------------------
+    def call(self, method: str, *args: Any) -> Any:
+        """Call `<class>.<message>` (or `Async.<class>.<message>`) once, mapping any failure."""
+        if self._session is None:
+            raise Permanent(self.resource, f"{method}: not logged in")
+        fn: Any = self._session.xenapi
+        for part in method.split("."):
+            fn = getattr(fn, part)
+        try:
+            return fn(*args)
+        except Exception as e:
+            raise map_error(self.resource, method, e) from e
+
+    def read(self, method: str, *args: Any) -> Any:
+        """A safe call (getter, listing): retried on retryable errors until the deadline."""
+        return retry(
+            lambda: self.call(method, *args),
+            resource=self.resource,
+            what=method,
+            timeout=self.settings.retry_timeout,
+            interval=self.settings.poll_interval,
+            clock=self.clock,
+        )
+
+    def run(self, method: str, *args: Any, what: str | None = None, timeout: float | None = None) -> Any:
+        """`Async.<method>` waited on as a task with a deadline; returns the decoded result."""
+        task = self.call(f"Async.{method}", *args)
+        return self.wait_task(task, what or method, self.settings.task_timeout if timeout is None else timeout)
+
+    def wait_task(self, task: str, what: str, timeout: float) -> Any:
+        """Poll `task.get_record` until the task leaves `pending`; destroy it; decode its result."""
+
+        def status(rec: Mapping[str, Any]) -> str:
+            return str(rec.get("status", "pending"))
+
+        def failed(rec: Mapping[str, Any]) -> str | None:
+            if status(rec) in ("failure", "cancelled"):
+                raise map_error(self.resource, what, [str(d) for d in rec.get("error_info") or []])
+            return None
+
+        try:
+            rec = wait_for(
+                lambda: self.call("task.get_record", task),
+                resource=self.resource,
+                what=f"task {what}",
+                done=lambda r: status(r) not in ("pending", "cancelling"),
+                failed=failed,
+                describe=lambda r: f"{status(r)} ({float(r.get('progress', 0.0)):.0%})",
+                timeout=timeout,
+                interval=self.settings.poll_interval,
+                clock=self.clock,
+            )
+        finally:
+            with contextlib.suppress(ProviderError):  # XAPI garbage-collects tasks anyway
+                self.call("task.destroy", task)
+        return decode_task_result(str(rec.get("result") or ""))
+
+
+def decode_task_result(result: str) -> Any:
+    """A task's `result`: the XML-RPC encoding of the async call's value (`<value>...</value>`)."""
+    text = result.strip()
+    if not text:
+        return ""
+    if not text.startswith("<value"):
+        return text
+    params, _ = xmlrpc.client.loads(f"<params><param>{text}</param></params>")
+    return params[0] if params else ""
+
+
+def is_null(ref: Any) -> bool:
+    return not ref or ref == NULL_REF

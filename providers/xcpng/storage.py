@@ -1,0 +1,308 @@
+"""`xcpng.SharedSR`: a shared SR on an XCP-ng pool, plugged on every host, optionally the default.
+
+This is how Ceph storage reaches XCP-ng (CloudStack takes RBD primary storage for KVM only): an
+NFS export (CephFS/NFS-Ganesha) as `nfs`, or an iSCSI gateway LUN as `lvmoiscsi`, registered in
+CloudStack afterwards as PreSetup, NFS or iSCSI primary storage.
+
+- create: `SR.create` on the master with `shared=true` (XAPI makes a PBD per host), then every
+  host's PBD created if missing and plugged; the SR made the pool default when asked. An SR
+  already there with the same name-label and type is adopted (a crashed run). An SR this create
+  made is forgotten again (not destroyed) if a later step fails.
+- update: name and description in place; a new `device_config` or CHAP password is applied the
+  XAPI way: every PBD unplugged, `PBD.set_device_config`, plugged again; `type` replaces.
+- delete: PBDs unplugged, then `SR.forget` (the data stays on the storage), or `SR.destroy` when
+  `destroy_on_delete` is set (the data is deleted).
+
+The iSCSI CHAP password is a separate secret input merged into device_config as `chappassword`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pydantic import Field as Describe
+from pydantic import field_validator, model_validator
+
+from providers._core import Change, Field, NotFound, Permanent, ProviderError, Table
+from providers._core.diff import PROVIDER_KEY
+
+from ._base import Connection, XcpngProvider, as_int, resource_props
+from ._xapi import NULL_REF, Xapi, xint
+
+SrType = Literal["nfs", "lvmoiscsi"]
+
+# device_config keys each SM driver requires (xcp-ng sm: NFSSR.py, LVMoISCSISR.py).
+REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    "nfs": ("server", "serverpath"),
+    "lvmoiscsi": ("target", "targetIQN", "SCSIid"),
+}
+SECRET_KEYS = ("chappassword", "chappassword_secret")
+
+TABLE = Table(
+    "xcpng.SharedSR",
+    (
+        Field("address"),
+        Field("username"),
+        Field("password", secret=True),
+        Field("pool_uuid"),
+        Field("name_label"),
+        Field("name_description"),
+        Field("type", change=Change.REPLACE),
+        Field("device_config"),
+        Field("chap_password", secret=True),
+        Field("make_default"),
+        Field("destroy_on_delete"),
+        Field("sr_uuid", change=Change.OUTPUT),
+        Field("physical_size", change=Change.OUTPUT),
+        Field("host_uuids", change=Change.OUTPUT),
+    ),
+    delete_before_replace=True,  # the same storage cannot hold two SRs of one name
+)
+
+CARRIED = ("address", "username", "password", "pool_uuid", "chap_password", "destroy_on_delete")
+
+
+class SharedSRInputs(Connection):
+    """A shared SR: NFS or iSCSI (LVM over iSCSI), plugged on every host of the pool."""
+
+    pool_uuid: str | None = Describe(default=None, description="uuid of the pool (xcpng.Pool.pool_uuid), checked")
+    name_label: str = Describe(min_length=1, description="name-label of the SR (adopted by it)")
+    name_description: str = Describe(default="", description="description")
+    type: SrType = Describe(description="nfs or lvmoiscsi: how Ceph storage reaches XCP-ng")
+    device_config: dict[str, str] = Describe(
+        description="SM driver configuration: nfs: server, serverpath[, nfsversion]; "
+        "lvmoiscsi: target, targetIQN, SCSIid[, port, chapuser]"
+    )
+    chap_password: str | None = Describe(default=None, description="iSCSI CHAP password (secret)")
+    make_default: bool = Describe(default=False, description="make this SR the pool's default SR")
+    destroy_on_delete: bool = Describe(
+        default=False, description="delete the SR's data on delete (SR.destroy) instead of forgetting it"
+    )
+
+    @field_validator("device_config", mode="before")
+    @classmethod
+    def _strings(cls, value: Any) -> Any:
+        if isinstance(value, dict):  # the engine sends numbers (a port) as floats
+            return {k: str(int(v)) if isinstance(v, float) and v.is_integer() else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _driver_keys(self) -> SharedSRInputs:
+        missing = [k for k in REQUIRED_KEYS[self.type] if not self.device_config.get(k)]
+        if missing:
+            raise ValueError(f"device_config of a {self.type} SR needs {missing}")
+        secret = [k for k in SECRET_KEYS if k in self.device_config]
+        if secret:
+            raise ValueError(f"give the CHAP password as chap_password (secret), not device_config{secret}")
+        if self.chap_password is not None and self.type != "lvmoiscsi":
+            raise ValueError("chap_password applies to lvmoiscsi only")
+        return self
+
+
+def full_config(wanted: Mapping[str, Any]) -> dict[str, str]:
+    """device_config as the SM driver gets it: the CHAP password merged in."""
+    config = {k: str(v) for k, v in (wanted.get("device_config") or {}).items()}
+    if wanted.get("chap_password"):
+        config["chappassword"] = str(wanted["chap_password"])
+    return config
+
+
+class SharedSRProvider(XcpngProvider):
+    table = TABLE
+    model = SharedSRInputs
+
+    @staticmethod
+    def _by_uuid(x: Xapi, uuid: str) -> str | None:
+        try:
+            return str(x.read("SR.get_by_uuid", uuid))
+        except NotFound:
+            return None
+
+    @staticmethod
+    def _pool(x: Xapi) -> tuple[str, dict[str, Any]]:
+        ref, pool = next(iter(x.read("pool.get_all_records").items()))
+        return str(ref), pool
+
+    def _check_pool(self, x: Xapi, wanted: Mapping[str, Any]) -> None:
+        if wanted.get("pool_uuid"):
+            _, pool = self._pool(x)
+            if pool["uuid"] != wanted["pool_uuid"]:
+                raise Permanent(x.resource, f"pool_uuid={wanted['pool_uuid']!r}: {x.address} is in pool {pool['uuid']}")
+
+    def _adoptable(self, x: Xapi, wanted: Mapping[str, Any]) -> str | None:
+        refs = [str(r) for r in x.read("SR.get_by_name_label", wanted["name_label"])]
+        same = [r for r in refs if x.read("SR.get_record", r).get("type") == wanted["type"]]
+        if len(same) > 1:
+            raise Permanent(x.resource, f"{len(same)} {wanted['type']} SRs are named {wanted['name_label']!r}")
+        return same[0] if same else None
+
+    def _plug_everywhere(self, x: Xapi, sr: str, config: dict[str, str]) -> None:
+        """A PBD on every host, each plugged."""
+        hosts = x.read("host.get_all_records")
+        pbds = {r: p for r, p in x.read("PBD.get_all_records").items() if p["SR"] == sr}
+        covered = {p["host"] for p in pbds.values()}
+        for host in hosts:
+            if host not in covered:
+                ref = str(x.call("PBD.create", {"host": host, "SR": sr, "device_config": config, "other_config": {}}))
+                pbds[ref] = {"host": host, "currently_attached": False}
+        for ref, pbd in pbds.items():
+            if not pbd.get("currently_attached"):
+                address = hosts.get(pbd["host"], {}).get("address", pbd["host"])
+                x.run("PBD.plug", ref, what=f"PBD.plug on {address}")
+
+    def _unplug_everywhere(self, x: Xapi, sr: str) -> list[str]:
+        pbds = {r: p for r, p in x.read("PBD.get_all_records").items() if p["SR"] == sr}
+        for ref, pbd in pbds.items():
+            if pbd.get("currently_attached"):
+                x.run("PBD.unplug", ref, what="PBD.unplug")
+        return list(pbds)
+
+    def _settle(self, x: Xapi, sr: str, wanted: Mapping[str, Any], *, reconfigure: bool) -> None:
+        rec = x.read("SR.get_record", sr)
+        if rec.get("name_label") != wanted["name_label"]:
+            x.call("SR.set_name_label", sr, wanted["name_label"])
+        if rec.get("name_description", "") != wanted.get("name_description", ""):
+            x.call("SR.set_name_description", sr, wanted.get("name_description", ""))
+        config = full_config(wanted)
+        if reconfigure:
+            for pbd in self._unplug_everywhere(x, sr):
+                x.run("PBD.set_device_config", pbd, config, what="PBD.set_device_config")
+        self._plug_everywhere(x, sr, config)
+        if wanted.get("make_default"):
+            pool_ref, pool = self._pool(x)
+            if pool.get("default_SR") != sr:
+                x.call("pool.set_default_SR", pool_ref, sr)
+
+    def _outputs(self, x: Xapi, sr: str, declared: Mapping[str, Any]) -> dict[str, Any]:
+        rec = x.read("SR.get_record", sr)
+        _, pool = self._pool(x)
+        hosts = x.read("host.get_all_records")
+        pbds = [p for p in x.read("PBD.get_all_records").values() if p["SR"] == sr]
+        master_pbd = next((p for p in pbds if p["host"] == pool["master"]), pbds[0] if pbds else None)
+        actual = dict(master_pbd["device_config"]) if master_pbd else {}
+        declared_keys = set((declared.get("device_config") or {}).keys())
+        # Keys the SM driver adds on its own are not drift; keys declared and changed or gone are.
+        config = {k: str(v) for k, v in actual.items() if k in declared_keys and k not in SECRET_KEYS}
+        out: dict[str, Any] = {
+            "name_label": rec.get("name_label", ""),
+            "name_description": rec.get("name_description", ""),
+            "type": rec.get("type"),
+            "device_config": config,
+            "make_default": pool.get("default_SR") == sr,
+            "sr_uuid": str(rec["uuid"]),
+            "physical_size": as_int(rec.get("physical_size") or 0),
+            "host_uuids": sorted(
+                str(hosts[p["host"]]["uuid"]) for p in pbds if p.get("currently_attached") and p["host"] in hosts
+            ),
+        }
+        for key in CARRIED:
+            if declared.get(key) is not None:
+                out[key] = declared[key]
+        return out
+
+    # --- CRUD ---------------------------------------------------------------------------------
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        wanted = self.inputs(props)
+        with self.xapi(wanted) as x:
+            self._check_pool(x, wanted)
+            sr = self._adoptable(x, wanted)
+            made = sr is None
+            if sr is None:
+                _, pool = self._pool(x)
+                sr = str(x.run(
+                    "SR.create", pool["master"], full_config(wanted), xint(0), wanted["name_label"],
+                    wanted.get("name_description", ""), wanted["type"], "user", True, {},
+                    what=f"SR.create of {wanted['type']} SR {wanted['name_label']!r}",
+                ))
+            try:
+                self._settle(x, sr, wanted, reconfigure=False)
+            except ProviderError:
+                if made:
+                    with contextlib.suppress(ProviderError):
+                        self._unplug_everywhere(x, sr)
+                        x.run("SR.forget", sr, what="SR.forget (undo)")
+                raise
+            outputs = self._outputs(x, sr, wanted)
+        return CreateResult(outputs["sr_uuid"], outputs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
+        with self.xapi(declared) as x:
+            sr = self._by_uuid(x, id_)
+            if sr is None:
+                return self.gone()
+            return self.read_result(id_, self._outputs(x, sr, declared))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        wanted = self.inputs(news)
+        with self.xapi(wanted) as x:
+            self._check_pool(x, wanted)
+            sr = self._by_uuid(x, id_)
+            if sr is None:
+                raise NotFound(x.resource, f"SR {id_} is gone; run `pulumi refresh` to recreate it")
+            reconfigure = (olds.get("device_config") or {}) != wanted["device_config"] or olds.get(
+                "chap_password"
+            ) != wanted.get("chap_password")
+            self._settle(x, sr, wanted, reconfigure=reconfigure)
+            return UpdateResult(self._outputs(x, sr, wanted))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
+        with self.xapi(declared) as x:
+            sr = self._by_uuid(x, id_)
+            if sr is None:
+                return
+            pool_ref, pool = self._pool(x)
+            if pool.get("default_SR") == sr:
+                x.call("pool.set_default_SR", pool_ref, NULL_REF)
+            self._unplug_everywhere(x, sr)
+            if declared.get("destroy_on_delete"):
+                x.run("SR.destroy", sr, what="SR.destroy")
+            else:
+                x.run("SR.forget", sr, what="SR.forget")
+
+
+@dataclass
+class SharedSRArgs:
+    address: pulumi.Input[str]
+    """Address of the pool master or any member (e.g. `pool.master_address`)."""
+    password: pulumi.Input[str]
+    """Root password of the pool (secret)."""
+    name_label: pulumi.Input[str]
+    """Name-label of the SR; renamed in place; an SR with this name and type is adopted."""
+    type: pulumi.Input[str]
+    """nfs or lvmoiscsi; a change replaces the SR."""
+    device_config: pulumi.Input[dict[str, pulumi.Input[str]]]
+    """SM configuration (nfs: server, serverpath; lvmoiscsi: target, targetIQN, SCSIid); changed by re-plugging."""
+    username: pulumi.Input[str] | None = None
+    """Root user (root)."""
+    pool_uuid: pulumi.Input[str] | None = None
+    """`xcpng.Pool.pool_uuid`: checked, and orders the SR after the pool's joins."""
+    name_description: pulumi.Input[str] | None = None
+    """Description."""
+    chap_password: pulumi.Input[str] | None = None
+    """iSCSI CHAP password (secret)."""
+    make_default: pulumi.Input[bool] | None = None
+    """Make this SR the pool's default SR."""
+    destroy_on_delete: pulumi.Input[bool] | None = None
+    """On delete, SR.destroy (deletes the data) instead of SR.forget."""
+
+
+class SharedSR(Resource):
+    """A shared SR on an XCP-ng pool, plugged on every host."""
+
+    sr_uuid: pulumi.Output[str]
+    physical_size: pulumi.Output[int]
+    host_uuids: pulumi.Output[list[str]]
+
+    def __init__(self, resource_name: str, args: SharedSRArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        props = resource_props(args)
+        for key in ("password", "chap_password"):
+            if props.get(key) is not None:
+                props[key] = pulumi.Output.secret(props[key])
+        super().__init__(SharedSRProvider(), resource_name, TABLE.declared(props), opts)
