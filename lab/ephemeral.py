@@ -1,0 +1,96 @@
+"""A whole lab on ports of its own, in a directory of its own, for tests and benchmarks.
+
+It never touches the dev lab's fixed ports, so `bin/deploy dev`, the tests and the benchmarks can
+run side by side. `stack_config` turns the lab's endpoints and a region design into stack config.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from lab import ceph, cloudstack, ironic, procs, xapi
+
+XAPI_PASSWORD = "ephemeral-lab-root"
+BMC_PASSWORD = "ephemeral-lab-bmc"
+
+
+def consecutive_free_ports(n: int) -> int:
+    """A base port with `n` free ports from it on (the XAPI daemon takes base, base+1, ...)."""
+    for _ in range(100):
+        base = procs.free_port()
+        if base + n >= 65535:
+            continue
+        socks: list[socket.socket] = []
+        try:
+            for p in range(base, base + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError(f"no {n} consecutive free ports on 127.0.0.1")
+
+
+@contextmanager
+def running_lab(root: Path, *, xapi_hosts: Sequence[str], ironic_deploy_delay: str = "0") -> Iterator[dict[str, Any]]:
+    """Start every piece under `root` on free ports; stop them all (by recorded PID) on exit."""
+    ironic.install()
+    ceph.install()
+    started: list[tuple[ModuleType, Path]] = []
+    try:
+        endpoints: dict[str, Any] = {}
+        endpoints["ironic"] = ironic.start(root / "ironic", deploy_delay=ironic_deploy_delay)
+        started.append((ironic, root / "ironic"))
+        endpoints["ceph"] = ceph.start(root / "ceph")
+        started.append((ceph, root / "ceph"))
+        endpoints["xapi"] = xapi.start(
+            root / "xapi", hosts=list(xapi_hosts), base_port=consecutive_free_ports(len(xapi_hosts)),
+            password=XAPI_PASSWORD,
+        )
+        started.append((xapi, root / "xapi"))
+        endpoints["cloudstack"] = cloudstack.start(root / "cloudstack", port=procs.free_port())
+        started.append((cloudstack, root / "cloudstack"))
+        endpoints["dirs"] = {m.__name__.rsplit(".", 1)[-1]: str(d) for m, d in started}
+        yield endpoints
+    finally:
+        for piece, d in reversed(started):
+            piece.stop(d)
+
+
+def stack_config(lab: dict[str, Any], region: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Stack config (keys without namespace, values JSON) for `region` on `lab`: plain and secret.
+
+    The region's compute servers take the lab's XAPI hosts as management addresses, in order.
+    """
+    region = json.loads(json.dumps(region))
+    addresses = [h["address"] for h in lab["xapi"]["hosts"]]
+    computes = [s for s in region["servers"] if s["role"] == "compute"]
+    if len(computes) > len(addresses):
+        raise ValueError(f"{len(computes)} compute servers but the lab has {len(addresses)} XAPI hosts")
+    for server, address in zip(computes, addresses, strict=False):
+        server["managementAddress"] = address
+    c, cs = lab["ceph"], lab["cloudstack"]
+    plain = {"region": region, "ironic": {"endpoint": lab["ironic"]["endpoint"]}}
+    secret = {
+        "ceph": {
+            "dashboardUrl": c["dashboard_url"], "dashboardUser": c["dashboard_user"],
+            "dashboardPassword": c["dashboard_password"], "rgwUrl": c["rgw_url"],
+            "rgwAccessKey": c["rgw_access_key"], "rgwSecretKey": c["rgw_secret_key"],
+        },
+        "cloudstack": {"endpoint": cs["endpoint"], "apiKey": cs["api_key"], "secretKey": cs["secret_key"]},
+        "credentials": {"bmcPassword": BMC_PASSWORD, "xcpngRootPassword": XAPI_PASSWORD},
+    }
+    return {
+        "plain": {k: json.dumps(v) for k, v in plain.items()},
+        "secret": {k: json.dumps(v) for k, v in secret.items()},
+    }

@@ -1,0 +1,18 @@
+"""A whole lab for region tests (lab.ephemeral): every piece on ports of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from lab.ephemeral import running_lab
+
+HOSTS = [f"xcp-{i:02d}" for i in range(1, 7)]
+
+
+@pytest.fixture(scope="session")
+def region_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with running_lab(tmp_path_factory.mktemp("region-lab"), xapi_hosts=HOSTS, ironic_deploy_delay="1") as lab:
+        yield lab
