@@ -21,12 +21,12 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Literal
 
 import pulumi
 import pydantic
-from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from providers._core import (
     Change,
@@ -43,7 +43,7 @@ from providers._core import (
 
 from . import _states as st
 from . import _walk
-from ._api import client, errors
+from ._api import client, errors, wire_unknowns
 
 MASK = "******"
 
@@ -289,6 +289,12 @@ def managed(live: Mapping[str, Any] | None, declared: Mapping[str, Any] | None,
     return out
 
 
+def every_field(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """Outputs with every field present (None when unset): in preview the SDK takes a missing
+    output to be unknown, which would make everything built from it (a Fleet) look changed."""
+    return {f.name: outs.get(f.name) for f in TABLE}
+
+
 # ---------------------------------------------------------------------------------------------
 # The provider
 
@@ -301,13 +307,16 @@ class NodeProvider(TableProvider):
     def configure(self, req: ConfigureRequest) -> None:
         self.endpoint = config_section(req, "ironic").get("endpoint")
 
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return super().check(olds, wire_unknowns(news))
+
     def _client(self, resource: str) -> Any:
         if not self.endpoint:
             raise Permanent(resource, "no Ironic endpoint: set the stack config <project>:ironic = {\"endpoint\": ...}")
         return client(self.endpoint)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return node_diff(olds, news)
+        return node_diff(olds, wire_unknowns(news))
 
     # -- helpers --
 
@@ -361,7 +370,7 @@ class NodeProvider(TableProvider):
         outs = want.model_dump(mode="json", exclude_none=True)
         outs.update(uuid=uuid, provision_state=node.provision_state, power_state=node.power_state,
                     last_error=node.last_error, walk=walk_id or "")
-        return outs
+        return every_field(outs)
 
     # -- CRUD --
 
@@ -424,8 +433,7 @@ class NodeProvider(TableProvider):
             "instance_info"
         ):
             outs["instance_info"] = managed(live.get("instance_info"), props.get("instance_info"))
-        outs = {k: v for k, v in outs.items() if v is not None}
-        return ReadResult(node.uuid, outs, inputs=TABLE.input_props(outs))
+        return ReadResult(node.uuid, every_field(outs), inputs=TABLE.input_props(outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         want = parse(NodeInputs, news, self._res(str(news.get("name"))))
@@ -515,7 +523,8 @@ class Node(Resource):
     config_drive: pulumi.Output[Any]
 
     def __init__(self, resource_name: str, args: NodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props = {k: v for k, v in asdict(args).items() if v is not None}
+        # Not dataclasses.asdict: it deep-copies, and Outputs refuse to be copied.
+        props = {f.name: getattr(args, f.name) for f in fields(args) if getattr(args, f.name) is not None}
         for secret in ("driver_info", "config_drive"):
             if secret in props:
                 props[secret] = pulumi.Output.secret(props[secret])
@@ -523,3 +532,6 @@ class Node(Resource):
             opts, pulumi.ResourceOptions(additional_secret_outputs=["driver_info", "config_drive"])
         )
         super().__init__(NodeProvider(), resource_name, TABLE.declared(props), opts)
+        # For a Fleet that deploys this node: taken from the input, since an unset (null) output
+        # reads as unknown in preview and would make the Fleet look changed on every preview.
+        self.deploy_config_drive: pulumi.Input[Any] | None = props.get("config_drive")

@@ -40,6 +40,11 @@ def props(name: str, **over: Any) -> dict[str, Any]:
     return dict(res.inputs)
 
 
+def o(result: Any) -> dict[str, Any]:
+    """The outputs of a Create/Read/UpdateResult."""
+    return dict(result.outs or {})
+
+
 def mac(i: int) -> str:
     return f"52:54:00:aa:{i // 256:02x}:{i % 256:02x}"
 
@@ -50,17 +55,17 @@ def test_node_choreography(ironic_endpoint: str) -> None:
     want = props("life-1", ports=[mac(1)])
 
     # create
-    created = p.create(want)
+    created: Any = p.create(want)
     uuid, outs = created.id, created.outs
     assert outs["provision_state"] == "available" and outs["target_state"] == "available"
     assert outs["driver_info"]["ipmi_password"] == "s3cret"  # declared value, not Ironic's mask
     assert [pt.address for pt in c.port.list(node=uuid)] == [mac(1)]
 
     # create again: the same name is adopted, not duplicated, and nothing differs
-    again = p.create(want)
+    again: Any = p.create(want)
     assert again.id == uuid
     assert len([n for n in c.node.list() if n.name == "life-1"]) == 1
-    read = p.read(uuid, outs)
+    read: Any = p.read(uuid, outs)
     assert read.outs["driver_info"]["ipmi_password"] == "s3cret"  # "******" is not drift
     assert p.diff(uuid, read.outs, want).changes is False
 
@@ -71,14 +76,14 @@ def test_node_choreography(ironic_endpoint: str) -> None:
                   config_drive={"meta_data": {"hostname": "life-1"}})
     d = p.diff(uuid, outs, want2)
     assert d.changes is True and not d.replaces
-    outs2 = dict(p.update(uuid, outs, want2).outs or {})
+    outs2 = o(p.update(uuid, outs, want2))
     live = c.node.get(uuid)
     assert live.provision_state == "active" and live.properties["cpus"] == 16
     assert live.instance_info["boot_iso"] == "http://iso/xcp-ng.iso"
     assert sorted(pt.address for pt in c.port.list(node=uuid)) == [mac(1), mac(2)]
 
     # update again: no change
-    read2 = p.read(uuid, outs2)
+    read2: Any = p.read(uuid, outs2)
     assert p.diff(uuid, read2.outs, want2).changes is False
 
     # now deployed: a new resource class is a replace, known at preview
@@ -88,39 +93,39 @@ def test_node_choreography(ironic_endpoint: str) -> None:
     # refresh after an out-of-band change: undeployed and properties edited behind our back
     c.node.update(uuid, [{"op": "replace", "path": "/properties/cpus", "value": 4}])
     c.node.set_provision_state(uuid, "deleted")
-    drifted = p.read(uuid, outs2)
+    drifted: Any = p.read(uuid, outs2)
     assert drifted.outs["properties"]["cpus"] == 4
     assert drifted.outs["target_state"] in ("available", "active")  # heading back or arrived
     assert p.diff(uuid, drifted.outs, want2).changes is True
-    outs3 = dict(p.update(uuid, drifted.outs, want2).outs or {})
+    outs3 = o(p.update(uuid, drifted.outs, want2))
     assert outs3["provision_state"] == "active" and c.node.get(uuid).properties["cpus"] == 16
 
     # delete: undeploy, wait, delete; delete again is fine
     p.delete(uuid, outs3)
     assert [n for n in c.node.list() if n.name == "life-1"] == []
     p.delete(uuid, outs3)
-    assert p.read(uuid, outs3).id == ""
+    assert (p.read(uuid, outs3).id or "") == ""
 
 
 def test_driver_change_in_place_while_not_deployed(ironic_endpoint: str) -> None:
     p = node_provider(ironic_endpoint)
     want = props("life-2", target_state="manageable", resource_class="a")
-    outs = p.create(want).outs
+    outs = o(p.create(want))
     new = props("life-2", target_state="manageable", resource_class="b", interfaces={"boot": "fake"})
     d = p.diff("x", outs, new)
     assert d.changes and not d.replaces
-    outs2 = p.update(outs["uuid"], outs, new).outs or {}
+    outs2 = o(p.update(outs["uuid"], outs, new))
     assert client(ironic_endpoint).node.get(outs["uuid"]).resource_class == "b"
     p.delete(outs["uuid"], outs2)
 
 
 def test_bad_input_reaches_ironic_words(ironic_endpoint: str) -> None:
     p = node_provider(ironic_endpoint)
-    with pytest.raises(Permanent, match="life-3.*create node.*HTTP 400"):
+    with pytest.raises(Permanent, match=r"life-3.*create node.*HTTP 400"):
         p.create(props("life-3", driver="no-such-driver"))
     # a MAC already used by another node: the node just created is undone (transactional)
-    a = p.create(props("life-4", ports=[mac(40)]))
-    with pytest.raises(Permanent, match="create port.*HTTP 409"):
+    a: Any = p.create(props("life-4", ports=[mac(40)]))
+    with pytest.raises(Permanent, match=r"create port.*HTTP 409"):
         p.create(props("life-5", ports=[mac(40)]))
     assert [n for n in client(ironic_endpoint).node.list() if n.name == "life-5"] == []
     p.delete(a.id, a.outs)
@@ -131,7 +136,7 @@ def test_adopts_node_left_by_earlier_run(ironic_endpoint: str) -> None:
     left = c.node.create(name="life-6", driver="fake-hardware", driver_info={"ipmi_password": "old"})
     c.node.set_provision_state(left.uuid, "manage")
     p = node_provider(ironic_endpoint)
-    outs = p.create(props("life-6", target_state="available")).outs
+    outs = o(p.create(props("life-6", target_state="available")))
     assert outs["uuid"] == left.uuid and outs["provision_state"] == "available"
     assert c.node.get(left.uuid).properties["cpus"] == 8
     p.delete(left.uuid, outs)
@@ -151,9 +156,9 @@ def test_failed_deploy_is_reported_and_resumed(slow_ironic: Callable[..., dict[s
     node = client(endpoint).node.get(uuid)
     assert node.provision_state == "deploy failed" and "can't be resumed" in node.last_error
     # refresh shows it as drift; the next `up` (create again: adopt) resumes from the failed state
-    assert p.read(uuid, {**want, "uuid": uuid}).outs["target_state"] == "deploy failed"
-    outs = p.create(props("fail-1", target_state="active", instance_info={"image_source": "http://img/a.qcow2"},
-                          timeouts=FAST)).outs
+    assert o(p.read(uuid, {**want, "uuid": uuid}))["target_state"] == "deploy failed"
+    outs = o(p.create(props("fail-1", target_state="active", instance_info={"image_source": "http://img/a.qcow2"},
+                            timeouts=FAST)))
     assert outs["uuid"] == uuid and outs["provision_state"] == "active"
 
 
@@ -162,18 +167,18 @@ def test_fleet_deploys_many_and_reports_every_failure(slow_ironic: Callable[...,
     p, f = node_provider(endpoint), fleet_provider(endpoint)
     members = []
     for i in range(6):
-        outs = p.create(props(f"fleet-{i}", ports=[mac(100 + i)], target_state="active", wait=False,
-                              instance_info={"image_source": "http://img/a.qcow2"})).outs
+        outs = o(p.create(props(f"fleet-{i}", ports=[mac(100 + i)], target_state="active", wait=False,
+                                instance_info={"image_source": "http://img/a.qcow2"})))
         assert outs["walk"], "a walk was started and left to the fleet"
         members.append({"id": outs["uuid"], "name": outs["name"], "target": "active", "timeouts": FAST,
                         "walk": outs["walk"]})
     fleet_props = dict(f.check({}, {"members": members}).inputs)
-    res = f.create(fleet_props)
+    res: Any = f.create(fleet_props)
     assert set(res.outs["states"].values()) == {"active"}
     # a node undeployed out of band: the fleet's read shows it
     c = client(endpoint)
     c.node.set_provision_state(members[0]["id"], "deleted")
-    assert f.read(res.id, res.outs).outs["states"]["fleet-0"] in ("deleting", "cleaning", "available")
+    assert o(f.read(res.id, res.outs))["states"]["fleet-0"] in ("deleting", "cleaning", "available")
 
     # failure: three nodes deploy, the conductor restarts under them: every failure is named
     endpoint_members = members[:3]
@@ -185,7 +190,7 @@ def test_fleet_deploys_many_and_reports_every_failure(slow_ironic: Callable[...,
     def run() -> None:
         try:
             f.update(res.id, res.outs, props3)
-        except BaseException as e:  # noqa: BLE001 - handed to the test thread
+        except BaseException as e:  # handed to the test thread
             errors.append(e)
 
     slow_ironic(deploy_delay="20", fresh=False)
@@ -201,4 +206,4 @@ def test_fleet_deploys_many_and_reports_every_failure(slow_ironic: Callable[...,
         assert f"fleet-{i}" in message
     assert "deploy failed" in message and "can't be resumed" in message
     # the next run resumes them all
-    assert set(f.update(res.id, res.outs, props3).outs["states"].values()) == {"active"}
+    assert set(o(f.update(res.id, res.outs, props3))["states"].values()) == {"active"}

@@ -243,4 +243,4 @@ def test_fleet_done_at_target() -> None:
 
 def test_fleet_inputs_refuse_duplicates() -> None:
     with pytest.raises(ValueError, match="listed twice"):
-        FleetInputs(members=[member(1), member(1)])
+        FleetInputs.model_validate({"members": [member(1), member(1)]})
