@@ -10,6 +10,7 @@ Stack config follows Pulumi's conventions: everything lives in the project's nam
 | `privatecloud:ironic` | the Ironic API endpoint |
 | `privatecloud:ceph` | dashboard and RGW Admin Ops endpoints and credentials |
 | `privatecloud:cloudstack` | management-server API endpoint, API key and secret key |
+| `privatecloud:xcpng` | XAPI transport (https by default) and deadlines |
 | `privatecloud:credentials` | secrets the program hands to resources: BMC and XCP-ng root passwords |
 
 Invariants that span layers are checked here, before any API call, and every error names the
@@ -93,6 +94,18 @@ class CloudStackSettings(Model):
     endpoint: str = Field(description="management server API URL, e.g. http://cs:8080/client/api")
     api_key: str = Field(description="API key of a root admin")
     secret_key: SecretStr = Field(description="set with --secret")
+
+
+class XcpngSettings(Model):
+    """XAPI transport and deadlines (credentials are per-host resource inputs, from `credentials`)."""
+
+    scheme: Literal["https", "http"] = Field(default="https", description="XCP-ng serves XAPI on 443")
+    verify_tls: bool = Field(default=False, description="XCP-ng's certificate is self-signed by default")
+    task_timeout: float | None = Field(default=None, gt=0, description="seconds an async task may take")
+    join_timeout: float | None = Field(default=None, gt=0, description="seconds a pool.join/eject may take")
+    poll_interval: float | None = Field(default=None, gt=0, description="seconds between task polls")
+    retry_timeout: float | None = Field(default=None, gt=0)
+    http_timeout: float | None = Field(default=None, gt=0)
 
 
 class Credentials(Model):
@@ -363,6 +376,7 @@ class StackConfig(Model):
     ceph: CephSettings
     cloudstack: CloudStackSettings
     credentials: Credentials
+    xcpng: XcpngSettings = Field(default_factory=XcpngSettings)
 
 
 def _format(e: ValidationError) -> Iterator[str]:

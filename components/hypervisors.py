@@ -62,26 +62,26 @@ class HypervisorPool(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
         joined = pulumi.ResourceOptions(parent=self, depends_on=[self.pool])
-        connection = {"address": self.pool.master_address, "password": args.root_password,
-                      "pool_uuid": self.pool.pool_uuid}
+        master_address, pool_uuid, password = self.pool.master_address, self.pool.pool_uuid, args.root_password
         self.networks = {}
         for vlan in cfg.vlans:
             self.networks[vlan.name] = Network(
                 f"{name}-{vlan.name}",
-                NetworkArgs(name_label=vlan.name, device=vlan.device, vlan=vlan.tag, mtu=vlan.mtu, **connection),
+                NetworkArgs(address=master_address, password=password, pool_uuid=pool_uuid,
+                            name_label=vlan.name, device=vlan.device, vlan=vlan.tag, mtu=vlan.mtu),
                 joined,
             )
         for bond in cfg.bonds:
             self.networks[bond.name] = Network(
                 f"{name}-{bond.name}",
-                NetworkArgs(name_label=bond.name, bond_devices=list(bond.devices), bond_mode=bond.mode,
-                            mtu=bond.mtu, **connection),
+                NetworkArgs(address=master_address, password=password, pool_uuid=pool_uuid,
+                            name_label=bond.name, bond_devices=list(bond.devices), bond_mode=bond.mode, mtu=bond.mtu),
                 joined,
             )
         self.sr = SharedSR(
             f"{name}-sr",
-            SharedSRArgs(name_label=cfg.sr.name, type=cfg.sr.type, device_config=dict(cfg.sr.device_config),
-                         make_default=True, **connection),
+            SharedSRArgs(address=master_address, password=password, pool_uuid=pool_uuid, name_label=cfg.sr.name,
+                         type=cfg.sr.type, device_config=dict(cfg.sr.device_config), make_default=True),
             pulumi.ResourceOptions(parent=self, depends_on=[self.pool, *self.networks.values()]),
         )
         self.master_url = self.pool.master_url

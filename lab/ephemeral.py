@@ -80,7 +80,11 @@ def stack_config(lab: dict[str, Any], region: dict[str, Any]) -> dict[str, dict[
     for server, address in zip(computes, addresses, strict=False):
         server["managementAddress"] = address
     c, cs = lab["ceph"], lab["cloudstack"]
-    plain = {"region": region, "ironic": {"endpoint": lab["ironic"]["endpoint"]}}
+    plain = {
+        "region": region,
+        "ironic": {"endpoint": lab["ironic"]["endpoint"]},
+        "xcpng": {"scheme": "http", "pollInterval": 0.2},
+    }
     secret = {
         "ceph": {
             "dashboardUrl": c["dashboard_url"], "dashboardUser": c["dashboard_user"],
