@@ -864,36 +864,37 @@ class Backend:
                 raise errors.invalid_parameter(
                     "Your host and/or path is wrong.  Make sure it's of the format http://hostname/path")
             hosts = self._discover_xenserver(cluster, url, p.get("username") or "", p.get("password") or "")
-            if not hosts:
+            if hosts is None:
                 raise errors.internal_error("Unable to add the external cluster")
         except CloudStackError:
             self.remove(cluster)
             raise
         return cluster
 
-    def _discover_xenserver(self, cluster: Cluster, url: str, username: str, password: str) -> list[Host]:
-        """XcpServerDiscoverer.find + createHostAndAgent: every host of the pool behind `url`."""
-        if cluster.hypervisor != "XenServer":
-            raise errors.internal_error(f"Do not support HypervisorType {cluster.hypervisor} for {url}")
-        if not urllib.parse.urlsplit(url).scheme == "http":
-            raise errors.internal_error(f"Unable to add the host: Cannot find the server resources at {url}")
+    def _discover_xenserver(self, cluster: Cluster, url: str, username: str, password: str) -> list[Host] | None:
+        """XcpServerDiscoverer.find + createHostAndAgent: every host of the pool behind `url`.
+
+        None where the real discoverer returns null (any failure but bad credentials, which is
+        "Authentication error"); the callers turn that into their generic message. A pool other
+        than the cluster's (hosts already in it) is one of those silent failures.
+        """
+        if cluster.hypervisor != "XenServer" or urllib.parse.urlsplit(url).scheme != "http":
+            return None
         try:
             info = self.discover(url, username, password)
         except XapiDiscoveryError as e:
-            raise errors.internal_error(str(e)) from None
+            if str(e) == "Authentication error":
+                raise errors.internal_error("Authentication error") from None
+            return None
         members = [h for h in self.all(Host) if h.cluster is cluster]
         if cluster.guid is not None and members and cluster.guid != info.pool_uuid:
-            host_ip = urllib.parse.urlsplit(url).hostname
-            raise errors.internal_error(
-
-                    f"Please join the host {host_ip} to XS pool  {cluster.guid} "
-                    f"through XC/XS before adding it through CS UI")
+            return None  # "Please join the host ... to XS pool ... through XC/XS" (logged only)
         cluster.guid = info.pool_uuid
         cluster.xapi = (info.master_url, username, password)
         added = []
         for h in info.hosts:
             if any(existing.guid == h.uuid for existing in self.all(Host)):
-                continue  # "Skipping <address> because <uuid> is already in the database"
+                continue  # "Skipping <address> because <uuid> is already in the database."
             uid, dbid = self.new_id()
             added.append(self.add(Host(
                 uid, dbid, h.hostname or h.name_label, cluster=cluster, ipaddress=h.address, guid=h.uuid,
@@ -902,37 +903,38 @@ class Backend:
         return added
 
     def add_host(self, p: dict[str, Any]) -> list[Host]:
-        """ResourceManagerImpl.discoverHosts for hypervisor XenServer."""
+        """ResourceManagerImpl.discoverHosts -> discoverHostsFull, hypervisor XenServer."""
         zone = self.zone(p["zoneid"], f"Can't find zone by id {p['zoneid']}")
         pod = self.pod(p["podid"], f"Can't find pod by id {p['podid']}")
         if pod.zone is not zone:
             raise errors.invalid_parameter(
                 f"Pod with specified pod {pod.dbid} doesn't belong to the zone with specified zone {zone.dbid}")
         url = p["url"]
-        if any(h.ipaddress and urllib.parse.urlsplit(url).hostname == h.ipaddress and
-               urllib.parse.urlsplit(url).port is None for h in self.all(Host)):
-            raise errors.invalid_parameter(f"Host with url {url} already exists")
         if p.get("clustername") and p.get("clusterid"):
             raise errors.invalid_parameter("Can't specify cluster by both id and name")
         if not p.get("username") or not p.get("password"):
             raise errors.invalid_parameter("Username and Password need to be provided.")
+        created = None
         if p.get("clusterid"):
             cluster = self.get(Cluster, p["clusterid"])
             if cluster is None:
                 raise errors.invalid_parameter("can not find cluster for specified clusterId")
         else:
             name = p.get("clustername") or f"Standalone-{url}"
-            cluster = next((c for c in self.all(Cluster) if c.pod is pod and c.name == name), None)
-            if cluster is None:
-                cluster = self.add(Cluster(*self.new_id(), name, pod=pod, hypervisor=p["hypervisor"]))
-        if p["hypervisor"].lower() != "xenserver":
-            raise errors.internal_error(f"Do not support HypervisorType {p['hypervisor']} for {url}")
-        parsed = urllib.parse.urlsplit(url)
-        if not parsed.scheme:
+            found = next((c for c in self.all(Cluster) if c.pod is pod and c.name == name), None)
+            cluster = found or self.add(Cluster(*self.new_id(), name, pod=pod, hypervisor=p["hypervisor"]))
+            created = None if found else cluster
+        if not urllib.parse.urlsplit(url).scheme:
             raise errors.invalid_parameter(f"uri.scheme is null {url}, add nfs:// (or cifs://) as a prefix")
         hosts = self._discover_xenserver(cluster, url, p["username"], p["password"])
-        if not hosts:
+        if hosts is None:
+            if created is not None:
+                self.remove(created)
+            if p["hypervisor"].lower() != "xenserver":
+                raise errors.internal_error(f"Do not support HypervisorType {p['hypervisor']} for {url}")
             raise errors.internal_error(f"Unable to add the host: Cannot find the server resources at {url}")
+        if not hosts:  # every host of that pool is already known
+            raise errors.internal_error("Failed to add host")
         for h in hosts:
             h.hosttags = list(p.get("hosttags") or [])
             if p.get("allocationstate") == "Disabled":
