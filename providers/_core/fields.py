@@ -9,7 +9,7 @@ into outputs through the table, so a property is named in exactly one place.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from typing import Any
 
@@ -94,8 +94,14 @@ class Table:
         """Only the input properties of `props` (for `ReadResult.inputs`)."""
         return {f.name: props.get(f.name) for f in self.inputs if props.get(f.name) is not None}
 
-    def declared(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        """The property bag for `pulumi.dynamic.Resource`: inputs given, outputs declared as None."""
+    def declared(self, args: Mapping[str, Any] | Any) -> dict[str, Any]:
+        """The property bag for `pulumi.dynamic.Resource`: inputs given, outputs declared as None.
+
+        `args` is a mapping or an `...Args` dataclass. A dataclass is read field by field, never
+        with `dataclasses.asdict`, which deep-copies values and so breaks on `pulumi.Output`s.
+        """
+        if is_dataclass(args) and not isinstance(args, type):
+            args = {f.name: getattr(args, f.name) for f in fields(args)}
         unknown = set(args) - set(self._by_name)
         if unknown:
             raise TypeError(f"{self.resource}: unknown properties {sorted(unknown)}")

@@ -21,7 +21,7 @@ replace) fails and says so.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import pulumi
@@ -411,4 +411,4 @@ class Pool(Resource):
     name: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: PoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(PoolProvider(), resource_name, TABLE.declared(asdict(args)), opts)
+        super().__init__(PoolProvider(), resource_name, TABLE.declared(args), opts)

@@ -16,7 +16,7 @@ delete a user who still owns buckets, and the error says so.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
@@ -330,7 +330,7 @@ class RgwUser(Resource):
     def __init__(self, resource_name: str, args: RgwUserArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=USER_TABLE.secrets))
-        super().__init__(RgwUserProvider(), resource_name, USER_TABLE.declared(asdict(args)), opts)
+        super().__init__(RgwUserProvider(), resource_name, USER_TABLE.declared(args), opts)
 
 
 # -------------------------------------------------------------------------------------- buckets
@@ -419,4 +419,4 @@ class Bucket(Resource):
     def __init__(self, resource_name: str, args: BucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=BUCKET_TABLE.secrets))
-        super().__init__(BucketProvider(), resource_name, BUCKET_TABLE.declared(asdict(args)), opts)
+        super().__init__(BucketProvider(), resource_name, BUCKET_TABLE.declared(args), opts)

@@ -93,3 +93,19 @@ def test_table_payloads() -> None:
         t.declared({"pgnum": 8})
     with pytest.raises(ValueError, match="duplicate"):
         Table("t.Dup", (Field("a"), Field("a")))
+
+
+def test_declared_reads_dataclass_args_without_copying_outputs() -> None:
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Args:
+        pg_num: object
+
+    class Uncopyable:
+        def __deepcopy__(self, memo: object) -> None:
+            raise AssertionError("deep-copied")
+
+    value = Uncopyable()
+    t = Table("t.T", (Field("pg_num"), Field("id", change=Change.OUTPUT)))
+    assert t.declared(Args(pg_num=value)) == {"pg_num": value, "id": None}
