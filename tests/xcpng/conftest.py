@@ -72,7 +72,7 @@ def pool(lab: XapiLab, pools: PoolProvider) -> dict[str, Any]:
     """A three-host pool, built; its outputs."""
     checked = pools.check({}, pool_props(lab))
     assert not checked.failures
-    return dict(pools.create(checked.inputs).outs)
+    return out_of(pools.create(checked.inputs))
 
 
 def connection(pool: dict[str, Any], via: str | None = None) -> dict[str, Any]:
@@ -119,3 +119,8 @@ def live_sessions(lab: XapiLab) -> int:
     """Sessions still open on every pool database of the emulator (ours must all be logged out)."""
     dbs = {id(n.db): n.db for n in lab.world.nodes.values()}
     return sum(len(db.tables["session"]) for db in dbs.values())
+
+
+def out_of(result: Any) -> dict[str, Any]:
+    """The outputs of a Create/Update/ReadResult (typed as optional by the SDK)."""
+    return dict(result.outs or {})
