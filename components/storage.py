@@ -56,12 +56,12 @@ class Storage(pulumi.ComponentResource):
             for p in args.pools
         }
         self.s3_user = RgwUser(
-            f"{name}-{args.s3.user}",
+            f"{name}-user-{args.s3.user}",
             RgwUserArgs(uid=args.s3.user, display_name=f"CloudStack secondary storage ({args.s3.user})"),
             child,
         )
         self.bucket = Bucket(
-            f"{name}-{args.s3.bucket}",
+            f"{name}-bucket-{args.s3.bucket}",
             BucketArgs(name=args.s3.bucket, access_key=self.s3_user.access_key, secret_key=self.s3_user.secret_key),
             child,
         )

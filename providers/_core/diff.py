@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pulumi.dynamic import DiffResult
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from .fields import Change, Table
@@ -21,7 +22,13 @@ PROVIDER_KEY = "__provider"
 
 
 def is_unknown(value: Any) -> bool:
-    """Whether `value` is, or contains, a value not known until the update runs."""
+    """Whether `value` is, or contains, a value not known until the update runs.
+
+    The dynamic-provider host hands providers unknowns as `pulumi.output.Unknown` objects; the
+    wire form, a sentinel string, is recognised too.
+    """
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, Mapping):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from providers._core import Change, Field, FieldChange, Table, diff, diff_fields, is_unknown
@@ -56,7 +57,7 @@ def test_diff_fields(news: dict[str, Any], expected: list[FieldChange]) -> None:
 
 
 def test_unknown_is_a_change_and_a_replace_on_replace_only_fields() -> None:
-    news = {"name": UNKNOWN, "size": UNKNOWN, "labels": {"k": UNKNOWN}, "password": "p"}
+    news = {"name": Unknown(), "size": UNKNOWN, "labels": {"k": Unknown()}, "password": "p"}
     result = diff(OLD, news, TABLE)
     assert result.changes is True
     assert result.replaces == ["name"]
@@ -77,7 +78,14 @@ def test_no_change_result() -> None:
 
 @pytest.mark.parametrize(
     ("value", "unknown"),
-    [(UNKNOWN, True), ({"a": [1, UNKNOWN]}, True), ([{"b": UNKNOWN}], True), ("x", False), (None, False)],
+    [
+        (UNKNOWN, True),
+        (Unknown(), True),
+        ({"a": [1, Unknown()]}, True),
+        ([{"b": UNKNOWN}], True),
+        ("x", False),
+        (None, False),
+    ],
 )
 def test_is_unknown(value: Any, unknown: bool) -> None:
     assert is_unknown(value) is unknown
