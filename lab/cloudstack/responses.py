@@ -203,6 +203,10 @@ class Responses:
                 answer = fail(err)
                 answer.delay = delay
                 return answer
+            except spec.UndeclaredParameter as bug:  # an emulator bug, made loud
+                answer = fail(errors.internal_error(f"CloudStack emulator bug: {bug.args[0]}"))
+                answer.delay = delay
+                return answer
         self.request_log.append(LoggedRequest(command_name, logged, None))
         if reply.job is not None:
             body: dict[str, Any] = {"jobid": reply.job.id}
@@ -610,8 +614,9 @@ def _stores(r: Responses, p: dict[str, Any], role: str) -> list[ImageStore]:
     stores = [s for s in r.backend.all(ImageStore) if s.role == role]
     stores = _filter(stores, p, id=lambda s: s.id, name=lambda s: s.name,
                      zoneid=lambda s: s.zone.id if s.zone else None,
-                     provider=lambda s: s.providername, protocol=lambda s: s.protocol,
-                     readonly=lambda s: s.readonly)
+                     provider=lambda s: s.providername, protocol=lambda s: s.protocol)
+    if role == "Image":  # listSecondaryStagingStores has no readonly filter
+        stores = _filter(stores, p, readonly=lambda s: s.readonly)
     return _keyword(stores, p)
 
 

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -44,7 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
             params.setdefault(k, v)
         answer: Answer = self.server.responses.handle(params)
         if answer.delay:
-            time.sleep(answer.delay)
+            self.server.sleep(answer.delay)
         if answer.body is None:
             self._drop()
             return
@@ -83,6 +84,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], responses: Responses) -> None:
         super().__init__(address, _Handler)
         self.responses = responses
+        self.sleep: Callable[[float], None] = time.sleep  # replaceable: tests record latency faults
 
 
 class Server:
@@ -92,7 +94,7 @@ class Server:
         self._httpd = _Server((host, port), responses)
         self.host = host
         self.port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"cloudstack-{self.port}",
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name=f"cloudstack-{self.port}",
                                         daemon=True)
 
     @property
@@ -104,6 +106,15 @@ class Server:
 
     def serve_forever(self) -> None:
         self._httpd.serve_forever()
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        """How a latency fault waits (time.sleep); tests swap it to observe the delay."""
+        return self._httpd.sleep
+
+    @sleep.setter
+    def sleep(self, fn: Callable[[float], None]) -> None:
+        self._httpd.sleep = fn
 
     def stop(self) -> None:
         self._httpd.shutdown()

@@ -95,7 +95,36 @@ def _to_int(text: str, bounds: tuple[int, int]) -> int:
     return value
 
 
-def process(api: Api, raw: Mapping[str, str], exists: Callable[[str], bool]) -> dict[str, Any]:
+class UndeclaredParameter(KeyError):
+    """The emulator read a parameter the command does not declare in listApis (an emulator bug)."""
+
+
+class Params(dict[str, Any]):
+    """The typed parameters of one call. Reading a name the command does not declare raises, so
+    a handler can only act on parameters the real command accepts (checked by the tests)."""
+
+    def __init__(self, api: Api, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.api = api
+
+    def _check(self, key: object) -> None:
+        if key not in self.api.params:
+            raise UndeclaredParameter(f"{self.api.name} does not declare parameter {key!r}")
+
+    def __getitem__(self, key: str) -> Any:
+        self._check(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._check(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._check(key)
+        return super().__contains__(key)
+
+
+def process(api: Api, raw: Mapping[str, str], exists: Callable[[str], bool]) -> Params:
     """Typed parameters of one call; raises CloudStackError (431) as the real dispatcher does."""
     grouped = group_maps(raw)
     cmd = api.short
@@ -144,7 +173,7 @@ def process(api: Api, raw: Mapping[str, str], exists: Callable[[str], bool]) -> 
                 out[p.name] = value
         except ValueError:
             raise invalid from None
-    return out
+    return Params(api, out)
 
 
 def _uuid(cmd: str, p: Param, value: str, exists: Callable[[str], bool]) -> str | None:
