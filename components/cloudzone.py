@@ -152,9 +152,8 @@ class CloudZone(pulumi.ComponentResource):
                 ImageStore(
                     f"{name}-secondary-s3",
                     ImageStoreArgs(
-                        kind="S3",
+                        kind="S3",  # region-wide in CloudStack: S3 image stores take no zone
                         name=f"{z.name}-s3",
-                        zone_id=zone_id,
                         bucket=args.s3.bucket,
                         endpoint=args.s3.endpoint,
                         access_key=args.s3.access_key,

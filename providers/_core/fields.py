@@ -101,8 +101,10 @@ class Table:
         with `dataclasses.asdict`, which deep-copies values and so breaks on `pulumi.Output`s.
         """
         if is_dataclass(args) and not isinstance(args, type):
-            args = {f.name: getattr(args, f.name) for f in fields(args)}
-        unknown = set(args) - set(self._by_name)
+            given: Mapping[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
+        else:
+            given = args
+        unknown = set(given) - set(self._by_name)
         if unknown:
             raise TypeError(f"{self.resource}: unknown properties {sorted(unknown)}")
-        return {f.name: args.get(f.name) for f in self.fields}
+        return {f.name: given.get(f.name) for f in self.fields}

@@ -1,0 +1,99 @@
+"""Fleet benchmark: N nodes deployed through the real Pulumi engine on the lab's real Ironic.
+
+Every deploy takes `--delay` seconds (Ironic's fake-hardware `deploy_delay`). The baseline is
+one node deployed by `pulumi up` (a Node that waits for itself); the fleet is N Nodes with
+`wait=False` and one `ironic.Fleet` waiting for all of them. Prints the wall time of each
+`pulumi up`, and their ratio: about 1 means N nodes deploy in about the time of one.
+
+    .venv/bin/python benchmarks/ironic_fleet.py [--nodes 64] [--delay 10] [--naive]
+
+`--naive` also times N Nodes that each wait for their own deploy (four provider slots: about
+N/4 deploy times), for contrast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from lab import ironic as lab_ironic  # noqa: E402
+from tests.enginekit import EngineStack, engine_bin_dir  # noqa: E402
+
+PROGRAM = """
+import pulumi
+from providers import ironic
+
+cfg = pulumi.Config()
+count, wait, fleet = cfg.require_int("count"), cfg.require_bool("wait"), cfg.require_bool("fleet")
+timeouts = {"manage": 600, "clean": 600, "deploy": 600, "undeploy": 600, "poll_interval": 1}
+nodes = [
+    ironic.Node(f"node-{i:03d}", ironic.NodeArgs(
+        name=f"bench-{i:03d}", driver="fake-hardware",
+        driver_info={"ipmi_address": f"10.1.{i // 256}.{i % 256}", "ipmi_password": cfg.require_secret("bmc")},
+        properties={"cpus": 32, "memory_mb": 262144}, ports=[f"52:54:00:bb:{i // 256:02x}:{i % 256:02x}"],
+        target_state="active", instance_info={"image_source": "http://images/debian-12.qcow2"},
+        timeouts=timeouts, wait=wait))
+    for i in range(count)
+]
+if fleet:
+    ironic.Fleet("fleet", ironic.FleetArgs(nodes=nodes))
+"""
+
+
+def timed_up(root: Path, bin_dir: Path, endpoint: str, *, count: int, wait: bool, fleet: bool) -> float:
+    """Wall time of one `pulumi up` creating `count` nodes (then destroyed, untimed)."""
+    st = EngineStack.create(
+        root, bin_dir, program=PROGRAM,
+        config={"count": str(count), "wait": str(wait).lower(), "fleet": str(fleet).lower()},
+        secrets={"bmc": "bench-bmc-pass", "ironic": json.dumps({"endpoint": endpoint})},
+    )
+    started = time.monotonic()
+    result = st.up()
+    elapsed = time.monotonic() - started
+    created = result.changes.get("create", 0)
+    expected = count + 1 + (1 if fleet else 0)
+    if created != expected:
+        raise SystemExit(f"expected {expected} creates, the engine reported {result.changes}")
+    st.destroy()
+    return elapsed
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--nodes", type=int, default=64)
+    ap.add_argument("--delay", default="10", help="Ironic's deploy_delay: seconds, or 'min,max'")
+    ap.add_argument("--naive", action="store_true", help="also time N self-waiting nodes")
+    args = ap.parse_args(argv)
+
+    bin_dir = engine_bin_dir()
+    with tempfile.TemporaryDirectory(prefix="ironic-fleet-") as tmp:
+        root = Path(tmp)
+        t0 = time.monotonic()
+        info = lab_ironic.start(root / "ironic", deploy_delay=args.delay)
+        ready = time.monotonic() - t0
+        endpoint = str(info["endpoint"])
+        print(f"ironic ready in {ready:.1f} s at {endpoint} (deploy_delay={args.delay})", flush=True)
+        try:
+            one = timed_up(root / "one", bin_dir, endpoint, count=1, wait=True, fleet=False)
+            print(f"one node, pulumi up:            {one:6.1f} s", flush=True)
+            many = timed_up(root / "fleet", bin_dir, endpoint, count=args.nodes, wait=False, fleet=True)
+            print(f"{args.nodes} nodes + Fleet, pulumi up:  {many:6.1f} s", flush=True)
+            print(f"ratio (fleet / one):            {many / one:6.2f}", flush=True)
+            if args.naive:
+                naive = timed_up(root / "naive", bin_dir, endpoint, count=args.nodes, wait=True, fleet=False)
+                print(f"{args.nodes} self-waiting nodes, pulumi up: {naive:6.1f} s "
+                      f"(ratio {naive / one:.2f})", flush=True)
+        finally:
+            lab_ironic.stop(root / "ironic")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
