@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 
 class Change(Enum):
@@ -103,7 +103,7 @@ class Table:
         if is_dataclass(args) and not isinstance(args, type):
             given: Mapping[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
         else:
-            given = args
+            given = cast(Mapping[str, Any], args)
         unknown = set(given) - set(self._by_name)
         if unknown:
             raise TypeError(f"{self.resource}: unknown properties {sorted(unknown)}")
