@@ -37,7 +37,7 @@ import itertools
 import threading
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -383,9 +383,9 @@ class Backend:
         obj = self._objects.get(uid or "")
         return obj if type(obj) is cls else None
 
-    def read(self, objs: Iterable[T]) -> list[T]:
-        """Objects about to be answered: pending transitions on them settle first."""
-        out = list(objs)
+    def listed(self, cls: type[T]) -> list[T]:
+        """Every object of a kind, as a list* call reads it: pending transitions on them settle first."""
+        out = self.all(cls)
         for o in out:
             self.jobs.settle(o)
         return out

@@ -259,7 +259,7 @@ def _keyword(objs: list[Any], p: dict[str, Any], key: str = "keyword") -> list[A
 
 
 def _serialise(r: Responses, objs: Sequence[Resource]) -> list[dict[str, Any]]:
-    return [o.to_api(r.backend) for o in r.backend.read(objs)]
+    return [o.to_api(r.backend) for o in objs]
 
 
 def _async_create(r: Responses, command_name: str, instance_type: str, obj: Resource, key: str) -> Reply:
@@ -287,7 +287,7 @@ def query_async_job_result(r: Responses, p: dict[str, Any]) -> Reply:
 
 @command("listZones")
 def list_zones(r: Responses, p: dict[str, Any]) -> Reply:
-    zones = _filter(r.backend.all(Zone), p, id=lambda z: z.id, name=lambda z: z.name,
+    zones = _filter(r.backend.listed(Zone), p, id=lambda z: z.id, name=lambda z: z.name,
                     networktype=lambda z: z.networktype)
     return listing("zone", _serialise(r, _keyword(zones, p)), p)
 
@@ -313,7 +313,7 @@ def delete_zone(r: Responses, p: dict[str, Any]) -> Reply:
 
 @command("listPhysicalNetworks")
 def list_physical_networks(r: Responses, p: dict[str, Any]) -> Reply:
-    nets = _filter(r.backend.all(PhysicalNetwork), p, id=lambda n: n.id, zoneid=lambda n: n.zone.id)
+    nets = _filter(r.backend.listed(PhysicalNetwork), p, id=lambda n: n.id, zoneid=lambda n: n.zone.id)
     if "name" in p:  # SQL LIKE %name%
         nets = [n for n in nets if p["name"] in n.name]
     return listing("physicalnetwork", _serialise(r, _keyword(nets, p)), p)
@@ -349,7 +349,7 @@ def delete_physical_network(r: Responses, p: dict[str, Any]) -> Reply:
 @command("listTrafficTypes")
 def list_traffic_types(r: Responses, p: dict[str, Any]) -> Reply:
     net = r.backend.physical_network(p["physicalnetworkid"])
-    types = [t for t in r.backend.all(TrafficType) if t.network is net]
+    types = [t for t in r.backend.listed(TrafficType) if t.network is net]
     return listing("traffictype", _serialise(r, types), p)
 
 
@@ -378,7 +378,7 @@ def delete_traffic_type(r: Responses, p: dict[str, Any]) -> Reply:
 
 @command("listNetworkServiceProviders")
 def list_network_service_providers(r: Responses, p: dict[str, Any]) -> Reply:
-    nsps = _filter(r.backend.all(ServiceProvider), p, physicalnetworkid=lambda s: s.network.id,
+    nsps = _filter(r.backend.listed(ServiceProvider), p, physicalnetworkid=lambda s: s.network.id,
                    name=lambda s: s.name, state=lambda s: s.state)
     return listing("networkserviceprovider", _serialise(r, _keyword(nsps, p)), p)
 
@@ -418,7 +418,7 @@ def delete_network_service_provider(r: Responses, p: dict[str, Any]) -> Reply:
 
 @command("listVirtualRouterElements")
 def list_virtual_router_elements(r: Responses, p: dict[str, Any]) -> Reply:
-    els = _filter(r.backend.all(RouterElement), p, id=lambda e: e.id, nspid=lambda e: e.nsp.id,
+    els = _filter(r.backend.listed(RouterElement), p, id=lambda e: e.id, nspid=lambda e: e.nsp.id,
                   enabled=lambda e: e.enabled)
     return listing("virtualrouterelement", _serialise(r, els), p)
 
@@ -448,7 +448,7 @@ def configure_virtual_router_element(r: Responses, p: dict[str, Any]) -> Reply:
 
 @command("listPods")
 def list_pods(r: Responses, p: dict[str, Any]) -> Reply:
-    pods = _filter(r.backend.all(Pod), p, id=lambda x: x.id, zoneid=lambda x: x.zone.id, name=lambda x: x.name,
+    pods = _filter(r.backend.listed(Pod), p, id=lambda x: x.id, zoneid=lambda x: x.zone.id, name=lambda x: x.name,
                    allocationstate=lambda x: x.allocationstate)
     return listing("pod", _serialise(r, _keyword(pods, p)), p)
 
@@ -471,7 +471,7 @@ def delete_pod(r: Responses, p: dict[str, Any]) -> Reply:
 
 @command("listClusters")
 def list_clusters(r: Responses, p: dict[str, Any]) -> Reply:
-    cs = _filter(r.backend.all(Cluster), p, id=lambda c: c.id, name=lambda c: c.name, podid=lambda c: c.pod.id,
+    cs = _filter(r.backend.listed(Cluster), p, id=lambda c: c.id, name=lambda c: c.name, podid=lambda c: c.pod.id,
                  zoneid=lambda c: c.pod.zone.id, hypervisor=lambda c: c.hypervisor,
                  clustertype=lambda c: c.clustertype, allocationstate=lambda c: c.allocationstate,
                  managedstate=lambda c: c.managedstate)
@@ -498,7 +498,7 @@ def delete_cluster(r: Responses, p: dict[str, Any]) -> Reply:
 
 @command("listHosts")
 def list_hosts(r: Responses, p: dict[str, Any]) -> Reply:
-    hosts = r.backend.read(r.backend.all(Host))
+    hosts = r.backend.listed(Host)
     hosts = _filter(hosts, p, id=lambda h: h.id, name=lambda h: h.name, clusterid=lambda h: h.cluster.id,
                     podid=lambda h: h.cluster.pod.id, zoneid=lambda h: h.cluster.pod.zone.id,
                     state=lambda h: h.state, resourcestate=lambda h: h.resourcestate,
@@ -547,7 +547,7 @@ def delete_host(r: Responses, p: dict[str, Any]) -> Reply:
 
 @command("listStoragePools")
 def list_storage_pools(r: Responses, p: dict[str, Any]) -> Reply:
-    pools = _filter(r.backend.all(StoragePool), p, id=lambda s: s.id, name=lambda s: s.name,
+    pools = _filter(r.backend.listed(StoragePool), p, id=lambda s: s.id, name=lambda s: s.name,
                     zoneid=lambda s: s.zone.id, podid=lambda s: s.pod.id if s.pod else None,
                     clusterid=lambda s: s.cluster.id if s.cluster else None, scope=lambda s: s.scope,
                     ipaddress=lambda s: s.ipaddress, path=lambda s: s.path)
@@ -611,7 +611,7 @@ def _details(p: dict[str, Any]) -> dict[str, str]:
 
 
 def _stores(r: Responses, p: dict[str, Any], role: str) -> list[ImageStore]:
-    stores = [s for s in r.backend.all(ImageStore) if s.role == role]
+    stores = [s for s in r.backend.listed(ImageStore) if s.role == role]
     stores = _filter(stores, p, id=lambda s: s.id, name=lambda s: s.name,
                      zoneid=lambda s: s.zone.id if s.zone else None,
                      provider=lambda s: s.providername, protocol=lambda s: s.protocol)

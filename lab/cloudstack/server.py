@@ -29,6 +29,7 @@ def first_values(query: str) -> dict[str, str]:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server_version = "Apache-Coyote/1.1"
     sys_version = ""
 

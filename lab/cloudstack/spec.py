@@ -177,13 +177,13 @@ def process(api: Api, raw: Mapping[str, str], exists: Callable[[str], bool]) -> 
 
 
 def _uuid(cmd: str, p: Param, value: str, exists: Callable[[str], bool]) -> str | None:
-    """translateUuidToInternalId: a non-uuid on a post-3.x parameter is silently dropped."""
+    """translateUuidToInternalId: a non-uuid on a post-3.x parameter is silently dropped; on an
+    older parameter it is looked up as it is (a PreSetup storage pool's uuid is its SR name)."""
     if value == "-1":
         return None
-    if not UUID_RE.match(value):
-        if p.since:
-            return None
-    elif exists(value):
+    if not UUID_RE.match(value) and p.since:
+        return None
+    if exists(value):
         return value
     raise param_error(
         f"Unable to execute API command {cmd} due to invalid value. Invalid parameter {p.name} value={value} "
