@@ -77,6 +77,11 @@ class CloudStackLab:
     def jobs(self) -> Jobs:
         return self.backend.jobs
 
+    def problems(self) -> list[str]:
+        """What the real server would complain about later, in its words (e.g. S3 without staging)."""
+        with self.backend.lock:
+            return self.backend.problems()
+
     def info(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint, "api_key": self.api_key, "secret_key": self.secret_key}
 

@@ -187,8 +187,9 @@ def test_image_store_rules(client: cs.CloudStack, lab: CloudStackLab) -> None:
     client.addImageStore(provider="S3", name="s3", details=s3_details())
     error = refused(client.addImageStore, provider="NFS", zoneid=zone["id"], url="nfs://10.0.0.7/export/sec")
     assert error["errortext"] == "You can only add new image stores from the same provider S3 already added"
-    assert lab.backend.problems() == [f"zone zone-1: Can't find staging storage in zone {lab.backend.zone(zone['id']).dbid}"]
+    dbid = lab.backend.zone(zone["id"]).dbid
+    assert lab.problems() == [f"zone zone-1: Can't find staging storage in zone {dbid}"]
     client.createSecondaryStagingStore(zoneid=zone["id"], url="nfs://127.0.0.1/export/staging")
-    assert lab.backend.problems() == []
+    assert lab.problems() == []
     error = refused(client.createSecondaryStagingStore, zoneid=zone["id"], url="nfs://127.0.0.1/x", scope="region")
     assert error["errortext"] == "Only zone wide cache storage is supported"
