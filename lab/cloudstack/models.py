@@ -941,6 +941,23 @@ class Backend:
                 h.resourcestate = "Disabled"
         return hosts
 
+    def update_host_password(self, p: dict[str, Any]) -> None:
+        """ManagementServerImpl.updateClusterPassword / updateHostPassword: stored credentials only."""
+        if p.get("clusterid") is None:
+            if p.get("hostid") is None:
+                raise errors.invalid_parameter("You should provide an host id.")
+            h = self.host(p["hostid"])
+            if h.cluster is not None and h.cluster.hypervisor == "XenServer":
+                raise errors.invalid_parameter(
+                    "Single host update is not supported by XenServer hypervisors. Please try again specifying the "
+                    "cluster.")
+            return
+        cluster = self.get(Cluster, p["clusterid"])
+        if cluster is None or cluster.hypervisor not in ("XenServer", "KVM"):
+            raise errors.invalid_parameter("This operation is not supported for this hypervisor type")
+        if cluster.xapi is not None:
+            cluster.xapi = (cluster.xapi[0], p["username"], p["password"])
+
     def host(self, uid: str | None) -> Host:
         h = self.get(Host, uid)
         if h is None:

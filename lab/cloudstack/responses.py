@@ -520,6 +520,12 @@ def update_host(r: Responses, p: dict[str, Any]) -> Reply:
     return one("host", r.backend.update_host(p).to_api(r.backend))
 
 
+@command("updateHostPassword")
+def update_host_password(r: Responses, p: dict[str, Any]) -> Reply:
+    r.backend.update_host_password(p)
+    return success()
+
+
 @command("prepareHostForMaintenance")
 def prepare_host_for_maintenance(r: Responses, p: dict[str, Any]) -> Reply:
     host = r.backend.get(Host, p["id"])

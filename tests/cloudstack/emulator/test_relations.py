@@ -193,3 +193,17 @@ def test_image_store_rules(client: cs.CloudStack, lab: CloudStackLab) -> None:
     assert lab.problems() == []
     error = refused(client.createSecondaryStagingStore, zoneid=zone["id"], url="nfs://127.0.0.1/x", scope="region")
     assert error["errortext"] == "Only zone wide cache storage is supported"
+
+
+def test_update_host_password_is_per_cluster_on_xenserver(client: cs.CloudStack, pool: Pool,
+                                                           lab: CloudStackLab) -> None:
+    ids = build_zone(client, pool)
+    host = client.listHosts()["host"][0]
+    error = refused(client.updateHostPassword, hostid=host["id"], username="root", password="new")
+    assert error["errortext"].startswith("Single host update is not supported by XenServer hypervisors.")
+    client.updateHostPassword(clusterid=ids.cluster, username="root", password="rotated")
+    assert lab.backend.cluster(ids.cluster).xapi is not None
+    # CloudStack stores what it is told: the next XAPI login (PreSetup's SR check) uses it and fails.
+    error = refused(client.createStoragePool, zoneid=ids.zone, podid=ids.pod, clusterid=ids.cluster, name="p",
+                    url=f"presetup://localhost/{SR_NAME}")
+    assert error["errortext"] == "Failed to add data store: Authentication error"
