@@ -207,3 +207,11 @@ def test_update_host_password_is_per_cluster_on_xenserver(client: cs.CloudStack,
     error = refused(client.createStoragePool, zoneid=ids.zone, podid=ids.pod, clusterid=ids.cluster, name="p",
                     url=f"presetup://localhost/{SR_NAME}")
     assert error["errortext"] == "Failed to add data store: Authentication error"
+
+
+def test_pod_with_a_cluster_cannot_be_deleted(client: cs.CloudStack) -> None:
+    ids = build_zone(client)
+    assert refused(client.deletePod, id=ids.pod)["errortext"] == (
+        "The pod cannot be deleted because there are clusters in this pod.")
+    client.deleteCluster(id=ids.cluster)
+    client.deletePod(id=ids.pod)
