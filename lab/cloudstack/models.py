@@ -814,12 +814,12 @@ class Backend:
         return pod
 
     def delete_pod(self, uid: str) -> None:
-        pod = self.pod(uid)
+        pod = self.pod(uid, f"A pod with ID: {uid} does not exist.")
         why = "The pod cannot be deleted because "
         if any(h.cluster and h.cluster.pod is pod for h in self.all(Host)):
-            raise errors.cloud_runtime(why + "there are servers in this pod")
+            raise errors.cloud_runtime(why + "there are servers in this pod.")
         if any(c.pod is pod for c in self.all(Cluster)):
-            raise errors.cloud_runtime(why + "there are clusters in this pod")
+            raise errors.cloud_runtime(why + "there are clusters in this pod.")
         self.remove(pod)
 
     # --- clusters and hosts ---------------------------------------------------------------------
@@ -1162,7 +1162,7 @@ class Backend:
         return s
 
     def check_storage_maintenance(self, s: StoragePool) -> None:
-        if s.state not in ("Up", "ErrorInMaintenance", "Disabled"):
+        if s.state not in ("Up", "ErrorInMaintenance"):
             raise errors.invalid_parameter(
                 f"Primary storage with id {s.dbid} is not ready for migration, as the status is:{s.state}")
 
