@@ -152,7 +152,7 @@ class PhysicalNetwork(Resource):
     vlan: str | None = None
     isolationmethods: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
-    networkspeed: str = "1G"
+    networkspeed: str | None = None  # PhysicalNetworkVO.speed: null unless given
     broadcastdomainrange: str = "ZONE"
     state: str = "Disabled"
 
@@ -591,7 +591,7 @@ class Backend:
         uid, dbid = self.new_id()
         net = self.add(PhysicalNetwork(
             uid, dbid, p["name"], zone=zone, vlan=p.get("vlan"), isolationmethods=list(isolation), tags=list(tags),
-            networkspeed=p.get("networkspeed") or "1G", broadcastdomainrange=(bdr or "ZONE").upper()))
+            networkspeed=p.get("networkspeed"), broadcastdomainrange=(bdr or "ZONE").upper()))
         for name, state in DEFAULT_PROVIDERS:
             if name == "SecurityGroupProvider" or zone.networktype == "Advanced":
                 nsp = self._add_provider(net, name, state)
