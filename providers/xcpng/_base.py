@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pydantic
-from pulumi.dynamic import ConfigureRequest, ReadResult
+from pulumi.dynamic import CheckResult, ConfigureRequest, DiffResult, ReadResult
 
-from providers._core import REAL_CLOCK, Clock, TableProvider, config_section, parse
+from providers._core import REAL_CLOCK, Clock, TableProvider, config_section, diff, is_unknown, parse
 from providers._core.diff import PROVIDER_KEY
 
 from ._xapi import Credentials, Settings, Xapi
@@ -74,7 +74,35 @@ class XcpngProvider(TableProvider):
     """
 
     clock: ClassVar[Clock] = REAL_CLOCK
+    # Inputs that only order and check (a pool's uuid): unknown at preview whenever the pool is
+    # being updated, yet they never change for an existing object, so unknown is not a change.
+    stable_when_unknown: ClassVar[tuple[str, ...]] = ()
     _settings: Settings | None = None
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """As the core's, but defaults are filled in even when unknowns (preview) stop validation.
+
+        Otherwise a preview would compare stored inputs (defaults included) with inputs lacking
+        them and show changes to fields nobody touched.
+        """
+        result = super().check(olds, news)
+        props = dict(result.inputs)
+        if result.failures or not any(is_unknown(v) for v in props.values()):
+            return result
+        for name, info in self.model.model_fields.items():
+            if name not in props and not info.is_required() and info.default is not None:
+                props[name] = info.default
+        return CheckResult(props, [])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff(olds, self.known(olds, news), self.table)
+
+    def known(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
+        """`news` with the stable-when-unknown inputs taken from `olds` while unknown."""
+        return {
+            k: olds.get(k) if k in self.stable_when_unknown and is_unknown(v) and k in olds else v
+            for k, v in news.items()
+        }
 
     def configure(self, req: ConfigureRequest) -> None:
         section = config_section(req, CONFIG_SECTION)

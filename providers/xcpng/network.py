@@ -145,6 +145,7 @@ def read_view(x: Xapi) -> View:
 
 class NetworkProvider(XcpngProvider):
     table = TABLE
+    stable_when_unknown = ("pool_uuid",)
     model = NetworkInputs
 
     # --- finding what is there ------------------------------------------------------------------

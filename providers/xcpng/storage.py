@@ -114,6 +114,7 @@ def full_config(wanted: Mapping[str, Any]) -> dict[str, str]:
 
 class SharedSRProvider(XcpngProvider):
     table = TABLE
+    stable_when_unknown = ("pool_uuid",)
     model = SharedSRInputs
 
     @staticmethod

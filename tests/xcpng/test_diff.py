@@ -148,3 +148,18 @@ def test_secret_fields_are_declared_secret(module: Any) -> None:
     secret = set(module.TABLE.secrets)
     assert "password" in secret
     assert secret <= {"password", "host_passwords", "chap_password"}
+
+
+def test_an_unknown_pool_uuid_is_not_a_change() -> None:
+    """A pool being updated has unknown outputs at preview; its uuid never changes in place."""
+    assert outcome(NetworkProvider(), NET_OUT, {**NET_IN, "pool_uuid": UNKNOWN}) == (False, [])
+    assert outcome(SharedSRProvider(), SR_OUT, {**SR_IN, "pool_uuid": UNKNOWN}) == (False, [])
+    assert outcome(NetworkProvider(), NET_OUT, {**NET_IN, "pool_uuid": "other"}) == (True, [])
+
+
+def test_check_fills_defaults_when_unknowns_stop_validation() -> None:
+    news = {"address": A, "password": "pw", "pool_uuid": UNKNOWN, "name_label": "cloud-public", "device": "eth1",
+            "vlan": 100}
+    inputs = NetworkProvider().check({}, news).inputs
+    assert inputs["mtu"] == 1500 and inputs["username"] == "root" and inputs["name_description"] == ""
+    assert outcome(NetworkProvider(), NET_OUT, inputs) == (False, [])
