@@ -176,7 +176,11 @@ class _SafeTransport(xmlrpc.client.SafeTransport):
     """HTTPS with a per-request timeout and, unless asked, no certificate check (XCP-ng's is self-signed)."""
 
     def __init__(self, timeout: float, verify: bool) -> None:
-        super().__init__(context=None if verify else ssl._create_unverified_context())
+        context = ssl.create_default_context()
+        if not verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        super().__init__(context=context)
         self._timeout = timeout
 
     def make_connection(self, host: Any) -> http.client.HTTPSConnection:

@@ -355,13 +355,10 @@ class PoolProvider(XcpngProvider):
         return CreateResult(outputs["pool_uuid"], outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """The pool as its master sees it. Unreachable hosts are an error, not a vanished pool:
+        only hosts that answer as another pool (reinstalled) make the pool read as gone."""
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
-        try:
-            x = self._open_pool(declared)
-        except Permanent as e:
-            if "SESSION_AUTHENTICATION_FAILED" in e.message:
-                raise
-            return self.gone()
+        x = self._open_pool(declared)
         try:
             outputs = self._outputs(x, declared)
         finally:
@@ -376,12 +373,11 @@ class PoolProvider(XcpngProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
-        try:
-            x = self._open_pool(declared)
-        except Permanent:
-            return  # nothing left to log in to: already dissolved or reinstalled
+        x = self._open_pool(declared)  # unreachable hosts fail the delete: they may still be joined
         try:
             members = self._members(x)
+            if str(members.pool["uuid"]) != _id:
+                return  # the hosts make up another pool now: this one is gone
             others = sorted(a for a, ref in members.by_address.items() if ref != members.master_ref)
             if others:
                 warn(f"{self.label(declared)}: ejecting {others} to dissolve the pool (eject wipes those hosts)")

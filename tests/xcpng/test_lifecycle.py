@@ -181,11 +181,22 @@ def test_a_member_of_another_pool_is_refused(lab: XapiLab, pools: PoolProvider) 
         pools.create(checked(pools, {**pool_props(lab, count=3), "hosts": [a[0], a[2]]}))
 
 
-def test_read_of_a_pool_whose_hosts_are_unreachable_is_gone(pools: PoolProvider) -> None:
+def test_unreachable_hosts_fail_read_and_delete_instead_of_dropping_the_pool() -> None:
     props = {"name_label": "p", "master": "127.0.0.1:9", "hosts": ["127.0.0.1:9"], "password": "x"}
     quick = PoolProvider()
     quick.configure_with(Settings(scheme="http", retry_timeout=0, poll_interval=0, http_timeout=2))
-    assert quick.read("some-uuid", props).id == ""
+    with pytest.raises(Permanent, match=r"cannot log in to the pool from any declared host.*cannot reach XAPI"):
+        quick.read("some-uuid", props)
+    with pytest.raises(Permanent, match="cannot log in"):
+        quick.delete("some-uuid", props)
+
+
+def test_a_pool_whose_hosts_were_reinstalled_reads_as_gone(lab: XapiLab, pools: PoolProvider,
+                                                           pool: dict[str, Any]) -> None:
+    assert pools.read("another-pool-uuid", pool).id == ""
+    mark = len(lab.request_log)
+    pools.delete("another-pool-uuid", pool)
+    assert mutations(lab, mark) == []
 
 
 # --- networks ------------------------------------------------------------------------------------
