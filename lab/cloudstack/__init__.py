@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ def install() -> None:
 
 
 def start(state_dir: Path, port: int = 18096, api_key: str | None = None, secret_key: str | None = None,
-          **_: Any) -> dict[str, Any]:
+          timeout: float = 30.0, **_: Any) -> dict[str, Any]:
     """Run the emulator as a daemon (`python -m lab.cloudstack serve`), wait until it answers."""
     from lab import procs
 
@@ -117,9 +118,20 @@ def start(state_dir: Path, port: int = 18096, api_key: str | None = None, secret
     env = {"CLOUDSTACK_API_KEY": api_key, "CLOUDSTACK_SECRET_KEY": secret_key,
            "PYTHONPATH": str(REPO)}
     procs.start(NAME, argv, state_dir, env=env, cwd=REPO)
+    # The daemon writes its info file once it has bound the port: until then, whatever answers on
+    # that port (another lab's emulator, say) is not ours.
+    deadline = time.monotonic() + timeout
+    while not info_path.exists():
+        pid = procs.pid_of(NAME, state_dir)
+        if pid is None or not procs.alive(pid):
+            log = (state_dir / f"{NAME}.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the CloudStack emulator exited at start (port {port}):\n{log}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the CloudStack emulator did not bind port {port} within {timeout:g} s")
+        time.sleep(0.05)
     endpoint = f"http://127.0.0.1:{port}/client/api"
     # An unsigned request is answered 401 once the server is up.
-    procs.wait_http(f"{endpoint}?command=listZones&response=json", timeout=30, what="CloudStack emulator",
+    procs.wait_http(f"{endpoint}?command=listZones&response=json", timeout=timeout, what="CloudStack emulator",
                     ok=(401,))
     return {"endpoint": endpoint, "api_key": api_key, "secret_key": secret_key}
 

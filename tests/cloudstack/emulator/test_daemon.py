@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import cs
+import pytest
 
 import lab.cloudstack as piece
 from lab import procs
+from lab.cloudstack import CloudStackLab
 
 
 def test_start_serve_stop(tmp_path: Path) -> None:
@@ -26,3 +28,13 @@ def test_start_serve_stop(tmp_path: Path) -> None:
         piece.stop(tmp_path)
     assert procs.pid_of("cloudstack", tmp_path) is None
     piece.stop(tmp_path)  # stopping again is a no-op
+
+
+def test_start_fails_loudly_when_the_port_is_taken(tmp_path: Path) -> None:
+    other = CloudStackLab.start()  # someone else's server on the port
+    try:
+        with pytest.raises(RuntimeError, match="exited at start"):
+            piece.start(tmp_path, port=other.server.port, api_key="k", secret_key="s", timeout=10)
+    finally:
+        other.stop()
+        piece.stop(tmp_path)
