@@ -45,6 +45,7 @@ class Answer:
     body: dict[str, Any] | None  # None: drop the connection
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    xml: bool = False  # no response=json: the server's default, XML
 
 
 # ----------------------------------------------------------------------------------- signature
@@ -157,6 +158,12 @@ class Responses:
         self.request_log: list[LoggedRequest] = []
 
     def handle(self, params: dict[str, str]) -> Answer:
+        answer = self._handle(params)
+        wanted = next((v for k, v in params.items() if k.lower() == "response"), "")
+        answer.xml = wanted.lower() != "json"
+        return answer
+
+    def _handle(self, params: dict[str, str]) -> Answer:
         command_name = params.get("command") or ""
         api = spec.lookup(command_name)
         logged = {k: v for k, v in params.items() if k.lower() not in TRANSPORT}

@@ -11,11 +11,32 @@ import urllib.parse
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from lab.cloudstack.responses import Answer, Responses
 
 API_PATH = "/client/api"
 CONTENT_TYPE = "application/json; charset=UTF-8"
+XML_CONTENT_TYPE = "text/xml; charset=UTF-8"
+VERSION = "4.18.0.0"
+
+
+def _xml_value(key: str, value: Any) -> str:
+    if isinstance(value, list):
+        return "".join(_xml_value(key, v) for v in value)
+    if isinstance(value, dict):
+        inner = "".join(_xml_value(k, v) for k, v in value.items())
+        return f"<{key}>{inner}</{key}>"
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return f"<{key}>{xml_escape(text)}</{key}>"
+
+
+def to_xml(body: dict[str, Any]) -> bytes:
+    """The serialiser's XML form: <cmdresponse cloud-stack-version="..."> with one element per field."""
+    [(name, inner)] = body.items()
+    fields = "".join(_xml_value(k, v) for k, v in inner.items())
+    return (f'<?xml version="1.0" encoding="UTF-8"?><{name} cloud-stack-version="{VERSION}">{fields}</{name}>'
+            ).encode()
 
 
 def first_values(query: str) -> dict[str, str]:
@@ -50,8 +71,10 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.body is None:
             self._drop()
             return
-        data = json.dumps(answer.body).encode()
-        self._write(answer.status, data, CONTENT_TYPE, answer.headers)
+        if answer.xml:
+            self._write(answer.status, to_xml(answer.body), XML_CONTENT_TYPE, answer.headers)
+        else:
+            self._write(answer.status, json.dumps(answer.body).encode(), CONTENT_TYPE, answer.headers)
 
     def _drop(self) -> None:
         """Close the socket with no answer at all (the client sees a connection error)."""

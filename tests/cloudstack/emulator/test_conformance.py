@@ -234,3 +234,20 @@ def test_every_response_field_is_documented(lab: CloudStackLab, pool: Pool) -> N
             problems += _fields_ok(command, body)
     assert len({c for c, _ in seen}) >= 20
     assert problems == []
+
+
+def test_without_response_json_the_answer_is_xml(lab: CloudStackLab) -> None:
+    import xml.etree.ElementTree as ET
+
+    params = {"command": "listZones", "apiKey": lab.api_key}
+    params["signature"] = sign(params, lab.secret_key)
+    url = f"{lab.endpoint}?{urllib.parse.urlencode(params, quote_via=urllib.parse.quote)}"
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        assert resp.headers["Content-Type"] == "text/xml; charset=UTF-8"
+        root = ET.fromstring(resp.read())
+    assert root.tag == "listzonesresponse" and root.attrib == {"cloud-stack-version": "4.18.0.0"}
+    params = {"command": "listZones", "apiKey": lab.api_key, "signature": "bad"}
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{lab.endpoint}?{urllib.parse.urlencode(params)}", timeout=10)
+    root = ET.fromstring(e.value.read())
+    assert (root.tag, root.findtext("errorcode")) == ("listzonesresponse", "401")
