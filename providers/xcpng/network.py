@@ -302,6 +302,7 @@ class NetworkProvider(XcpngProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
         with self.xapi(declared) as x:
+            self._check_pool(x, declared)  # another pool answering there is no proof the object is gone
             network = self._by_uuid(x, id_)
             if network is None:
                 return self.gone()
@@ -321,6 +322,7 @@ class NetworkProvider(XcpngProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
         with self.xapi(declared) as x:
+            self._check_pool(x, declared)
             network = self._by_uuid(x, id_)
             if network is None:
                 return

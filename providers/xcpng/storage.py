@@ -234,6 +234,7 @@ class SharedSRProvider(XcpngProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
         with self.xapi(declared) as x:
+            self._check_pool(x, declared)  # another pool answering there is no proof the object is gone
             sr = self._by_uuid(x, id_)
             if sr is None:
                 return self.gone()
@@ -255,6 +256,7 @@ class SharedSRProvider(XcpngProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
         with self.xapi(declared) as x:
+            self._check_pool(x, declared)
             sr = self._by_uuid(x, id_)
             if sr is None:
                 return

@@ -397,3 +397,40 @@ def test_a_failure_after_sr_create_forgets_the_new_sr(lab: XapiLab, srs: SharedS
     with Direct(lab) as x:
         assert x.SR.get_by_name_label("ceph-nfs") == []
     assert out_of(srs.create(checked(srs, nfs(pool, make_default=True))))["make_default"] is True
+
+
+def test_a_network_read_through_another_pool_is_an_error_not_gone(lab: XapiLab, networks: NetworkProvider,
+                                                                 pool: dict[str, Any]) -> None:
+    created = networks.create(checked(networks, {**connection(pool), "name_label": "cloud-public",
+                                                 "device": "eth1", "vlan": 100}))
+    wrong = {**out_of(created), "pool_uuid": "not-this-pool"}
+    with pytest.raises(Permanent, match="pool_uuid='not-this-pool'"):
+        networks.read(created.id, wrong)
+
+
+def test_bonds_come_after_joins_and_reach_hosts_that_join_later(lab: XapiLab, pools: PoolProvider,
+                                                               networks: NetworkProvider) -> None:
+    a = addresses(lab)
+    two = checked(pools, pool_props(lab, count=2))
+    pool = out_of(pools.create(two))
+    props = checked(networks, {**connection(pool), "name_label": "storage", "bond_devices": ["eth2", "eth3"]})
+    created = networks.create(props)
+    assert len(out_of(created)["host_uuids"]) == 2
+
+    # a standalone host with a bond of its own cannot join: XAPI refuses, with its own words
+    with Direct(lab, a[2]) as x:
+        host = x.host.get_all()[0]
+        net = x.network.create({"name_label": "own-bond", "name_description": "", "MTU": "1500",
+                                "other_config": {}, "tags": []})
+        pifs = [p for p in x.host.get_PIFs(host) if x.PIF.get_device(p) in ("eth2", "eth3")]
+        bond = x.Bond.create(net, pifs, "", "balance-slb", {})
+    with pytest.raises(Permanent, match="POOL_JOINING_HOST_HAS_BONDS"):
+        pools.update(pool["pool_uuid"], pool, checked(pools, pool_props(lab, count=3), two))
+    with Direct(lab, a[2]) as x:
+        x.Bond.destroy(bond)
+        x.network.destroy(net)
+
+    # without it, the host joins, and the pool's bond network reaches it
+    pool = out_of(pools.update(pool["pool_uuid"], pool, checked(pools, pool_props(lab, count=3), two)))
+    outs = out_of(networks.update(created.id, out_of(created), props))
+    assert sorted(outs["host_uuids"]) == sorted(pool["host_uuids"])
