@@ -144,9 +144,3 @@ def resource_props(args: Any) -> dict[str, Any]:
     """The fields of an `...Args` dataclass as a dict, without deep-copying Pulumi outputs."""
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(args)}
 
-
-CONNECTION_DOC = {
-    "address": "address of the pool master or any member; the login follows HOST_IS_SLAVE",
-    "username": "XAPI user, root by default",
-    "password": "XAPI password (secret)",
-}

@@ -67,13 +67,6 @@ def xint(value: int) -> str:
     return str(int(value))
 
 
-def failure_code(error: BaseException) -> str | None:
-    """The XAPI error code of a `XenAPI.Failure` (None for anything else)."""
-    if isinstance(error, XenAPI.Failure) and error.details:
-        return str(error.details[0])
-    return None
-
-
 def map_error(resource: str, what: str, error: BaseException | list[str]) -> ProviderError:
     """THE mapping of an XAPI failure or transport error to the taxonomy (the only one).
 

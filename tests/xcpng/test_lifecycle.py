@@ -434,3 +434,21 @@ def test_bonds_come_after_joins_and_reach_hosts_that_join_later(lab: XapiLab, po
     pool = out_of(pools.update(pool["pool_uuid"], pool, checked(pools, pool_props(lab, count=3), two)))
     outs = out_of(networks.update(created.id, out_of(created), props))
     assert sorted(outs["host_uuids"]) == sorted(pool["host_uuids"])
+
+
+def test_pool_default_sr_by_name_label(lab: XapiLab, pools: PoolProvider, srs: SharedSRProvider,
+                                       pool: dict[str, Any]) -> None:
+    sr = srs.create(checked(srs, nfs(pool)))
+    news = checked(pools, {**pool_props(lab), "default_sr": "ceph-nfs"})
+    assert pools.diff(pool["pool_uuid"], pool, news).changes
+    outs = out_of(pools.update(pool["pool_uuid"], pool, news))
+    assert outs["default_sr"] == "ceph-nfs"
+    assert not pools.diff(pool["pool_uuid"], outs, news).changes
+    with Direct(lab) as x:
+        assert x.SR.get_uuid(x.pool.get_default_SR(x.pool.get_all()[0])) == sr.id
+        x.pool.set_default_SR(x.pool.get_all()[0], x.SR.get_by_name_label("Local storage")[0])
+    read = out_of(pools.read(pool["pool_uuid"], outs))
+    assert read["default_sr"] not in ("ceph-nfs", sr.id)  # drift shows as the current default's uuid
+    assert pools.diff(pool["pool_uuid"], read, news).changes
+    with pytest.raises(Permanent, match="default_sr='no-such-sr'"):
+        pools.update(pool["pool_uuid"], read, checked(pools, {**pool_props(lab), "default_sr": "no-such-sr"}))
