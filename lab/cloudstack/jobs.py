@@ -79,8 +79,12 @@ class Job:
             self.result = self.run()
             self.status, self.resultcode = SUCCEEDED, 0
         except CloudStackError as e:
-            self.status, self.resultcode = FAILED, e.errorcode
-            self.result = {"errorcode": e.errorcode, "errortext": e.errortext}
+            # ApiAsyncJobDispatcher: a ServerApiException (cserrorcode 9999) keeps its code; any
+            # other exception from the service layer fails the job with INTERNAL_ERROR 530.
+            # (An injected failure, cserrorcode None, keeps the code the test chose.)
+            code = e.errorcode if e.cserrorcode in (9999, None) else 530
+            self.status, self.resultcode = FAILED, code
+            self.result = {"errorcode": code, "errortext": e.errortext}
             if self.on_fail is not None:
                 self.on_fail()
         self.completed = now()

@@ -405,7 +405,7 @@ def add_network_service_provider(r: Responses, p: dict[str, Any]) -> Reply:
 
 @command("updateNetworkServiceProvider")
 def update_network_service_provider(r: Responses, p: dict[str, Any]) -> Reply:
-    nsp = r.backend.check_provider_update(p)
+    nsp = r.backend.provider(p["id"])
     return _async(r, "updateNetworkServiceProvider", "PhysicalNetworkServiceProvider", nsp.id,
                   lambda: {"networkserviceprovider": r.backend.update_provider(nsp, p).to_api(r.backend)})
 

@@ -320,19 +320,12 @@ class ZoneRules(Store):
             raise errors.invalid_parameter(f"Network Service Provider id={uid}doesn't exist in the system")
         return nsp
 
-    def check_provider_update(self, p: dict[str, Any]) -> ServiceProvider:
-        """Validation done before the job is queued (the rest runs in the job)."""
-        nsp = self.provider(p["id"])
-        state = p.get("state")
-        if state and state not in ("Enabled", "Disabled", "Shutdown"):
-            raise errors.invalid_parameter(
-                f"Unable to resolve state '{state}' to a supported value "
-                f"{{Enabled or Disabled}}")
-        return nsp
-
     def update_provider(self, nsp: ServiceProvider, p: dict[str, Any]) -> ServiceProvider:
         """NetworkServiceImpl.updateNetworkServiceProvider (in the job)."""
         state = p.get("state")
+        if state and state not in ("Enabled", "Disabled", "Shutdown"):
+            raise errors.invalid_parameter(
+                f"Unable to resolve state '{state}' to a supported value {{Enabled or Disabled}}")
         if state == "Enabled":
             if not self._provider_ready(nsp):
                 raise errors.cloud_runtime(

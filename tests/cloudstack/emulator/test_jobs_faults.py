@@ -136,3 +136,13 @@ def spec_params(command: str, **values: Any) -> Any:
     from lab.cloudstack import spec
 
     return spec.Params(spec.apis()[command], values)
+
+
+def test_a_service_error_inside_a_job_is_530(client: cs.CloudStack) -> None:
+    """ApiAsyncJobDispatcher keeps only a ServerApiException's code; the rest fail with 530."""
+    zone = client.createZone(**ZONE)["zone"]
+    net = client.createPhysicalNetwork(zoneid=zone["id"], name="n")["physicalnetwork"]
+    with pytest.raises(cs.CloudStackApiException) as e:
+        client.updatePhysicalNetwork(id=net["id"], state="Bogus")
+    assert e.value.error == {"errorcode": 530,
+                             "errortext": "Unable to resolve state 'Bogus' to a supported value {Enabled or Disabled}"}
