@@ -16,6 +16,7 @@ key lives only in memory of the provider process and never appears in a message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -46,8 +47,15 @@ RETRYABLE_CODES = {429, 534}
 # CSExceptionErrorCode values of temporary conditions: ConcurrentOperationException,
 # RequestLimitException, OperationTimedoutException, AgentUnavailableException.
 RETRYABLE_CS_CODES = {4300, 4545, 4560, 4285}
-# How CloudStack words "that object does not exist" (431 PARAM_ERROR in every case).
-NOT_FOUND_WORDS = ("does not exist", "unable to find", "could not find", "cannot find", "not found")
+# How CloudStack words "the object you named does not exist" (431 PARAM_ERROR in every case):
+# the dispatcher's uuid translation ("... or entity does not exist ..."), "A zone with ID: x does
+# not exist.", "unable to find zone by id x", "Can't find cluster by id x", "Host with id x doesn't
+# exist". Narrow on purpose: "Unable to find the default physical network with traffic=Management"
+# is a refusal, not a vanished object, and must not be mistaken for one.
+NOT_FOUND = re.compile(
+    r"does not exist|doesn't exist|(unable to|can't|cannot|could not) find [\w ]{1,40}? by (the )?id",
+    re.IGNORECASE,
+)
 
 
 def _error_fields(error: Any) -> tuple[int | None, int | None, str]:
@@ -88,7 +96,7 @@ def map_error(resource: str, command: str, error: Any) -> ProviderError:
         return Permanent(resource, message + "; check the apiKey and secretKey of the cloudstack config")
     if code in RETRYABLE_CODES or cs_code in RETRYABLE_CS_CODES:
         return Retryable(resource, message)
-    if code in (430, 431) and any(w in text.lower() for w in NOT_FOUND_WORDS):
+    if code in (430, 431) and NOT_FOUND.search(text):
         return NotFound(resource, message)
     return Permanent(resource, message)
 

@@ -77,8 +77,19 @@ class CloudStackProvider(TableProvider):
         """What `read` answers for an object CloudStack no longer has: the engine recreates it."""
         return ReadResult("", {})
 
-    def read_result(self, obj_id: str, outputs: dict[str, Any]) -> ReadResult:
-        return ReadResult(obj_id, outputs, inputs=self.table.input_props(outputs))
+    def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
+        """`outputs` without the optional inputs left undeclared.
+
+        CloudStack fills in defaults for what it is not told (a network speed of 1G, a network
+        domain): those are not managed, so they must not show as a diff ("remove") on every run.
+        """
+        drop = {f.name for f in self.table.inputs if declared.get(f.name) is None}
+        return {k: v for k, v in outputs.items() if k not in drop and v is not None}
+
+    def read_result(self, obj_id: str, outputs: dict[str, Any], declared: Mapping[str, Any]) -> ReadResult:
+        """`declared` is the state `read` was given: what the program declared last time."""
+        kept = self.managed(outputs, declared)
+        return ReadResult(obj_id, kept, inputs=self.table.input_props(kept))
 
 
 class Inputs(pydantic.BaseModel):

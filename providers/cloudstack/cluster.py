@@ -1,10 +1,13 @@
 """`cloudstack.Cluster`: a XenServer cluster, i.e. one XCP-ng pool, added from its master.
 
-CloudStack's `addCluster` with hypervisor XenServer logs in to the pool master's XAPI with the
-given URL and credentials and adds every host of the pool; the pool's members must have joined
-it in XAPI first (the `xcpng.Pool` resource does that). The credentials never come back from
-CloudStack, so they are kept from the declared inputs; changing them is `updateHostPassword` on
-the cluster, changing the master URL is a new cluster.
+`addCluster` of a CloudManaged cluster creates it empty (ResourceManagerImpl.discoverCluster
+returns before any discovery for that type); `addHost` with the pool master's URL and
+credentials then makes CloudStack's XenServer discoverer log in to XAPI and add every host of
+the pool. The pool's members must have joined it in XAPI first (the `xcpng.Pool` resource does
+that). If the hosts cannot be added, the new empty cluster is deleted again (transactional).
+
+The credentials never come back from CloudStack, so they are kept from the declared inputs;
+changing them is `updateHostPassword` on the cluster, changing the master URL is a new cluster.
 
 Deleting the cluster puts each of its hosts into maintenance first and waits for it, deletes the
 hosts, then the cluster: CloudStack refuses to delete a host that is not in maintenance or a
@@ -21,7 +24,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from pydantic import Field as Describe
 from pydantic import field_validator
 
-from providers._core import Change, Field, Permanent, Table, diff_fields
+from providers._core import Change, Field, Permanent, ProviderError, Table, diff_fields
 
 from .api import Api, single
 from .base import CloudStackProvider, Inputs, as_bool, resource_props
@@ -124,27 +127,51 @@ class ClusterProvider(CloudStackProvider):
                 clustername=wanted["name"],
                 clustertype="CloudManaged",
                 hypervisor=wanted["hypervisor"],
-                url=wanted["url"],
-                username=wanted["username"],
-                password=wanted["password"],
             ))
 
         cluster, created = api.ensure("addCluster", lambda: self._find_by_name(api, wanted), make)
         cluster_id = str(cluster["id"])
+        had_hosts = bool(self._hosts(api, cluster_id))
+        if not had_hosts:
+            try:
+                self._add_pool(api, cluster_id, wanted)
+            except ProviderError:
+                if created:  # transactional: no empty cluster left behind
+                    api.remove("deleteCluster", lambda: api.find("listClusters", id=cluster_id),
+                               lambda c: api.call("deleteCluster", id=c["id"]))
+                raise
         # An adopted cluster's stored credentials are unknown: carry none, so they are set again.
-        outputs = self._outputs(api, cluster, wanted if created else {})
+        outputs = self._outputs(api, cluster, wanted if created or not had_hosts else {})
         if not created or not wanted["enabled"]:  # adopted, or to be disabled: converge
             outputs = self._update(api, cluster_id, outputs, wanted)
-        return CreateResult(cluster_id, outputs)
+        return CreateResult(cluster_id, self.managed(outputs, wanted))
+
+    def _add_pool(self, api: Api, cluster_id: str, wanted: dict[str, Any]) -> None:
+        """addHost with the pool master's URL: CloudStack's XenServer discoverer logs in there and
+        adds every host of the XAPI pool. A lost answer is retried only after looking again."""
+        api.ensure(
+            "addHost",
+            lambda: self._hosts(api, cluster_id) or None,
+            lambda: api.call(
+                "addHost",
+                zoneid=wanted["zone_id"],
+                podid=wanted["pod_id"],
+                clusterid=cluster_id,
+                hypervisor=wanted["hypervisor"],
+                url=wanted["url"],
+                username=wanted["username"],
+                password=wanted["password"],
+            ),
+        )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         api = self.api(props)
         cluster = api.find("listClusters", id=id_)
-        return self.gone() if cluster is None else self.read_result(id_, self._outputs(api, cluster, props))
+        return self.gone() if cluster is None else self.read_result(id_, self._outputs(api, cluster, props), props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
-        return UpdateResult(self._update(self.api(wanted), id_, olds, wanted))
+        return UpdateResult(self.managed(self._update(self.api(wanted), id_, olds, wanted), wanted))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         api = self.api(props)

@@ -232,7 +232,7 @@ class PhysicalNetworkProvider(CloudStackProvider):
                 api.remove("deletePhysicalNetwork", lambda: api.find("listPhysicalNetworks", id=net_id),
                            lambda n: api.job("deletePhysicalNetwork", "undo", id=n["id"]))
             raise
-        return CreateResult(net_id, self._read_state(api, net_id))
+        return CreateResult(net_id, self.managed(self._read_state(api, net_id), wanted))
 
     def _read_state(self, api: Api, net_id: str) -> dict[str, Any]:
         net = api.find("listPhysicalNetworks", id=net_id)
@@ -245,13 +245,13 @@ class PhysicalNetworkProvider(CloudStackProvider):
         net = api.find("listPhysicalNetworks", id=id_)
         if net is None:
             return self.gone()
-        return self.read_result(id_, self._state(api, net))
+        return self.read_result(id_, self._state(api, net), props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
         api = self.api(wanted)
         self._converge(api, id_, olds, wanted)
-        return UpdateResult(self._read_state(api, id_))
+        return UpdateResult(self.managed(self._read_state(api, id_), wanted))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         api = self.api(props)

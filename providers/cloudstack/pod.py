@@ -3,7 +3,7 @@
 The reserved range (start_ip..end_ip) is the pod's management-network range that CloudStack
 hands to system VMs; it must lie inside gateway/netmask and not include the gateway, which
 `check` verifies before CloudStack is asked. Everything but the zone changes in place
-(`updatePod`).
+(`updatePod`, and `updatePodManagementNetworkIpRange` for the range).
 """
 
 from __future__ import annotations
@@ -17,10 +17,19 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from pydantic import Field as Describe
 from pydantic import ValidationInfo, field_validator
 
-from providers._core import Change, Field, Table, diff_fields
+from providers._core import Change, Field, Permanent, Table, diff_fields
 
 from .api import Api, single
 from .base import CloudStackProvider, Inputs, resource_props
+
+
+def _first(value: Any) -> str:
+    """listPods answers startip/endip as lists (one entry per management IP range since 4.16):
+    the pod's own range is the first."""
+    if isinstance(value, (list, tuple)):
+        return str(value[0]) if value else ""
+    return str(value)
+
 
 TABLE = Table(
     "cloudstack.Pod",
@@ -29,8 +38,8 @@ TABLE = Table(
         Field("name"),
         Field("gateway"),
         Field("netmask"),
-        Field("start_ip", api="startip"),
-        Field("end_ip", api="endip"),
+        Field("start_ip", api="startip", normalize=_first),
+        Field("end_ip", api="endip", normalize=_first),
         Field("allocation_state", api="allocationstate", change=Change.OUTPUT),
     ),
     delete_before_replace=True,
@@ -84,13 +93,31 @@ class PodProvider(CloudStackProvider):
         return next((p for p in api.list("listPods", zoneid=zone_id, name=name) if p.get("name") == name), None)
 
     def _update(self, api: Api, pod_id: str, current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
-        changed = [c.path for c in diff_fields(current, wanted, self.table) if c.new is not None]
+        """updatePod for name, gateway and netmask; the reserved range through its own command.
+
+        CloudStack 4.18's updatePod takes startip/endip but ignores them (editPod passes null
+        for both): a pod's management IP range changes with updatePodManagementNetworkIpRange.
+        """
+        changed = {c.path for c in diff_fields(current, wanted, self.table) if c.new is not None}
         if not changed:
             return current
-        if {"start_ip", "end_ip", "gateway", "netmask"} & set(changed):
-            # updatePod checks the range against the gateway and netmask it is given together.
-            changed = sorted(set(changed) | {"start_ip", "end_ip", "gateway", "netmask"})
-        return self._outputs(single(api.call("updatePod", id=pod_id, **self.table.to_api(wanted, changed))))
+        plain = sorted(changed & {"name", "gateway", "netmask"})
+        if plain:
+            api.call("updatePod", id=pod_id, **self.table.to_api(wanted, plain))
+        if changed & {"start_ip", "end_ip"}:
+            api.job(
+                "updatePodManagementNetworkIpRange",
+                "change of the reserved IP range",
+                podid=pod_id,
+                currentstartip=current["start_ip"],
+                currentendip=current["end_ip"],
+                newstartip=wanted["start_ip"],
+                newendip=wanted["end_ip"],
+            )
+        pod = api.find("listPods", id=pod_id)
+        if pod is None:
+            raise Permanent(api.resource, f"listPods: pod {pod_id} vanished during the update")
+        return self._outputs(pod)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         wanted = self.inputs(props)
@@ -103,15 +130,15 @@ class PodProvider(CloudStackProvider):
         outputs = self._outputs(pod)
         if not created:
             outputs = self._update(api, str(pod["id"]), outputs, wanted)
-        return CreateResult(str(pod["id"]), outputs)
+        return CreateResult(str(pod["id"]), self.managed(outputs, wanted))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         pod = self.api(props).find("listPods", id=id_)
-        return self.gone() if pod is None else self.read_result(id_, self._outputs(pod))
+        return self.gone() if pod is None else self.read_result(id_, self._outputs(pod), props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
-        return UpdateResult(self._update(self.api(wanted), id_, olds, wanted))
+        return UpdateResult(self.managed(self._update(self.api(wanted), id_, olds, wanted), wanted))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         api = self.api(props)

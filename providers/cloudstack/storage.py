@@ -182,15 +182,15 @@ class PrimaryStorageProvider(CloudStackProvider):
         outputs = self._outputs(pool, wanted)
         if not created or not wanted["enabled"]:
             outputs = self._update(api, pool_id, outputs, wanted)
-        return CreateResult(pool_id, outputs)
+        return CreateResult(pool_id, self.managed(outputs, wanted))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         pool = self.api(props).find("listStoragePools", id=id_)
-        return self.gone() if pool is None else self.read_result(id_, self._outputs(pool, props))
+        return self.gone() if pool is None else self.read_result(id_, self._outputs(pool, props), props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
-        return UpdateResult(self._update(self.api(wanted), id_, olds, wanted))
+        return UpdateResult(self.managed(self._update(self.api(wanted), id_, olds, wanted), wanted))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         api = self.api(props)
@@ -341,7 +341,7 @@ class ImageStoreProvider(CloudStackProvider):
         outputs = self._outputs(store, wanted)
         if not created or wanted["read_only"]:
             outputs = self._update(api, store_id, outputs, wanted)
-        return CreateResult(store_id, outputs)
+        return CreateResult(store_id, self.managed(outputs, wanted))
 
     def _update(self, api: Api, store_id: str, current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
         if "read_only" in {c.path for c in diff_fields(current, wanted, self.table)}:
@@ -353,11 +353,11 @@ class ImageStoreProvider(CloudStackProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         store = self.api(props).find("listImageStores", id=id_)
-        return self.gone() if store is None else self.read_result(id_, self._outputs(store, props))
+        return self.gone() if store is None else self.read_result(id_, self._outputs(store, props), props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
-        return UpdateResult(self._update(self.api(wanted), id_, olds, wanted))
+        return UpdateResult(self.managed(self._update(self.api(wanted), id_, olds, wanted), wanted))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         api = self.api(props)
@@ -458,11 +458,11 @@ class StagingStoreProvider(CloudStackProvider):
             lambda: single(api.call("createSecondaryStagingStore", url=wanted["url"], zoneid=wanted["zone_id"],
                                     scope="zone", provider="NFS")),
         )
-        return CreateResult(str(store["id"]), self._outputs(store, wanted))
+        return CreateResult(str(store["id"]), self.managed(self._outputs(store, wanted), wanted))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         store = self.api(props).find("listSecondaryStagingStores", id=id_)
-        return self.gone() if store is None else self.read_result(id_, self._outputs(store, props))
+        return self.gone() if store is None else self.read_result(id_, self._outputs(store, props), props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         raise Permanent(self.label(news), "a staging store has nothing to change in place")  # all replace

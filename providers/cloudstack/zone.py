@@ -94,18 +94,18 @@ class ZoneProvider(CloudStackProvider):
         outputs = self._outputs(zone)
         if not created:  # adopted: bring it to what is declared
             outputs = self._update(api, zone["id"], outputs, wanted)
-        return CreateResult(str(zone["id"]), outputs)
+        return CreateResult(str(zone["id"]), self.managed(outputs, wanted))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         zone = self.api(props).find("listZones", id=id_)
         if zone is None:
             return self.gone()
-        return self.read_result(id_, self._outputs(zone))
+        return self.read_result(id_, self._outputs(zone), props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
         api = self.api(wanted)
-        return UpdateResult(self._update(api, id_, olds, wanted))
+        return UpdateResult(self.managed(self._update(api, id_, olds, wanted), wanted))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         api = self.api(props)
@@ -182,7 +182,7 @@ class ZoneEnablementProvider(CloudStackProvider):
         if zone is None or zone.get("allocationstate") != "Enabled":
             return self.gone()  # disabled out of band: the next `up` enables it again
         outputs = {"zone_id": zone["id"], "allocation_state": "Enabled"}
-        return self.read_result(id_, outputs)
+        return self.read_result(id_, outputs, props)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         api = self.api(props)

@@ -69,7 +69,6 @@ def xapi_lab() -> Iterator[Any]:
     member = XenAPI.Session(lab.hosts[1].url)
     member.xenapi.login_with_password("root", XAPI_PASSWORD, "1.0", "tests")
     member.xenapi.pool.join(lab.hosts[0].address, "root", XAPI_PASSWORD)
-    member.xenapi.session.logout()
     try:
         yield lab
     finally:

@@ -35,6 +35,10 @@ def api_error(code: int, text: str, cs_code: int | None = None) -> CloudStackApi
         (api_error(431, "Invalid parameter id value=x due to incorrect long value format, or entity does not "
                         "exist or due to incorrect parameter annotation", 4350), NotFound, ["entity does not exist"]),
         (api_error(431, "Please specify a valid IPv4 address", 4350), Permanent, ["valid IPv4"]),
+        (api_error(431, "A zone with ID: 5 does not exist.", 4350), NotFound, ["does not exist"]),
+        (api_error(431, "Can't find cluster by id 7", 4350), NotFound, ["cluster by id"]),
+        (api_error(431, "Cannot enable this Zone since: Unable to find the default physical network with "
+                        "traffic=Management in the specified zone id", 4350), Permanent, ["Cannot enable"]),
         (api_error(432, "Unknown API command: frobnicate"), Permanent, ["errorcode 432"]),
         (api_error(429, "There are too many API calls", 4545), Retryable, ["too many"]),
         (api_error(530, "Unable to acquire lock on zone", 4300), Retryable, ["cserrorcode 4300"]),

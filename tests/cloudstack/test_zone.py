@@ -9,7 +9,7 @@ import pytest
 from cs import CloudStack
 
 from providers._core import NotFound, Permanent, Retryable
-from providers.cloudstack import ZoneEnablementProvider, ZoneProvider
+from providers.cloudstack import PhysicalNetworkProvider, ZoneEnablementProvider, ZoneProvider
 from tests.cloudstack.choreography import choreography, commands, normalised
 
 ZONE = {"name": "zone-1", "dns1": "8.8.8.8", "internal_dns1": "10.0.0.2", "guest_cidr": "10.1.1.0/24",
@@ -37,7 +37,13 @@ def test_zone_choreography(cs_lab: Any, raw: CloudStack, configured: Callable[..
 
 def test_zone_enablement_lifecycle(cs_lab: Any, raw: CloudStack, configured: Callable[..., Any]) -> None:
     zones, enablement = configured(ZoneProvider), configured(ZoneEnablementProvider)
+    nets = configured(PhysicalNetworkProvider)
     zone = zones.create(normalised(zones, ZONE))
+    # CloudStack refuses to enable an advanced zone without Management and Public traffic
+    with pytest.raises(Permanent, match="Cannot enable this Zone"):
+        enablement.create({"zone_id": zone.id})
+    net = nets.create(normalised(nets, {"zone_id": zone.id, "name": "physnet-1", "traffic_labels": {
+        "Management": "xenbr0", "Guest": "cloud-guest", "Public": "cloud-public"}}))
     on = enablement.create({"zone_id": zone.id})
     assert raw.listZones(id=zone.id)["zone"][0]["allocationstate"] == "Enabled"
     assert enablement.read(on.id, on.outs).id == on.id
@@ -54,6 +60,7 @@ def test_zone_enablement_lifecycle(cs_lab: Any, raw: CloudStack, configured: Cal
     enablement.delete(on.id, on.outs)
     enablement.delete(on.id, on.outs)
     assert raw.listZones(id=zone.id)["zone"][0]["allocationstate"] == "Disabled"
+    nets.delete(net.id, net.outs)
     zones.delete(zone.id, zone.outs)
     enablement.delete(on.id, on.outs)  # zone gone too: still quiet
 
