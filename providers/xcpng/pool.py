@@ -37,6 +37,7 @@ from pydantic import field_validator, model_validator
 from providers._core import (
     Change,
     Field,
+    NotFound,
     Permanent,
     ProviderError,
     Table,
@@ -198,7 +199,7 @@ class PoolProvider(XcpngProvider):
             joining.login()
         except Permanent as e:
             if "HOST_IS_SLAVE" in e.message:
-                if master_address in e.message:
+                if f"'{master_address}'" in e.message:  # HOST_IS_SLAVE ['<this pool's master>']
                     return  # joined meanwhile
                 raise Permanent(self.label(wanted), f"host {address} is a member of another pool: {e.message}") from e
             raise
@@ -279,11 +280,8 @@ class PoolProvider(XcpngProvider):
                  timeout=self.settings.join_timeout, interval=self.settings.poll_interval, clock=self.clock)
 
     def _find_sr(self, x: Xapi, key: str) -> str:
-        try:
+        with contextlib.suppress(NotFound):
             return str(x.read("SR.get_by_uuid", key))
-        except ProviderError as e:
-            if "UUID_INVALID" not in e.message and "HANDLE_INVALID" not in e.message:
-                raise
         refs = x.read("SR.get_by_name_label", key)
         if len(refs) != 1:
             raise Permanent(x.resource, f"default_sr={key!r}: {len(refs)} SRs have this uuid or name-label, need 1")
