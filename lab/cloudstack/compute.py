@@ -128,6 +128,90 @@ class ComputeRules(ZoneRules):
             raise errors.cloud_runtime(why + "there are clusters in this pod.")
         self.remove(pod)
 
+    # --- pod management IP ranges (createManagementNetworkIpRange & co, async) ---------------------
+    @staticmethod
+    def _ip(text: str) -> ipaddress.IPv4Address:
+        return ipaddress.IPv4Address(text)
+
+    def create_pod_ip_range(self, p: dict[str, Any]) -> Pod:
+        """ConfigurationManagerImpl.createPodIpRange."""
+        pod = self.pod(p["podid"], f"Unable to find pod by ID: {p['podid']}")
+        gateway, netmask, start = p["gateway"], p["netmask"], p["startip"]
+        end = p.get("endip") or start
+        if not _valid_ip4(gateway):
+            raise errors.invalid_parameter("The gateway IP address is invalid.")
+        if not self._is_netmask(netmask):
+            raise errors.invalid_parameter("The netmask IP address is invalid.")
+        if gateway != pod.gateway:
+            raise errors.invalid_parameter(
+                f"Multiple gateways for the POD: {pod.dbid} are not allowed. The Gateway should be same as the "
+                f"existing Gateway {pod.gateway}")
+        if netmask != pod.netmask:
+            raise errors.invalid_parameter(
+                f"Multiple subnets for the POD: {pod.dbid} are not allowed. The Netmask should be same as the "
+                f"existing Netmask {pod.netmask}")
+        assert pod.zone is not None
+        net = self._cidr(pod.gateway, pod.netmask)
+        for label, ip in (("start", start), ("end", end)):
+            if not _valid_ip4(ip):
+                raise errors.invalid_parameter(f"The {label} address of the IP range is not a valid IP address.")
+            if self._ip(ip) not in net:
+                raise errors.invalid_parameter(f"The {label} address of the IP range is not in the CIDR subnet.")
+        if self._ip(start) > self._ip(end):
+            raise errors.invalid_parameter("The start IP address must have a lower value than the end IP address.")
+        if self._ip(start) <= self._ip(gateway) <= self._ip(end):
+            raise errors.invalid_parameter("The gateway shouldn't overlap start/end ip addresses")
+        for s, e in pod.ranges:
+            if not (self._ip(end) < self._ip(s) or self._ip(start) > self._ip(e)):
+                raise errors.invalid_parameter(
+                    "The new range overlaps with existing range. Please add a mutually exclusive range.")
+        pod.ranges.append((start, end))
+        return pod
+
+    def delete_pod_ip_range(self, p: dict[str, Any]) -> None:
+        """ConfigurationManagerImpl.deletePodIpRange (no IP is ever allocated in the emulator)."""
+        pod = self.pod(p["podid"])
+        start, end = p["startip"], p["endip"]
+        for label, ip in (("start", start), ("end", end)):
+            if not _valid_ip4(ip):
+                raise errors.invalid_parameter(f"The {label} address of the IP range is not a valid IP address.")
+        if self._ip(start) > self._ip(end):
+            raise errors.invalid_parameter("The start IP address must have a lower value than the end IP address.")
+        vlan = p["vlan"].removeprefix("vlan://")
+        if (start, end) not in pod.ranges or vlan != "untagged":
+            raise errors.invalid_parameter(
+                f"The input IP range: {start}-{end} of pod: {pod.dbid}is not present. Please input an existing range.")
+        pod.ranges.remove((start, end))
+
+    def update_pod_ip_range(self, p: dict[str, Any]) -> None:
+        """ConfigurationManagerImpl.updatePodIpRange: the new range is not checked against the CIDR."""
+        pod = self.pod(p["podid"], f"Unable to find pod by id: {p['podid']}")
+        cur_start, cur_end = p["currentstartip"], p["currentendip"]
+        new_start, new_end = p.get("newstartip") or cur_start, p.get("newendip") or cur_end
+        if (new_start, new_end) == (cur_start, cur_end):
+            raise errors.invalid_parameter(
+                "New starting and ending IP address are the same as current starting and ending IP address")
+        for s, e in ((cur_start, cur_end), (new_start, new_end)):
+            for ip in (s, e):
+                if not _valid_ip4(ip):
+                    raise errors.invalid_parameter(
+                        f"The current {'start' if ip == s else 'end'} address of the IP range {ip} is not a valid IP "
+                        "address.")
+            if self._ip(s) > self._ip(e):
+                raise errors.invalid_parameter(
+                    "The start IP address must have a lower value than the end IP address.")
+        if (cur_start, cur_end) not in pod.ranges:
+            raise errors.invalid_parameter(
+                f"The input IP range: {cur_start}-{cur_end} of pod: {pod.dbid} is not present. Please input an "
+                "existing range.")
+        for s, e in pod.ranges:
+            if (s, e) != (cur_start, cur_end) and not (
+                    self._ip(new_end) < self._ip(s) or self._ip(new_start) > self._ip(e)):
+                raise errors.invalid_parameter(
+                    f"The Start and End IP address range: ({new_start}-{new_end}) overlap with the pod IP range: "
+                    f"{s}-{e}-0-untagged")
+        pod.ranges[pod.ranges.index((cur_start, cur_end))] = (new_start, new_end)
+
     # --- clusters and hosts ---------------------------------------------------------------------
     def cluster(self, uid: str | None) -> Cluster:
         c = self.get(Cluster, uid)

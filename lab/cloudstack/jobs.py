@@ -39,6 +39,12 @@ CMD_CLASS = {
     "deleteNetworkServiceProvider": "org.apache.cloudstack.api.command.admin.network.DeleteNetworkServiceProviderCmd",
     "createVirtualRouterElement": "org.apache.cloudstack.api.command.admin.router.CreateVirtualRouterElementCmd",
     "configureVirtualRouterElement": "org.apache.cloudstack.api.command.admin.router.ConfigureVirtualRouterElementCmd",
+    "createManagementNetworkIpRange":
+        "org.apache.cloudstack.api.command.admin.network.CreateManagementNetworkIpRangeCmd",
+    "deleteManagementNetworkIpRange":
+        "org.apache.cloudstack.api.command.admin.network.DeleteManagementNetworkIpRangeCmd",
+    "updatePodManagementNetworkIpRange":
+        "org.apache.cloudstack.api.command.admin.network.UpdatePodManagementNetworkIpRangeCmd",
     "prepareHostForMaintenance": "org.apache.cloudstack.api.command.admin.host.PrepareForMaintenanceCmd",
     "cancelHostMaintenance": "org.apache.cloudstack.api.command.admin.host.CancelMaintenanceCmd",
     "reconnectHost": "org.apache.cloudstack.api.command.admin.host.ReconnectHostCmd",

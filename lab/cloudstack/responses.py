@@ -476,6 +476,31 @@ def delete_pod(r: Responses, p: dict[str, Any]) -> Reply:
     return success()
 
 
+@command("createManagementNetworkIpRange")
+def create_management_network_ip_range(r: Responses, p: dict[str, Any]) -> Reply:
+    pod = r.backend.pod(p["podid"])
+    return _async(r, "createManagementNetworkIpRange", "None", pod.id,
+                  lambda: {"pod": r.backend.create_pod_ip_range(p).to_api(r.backend)})
+
+
+@command("deleteManagementNetworkIpRange")
+def delete_management_network_ip_range(r: Responses, p: dict[str, Any]) -> Reply:
+    def run() -> dict[str, Any]:
+        r.backend.delete_pod_ip_range(p)
+        return {"success": True}
+
+    return _async(r, "deleteManagementNetworkIpRange", "None", p["podid"], run)
+
+
+@command("updatePodManagementNetworkIpRange")
+def update_pod_management_network_ip_range(r: Responses, p: dict[str, Any]) -> Reply:
+    def run() -> dict[str, Any]:
+        r.backend.update_pod_ip_range(p)
+        return {"success": True}
+
+    return _async(r, "updatePodManagementNetworkIpRange", "None", p["podid"], run)
+
+
 @command("listClusters")
 def list_clusters(r: Responses, p: dict[str, Any]) -> Reply:
     cs = _filter(r.backend.listed(Cluster), p, id=lambda c: c.id, name=lambda c: c.name, podid=lambda c: c.pod.id,

@@ -126,3 +126,23 @@ def test_nfs_image_store(client: cs.CloudStack) -> None:
     store = client.addImageStore(provider="NFS", zoneid=zone["id"], url="nfs://10.0.0.7/export/secondary")
     assert (store["imagestore"]["scope"], store["imagestore"]["zoneid"]) == ("ZONE", zone["id"])
     client.deleteImageStore(id=store["imagestore"]["id"])
+
+
+def test_pod_management_ip_ranges(client: cs.CloudStack) -> None:
+    zone = client.createZone(**ZONE)["zone"]
+    pod = client.createPod(zoneid=zone["id"], name="pod-1", gateway="10.10.0.1", netmask="255.255.255.0",
+                           startip="10.10.0.100", endip="10.10.0.149")["pod"]
+    grown = client.createManagementNetworkIpRange(podid=pod["id"], gateway="10.10.0.1", netmask="255.255.255.0",
+                                                  startip="10.10.0.150", endip="10.10.0.160")["pod"]
+    assert grown["startip"] == ["10.10.0.100", "10.10.0.150"]
+    client.updatePodManagementNetworkIpRange(podid=pod["id"], currentstartip="10.10.0.150",
+                                             currentendip="10.10.0.160", newendip="10.10.0.170")
+    assert client.listPods(id=pod["id"])["pod"][0]["endip"] == ["10.10.0.149", "10.10.0.170"]
+    client.deleteManagementNetworkIpRange(podid=pod["id"], startip="10.10.0.150", endip="10.10.0.170",
+                                          vlan="untagged")
+    assert client.listPods(id=pod["id"])["pod"][0]["endip"] == ["10.10.0.149"]
+    with pytest.raises(cs.CloudStackApiException) as e:
+        client.createManagementNetworkIpRange(podid=pod["id"], gateway="10.10.0.1", netmask="255.255.255.0",
+                                              startip="10.10.0.120", endip="10.10.0.130")
+    assert e.value.error["errortext"] == (
+        "The new range overlaps with existing range. Please add a mutually exclusive range.")
