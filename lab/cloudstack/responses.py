@@ -289,6 +289,20 @@ def query_async_job_result(r: Responses, p: dict[str, Any]) -> Reply:
     return Reply(job.to_api())
 
 
+@command("listCapabilities")
+def list_capabilities(r: Responses, p: dict[str, Any]) -> Reply:
+    """What clients call first to learn the version; the values of a default 4.18 install."""
+    return one("capability", {
+        "cloudstackversion": "4.18.0.0", "securitygroupsenabled": False, "userpublictemplateenabled": True,
+        "supportELB": "false", "projectinviterequired": False, "allowusercreateprojects": True,
+        "customdiskofferingminsize": 1, "customdiskofferingmaxsize": 1024, "regionsecondaryenabled": False,
+        "kvmsnapshotenabled": False, "allowuserviewdestroyedvm": False, "allowuserexpungerecovervm": False,
+        "allowuserexpungerecovervolume": True, "allowuserviewalldomainaccounts": False,
+        "kubernetesserviceenabled": False, "kubernetesclusterexperimentalfeaturesenabled": False,
+        "defaultuipagesize": 20, "dynamicrolesenabled": True, "apilimitinterval": 1, "apilimitmax": 20,
+    })
+
+
 # --- zones ---------------------------------------------------------------------------------------
 
 
