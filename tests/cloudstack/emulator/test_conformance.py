@@ -219,8 +219,8 @@ def test_every_response_field_is_documented(lab: CloudStackLab, pool: Pool) -> N
     c.addImageStore(provider="S3", name="s3", details=s3_details())
     c.createSecondaryStagingStore(zoneid=ids.zone, url="nfs://127.0.0.1/export/staging")
     for command in ("listCapabilities", "listZones", "listPods", "listClusters", "listHosts", "listStoragePools",
-                    "listImageStores", "listSecondaryStagingStores", "listPhysicalNetworks", "listNetworkServiceProviders",
-                    "listVirtualRouterElements"):
+                    "listImageStores", "listSecondaryStagingStores", "listPhysicalNetworks",
+                    "listNetworkServiceProviders", "listVirtualRouterElements"):
         getattr(c, command)()
     c.listTrafficTypes(physicalnetworkid=ids.physical_network)
     problems: list[str] = []
