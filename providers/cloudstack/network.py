@@ -6,12 +6,14 @@ name-label on every host of the pool), and the VirtualRouter network service pro
 virtual router element. They are created, changed and removed together, and a zone cannot be
 enabled until they are all there, so splitting them into resources would only add ordering.
 
-Create is transactional: if a traffic type or the provider cannot be set up, the new physical
-network is deleted again before the error is raised.
+Storage traffic that CloudStack adds by itself when the zone is enabled (with Management's label)
+is left alone unless declared. Create is transactional: if a traffic type or the provider cannot
+be set up, the new physical network is deleted again before the error is raised.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,6 +29,9 @@ from .base import CloudStackProvider, Inputs, as_bool, resource_props
 
 TRAFFIC_TYPES = ("Management", "Guest", "Public", "Storage")
 VIRTUAL_ROUTER = "VirtualRouter"
+# Enabling an advanced zone adds Storage traffic with Management's labels when there is none
+# (ConfigurationManagerImpl.editZone): left alone unless declared, so it is no drift.
+IMPLICIT = "Storage"
 
 
 def _upper(value: Any) -> str:
@@ -161,6 +166,13 @@ class PhysicalNetworkProvider(CloudStackProvider):
             outputs["tags"] = _tag_list(outputs["tags"]) or None
         return {k: v for k, v in outputs.items() if v is not None}
 
+    def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
+        kept = super().managed(outputs, declared)
+        labels = kept.get("traffic_labels")
+        if isinstance(labels, dict) and IMPLICIT not in (declared.get("traffic_labels") or {}):
+            kept["traffic_labels"] = {k: v for k, v in labels.items() if k != IMPLICIT}
+        return kept
+
     # --- converging --------------------------------------------------------------------------
 
     def _converge(self, api: Api, net_id: str, current: dict[str, Any], wanted: dict[str, Any]) -> None:
@@ -188,7 +200,7 @@ class PhysicalNetworkProvider(CloudStackProvider):
             elif have.get("xennetworklabel") != label:
                 api.job("updateTrafficType", f"{kind} traffic label", id=have["id"], xennetworklabel=label)
         for kind, have in existing.items():
-            if kind not in labels:
+            if kind not in labels and kind != IMPLICIT:
                 api.job("deleteTrafficType", f"removal of {kind} traffic", id=have["id"])
 
     def _converge_router(self, api: Api, net_id: str, enable: bool) -> None:

@@ -37,9 +37,9 @@ def async_commands() -> frozenset[str]:
     return frozenset(a["name"].lower() for a in raw.get("listapisresponse", raw)["api"] if a["isasync"])
 
 
-def _type_problem(name: str, kind: str, value: str) -> str | None:
+def _type_problem(name: str, kind: str, value: str, other_ids: frozenset[str]) -> str | None:
     # CloudStack also takes the numeric database id where it takes a uuid.
-    if kind == "uuid" and not UUID.match(value) and not value.isdigit():
+    if kind == "uuid" and not UUID.match(value) and not value.isdigit() and value not in other_ids:
         return f"{name}={value!r} is not a uuid"
     if kind == "boolean" and value.lower() not in ("true", "false"):
         return f"{name}={value!r} is not a boolean"
@@ -51,8 +51,12 @@ def _type_problem(name: str, kind: str, value: str) -> str | None:
     return None
 
 
-def problems(command: str, params: Mapping[str, Any]) -> list[str]:
-    """What the 4.18 API description says is wrong with this request (empty: nothing)."""
+def problems(command: str, params: Mapping[str, Any], other_ids: frozenset[str] = frozenset()) -> list[str]:
+    """What the 4.18 API description says is wrong with this request (empty: nothing).
+
+    `other_ids`: ids that are not uuid-shaped but are real CloudStack ids (a PreSetup pool's
+    uuid is the SR's name-label).
+    """
     spec = commands().get(command.lower())
     if spec is None:
         return [f"{command}: no such command in CloudStack 4.18"]
@@ -74,7 +78,7 @@ def problems(command: str, params: Mapping[str, Any]) -> list[str]:
             continue
         seen.add(base)
         if not m:
-            problem = _type_problem(base, desc["type"], str(value))
+            problem = _type_problem(base, desc["type"], str(value), other_ids)
             if problem:
                 out.append(f"{command}: {problem}")
     for name, desc in spec.items():
@@ -83,5 +87,17 @@ def problems(command: str, params: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def presetup_ids(log: Iterable[tuple[str, Mapping[str, Any]]]) -> frozenset[str]:
+    """The ids of PreSetup pools created in `log`: CloudStack makes the SR name-label the uuid."""
+    out = set()
+    for command, params in log:
+        url = str(params.get("url", ""))
+        if command == "createStoragePool" and url.lower().startswith("presetup://"):
+            out.add(url.split("://", 1)[1].split("/", 1)[-1].strip("/"))
+    return frozenset(out)
+
+
 def all_problems(log: Iterable[tuple[str, Mapping[str, Any]]]) -> list[str]:
-    return [p for command, params in log for p in problems(command, params)]
+    entries = list(log)
+    ids = presetup_ids(entries)
+    return [p for command, params in entries for p in problems(command, params, ids)]

@@ -22,6 +22,7 @@ from tests.cloudstack.apispec import all_problems
 P = TypeVar("P", bound=CloudStackProvider)
 
 XAPI_PASSWORD = "xcp-root-secret-1"
+SR_NAME = "ceph-sr"
 
 
 @pytest.fixture
@@ -62,13 +63,20 @@ def raw(cs_lab: Any) -> CloudStack:
 
 @pytest.fixture
 def xapi_lab() -> Iterator[Any]:
-    """An XCP-ng pool of two hosts (the CloudStack emulator's addCluster logs in to its master)."""
+    """An XCP-ng pool of two joined hosts with a shared SR (CloudStack's addHost logs in to its master)."""
     from lab.xapi import XapiLab
 
     lab = XapiLab.start(hosts=["xcp-01", "xcp-02"], password=XAPI_PASSWORD)
     member = XenAPI.Session(lab.hosts[1].url)
     member.xenapi.login_with_password("root", XAPI_PASSWORD, "1.0", "tests")
     member.xenapi.pool.join(lab.hosts[0].address, "root", XAPI_PASSWORD)
+    # The pool's shared SR, which PreSetup primary storage names (CloudStack checks it exists).
+    master = XenAPI.Session(lab.hosts[0].url)
+    master.xenapi.login_with_password("root", XAPI_PASSWORD, "1.0", "tests")
+    host = master.xenapi.pool.get_master(master.xenapi.pool.get_all()[0])
+    master.xenapi.SR.create(host, {"server": "10.0.0.5", "serverpath": "/ceph"}, "0", SR_NAME, "", "nfs", "user",
+                            True, {})
+    master.xenapi.session.logout()
     try:
         yield lab
     finally:
