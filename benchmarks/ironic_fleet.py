@@ -65,6 +65,35 @@ def timed_up(root: Path, bin_dir: Path, endpoint: str, *, count: int, wait: bool
     return elapsed
 
 
+def ironic_deploy_time(endpoint: str) -> float:
+    """Seconds Ironic itself takes to deploy one available node (fake deploy: prepare + deploy
+    each sleep `deploy_delay`), polled every 0.1 s with the client: the floor for any tool."""
+    from providers.ironic._api import client
+
+    c = client(endpoint)
+    n = c.node.create(name="bench-probe", driver="fake-hardware")
+    try:
+        for verb, want in (("manage", "manageable"), ("provide", "available"), ("active", "active")):
+            if verb == "active":
+                c.node.update(n.uuid, [{"op": "add", "path": "/instance_info/image_source",
+                                        "value": "http://images/probe.qcow2"}])
+            started = time.monotonic()
+            c.node.set_provision_state(n.uuid, verb)
+            while True:
+                x = c.node.get(n.uuid, fields=["provision_state", "target_provision_state"])
+                if x.provision_state == want and not x.target_provision_state:
+                    break
+                if "failed" in x.provision_state:
+                    raise SystemExit(f"probe node: {verb} ended in {x.provision_state}")
+                time.sleep(0.1)
+        return time.monotonic() - started
+    finally:
+        c.node.set_provision_state(n.uuid, "deleted")
+        while c.node.get(n.uuid, fields=["provision_state"]).provision_state != "available":
+            time.sleep(0.2)
+        c.node.delete(n.uuid)
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--nodes", type=int, default=64)
@@ -81,11 +110,14 @@ def main(argv: list[str]) -> int:
         endpoint = str(info["endpoint"])
         print(f"ironic ready in {ready:.1f} s at {endpoint} (deploy_delay={args.delay})", flush=True)
         try:
+            raw = ironic_deploy_time(endpoint)
+            print(f"one deploy in Ironic itself:     {raw:6.1f} s", flush=True)
             one = timed_up(root / "one", bin_dir, endpoint, count=1, wait=True, fleet=False)
             print(f"one node, pulumi up:            {one:6.1f} s", flush=True)
             many = timed_up(root / "fleet", bin_dir, endpoint, count=args.nodes, wait=False, fleet=True)
             print(f"{args.nodes} nodes + Fleet, pulumi up:  {many:6.1f} s", flush=True)
             print(f"ratio (fleet / one):            {many / one:6.2f}", flush=True)
+            print(f"ratio (fleet / Ironic's deploy): {many / raw:5.2f}", flush=True)
             if args.naive:
                 naive = timed_up(root / "naive", bin_dir, endpoint, count=args.nodes, wait=True, fleet=False)
                 print(f"{args.nodes} self-waiting nodes, pulumi up: {naive:6.1f} s "

@@ -109,11 +109,12 @@ def walk(client: Any, ref: NodeRef, target: str, *, clock: Clock = REAL_CLOCK, f
     raise Permanent(ref.resource, f"node {ref.name} did not reach '{target}' in {MAX_STEPS} steps")
 
 
-def step(client: Any, ref: NodeRef, target: str, *, clock: Clock = REAL_CLOCK) -> tuple[Any, bool]:
+def step(client: Any, ref: NodeRef, target: str, *, node: Any = None) -> tuple[Any, bool]:
     """Issue at most one verb towards `target` and return (node, whether more is to come).
 
-    A node in the middle of a transition is left to it (the Fleet waits for it)."""
-    node = get(client, ref)
+    `node` is the live node when the caller has just fetched or created it. A node in the
+    middle of a transition is left to it (the Fleet waits for it)."""
+    node = node if node is not None else get(client, ref)
     if not st.settled(node.provision_state, node.target_provision_state):
         return node, True
     try:

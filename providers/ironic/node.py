@@ -335,9 +335,12 @@ class NodeProvider(TableProvider):
         except NotFound:
             return None
 
-    def _sync_ports(self, c: Any, res: str, uuid: str, macs: list[str]) -> list[str]:
-        with errors(res, "list ports"):
-            live = {p.address.lower(): p.uuid for p in c.port.list(node=uuid, fields=["uuid", "address"])}
+    def _sync_ports(self, c: Any, res: str, uuid: str, macs: list[str], *, fresh: bool = False) -> list[str]:
+        """Create missing ports and delete extra ones (`fresh`: a node just created has none)."""
+        live: dict[str, str] = {}
+        if not fresh:
+            with errors(res, "list ports"):
+                live = {p.address.lower(): p.uuid for p in c.port.list(node=uuid, fields=["uuid", "address"])}
         for mac in sorted(set(macs) - set(live)):
             with errors(res, f"create port {mac}"):
                 c.port.create(node_uuid=uuid, address=mac)
@@ -354,7 +357,7 @@ class NodeProvider(TableProvider):
                 c.node.update(node.uuid, patch, reset_interfaces=True if driver_changes else None)
 
     def _finish(self, c: Any, res: str, uuid: str, want: NodeInputs, *, first: str | None = None,
-                walk_id: str = "") -> dict[str, Any]:
+                walk_id: str = "", node: Any = None) -> dict[str, Any]:
         """Walk (or step) the node to its target; return the outputs."""
         ref = self._ref(res, uuid, want)
         if want.wait:
@@ -364,7 +367,7 @@ class NodeProvider(TableProvider):
                 _walk.act(c, ref, first)
                 node, pending = _walk.get(c, ref), True
             else:
-                node, pending = _walk.step(c, ref, want.target_state)
+                node, pending = _walk.step(c, ref, want.target_state, node=node)
             if pending:
                 walk_id = uuidlib.uuid4().hex
         outs = want.model_dump(mode="json", exclude_none=True)
@@ -395,13 +398,13 @@ class NodeProvider(TableProvider):
         try:
             # instance_info is not a creation attribute: it is patched in (only for a deploy).
             self._apply(c, res, node, want, want.model_dump(mode="json"))
-            self._sync_ports(c, res, node.uuid, want.ports)
+            self._sync_ports(c, res, node.uuid, want.ports, fresh=True)
         except Exception:
             # Transactional: a node without its ports is not what the program asked for.
             with errors(res, "delete the node just created (undo)"):
                 c.node.delete(node.uuid)
             raise
-        return CreateResult(node.uuid, self._finish(c, res, node.uuid, want))
+        return CreateResult(node.uuid, self._finish(c, res, node.uuid, want, node=node))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         res = self._res(str(props.get("name") or id_))
