@@ -25,6 +25,9 @@ def lab() -> Iterator[CloudStackLab]:
         yield emulator
     finally:
         emulator.stop()
+    # A handler that read a parameter its command does not declare answered "emulator bug".
+    bugs = [r for r in emulator.request_log if r.error and "CloudStack emulator bug" in r.error.errortext]
+    assert bugs == [], bugs
 
 
 @pytest.fixture

@@ -146,3 +146,28 @@ def test_pod_management_ip_ranges(client: cs.CloudStack) -> None:
                                               startip="10.10.0.120", endip="10.10.0.130")
     assert e.value.error["errortext"] == (
         "The new range overlaps with existing range. Please add a mutually exclusive range.")
+
+
+def test_service_provider_and_router_element_lifecycle(client: cs.CloudStack) -> None:
+    zone = client.createZone(**ZONE)["zone"]
+    net = client.createPhysicalNetwork(zoneid=zone["id"], name="physnet-1")["physicalnetwork"]
+    vr = client.listNetworkServiceProviders(physicalnetworkid=net["id"], name="VirtualRouter")
+    nsp_id = vr["networkserviceprovider"][0]["id"]
+    client.deleteNetworkServiceProvider(id=nsp_id)
+    assert client.listVirtualRouterElements() != {}  # the VPC router's element remains
+    nsp = client.addNetworkServiceProvider(physicalnetworkid=net["id"], name="VirtualRouter")["networkserviceprovider"]
+    assert (nsp["name"], nsp["state"]) == ("VirtualRouter", "Disabled")
+    element = client.createVirtualRouterElement(nspid=nsp["id"])["virtualrouterelement"]
+    assert (element["nspid"], element["enabled"]) == (nsp["id"], False)
+    with pytest.raises(cs.CloudStackApiException) as e:
+        client.addNetworkServiceProvider(physicalnetworkid=net["id"], name="VirtualRouter")
+    assert "provider already exists on physical network" in e.value.error["errortext"]
+
+
+def test_host_maintenance_can_be_cancelled(client: cs.CloudStack, pool: Pool) -> None:
+    build_zone(client, pool)
+    host = client.listHosts()["host"][0]
+    client.prepareHostForMaintenance(id=host["id"])
+    assert client.listHosts(id=host["id"])["host"][0]["resourcestate"] == "Maintenance"
+    assert client.cancelHostMaintenance(id=host["id"])["host"]["resourcestate"] == "Enabled"
+    assert client.updateHost(id=host["id"], allocationstate="Disable")["host"]["resourcestate"] == "Disabled"
