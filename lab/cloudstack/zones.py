@@ -61,19 +61,23 @@ class ZoneRules(Store):
             raise errors.invalid_parameter("Please enter a valid guest cidr")
 
     def create_zone(self, p: dict[str, Any]) -> Zone:
-        networktype = p["networktype"]
-        if networktype not in ("Basic", "Advanced"):
-            raise errors.invalid_parameter(f"Invalid network type {networktype}")
-        self._check_zone_parameters(p, check_name=p["name"])
+        """ConfigurationManagerImpl.createZone(cmd): the guest CIDR is stored as given (no default)."""
+        kind = p["networktype"]
+        if kind.lower() not in ("basic", "advanced"):
+            raise errors.invalid_parameter("Invalid zone type; only Advanced and Basic values are supported")
+        networktype = "Basic" if kind.lower() == "basic" else "Advanced"
+        if networktype == "Basic" and p.get("guestcidraddress") is not None:
+            raise errors.invalid_parameter("guestCidrAddress parameter is not supported for Basic zone")
         self._check_guest_cidr(p.get("guestcidraddress"))
+        self._check_zone_parameters(p, check_name=p["name"])
         uid, dbid = self.new_id()
         zone = Zone(
             uid, dbid, p["name"], networktype=networktype,
             dns1=p["dns1"] or None, dns2=p.get("dns2") or None, internaldns1=p["internaldns1"] or None,
             internaldns2=p.get("internaldns2") or None, ip6dns1=p.get("ip6dns1"), ip6dns2=p.get("ip6dns2"),
-            guestcidraddress=(p.get("guestcidraddress") or "10.1.1.0/24") if networktype == "Advanced" else None,
+            guestcidraddress=p.get("guestcidraddress"),
             domain=p.get("domain"), allocationstate=p.get("allocationstate") or "Disabled",
-            securitygroupsenabled=bool(p.get("securitygroupenabled", networktype == "Basic")),
+            securitygroupsenabled=networktype == "Basic" or bool(p.get("securitygroupenabled", False)),
             localstorageenabled=bool(p.get("localstorageenabled", False)),
         )
         return self.add(zone)
