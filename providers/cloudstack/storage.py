@@ -273,7 +273,10 @@ class ImageStoreInputs(Inputs):
     kind: Literal["S3", "NFS"] = Describe(description="S3 (needs a StagingStore in the zone) or NFS")
     name: str = Describe(min_length=1, description="image store name (adopted by it)")
     zone_id: str | None = Describe(
-        default=None, validate_default=True, description="id of the zone (required for NFS; S3 is region-wide)"
+        default=None,
+        validate_default=True,
+        description="NFS: id of the zone. S3 stores are region-wide: CloudStack refuses a zone for them "
+        "('does not support scope ZONE'), so a zone given for S3 is not sent",
     )
     url: str | None = Describe(default=None, validate_default=True, description="NFS: nfs://<server>/<path>")
     bucket: str | None = Describe(default=None, validate_default=True, description="S3: bucket")
@@ -332,7 +335,7 @@ class ImageStoreProvider(CloudStackProvider):
                 "s3signer": wanted.get("s3_signer"),
             }
             return single(api.call(
-                "addImageStore", name=wanted["name"], provider="S3", zoneid=wanted.get("zone_id"),
+                "addImageStore", name=wanted["name"], provider="S3",
                 details=[{"key": k, "value": v} for k, v in details.items() if v is not None],
             ))
 

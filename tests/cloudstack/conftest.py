@@ -15,9 +15,10 @@ import pytest
 import XenAPI
 from cs import CloudStack
 
-from providers.cloudstack import Settings
+from providers.cloudstack import ClusterProvider, PodProvider, Settings, ZoneProvider
 from providers.cloudstack.base import CloudStackProvider
 from tests.cloudstack.apispec import all_problems
+from tests.cloudstack.choreography import normalised
 
 P = TypeVar("P", bound=CloudStackProvider)
 
@@ -81,3 +82,31 @@ def xapi_lab() -> Iterator[Any]:
         yield lab
     finally:
         lab.stop()
+
+
+# --- a zone, its pod and a cluster, made through the providers ---------------------------------
+
+LABELS = {"Management": "xenbr0", "Guest": "cloud-guest", "Public": "cloud-public"}
+ZONE = {"name": "zone-1", "dns1": "8.8.8.8", "internal_dns1": "10.0.0.2", "guest_cidr": "10.1.1.0/24"}
+POD = {"name": "pod-1", "gateway": "192.168.10.1", "netmask": "255.255.255.0", "start_ip": "192.168.10.100",
+       "end_ip": "192.168.10.150"}
+
+
+@pytest.fixture
+def zone_id(configured: Callable[..., Any]) -> str:
+    zones = configured(ZoneProvider)
+    return str(zones.create(normalised(zones, ZONE)).id)
+
+
+@pytest.fixture
+def pod_id(configured: Callable[..., Any], zone_id: str) -> str:
+    pods = configured(PodProvider)
+    return str(pods.create(normalised(pods, {**POD, "zone_id": zone_id})).id)
+
+
+@pytest.fixture
+def cluster_id(configured: Callable[..., Any], zone_id: str, pod_id: str, xapi_lab: Any) -> str:
+    clusters = configured(ClusterProvider)
+    props = {"zone_id": zone_id, "pod_id": pod_id, "name": "pool-1", "url": xapi_lab.hosts[0].url,
+             "password": XAPI_PASSWORD}
+    return str(clusters.create(normalised(clusters, props)).id)
