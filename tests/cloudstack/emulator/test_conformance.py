@@ -251,3 +251,21 @@ def test_without_response_json_the_answer_is_xml(lab: CloudStackLab) -> None:
         urllib.request.urlopen(f"{lab.endpoint}?{urllib.parse.urlencode(params)}", timeout=10)
     root = ET.fromstring(e.value.read())
     assert (root.tag, root.findtext("errorcode")) == ("listzonesresponse", "401")
+
+
+def test_request_log_checker() -> None:
+    from lab.cloudstack.conformance import problems
+
+    zone = "7f1f6b0e-0000-4000-8000-000000000000"
+    assert problems([("listZones", {"name": "z"}), ("createPod", {"zoneid": zone, "name": "p"})]) == []
+    assert problems([
+        ("listZone", {}),
+        ("listZones", {"nmae": "z"}),
+        ("createPod", {"name": "p"}),
+        ("listPods", {"page": "two"}),
+    ]) == [
+        "listZone: not a CloudStack 4.18 command",
+        "listZones: unknown parameter 'nmae'",
+        "createPod: Unable to execute API command createpod due to missing parameter zoneid",
+        "listPods: Unable to execute API command listpods due to invalid value two for parameter page",
+    ]
