@@ -22,7 +22,7 @@ from lab.cloudstack.objects import (
     Pod,
     StoragePool,
     Zone,
-    _valid_ip4,
+    valid_ip4,
 )
 from lab.cloudstack.xapi_discovery import XapiDiscoveryError
 from lab.cloudstack.zones import ZoneRules
@@ -41,9 +41,9 @@ class ComputeRules(ZoneRules):
             raise errors.invalid_parameter(f"A pod with name: {name} already exists in zone {zone.dbid}. "
                                            "Please specify a different pod name. ")
         net = self._cidr(gateway, netmask)
-        if start and not _valid_ip4(start):
+        if start and not valid_ip4(start):
             raise errors.invalid_parameter("The start address of the IP range is not a valid IP address.")
-        if end and not _valid_ip4(end):
+        if end and not valid_ip4(end):
             raise errors.invalid_parameter("The end address of the IP range is not a valid IP address.")
         if start and ipaddress.IPv4Address(start) not in net:
             raise errors.invalid_parameter("The start address of the IP range is not in the CIDR subnet.")
@@ -67,10 +67,10 @@ class ComputeRules(ZoneRules):
 
     def create_pod(self, p: dict[str, Any]) -> Pod:
         gateway, netmask = p.get("gateway"), p.get("netmask")
-        if not _valid_ip4(gateway):
+        if not valid_ip4(gateway):
             raise errors.invalid_parameter("The gateway is invalid")
         assert gateway is not None
-        if not netmask or not _valid_ip4(netmask) or not self._is_netmask(netmask):
+        if not netmask or not valid_ip4(netmask) or not self._is_netmask(netmask):
             raise errors.invalid_parameter("The netmask is invalid")
         zone = self.zone(p["zoneid"], "Please specify a valid zone.")
         start, end = p.get("startip"), p.get("endip")
@@ -138,7 +138,7 @@ class ComputeRules(ZoneRules):
         pod = self.pod(p["podid"], f"Unable to find pod by ID: {p['podid']}")
         gateway, netmask, start = p["gateway"], p["netmask"], p["startip"]
         end = p.get("endip") or start
-        if not _valid_ip4(gateway):
+        if not valid_ip4(gateway):
             raise errors.invalid_parameter("The gateway IP address is invalid.")
         if not self._is_netmask(netmask):
             raise errors.invalid_parameter("The netmask IP address is invalid.")
@@ -153,7 +153,7 @@ class ComputeRules(ZoneRules):
         assert pod.zone is not None
         net = self._cidr(pod.gateway, pod.netmask)
         for label, ip in (("start", start), ("end", end)):
-            if not _valid_ip4(ip):
+            if not valid_ip4(ip):
                 raise errors.invalid_parameter(f"The {label} address of the IP range is not a valid IP address.")
             if self._ip(ip) not in net:
                 raise errors.invalid_parameter(f"The {label} address of the IP range is not in the CIDR subnet.")
@@ -173,7 +173,7 @@ class ComputeRules(ZoneRules):
         pod = self.pod(p["podid"])
         start, end = p["startip"], p["endip"]
         for label, ip in (("start", start), ("end", end)):
-            if not _valid_ip4(ip):
+            if not valid_ip4(ip):
                 raise errors.invalid_parameter(f"The {label} address of the IP range is not a valid IP address.")
         if self._ip(start) > self._ip(end):
             raise errors.invalid_parameter("The start IP address must have a lower value than the end IP address.")
@@ -193,7 +193,7 @@ class ComputeRules(ZoneRules):
                 "New starting and ending IP address are the same as current starting and ending IP address")
         for s, e in ((cur_start, cur_end), (new_start, new_end)):
             for ip in (s, e):
-                if not _valid_ip4(ip):
+                if not valid_ip4(ip):
                     raise errors.invalid_parameter(
                         f"The current {'start' if ip == s else 'end'} address of the IP range {ip} is not a valid IP "
                         "address.")

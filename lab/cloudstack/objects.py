@@ -48,7 +48,7 @@ MAINTENANCE_FROM = ("Enabled", "Disabled", "ErrorInMaintenance", "ErrorInPrepare
 IN_MAINTENANCE = ("Maintenance", "PrepareForMaintenance", "ErrorInMaintenance", "ErrorInPrepareForMaintenance")
 
 
-def _valid_ip4(text: str | None) -> bool:
+def valid_ip4(text: str | None) -> bool:
     try:
         ipaddress.IPv4Address(text or "")
     except ValueError:
@@ -56,7 +56,7 @@ def _valid_ip4(text: str | None) -> bool:
     return True
 
 
-def _valid_ip6(text: str | None) -> bool:
+def valid_ip6(text: str | None) -> bool:
     try:
         ipaddress.IPv6Address(text or "")
     except ValueError:
@@ -64,7 +64,7 @@ def _valid_ip6(text: str | None) -> bool:
     return True
 
 
-def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+def drop_none(d: dict[str, Any]) -> dict[str, Any]:
     """Gson leaves out null fields."""
     return {k: v for k, v in d.items() if v is not None}
 
@@ -103,7 +103,7 @@ class Zone(Resource):
     details: dict[str, str] = field(default_factory=dict)
 
     def to_api(self, b: Backend) -> dict[str, Any]:
-        return _drop_none({
+        return drop_none({
             "id": self.id, "name": self.name,
             "dns1": self.dns1, "dns2": self.dns2, "internaldns1": self.internaldns1,
             "internaldns2": self.internaldns2, "ip6dns1": self.ip6dns1, "ip6dns2": self.ip6dns2,
@@ -129,7 +129,7 @@ class PhysicalNetwork(Resource):
 
     def to_api(self, b: Backend) -> dict[str, Any]:
         assert self.zone is not None
-        return _drop_none({
+        return drop_none({
             "id": self.id, "name": self.name, "zoneid": self.zone.id, "zonename": self.zone.name,
             "vlan": self.vlan, "isolationmethods": ",".join(self.isolationmethods) if self.isolationmethods else None,
             "tags": ",".join(self.tags) if self.tags else None, "networkspeed": self.networkspeed,
@@ -150,7 +150,7 @@ class TrafficType(Resource):
 
     def to_api(self, b: Backend) -> dict[str, Any]:
         assert self.network is not None
-        return _drop_none({
+        return drop_none({
             "id": self.id, "traffictype": self.name, "physicalnetworkid": self.network.id,
             "xennetworklabel": self.xennetworklabel, "kvmnetworklabel": self.kvmnetworklabel,
             "vmwarenetworklabel": self.vmwarenetworklabel, "hypervnetworklabel": self.hypervnetworklabel,
@@ -250,7 +250,7 @@ class Host(Resource):
     def to_api(self, b: Backend) -> dict[str, Any]:
         c = self.cluster
         assert c is not None and c.pod is not None and c.pod.zone is not None
-        return _drop_none({
+        return drop_none({
             "id": self.id, "name": self.name, "type": "Routing", "state": self.state,
             "resourcestate": self.resourcestate, "ipaddress": self.ipaddress, "hypervisor": c.hypervisor,
             "hypervisorversion": self.hypervisorversion, "version": VERSION,
@@ -283,7 +283,7 @@ class StoragePool(Resource):
 
     def to_api(self, b: Backend) -> dict[str, Any]:
         assert self.zone is not None
-        return _drop_none({
+        return drop_none({
             "id": self.id, "name": self.name, "zoneid": self.zone.id, "zonename": self.zone.name,
             "podid": self.pod.id if self.pod else None, "podname": self.pod.name if self.pod else None,
             "clusterid": self.cluster.id if self.cluster else None,
@@ -310,7 +310,7 @@ class ImageStore(Resource):
     details: dict[str, str] = field(default_factory=dict)  # S3 keys: never serialised
 
     def to_api(self, b: Backend) -> dict[str, Any]:
-        return _drop_none({
+        return drop_none({
             "id": self.id, "name": self.name, "url": self.url, "protocol": self.protocol,
             "providername": self.providername, "scope": self.scope,
             "zoneid": self.zone.id if self.zone else None, "zonename": self.zone.name if self.zone else None,

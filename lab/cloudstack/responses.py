@@ -410,7 +410,7 @@ def add_network_service_provider(r: Responses, p: dict[str, Any]) -> Reply:
     if any(s.network is net and s.name == p["name"] for s in r.backend.all(ServiceProvider)):
         raise errors.cloud_runtime(
             f"The '{p['name']}' provider already exists on physical network : {net.dbid}")
-    nsp = r.backend._add_provider(net, p["name"])
+    nsp = r.backend.add_provider(net, p["name"])
     if p.get("servicelist") is not None:
         nsp.servicelist = list(p["servicelist"])
     return _async_create(r, "addNetworkServiceProvider", "PhysicalNetworkServiceProvider", nsp,

@@ -25,8 +25,8 @@ from lab.cloudstack.objects import (
     ServiceProvider,
     TrafficType,
     Zone,
-    _valid_ip4,
-    _valid_ip6,
+    valid_ip4,
+    valid_ip6,
 )
 from lab.cloudstack.store import Store
 
@@ -39,10 +39,10 @@ class ZoneRules(Store):
             raise errors.invalid_parameter("A zone with that name already exists. Please specify a unique zone name.")
         for key, label in (("dns1", "DNS1"), ("dns2", "DNS2"), ("internaldns1", "internal DNS1"),
                            ("internaldns2", "internal DNS2")):
-            if p.get(key) and not _valid_ip4(p[key]):
+            if p.get(key) and not valid_ip4(p[key]):
                 raise errors.invalid_parameter(f"Please enter a valid IP address for {label}")
         for key, label in (("ip6dns1", "IP6 DNS1"), ("ip6dns2", "IP6 DNS2")):
-            if p.get(key) and not _valid_ip6(p[key]):
+            if p.get(key) and not valid_ip6(p[key]):
                 raise errors.invalid_parameter(f"Please enter a valid IPv6 address for {label}")
         state = p.get("allocationstate")
         if state and state not in ALLOCATION_STATES:
@@ -235,12 +235,12 @@ class ZoneRules(Store):
             networkspeed=p.get("networkspeed"), broadcastdomainrange=(bdr or "ZONE").upper()))
         for name, state in DEFAULT_PROVIDERS:
             if name == "SecurityGroupProvider" or zone.networktype == "Advanced":
-                nsp = self._add_provider(net, name, state)
+                nsp = self.add_provider(net, name, state)
                 if name in ("VirtualRouter", "VpcVirtualRouter"):
                     self.add(RouterElement(*self.new_id(), name, nsp=nsp))
         return net
 
-    def _add_provider(self, net: PhysicalNetwork, name: str, state: str = "Disabled") -> ServiceProvider:
+    def add_provider(self, net: PhysicalNetwork, name: str, state: str = "Disabled") -> ServiceProvider:
         uid, dbid = self.new_id()
         return self.add(ServiceProvider(uid, dbid, name, network=net, state=state,
                                         servicelist=list(PROVIDER_SERVICES.get(name, []))))
