@@ -31,7 +31,7 @@ RARE = {"createVirtualRouterElement"}
 
 def test_a_whole_zone_sends_only_what_cloudstack_418_takes(cs_lab: Any, configured: Callable[..., Any],
                                                             xapi_lab: Any) -> None:
-    p = {cls: configured(cls) for cls in (ZoneProvider, PhysicalNetworkProvider, PodProvider, ClusterProvider,
+    p: dict[type, Any] = {cls: configured(cls) for cls in (ZoneProvider, PhysicalNetworkProvider, PodProvider, ClusterProvider,
                                           PrimaryStorageProvider, StagingStoreProvider, ImageStoreProvider,
                                           ZoneEnablementProvider)}
     made: list[tuple[Any, Any]] = []
