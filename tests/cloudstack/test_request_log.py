@@ -31,9 +31,9 @@ RARE = {"createVirtualRouterElement"}
 
 def test_a_whole_zone_sends_only_what_cloudstack_418_takes(cs_lab: Any, configured: Callable[..., Any],
                                                             xapi_lab: Any) -> None:
-    p: dict[type, Any] = {cls: configured(cls) for cls in (ZoneProvider, PhysicalNetworkProvider, PodProvider, ClusterProvider,
-                                          PrimaryStorageProvider, StagingStoreProvider, ImageStoreProvider,
-                                          ZoneEnablementProvider)}
+    kinds = (ZoneProvider, PhysicalNetworkProvider, PodProvider, ClusterProvider, PrimaryStorageProvider,
+             StagingStoreProvider, ImageStoreProvider, ZoneEnablementProvider)
+    p: dict[type, Any] = {cls: configured(cls) for cls in kinds}
     made: list[tuple[Any, Any]] = []
 
     def create(cls: type, props: dict[str, Any]) -> Any:
