@@ -311,7 +311,7 @@ class ImageStore(Resource):
 
     def to_api(self, b: Backend) -> dict[str, Any]:
         return drop_none({
-            "id": self.id, "name": self.name, "url": self.url, "protocol": self.protocol,
+            "id": self.id, "name": self.name or None, "url": self.url or None, "protocol": self.protocol,
             "providername": self.providername, "scope": self.scope,
             "zoneid": self.zone.id if self.zone else None, "zonename": self.zone.name if self.zone else None,
             "readonly": self.readonly, "hasannotations": False,

@@ -649,14 +649,16 @@ def delete_storage_pool(r: Responses, p: dict[str, Any]) -> Reply:
 # --- secondary storage -------------------------------------------------------------------------
 
 
-def _details(p: dict[str, Any]) -> dict[str, str]:
-    """AddImageStoreCmd.getDetails: only `details[i].key` / `details[i].value` pairs count.
+def _details(p: dict[str, Any]) -> dict[str, str] | None:
+    """AddImageStoreCmd.getDetails: None without a details map; else its `key`/`value` pairs.
 
     A map sent as `details[0].accesskey=...` (what `cs` makes of a plain dict) gives the real
-    server a null key and value, so the S3 keys are simply missing; the emulator does the same.
+    server one null key and value, so the S3 keys are simply missing; the emulator does the same.
     """
+    if p.get("details") is None:
+        return None
     out: dict[str, str] = {}
-    for d in p.get("details") or []:
+    for d in p["details"]:
         if d.get("key") is not None and d.get("value") is not None:
             out[d["key"]] = d["value"]
     return out

@@ -148,15 +148,20 @@ class StorageRules(ComputeRules):
         return s
 
     def add_image_store(self, provider: str, url: str | None, name: str | None, zoneid: str | None,
-                        details: dict[str, str]) -> ImageStore:
-        """StorageManagerImpl.discoverImageStore."""
+                        details: dict[str, str] | None) -> ImageStore:
+        """StorageManagerImpl.discoverImageStore + the provider's lifecycle initialize().
+
+        S3 (S3ImageStoreLifeCycleImpl) stores url and name as given (both may be null) and reads
+        nothing from the details but usehttps: a store without usable keys is accepted and fails
+        later (see `problems()`). Without any details map at all it fails ("Failed to add data
+        store", a NullPointerException in the real server).
+        """
         canonical = {"nfs": "NFS", "s3": "S3", "swift": "Swift"}.get(provider.lower(), "NFS")
         scope = "ZONE" if zoneid else "REGION"
         name = name or url
         if name and any(s.name == name for s in self.all(ImageStore)):
             raise errors.invalid_parameter(
-                f"The image store with name {name} already exists, try "
-                f"creating with another name")
+                f"The image store with name {name} already exists, try creating with another name")
         supported = {"NFS": ("ZONE",), "S3": ("REGION",), "Swift": ("REGION",)}[canonical]
         if scope not in supported:
             raise errors.invalid_parameter(f"Image store provider {canonical} does not support scope {scope}")
@@ -166,20 +171,18 @@ class StorageRules(ComputeRules):
                     f"You can only add new image stores from the same provider {other.providername} already added")
         zone = self.zone(zoneid, f"Can't find zone by id {zoneid}") if zoneid else None
         if canonical == "S3":
-            missing = [k for k in ("accesskey", "secretkey", "endpoint", "bucket") if not details.get(k)]
-            if missing:
+            if details is None:
                 raise errors.cloud_runtime("Failed to add data store")
-            https = details.get("usehttps", "").lower() == "true"
-            protocol = "https" if https else "http"
-            url = url or f"{protocol}://{details['endpoint']}/{details['bucket']}"
+            protocol = "https" if (details.get("usehttps") or "").lower() == "true" else "http"
         else:
             parsed = urllib.parse.urlsplit(url or "")
             if parsed.scheme.lower() != "nfs" or not parsed.hostname or not parsed.path:
                 raise errors.cloud_runtime("Failed to add data store")
             protocol = "nfs"
         uid, dbid = self.new_id()
-        return self.add(ImageStore(uid, dbid, name or url or uid, role="Image", zone=zone, url=url or "",
-                                   protocol=protocol, providername=canonical, scope=scope, details=dict(details)))
+        return self.add(ImageStore(uid, dbid, name or "", role="Image", zone=zone, url=url or "",
+                                   protocol=protocol, providername=canonical, scope=scope,
+                                   details=dict(details or {})))
 
     def delete_image_store(self, uid: str) -> None:
         self.remove(self.image_store(uid))
@@ -212,6 +215,10 @@ class StorageRules(ComputeRules):
         """What a real zone would complain about later (template copies, system VMs), in its words."""
         out = []
         s3 = [s for s in self.all(ImageStore) if s.role == "Image" and s.providername == "S3"]
+        for store in s3:
+            missing = [k for k in ("accesskey", "secretkey", "endpoint", "bucket") if not store.details.get(k)]
+            if missing:
+                out.append(f"image store {store.name or store.id}: S3 details missing {', '.join(missing)}")
         for zone in self.all(Zone):
             staging = [s for s in self.all(ImageStore) if s.role == "ImageCache" and s.zone is zone]
             if s3 and not staging:
