@@ -12,8 +12,9 @@ In-process, for tests:
 
 As a lab daemon (the lead's `python -m lab`): `start(state_dir, port=, api_key=, secret_key=)`
 runs `python -m lab.cloudstack serve` through lab.procs and `stop(state_dir)` stops it by PID.
-Split as moto does: models.py (state, rules), jobs.py (job state machine), responses.py (parse,
-verify, validate, call, serialise), server.py (HTTP), errors.py, spec.py (listApis 4.18).
+Split as moto does: models.py (state and rules: objects, store, zones, compute, storage),
+jobs.py (job state machine), responses.py (parse, verify, validate, call, serialise), server.py
+(HTTP), errors.py, spec.py (listApis 4.18). README.md says what is and is not modelled.
 """
 
 from __future__ import annotations
