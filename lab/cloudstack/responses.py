@@ -32,11 +32,13 @@ TRANSPORT = {"apikey", "signature", "signatureversion", "expires", "response", "
 
 
 class LoggedRequest(NamedTuple):
-    """One served request: command, its parameters (no transport ones), and the error answered."""
+    """One request: command, its parameters (no transport ones: apiKey, signature, signatureVersion,
+    expires, response), the error answered (None on success), and whether a fault dropped it."""
 
     command: str
     params: dict[str, str]
     error: CloudStackError | None
+    dropped: bool = False
 
 
 @dataclass
@@ -185,7 +187,7 @@ class Responses:
         if lat is not None:
             delay = lat.seconds
         if self.faults.take("drop", command_name) is not None:
-            self.request_log.append(LoggedRequest(command_name, logged, None))
+            self.request_log.append(LoggedRequest(command_name, logged, None, dropped=True))
             return Answer(0, None, delay=delay)
         injected = self.faults.take("error", command_name)
         if injected is not None and injected.error is not None:

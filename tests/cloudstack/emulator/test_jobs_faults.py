@@ -112,6 +112,7 @@ def test_dropped_connection(lab: CloudStackLab) -> None:
     with pytest.raises(requests.exceptions.ConnectionError):
         c.listZones()
     assert c.listZones() == {}
+    assert [r.dropped for r in lab.request_log] == [True, False]
 
 
 def test_host_maintenance_settles_under_control(client: cs.CloudStack, lab: CloudStackLab) -> None:
