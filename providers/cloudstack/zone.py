@@ -13,6 +13,10 @@ zone. Enabling it is a resource of its own, `ZoneEnablement`, that the region de
 
 An `enabled` input on the zone itself could not do this: the zone is created before its pieces,
 so the input would be applied too early or need a second run.
+
+Every declared field of a zone changes in place (`updateZone`). An optional value removed from
+the program (dns2, internal_dns2, domain) is left as CloudStack has it and is no longer managed:
+updateZone cannot clear it.
 """
 
 from __future__ import annotations

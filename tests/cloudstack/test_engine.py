@@ -121,6 +121,15 @@ def test_region_through_the_engine(tmp_path: Path, engine_bin: Path, cs_lab: Any
     assert st.up().changes == {"update": 1}
     assert raw.listZones(id=zone_id)["zone"][0]["dns1"] == "1.1.1.1"
 
+    # an object removed out of band is dropped by refresh and recreated by the next up
+    staging_id = st.resources()["staging"]["id"]
+    raw.deleteSecondaryStagingStore(id=staging_id)
+    assert st.refresh().changes == {"delete": 1}
+    assert "staging" not in st.resources()
+    assert names(st.preview())["staging"] == "create"
+    assert st.up().changes == {"create": 1}
+    assert st.up().changes == {}
+
     # destroy: everything goes (maintenance before delete), and destroy again is a no-op
     assert st.destroy().changes == {"delete": len(resources) + 1}
     assert raw.listZones() == {}
