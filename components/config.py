@@ -199,9 +199,11 @@ class HypervisorPool(Model):
 
 
 class TrafficLabels(Model):
+    """XenServer network labels per traffic type: each must equal a network name-label of every pool."""
+
     management: str
     guest: str
-    public: str | None = None
+    public: str = Field(description="an Advanced zone without security groups is enabled only with Public traffic")
     storage: str | None = None
 
 
