@@ -130,6 +130,11 @@ def test_region_through_the_engine(tmp_path: Path, engine_bin: Path, cs_lab: Any
     assert st.up().changes == {"create": 1}
     assert st.up().changes == {}
 
+    # still no secret in plain text after refreshes (read returns inputs with the secrets in them)
+    state = json.dumps(st.export())
+    for secret in (cs_lab.secret_key, XAPI_PASSWORD, S3_SECRET):
+        assert secret not in state
+
     # destroy: everything goes (maintenance before delete), and destroy again is a no-op
     assert st.destroy().changes == {"delete": len(resources) + 1}
     assert raw.listZones() == {}
