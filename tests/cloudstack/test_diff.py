@@ -140,3 +140,23 @@ def test_resources_read_as_cloudstack_kinds() -> None:
     for name in ("Zone", "ZoneEnablement", "PhysicalNetwork", "Pod", "Cluster", "PrimaryStorage", "ImageStore",
                  "StagingStore"):
         assert hasattr(cloudstack, name) and hasattr(cloudstack, f"{name}Args")
+
+
+def test_values_cloudstack_fills_in_for_undeclared_inputs_are_not_managed() -> None:
+    """A network speed CloudStack defaults, or Storage traffic it adds when the zone is enabled,
+    is no drift when the program never declared it; declared, it is managed like any field."""
+    from providers.cloudstack import PhysicalNetworkProvider
+
+    p = PhysicalNetworkProvider()
+    read = {**NET_OLD, "network_speed": "1G",
+            "traffic_labels": {"Management": "mgmt", "Guest": "guest", "Storage": "mgmt"}}
+    declared = inputs_of(NETWORK, NET_OLD)
+    kept = p.managed(read, declared)
+    assert "network_speed" not in kept
+    assert kept["traffic_labels"] == {"Management": "mgmt", "Guest": "guest"}
+    assert diff(kept, declared, NETWORK).changes is False
+    with_storage = {**declared, "traffic_labels": {"Management": "mgmt", "Guest": "guest", "Storage": "stor"},
+                    "network_speed": "10G"}
+    kept = p.managed(read, with_storage)
+    assert kept["network_speed"] == "1G"
+    assert [c.path for c in diff_fields(kept, with_storage, NETWORK)] == ["network_speed", "traffic_labels"]
