@@ -330,13 +330,29 @@ def start(
     wait("dashboard", lambda: http_status(f"{dashboard_url}/api/health/minimal") is not None, READY_TIMEOUT, c)
     pw_file = c.dir / "dashboard.pw"
     pw_file.write_text(dashboard_password)
-    c.ceph("dashboard", "ac-user-create", DASHBOARD_USER, "-i", str(pw_file), "administrator")
+
+    def dashboard_cli(*args: str) -> bool:
+        # The dashboard answers HTTP a moment before its CLI commands reach the monitor's
+        # command table ("no valid command found"): that case is retried, anything else is not.
+        try:
+            c.ceph("dashboard", *args)
+        except CephLabError as e:
+            if "already exists" in str(e):
+                return True
+            if "no valid command found" in str(e):
+                return False
+            raise
+        return True
+
+    wait("dashboard user", lambda: dashboard_cli("ac-user-create", DASHBOARD_USER, "-i", str(pw_file),
+                                                 "administrator"), 60, c)
     pw_file.unlink()
     # The dashboard talks to RGW with the admin user (for its own RGW pages).
-    for key, value in (("RGW_API_ACCESS_KEY", rgw_access_key), ("RGW_API_SECRET_KEY", rgw_secret_key)):
+    for key, value in (("access-key", rgw_access_key), ("secret-key", rgw_secret_key)):
         kf = c.dir / "rgw.key"
         kf.write_text(value)
-        c.ceph("dashboard", f"set-{key.lower().replace('_', '-')}", "-i", str(kf))
+        command = f"set-rgw-api-{key}"
+        wait(f"dashboard RGW {key}", lambda: dashboard_cli(command, "-i", str(kf)), 60, c)  # noqa: B023
         kf.unlink()
 
     def ready() -> bool:

@@ -8,28 +8,65 @@ from __future__ import annotations
 
 import subprocess
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
+from pulumi.dynamic import DiffResult
 
 from lab import ceph as lab_ceph
 from providers._core import InputError, Permanent
 from providers.ceph import BucketProvider, PoolProvider, RgwUserProvider
+from providers.ceph._base import CephProvider
 from providers.ceph._http import Rgw
 from tests.ceph.conftest import configured
 
 pytestmark = [pytest.mark.ceph, pytest.mark.slow]
 
 
+@dataclass
+class Outcome:
+    id: str
+    outs: dict[str, Any]
+    inputs: dict[str, Any] | None = None
+
+
+class Live:
+    """A configured provider whose CRUD results are plain, typed dicts (for the assertions)."""
+
+    def __init__(self, provider: CephProvider) -> None:
+        self.p = provider
+
+    def check(self, props: dict[str, Any]) -> dict[str, Any]:
+        res = self.p.check({}, props)
+        assert res.failures == [], res.failures
+        return dict(res.inputs)
+
+    def create(self, props: dict[str, Any]) -> Outcome:
+        r = self.p.create(props)
+        return Outcome(str(r.id), dict(r.outs or {}))
+
+    def read(self, id_: str, props: dict[str, Any]) -> Outcome:
+        r = self.p.read(id_, props)
+        return Outcome(str(r.id or ""), dict(r.outs or {}), r.inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Outcome:
+        return Outcome(id_, dict(self.p.update(id_, olds, news).outs or {}))
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return self.p.diff(id_, olds, news)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.p.delete(id_, props)
+
+
+def live_provider(provider: CephProvider, lab: dict[str, Any]) -> Live:
+    return Live(configured(provider, lab))
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-def checked(provider: Any, props: dict[str, Any]) -> dict[str, Any]:
-    res = provider.check({}, props)
-    assert res.failures == [], res.failures
-    return dict(res.inputs)
 
 
 def live_pool(lab: dict[str, Any], name: str) -> dict[str, Any]:
@@ -40,9 +77,9 @@ def live_pool(lab: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_pool_lifecycle(ceph_lab: dict[str, Any]) -> None:
-    p = configured(PoolProvider(), ceph_lab)
+    p = live_provider(PoolProvider(), ceph_lab)
     name = unique("pool")
-    inputs = checked(p, {"name": name, "application": "rbd", "quota_max_objects": 1000,
+    inputs = p.check({"name": name, "application": "rbd", "quota_max_objects": 1000,
                          "compression_mode": "passive", "allow_delete": False})
 
     # create
@@ -60,7 +97,7 @@ def test_pool_lifecycle(ceph_lab: dict[str, Any]) -> None:
 
     # update: min_size, pg_num, quotas, compression, crush rule, application. (Not size: with one
     # OSD a pool of size 2 never gets clean, and Ceph then holds pg_num changes back.)
-    updated_inputs = checked(p, {**inputs, "min_size": 1, "pg_num": 16, "quota_max_bytes": 10 << 20,
+    updated_inputs = p.check({**inputs, "min_size": 1, "pg_num": 16, "quota_max_bytes": 10 << 20,
                                  "compression_algorithm": "zstd", "crush_rule": "replicated_rule",
                                  "application": "rgw"})
     assert p.diff(name, outs, updated_inputs).changes is True
@@ -86,7 +123,7 @@ def test_pool_lifecycle(ceph_lab: dict[str, Any]) -> None:
     assert live_pool(ceph_lab, name)["quota_max_objects"] == 1000
 
     # values removed from the program are unset, not left behind
-    trimmed = checked(p, {"name": name, "allow_delete": True})
+    trimmed = p.check({"name": name, "allow_delete": True})
     outs = p.update(name, outs, trimmed).outs
     live = live_pool(ceph_lab, name)
     assert (live["quota_max_bytes"], live["quota_max_objects"]) == (0, 0)
@@ -108,11 +145,11 @@ def test_pool_lifecycle(ceph_lab: dict[str, Any]) -> None:
 
 def test_pool_size_changes_and_the_size_one_refusal(ceph_lab: dict[str, Any]) -> None:
     """Size grows in place; going back to 1 is refused before any call, with Ceph's reason."""
-    p = configured(PoolProvider(), ceph_lab)
+    p = live_provider(PoolProvider(), ceph_lab)
     name = unique("sized")
-    inputs = checked(p, {"name": name, "allow_delete": True})
+    inputs = p.check({"name": name, "allow_delete": True})
     outs = p.create(inputs).outs
-    grown = checked(p, {**inputs, "size": 2, "min_size": 1})
+    grown = p.check({**inputs, "size": 2, "min_size": 1})
     outs = p.update(name, outs, grown).outs
     assert (live_pool(ceph_lab, name)["size"], outs["size"]) == (2, 2)
     with pytest.raises(InputError, match="yes-i-really-mean-it"):
@@ -124,7 +161,7 @@ def test_pool_size_changes_and_the_size_one_refusal(ceph_lab: dict[str, Any]) ->
 
 
 def test_pool_vanished_reads_empty(ceph_lab: dict[str, Any]) -> None:
-    p = configured(PoolProvider(), ceph_lab)
+    p = live_provider(PoolProvider(), ceph_lab)
     assert p.read("no-such-pool", {}).id == ""
 
 
@@ -144,10 +181,10 @@ def radosgw_admin(ceph_lab: dict[str, Any], *args: str) -> str:
 
 
 def test_rgw_user_lifecycle(ceph_lab: dict[str, Any]) -> None:
-    u = configured(RgwUserProvider(), ceph_lab)
-    b = configured(BucketProvider(), ceph_lab)
+    u = live_provider(RgwUserProvider(), ceph_lab)
+    b = live_provider(BucketProvider(), ceph_lab)
     uid = unique("user")
-    inputs = checked(u, {"uid": uid, "display_name": "Secondary storage", "email": f"{uid}@example.org",
+    inputs = u.check({"uid": uid, "display_name": "Secondary storage", "email": f"{uid}@example.org",
                          "caps": {"buckets": "read"}, "user_quota": {"max_size": 1 << 30},
                          "bucket_quota": {"max_objects": 10000}, "max_buckets": 10})
 
@@ -161,7 +198,7 @@ def test_rgw_user_lifecycle(ceph_lab: dict[str, Any]) -> None:
     assert u.read(uid, outs).outs == outs
 
     # update: caps changed in place (same key, same user), email removed, quota changed, suspended
-    changed = checked(u, {**{k: v for k, v in inputs.items() if k != "email"},
+    changed = u.check({**{k: v for k, v in inputs.items() if k != "email"},
                           "caps": {"buckets": "*", "usage": "read"}, "user_quota": {"max_objects": 50}})
     outs2 = u.update(uid, outs, changed).outs
     assert outs2["access_key"] == outs["access_key"]  # not re-created
@@ -205,30 +242,30 @@ def test_rgw_user_lifecycle(ceph_lab: dict[str, Any]) -> None:
 
 
 def test_rgw_user_purge_deletes_buckets(ceph_lab: dict[str, Any]) -> None:
-    u = configured(RgwUserProvider(), ceph_lab)
+    u = live_provider(RgwUserProvider(), ceph_lab)
     uid = unique("purge")
-    outs = u.create(checked(u, {"uid": uid, "display_name": "P", "purge_data": True})).outs
-    configured(BucketProvider(), ceph_lab).create(
+    outs = u.create(u.check({"uid": uid, "display_name": "P", "purge_data": True})).outs
+    live_provider(BucketProvider(), ceph_lab).create(
         {"name": unique("pb"), "access_key": outs["access_key"], "secret_key": outs["secret_key"]})
     u.delete(uid, outs)
     assert u.read(uid, outs).id == ""
 
 
 def test_rgw_email_conflict_keeps_api_words(ceph_lab: dict[str, Any]) -> None:
-    u = configured(RgwUserProvider(), ceph_lab)
-    first = u.create(checked(u, {"uid": unique("e1"), "display_name": "A", "email": "dup@example.org"}))
+    u = live_provider(RgwUserProvider(), ceph_lab)
+    first = u.create(u.check({"uid": unique("e1"), "display_name": "A", "email": "dup@example.org"}))
     try:
         with pytest.raises(Permanent, match="EmailExists"):
-            u.create(checked(u, {"uid": unique("e2"), "display_name": "B", "email": "dup@example.org"}))
+            u.create(u.check({"uid": unique("e2"), "display_name": "B", "email": "dup@example.org"}))
     finally:
         u.delete(first.id, first.outs)
 
 
 def test_bad_credentials_say_so(ceph_lab: dict[str, Any]) -> None:
-    u = configured(RgwUserProvider(), {**ceph_lab, "rgw_secret_key": "wrong"})
+    u = live_provider(RgwUserProvider(), {**ceph_lab, "rgw_secret_key": "wrong"})
     with pytest.raises(Permanent, match="SignatureDoesNotMatch"):
         u.read("anyone", {})
-    p = configured(PoolProvider(), {**ceph_lab, "dashboard_password": "wrong"})
+    p = live_provider(PoolProvider(), {**ceph_lab, "dashboard_password": "wrong"})
     with pytest.raises(Permanent, match="dashboard login: HTTP 400: Invalid credentials"):
         p.read("anything", {})
     assert requests.get(ceph_lab["dashboard_url"] + "/api/pool", timeout=10).status_code == 401
