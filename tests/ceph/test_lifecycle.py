@@ -160,6 +160,26 @@ def test_pool_size_changes_and_the_size_one_refusal(ceph_lab: dict[str, Any]) ->
     p.delete(name, outs)
 
 
+def test_erasure_pool_with_autoscaler(ceph_lab: dict[str, Any]) -> None:
+    """An erasure pool (its size is the profile's k+m); the autoscaler's mode set, then unset."""
+    p = live_provider(PoolProvider(), ceph_lab)
+    name = unique("ec")
+    inputs = p.check({"name": name, "type": "erasure", "pg_autoscale_mode": "on", "allow_delete": True})
+    outs = p.create(inputs).outs
+    live = live_pool(ceph_lab, name)
+    assert live["erasure_code_profile"] == "default" and live["pg_autoscale_mode"] == "on"
+    assert outs["size"] is None and outs["live"]["size"] == live["size"]
+    assert p.diff(name, outs, inputs).changes is False
+    # The program now names the profile Ceph chose: a replace-only field, but no change.
+    assert p.diff(name, outs, {**inputs, "erasure_code_profile": None}).changes is False
+    assert list(p.diff(name, outs, {**inputs, "type": "replicated"}).replaces or []) == ["type"]
+    unset = {k: v for k, v in inputs.items() if k != "pg_autoscale_mode"}
+    outs = p.update(name, outs, unset).outs
+    assert live_pool(ceph_lab, name)["pg_autoscale_mode"] == "off"  # the cluster default
+    assert p.diff(name, p.read(name, outs).outs, unset).changes is False
+    p.delete(name, outs)
+
+
 def test_pool_vanished_reads_empty(ceph_lab: dict[str, Any]) -> None:
     p = live_provider(PoolProvider(), ceph_lab)
     assert p.read("no-such-pool", {}).id == ""
