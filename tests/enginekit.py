@@ -45,6 +45,13 @@ def changed_inputs(md: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in keys if old.get(k) != new.get(k))
 
 
+def changed_outputs(md: Mapping[str, Any]) -> list[str]:
+    old = (md.get("old") or {}).get("outputs") or {}
+    new = (md.get("new") or {}).get("outputs") or {}
+    keys = (set(old) | set(new)) - {"__provider"}
+    return sorted(k for k in keys if old.get(k) != new.get(k))
+
+
 @dataclass
 class Step:
     op: str
@@ -113,6 +120,21 @@ class Result:
             if s.op == "replace" or s.name not in ops:
                 ops[s.name] = s.op
         return ops
+
+    def drifted(self) -> dict[str, list[str]]:
+        """After a refresh: resource name -> the keys the backend's state changed.
+
+        A refresh step's outcome is in its outputs event (op `update` when the read differed from
+        state): the changed input keys, or the changed output keys when the inputs are the same.
+        """
+        out: dict[str, list[str]] = {}
+        for ev in self.events:
+            md = (ev.get("resOutputsEvent") or {}).get("metadata")
+            if not md or md["op"] != "update":
+                continue
+            keys = changed_inputs(md) or changed_outputs(md)
+            out[md["urn"].rsplit("::", 1)[-1]] = keys
+        return out
 
     def diagnostics(self, severity: str | None = None) -> list[str]:
         out = []
