@@ -21,11 +21,12 @@ from urllib.parse import quote
 
 import requests
 
-from providers._core import InputError, NotFound, Permanent, Retryable, wait_for
+from providers._core import InputError, NotFound, Permanent, Retryable, retry, wait_for
 
 DASHBOARD_MEDIA = "application/vnd.ceph.api.v1.0+json"
 TIMEOUT = 60.0  # seconds for one HTTP request
 TASK_TIMEOUT = 600.0  # a pool create waits for its PGs: generous for a real, busy cluster
+READ_RETRY = 30.0  # seconds during which a read is retried on temporary errors
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,15 @@ class Dashboard:
 
     def call(self, resource: str, method: str, path: str, body: Any = None, *, task: str | None = None,
              task_meta: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None) -> Any:
-        """Make a call; a 202 (still running as a dashboard task) is followed to its end."""
-        resp = self.request(resource, method, path, body, params)
+        """Make a call; a 202 (still running as a dashboard task) is followed to its end.
+
+        Reads are retried on temporary errors; mutations are not (the caller looks again first).
+        """
+        if method == "GET":
+            resp = retry(lambda: self.request(resource, method, path, body, params), resource=resource,
+                         what=f"GET {path}", timeout=READ_RETRY)
+        else:
+            resp = self.request(resource, method, path, body, params)
         if resp.status_code == 202 and task:
             self.wait_task(resource, task, task_meta or {})
             return None
@@ -212,5 +220,9 @@ class Rgw:
         """An `/admin/user` call; parameters use the API's dashed names (pass them with `_`)."""
         wire = {k.replace("_", "-"): v for k, v in params.items() if v is not None}
         wire["format"] = "json"
-        resp = self.request(resource, method, "/admin/user", wire, sub, body)
+        if method == "GET":
+            resp = retry(lambda: self.request(resource, method, "/admin/user", wire, sub, body),
+                         resource=resource, what=f"GET /admin/user {sub or ''}", timeout=READ_RETRY)
+        else:
+            resp = self.request(resource, method, "/admin/user", wire, sub, body)
         return _body(resp) if resp.content else None

@@ -291,3 +291,44 @@ def test_providers_pickle_without_config() -> None:
     p = PoolProvider()
     p._cfg = CephConfig(dashboard_password="hunter2")
     assert b"hunter2" not in pickle.dumps(p)
+
+
+class StubDefaults(PoolProvider):
+    """The planner with the cluster defaults of the lab, and no API."""
+
+    def _defaults(self, pool_type: str, size: int | None) -> dict[str, Any]:
+        return {"size": 1, "min_size": 1, "pg_num": 8, "pg_autoscale_mode": "off",
+                "crush_rule": "replicated_rule" if pool_type == "replicated" else None}
+
+
+LIVE = {"pool": 1, "pool_name": "data", "type": "replicated", "size": 2, "min_size": 1, "pg_num": 8,
+        "pg_autoscale_mode": "off", "crush_rule": "replicated_rule", "application_metadata": [],
+        "quota_max_bytes": 0, "quota_max_objects": 0, "erasure_code_profile": "", "options": {}}
+
+
+@pytest.mark.parametrize(
+    ("live", "want", "body"),
+    [
+        ({}, {"size": 2}, {}),
+        # growing: size before min_size; shrinking: min_size before size (never min_size > size)
+        ({}, {"size": 4, "min_size": 3}, {"size": 4, "min_size": 3}),
+        ({"size": 4, "min_size": 3}, {"size": 3, "min_size": 2}, {"min_size": 2, "size": 3}),
+        # the autoscale mode goes before pg_num; under autoscale pg_num is left to Ceph
+        ({"pg_autoscale_mode": "on", "pg_num": 32}, {"size": 2, "pg_autoscale_mode": "off", "pg_num": 16},
+         {"pg_autoscale_mode": "off", "pg_num": 16}),
+        ({"pg_num": 32}, {"size": 2, "pg_autoscale_mode": "on"}, {"pg_autoscale_mode": "on"}),
+        # removed values are unset: defaults, quota 0, compression unset, application disabled
+        ({"pg_num": 32, "quota_max_objects": 9, "application_metadata": ["rbd"],
+          "options": {"compression_mode": "force", "compression_algorithm": "lz4"}},
+         {"size": 2}, {"pg_num": 8, "application_metadata": [], "quota_max_objects": 0,
+                       "compression_mode": "unset"}),
+        ({"options": {"compression_algorithm": "lz4"}}, {"size": 2}, {"compression_algorithm": "unset"}),
+        ({}, {"size": 2, "application": "rgw", "quota_max_bytes": 5, "compression_mode": "none",
+              "crush_rule": "fast"},
+         {"crush_rule": "fast", "application_metadata": ["rgw"], "quota_max_bytes": 5,
+          "compression_mode": "none"}),
+    ],
+)
+def test_pool_update_plan(live: dict[str, Any], want: dict[str, Any], body: dict[str, Any]) -> None:
+    plan = StubDefaults()._plan({**LIVE, **live}, PoolInputs(name="data", **want), creating=False)
+    assert list(plan.body.items()) == list(body.items())
