@@ -213,7 +213,7 @@ class ClusterArgs:
     """Allocation state Enabled (true) or Disabled."""
 
 
-class Cluster(Resource):
+class Cluster(Resource, module="cloudstack", name="Cluster"):
     """A XenServer cluster: one XCP-ng pool added from its master."""
 
     name: pulumi.Output[str]

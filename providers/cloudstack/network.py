@@ -298,7 +298,7 @@ class PhysicalNetworkArgs:
     """Whether the physical network is Enabled."""
 
 
-class PhysicalNetwork(Resource):
+class PhysicalNetwork(Resource, module="cloudstack", name="PhysicalNetwork"):
     """A physical network with its traffic types and the virtual router provider."""
 
     state: pulumi.Output[str]

@@ -161,7 +161,7 @@ class PodArgs:
     """Last address of the range reserved for system VMs."""
 
 
-class Pod(Resource):
+class Pod(Resource, module="cloudstack", name="Pod"):
     """A pod of a zone."""
 
     name: pulumi.Output[str]

@@ -227,7 +227,7 @@ class PrimaryStorageArgs:
     """False disables the pool for new volumes."""
 
 
-class PrimaryStorage(Resource):
+class PrimaryStorage(Resource, module="cloudstack", name="PrimaryStorage"):
     """Cluster-scoped primary storage."""
 
     name: pulumi.Output[str]
@@ -394,7 +394,7 @@ class ImageStoreArgs:
     """True: CloudStack stops placing new templates on this store."""
 
 
-class ImageStore(Resource):
+class ImageStore(Resource, module="cloudstack", name="ImageStore"):
     """Secondary storage: an S3 bucket on Ceph RGW (keys secret) or an NFS export."""
 
     protocol: pulumi.Output[str]
@@ -484,7 +484,7 @@ class StagingStoreArgs:
     """nfs://<server>/<path> of the staging area."""
 
 
-class StagingStore(Resource):
+class StagingStore(Resource, module="cloudstack", name="StagingStore"):
     """The NFS secondary staging store of a zone (S3 secondary storage requires one)."""
 
     name: pulumi.Output[str]

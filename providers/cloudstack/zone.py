@@ -136,7 +136,7 @@ class ZoneArgs:
     """Only Advanced (VLAN-isolated guest networks) is supported."""
 
 
-class Zone(Resource):
+class Zone(Resource, module="cloudstack", name="Zone"):
     """A CloudStack zone with advanced networking, created Disabled (see `ZoneEnablement`)."""
 
     name: pulumi.Output[str]
@@ -201,7 +201,7 @@ class ZoneEnablementArgs:
     """Id of the zone to enable. Declare it with `depends_on` every other piece of the zone."""
 
 
-class ZoneEnablement(Resource):
+class ZoneEnablement(Resource, module="cloudstack", name="ZoneEnablement"):
     """Enables a zone once everything in it exists; deleting it disables the zone."""
 
     zone_id: pulumi.Output[str]

@@ -361,7 +361,7 @@ class NetworkArgs:
     """balance-slb (default), active-backup or lacp; changed in place."""
 
 
-class Network(Resource):
+class Network(Resource, module="xcpng", name="Network"):
     """A network of an XCP-ng pool, present on every host."""
 
     network_uuid: pulumi.Output[str]

@@ -405,7 +405,7 @@ class PoolArgs:
     """Uuid or name-label of the pool's default SR; left alone when unset."""
 
 
-class Pool(Resource):
+class Pool(Resource, module="xcpng", name="Pool"):
     """An XCP-ng pool: hosts joined to a master. `master_url` is what a CloudStack cluster takes."""
 
     pool_uuid: pulumi.Output[str]

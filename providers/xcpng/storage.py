@@ -296,7 +296,7 @@ class SharedSRArgs:
     """On delete, SR.destroy (deletes the data) instead of SR.forget."""
 
 
-class SharedSR(Resource):
+class SharedSR(Resource, module="xcpng", name="SharedSR"):
     """A shared SR on an XCP-ng pool, plugged on every host."""
 
     sr_uuid: pulumi.Output[str]

@@ -52,7 +52,7 @@ class GreetingProvider(ResourceProvider):
         return ReadResult(id_, props, inputs=TABLE.input_props(props))
 
 
-class Greeting(Resource):
+class Greeting(Resource, module="smoke", name="Greeting"):
     shout: pulumi.Output[str]
     greeter: pulumi.Output[str]
 
