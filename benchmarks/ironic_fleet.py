@@ -43,12 +43,13 @@ nodes = [
     for i in range(count)
 ]
 if fleet:
-    ironic.Fleet("fleet", ironic.FleetArgs(nodes=nodes))
+    ironic.Fleet("fleet", ironic.FleetArgs(nodes=nodes, undeploy_on_delete=True))
 """
 
 
-def timed_up(root: Path, bin_dir: Path, endpoint: str, *, count: int, wait: bool, fleet: bool) -> float:
-    """Wall time of one `pulumi up` creating `count` nodes (then destroyed, untimed)."""
+def timed_up(root: Path, bin_dir: Path, endpoint: str, *, count: int, wait: bool, fleet: bool,
+             label: str) -> float:
+    """Wall time of one `pulumi up` creating `count` nodes (printed; then destroyed, untimed)."""
     st = EngineStack.create(
         root, bin_dir, program=PROGRAM,
         config={"count": str(count), "wait": str(wait).lower(), "fleet": str(fleet).lower()},
@@ -61,7 +62,10 @@ def timed_up(root: Path, bin_dir: Path, endpoint: str, *, count: int, wait: bool
     expected = count + 1 + (1 if fleet else 0)
     if created != expected:
         raise SystemExit(f"expected {expected} creates, the engine reported {result.changes}")
+    print(f"{label + ', pulumi up:':34s}{elapsed:6.1f} s", flush=True)
+    started = time.monotonic()
     st.destroy()
+    print(f"{'  (its pulumi destroy:':34s}{time.monotonic() - started:6.1f} s)", flush=True)
     return elapsed
 
 
@@ -111,17 +115,16 @@ def main(argv: list[str]) -> int:
         print(f"ironic ready in {ready:.1f} s at {endpoint} (deploy_delay={args.delay})", flush=True)
         try:
             raw = ironic_deploy_time(endpoint)
-            print(f"one deploy in Ironic itself:     {raw:6.1f} s", flush=True)
-            one = timed_up(root / "one", bin_dir, endpoint, count=1, wait=True, fleet=False)
-            print(f"one node, pulumi up:            {one:6.1f} s", flush=True)
-            many = timed_up(root / "fleet", bin_dir, endpoint, count=args.nodes, wait=False, fleet=True)
-            print(f"{args.nodes} nodes + Fleet, pulumi up:  {many:6.1f} s", flush=True)
-            print(f"ratio (fleet / one):            {many / one:6.2f}", flush=True)
-            print(f"ratio (fleet / Ironic's deploy): {many / raw:5.2f}", flush=True)
+            print(f"{'one deploy in Ironic itself:':34s}{raw:6.1f} s", flush=True)
+            one = timed_up(root / "one", bin_dir, endpoint, count=1, wait=True, fleet=False, label="one node")
+            many = timed_up(root / "fleet", bin_dir, endpoint, count=args.nodes, wait=False, fleet=True,
+                            label=f"{args.nodes} nodes + Fleet")
+            print(f"{'ratio (fleet / one node):':34s}{many / one:6.2f}", flush=True)
+            print(f"{'ratio (fleet / Ironic deploy):':34s}{many / raw:6.2f}", flush=True)
             if args.naive:
-                naive = timed_up(root / "naive", bin_dir, endpoint, count=args.nodes, wait=True, fleet=False)
-                print(f"{args.nodes} self-waiting nodes, pulumi up: {naive:6.1f} s "
-                      f"(ratio {naive / one:.2f})", flush=True)
+                naive = timed_up(root / "naive", bin_dir, endpoint, count=args.nodes, wait=True, fleet=False,
+                                 label=f"{args.nodes} self-waiting nodes")
+                print(f"{'ratio (self-waiting / one node):':34s}{naive / one:6.2f}", flush=True)
         finally:
             lab_ironic.stop(root / "ironic")
     return 0

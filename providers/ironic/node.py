@@ -535,6 +535,9 @@ class Node(Resource):
             opts, pulumi.ResourceOptions(additional_secret_outputs=["driver_info", "config_drive"])
         )
         super().__init__(NodeProvider(), resource_name, TABLE.declared(props), opts)
-        # For a Fleet that deploys this node: taken from the input, since an unset (null) output
-        # reads as unknown in preview and would make the Fleet look changed on every preview.
-        self.deploy_config_drive: pulumi.Input[Any] | None = props.get("config_drive")
+        # What a Fleet needs to walk this node, from the INPUTS: an unset (null) output reads as
+        # unknown in preview, and `target_state` as an output is where the node is (drift).
+        self.fleet_inputs: dict[str, Any] = {
+            "name": props["name"], "target": props.get("target_state", "available"),
+            "timeouts": props.get("timeouts"), "config_drive": props.get("config_drive"),
+        }

@@ -37,7 +37,7 @@ racked = [
         timeouts=fast, wait=False))
     for i in range(3)
 ]
-fleet = ironic.Fleet("rack", ironic.FleetArgs(nodes=racked))
+fleet = ironic.Fleet("rack", ironic.FleetArgs(nodes=racked, undeploy_on_delete=True))
 pulumi.export("solo_state", solo.provision_state)
 pulumi.export("rack_states", fleet.states)
 """
