@@ -419,4 +419,7 @@ class Bucket(Resource):
     def __init__(self, resource_name: str, args: BucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=BUCKET_TABLE.secrets))
-        super().__init__(BucketProvider(), resource_name, BUCKET_TABLE.declared(args), opts)
+        props = BUCKET_TABLE.declared(args)
+        for key in BUCKET_TABLE.secrets:  # secret in state even when given as plain strings
+            props[key] = pulumi.Output.secret(props[key])
+        super().__init__(BucketProvider(), resource_name, props, opts)
