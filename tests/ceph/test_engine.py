@@ -93,9 +93,12 @@ def test_engine_lifecycle(tmp_path: Path, engine_bin: Path, ceph_lab: dict[str, 
                                                    "--format", "json"))
                 if p["pool_name"] == pool_name)["quota_max_objects"] == 0
 
-    # A new uid is a replace, known at preview.
+    # A new uid, a new pool name: replaces, known at preview.
     st.set_config("uid", f"eng2-{tag}")
-    assert st.preview().ops_by_name()["user"] == "replace"
+    st.set_config("pool_name", f"eng2-{tag}")
+    ops = st.preview().ops_by_name()
+    assert ops["user"] == "replace" and ops["pool"] == "replace"
+    st.set_config("pool_name", pool_name)
 
     # Destroy refuses the pool until the program allows it.
     refused = st.run("destroy", "--skip-preview")
