@@ -402,7 +402,7 @@ class PoolArgs:
     """Pools hold data: destroying (or replacing) the pool needs this set first."""
 
 
-class Pool(Resource):
+class Pool(Resource, module="ceph", name="Pool"):
     """A Ceph pool (`ceph.Pool`)."""
 
     pool_id: pulumi.Output[int]

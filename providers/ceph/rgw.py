@@ -321,7 +321,7 @@ class RgwUserArgs:
     """Delete the user's buckets and objects with the user (otherwise delete keeps them)."""
 
 
-class RgwUser(Resource):
+class RgwUser(Resource, module="ceph", name="RgwUser"):
     """An RGW user with one managed S3 key pair (`ceph.RgwUser`)."""
 
     access_key: pulumi.Output[str]
@@ -411,7 +411,7 @@ class BucketArgs:
     """The owner's S3 secret key (e.g. `RgwUser.secret_key`)."""
 
 
-class Bucket(Resource):
+class Bucket(Resource, module="ceph", name="Bucket"):
     """An S3 bucket in RGW (`ceph.Bucket`), e.g. CloudStack's secondary storage."""
 
     owner: pulumi.Output[str]
