@@ -3,14 +3,17 @@ deployed), the sorted JSON patch, input validation, and the Fleet's bookkeeping.
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
+from providers._core import NotFound, Permanent, Retryable
 from providers.ironic import NodeProvider
 from providers.ironic import _states as st
+from providers.ironic._api import errors, wire_unknowns
 from providers.ironic.fleet import FleetInputs, Member, Track, advance, report
 from providers.ironic.node import NodeInputs, node_diff, node_patch
 
@@ -244,3 +247,47 @@ def test_fleet_done_at_target() -> None:
 def test_fleet_inputs_refuse_duplicates() -> None:
     with pytest.raises(ValueError, match="listed twice"):
         FleetInputs.model_validate({"members": [member(1), member(1)]})
+
+
+# --- the error mapping and unknowns on the wire -------------------------------------------------
+
+def _http(status: int, message: str) -> Exception:
+    """The exception python-ironicclient raises for an error answer (as its http layer builds it)."""
+    from ironicclient import exc
+
+    response = SimpleNamespace(status_code=status, headers={"Content-Type": "application/json"},
+                               json=lambda: {"error_message": json.dumps({"faultstring": message})}, text="")
+    return exc.from_response(response, message, None, "PUT", "http://ironic/v1/nodes/x")  # type: ignore[arg-type,call-arg]
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "kind"),
+    [
+        (404, "Node x could not be found.", NotFound),
+        (409, "Node x is locked by host ironic-lab, please retry after the current operation is completed.",
+         Retryable),
+        (409, "A node with name n1 already exists.", Permanent),
+        (400, 'The requested action "active" can not be performed on node x while it is in state "enroll".',
+         Permanent),
+        (503, "Service Unavailable", Retryable),
+    ],
+)
+def test_errors_map_to_taxonomy_with_api_words(status: int, message: str, kind: type[Exception]) -> None:
+    with pytest.raises(kind) as caught, errors("ironic.Node n1", "do it"):
+        raise _http(status, message)
+    assert message in str(caught.value) and "ironic.Node n1: do it" in str(caught.value)
+
+
+def test_connection_refused_is_retryable() -> None:
+    from keystoneauth1 import exceptions as ks_exc
+
+    with pytest.raises(Retryable, match="cannot reach Ironic"), errors("ironic.Node n1", "get"):
+        raise ks_exc.ConnectFailure("refused")
+
+
+def test_nested_unknown_objects_become_the_wire_sentinel() -> None:
+    from pulumi.output import Unknown
+
+    assert wire_unknowns({"members": [Unknown(), {"id": Unknown()}]}) == {"members": [UNKNOWN, {"id": UNKNOWN}]}
+    res = NodeProvider().check({}, {**BASE, "ports": [Unknown()]})
+    assert res.failures == []
