@@ -304,7 +304,7 @@ class FleetArgs:
     default, since removing or renaming the Fleet alone would then undeploy the nodes."""
 
 
-class Fleet(Resource):
+class Fleet(Resource, module="ironic", name="Fleet"):
     """Waits, in one provider slot, until every node reached its target state."""
 
     states: pulumi.Output[dict[str, str]]

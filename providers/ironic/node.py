@@ -512,7 +512,7 @@ class NodeArgs:
     """False: return once Ironic accepted the next step; an `ironic.Fleet` waits for many at once."""
 
 
-class Node(Resource):
+class Node(Resource, module="ironic", name="Node"):
     """A bare-metal node in Ironic, walked to `target_state`."""
 
     uuid: pulumi.Output[str]
