@@ -56,3 +56,13 @@ def test_engine_lifecycle(tmp_path: Path, engine_bin: Path) -> None:
     destroyed = stack.destroy()
     assert destroyed.changes == {"delete": 2}
     assert stack.resources() == {}
+
+
+def test_program_without_config(tmp_path: Path, engine_bin: Path) -> None:
+    """A stack with no config at all runs (the language host must not hand the SDK a null)."""
+    stack = EngineStack.create(
+        tmp_path, engine_bin,
+        program='from tests.engine.smoke_provider import Greeting\nGreeting("bare", "hi", 1)\n',
+    )
+    assert stack.up().changes == {"create": 2}
+    assert stack.destroy().changes == {"delete": 2}
