@@ -98,7 +98,7 @@ class CloudZone(pulumi.ComponentResource):
             child,
         )
         zone_id = self.zone.id
-        labels = {k: v for k, v in z.physical_network.traffic.model_dump(exclude_none=True).items()}
+        labels = z.physical_network.traffic.model_dump(exclude_none=True)
         self.physical_network = PhysicalNetwork(
             f"{name}-{z.physical_network.name}",
             PhysicalNetworkArgs(
@@ -159,7 +159,7 @@ class CloudZone(pulumi.ComponentResource):
                         access_key=args.s3.access_key,
                         secret_key=args.s3.secret_key,
                     ),
-                    pulumi.ResourceOptions(parent=self, depends_on=stores[:]),
+                    pulumi.ResourceOptions(parent=self, depends_on=list(stores)),  # the staging store first
                 )
             )
         elif z.secondary_storage.nfs_url:
