@@ -20,21 +20,12 @@ TYPE = "privatecloud:hypervisor:Pool"
 
 
 @dataclass
-class PoolHost:
-    name: str
-    """Server name (the Ironic node's)."""
-    address: str
-    """XAPI address once XCP-ng is installed."""
-    node_uuid: pulumi.Input[str]
-    """The deployed Ironic node: the host exists only once it is active."""
-
-
-@dataclass
 class HypervisorPoolArgs:
     pool: PoolConfig
     """The pool's design from the stack config."""
-    hosts: Sequence[PoolHost]
-    """Master first, then the members."""
+    host_addresses: Sequence[str]
+    """XAPI addresses of the hosts once XCP-ng is installed: master first, then the members.
+    The caller orders the pool after the bare-metal deploys (`depends_on` the Ironic fleet)."""
     root_password: pulumi.Input[str]
     """root password of every host (secret)."""
 
@@ -50,13 +41,13 @@ class HypervisorPool(pulumi.ComponentResource):
     def __init__(self, name: str, args: HypervisorPoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         cfg = args.pool
-        master = args.hosts[0].address
+        master = args.host_addresses[0]
         self.pool = Pool(
             f"{name}-pool",
             PoolArgs(
                 name_label=cfg.name,
                 master=master,
-                hosts=[h.address for h in args.hosts],
+                hosts=list(args.host_addresses),
                 password=args.root_password,
             ),
             pulumi.ResourceOptions(parent=self),

@@ -15,7 +15,7 @@ import pulumi
 from components.baremetal import BareMetal, BareMetalArgs
 from components.cloudzone import CloudZone, CloudZoneArgs, ClusterSource, S3Store
 from components.config import StackConfig
-from components.hypervisors import HypervisorPool, HypervisorPoolArgs, PoolHost
+from components.hypervisors import HypervisorPool, HypervisorPoolArgs
 from components.storage import Storage, StorageArgs
 
 TYPE = "privatecloud:region:Region"
@@ -61,14 +61,7 @@ class Region(pulumi.ComponentResource):
                 f"{name}-{pool.name}",
                 HypervisorPoolArgs(
                     pool=pool,
-                    hosts=[
-                        PoolHost(
-                            name=h,
-                            address=r.server(h).management_address or "",
-                            node_uuid=self.baremetal.nodes[h].uuid,
-                        )
-                        for h in pool.hosts
-                    ],
+                    host_addresses=[r.server(h).management_address or "" for h in pool.hosts],
                     root_password=root_password,
                 ),
                 deployed,
