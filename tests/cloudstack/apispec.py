@@ -15,7 +15,25 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cloudstack-listApis.json"
+REPO = Path(__file__).resolve().parents[2]
+# The shared reference beside the checkout; a checkout elsewhere uses the trimmed copy the
+# emulator ships (lab/cloudstack/reference, same commands, parameters and types).
+REFERENCE = REPO.parent / "shared" / "reference" / "cloudstack-listApis.json"
+REPO_COPY = REPO / "lab" / "cloudstack" / "reference" / "listApis-4.18.json"
+
+
+@cache
+def _apis() -> list[dict[str, Any]]:
+    """listApis entries as `{name, isasync, params: [{name, required, type, ...}]}`."""
+    if REFERENCE.exists():
+        raw = json.loads(REFERENCE.read_text())
+        return list(raw.get("listapisresponse", raw)["api"])
+    trimmed = json.loads(REPO_COPY.read_text())
+    return [
+        {"name": name, "isasync": api["isasync"],
+         "params": [{"name": p, **spec} for p, spec in api["params"].items()]}
+        for name, api in trimmed.items()
+    ]
 
 # Parameters of the request protocol itself (ApiServer), not of any command.
 PROTOCOL = {"command", "apikey", "signature", "signatureversion", "expires", "response", "sessionkey"}
@@ -26,15 +44,12 @@ MAP_KEY = re.compile(r"^(?P<name>[a-z0-9_]+)\[\d+\]\.[a-z0-9_]+$")
 @cache
 def commands() -> dict[str, dict[str, dict[str, Any]]]:
     """command (lower case) -> parameter name (lower case) -> its listApis description."""
-    raw = json.loads(REFERENCE.read_text())
-    apis = raw.get("listapisresponse", raw)["api"]
-    return {a["name"].lower(): {p["name"].lower(): p for p in a["params"]} for a in apis}
+    return {a["name"].lower(): {p["name"].lower(): p for p in a["params"]} for a in _apis()}
 
 
 @cache
 def async_commands() -> frozenset[str]:
-    raw = json.loads(REFERENCE.read_text())
-    return frozenset(a["name"].lower() for a in raw.get("listapisresponse", raw)["api"] if a["isasync"])
+    return frozenset(a["name"].lower() for a in _apis() if a["isasync"])
 
 
 def _type_problem(name: str, kind: str, value: str, other_ids: frozenset[str]) -> str | None:

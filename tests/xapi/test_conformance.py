@@ -15,7 +15,7 @@ from lab.xapi.errors import XapiError, error_table
 from lab.xapi.responses import HANDLERS, Call, check_conformance, served_messages
 
 PACKAGE = Path(__file__).resolve().parents[2] / "lab" / "xapi"
-SHARED_DATAMODEL = Path("/work/shared/reference/xenapi-datamodel.json")
+SHARED_DATAMODEL = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "xenapi-datamodel.json"
 
 
 def test_explicit_handlers_take_the_datamodel_parameters() -> None:

@@ -2,7 +2,7 @@
 
 Read from `xenapi-datamodel.json` (xapi-project/xapi-project.github.io `_data/xenapi.json`, all
 72 classes): the shared reference copy when it is there (`$XENAPI_DATAMODEL` or
-/work/shared/reference/), else the repository's extract of the same file (lab/xapi/reference/:
+../shared/reference/ beside the checkout), else the repository's extract of the same file (lab/xapi/reference/:
 every message's parameters, and the enums of the classes the provider uses). Deliberately
 independent of the emulator's own checker: it also checks the type of every value.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path("/work/shared/reference/xenapi-datamodel.json")
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "xenapi-datamodel.json"
 EXTRACT = REPO / "lab" / "xapi" / "reference"
 
 Param = tuple[str, str, bool]  # name, type, required
