@@ -109,3 +109,19 @@ def wait_http(url: str, *, timeout: float, what: str, ok: Sequence[int] = (200,)
             last = str(e)
         time.sleep(0.2)
     raise TimeoutError(f"{what} did not answer at {url} within {timeout:g} s: {last}")
+
+
+def wait_for_file(name: str, state_dir: Path, path: Path, *, timeout: float, what: str) -> None:
+    """Wait until daemon `name` writes `path` (its sign of being ready); fail fast if it dies.
+
+    The daemon's log tail goes into the error, since that is where it said why.
+    """
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        pid = pid_of(name, state_dir)
+        if pid is None or not alive(pid):
+            log = (state_dir / f"{name}.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{what} exited at start:\n{log}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not come up within {timeout:g} s")
+        time.sleep(0.05)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import secrets
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -121,15 +120,7 @@ def start(state_dir: Path, port: int = 18096, api_key: str | None = None, secret
     procs.start(NAME, argv, state_dir, env=env, cwd=REPO)
     # The daemon writes its info file once it has bound the port: until then, whatever answers on
     # that port (another lab's emulator, say) is not ours.
-    deadline = time.monotonic() + timeout
-    while not info_path.exists():
-        pid = procs.pid_of(NAME, state_dir)
-        if pid is None or not procs.alive(pid):
-            log = (state_dir / f"{NAME}.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"the CloudStack emulator exited at start (port {port}):\n{log}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the CloudStack emulator did not bind port {port} within {timeout:g} s")
-        time.sleep(0.05)
+    procs.wait_for_file(NAME, state_dir, info_path, timeout=timeout, what=f"the CloudStack emulator on port {port}")
     endpoint = f"http://127.0.0.1:{port}/client/api"
     # An unsigned request is answered 401 once the server is up.
     procs.wait_http(f"{endpoint}?command=listZones&response=json", timeout=timeout, what="CloudStack emulator",

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,15 +181,7 @@ def start(
     argv = [sys.executable, "-m", "lab.xapi", "serve", "--hosts", ",".join(hosts), "--base-port", str(base_port),
             "--password", password, "--write", str(info), "--log", str(state_dir / REQUEST_LOG)]
     procs.start(DAEMON, argv, state_dir, cwd=REPO, env={"PYTHONPATH": str(REPO)})
-    deadline = time.monotonic() + timeout
-    while not info.exists():
-        pid = procs.pid_of(DAEMON, state_dir)
-        if pid is None or not procs.alive(pid):
-            log = (state_dir / f"{DAEMON}.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"the XAPI emulator exited at start:\n{log}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the XAPI emulator did not come up within {timeout:g} s")
-        time.sleep(0.1)
+    procs.wait_for_file(DAEMON, state_dir, info, timeout=timeout, what="the XAPI emulator")
     for h in json.loads(info.read_text())["hosts"]:
         procs.wait_http(h["url"], timeout=timeout, what=f"XAPI emulator host {h['name']}")
     return dict(json.loads(info.read_text()))
