@@ -8,7 +8,8 @@
 
 The dev profile uses fixed ports and throwaway credentials, so the committed dev stack
 (Pulumi.dev.yaml) can name them. State, logs and PIDs live in $PRIVATECLOUD_LAB_DIR (default
-.lab/ in the checkout).
+.lab/ in the checkout). Every fresh start of a piece writes a new id to <lab dir>/generation:
+what was deployed on an earlier lab is gone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -67,6 +69,11 @@ def running(name: str) -> bool:
     return bool(pids) and all(p is not None and procs.alive(p) for p in pids)
 
 
+def generation_file() -> Path:
+    """Changes whenever a piece starts afresh: state kept about the lab's objects is then stale."""
+    return state_dir() / "generation"
+
+
 def up(names: list[str]) -> dict[str, Any]:
     endpoints: dict[str, Any] = {}
     for name in names:
@@ -79,6 +86,7 @@ def up(names: list[str]) -> dict[str, Any]:
         mod.stop(state_dir() / name)  # clear what a crashed run left
         info = mod.start(state_dir() / name, **DEV[name])
         info_file(name).write_text(json.dumps(info, indent=2))
+        generation_file().write_text(f"{uuid.uuid4()}\n")
         print(f"lab: {name} ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
         endpoints[name] = info
     return endpoints

@@ -257,7 +257,12 @@ class NetworkProvider(XcpngProvider):
         if wanted.get("pool_uuid"):
             pool = next(iter(x.read("pool.get_all_records").values()))
             if pool["uuid"] != wanted["pool_uuid"]:
-                raise Permanent(x.resource, f"pool_uuid={wanted['pool_uuid']!r}: {x.address} is in pool {pool['uuid']}")
+                raise Permanent(
+                    x.resource,
+                    f"pool_uuid={wanted['pool_uuid']!r}: {x.address} is in pool {pool['uuid']} now, so this "
+                    "object's pool does not answer there; if the hosts were reinstalled, their objects are gone: "
+                    "drop them from state (`pulumi state delete <urn>`) and run `pulumi up` to recreate them",
+                )
 
     # --- CRUD ---------------------------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:

@@ -133,7 +133,12 @@ class SharedSRProvider(XcpngProvider):
         if wanted.get("pool_uuid"):
             _, pool = self._pool(x)
             if pool["uuid"] != wanted["pool_uuid"]:
-                raise Permanent(x.resource, f"pool_uuid={wanted['pool_uuid']!r}: {x.address} is in pool {pool['uuid']}")
+                raise Permanent(
+                    x.resource,
+                    f"pool_uuid={wanted['pool_uuid']!r}: {x.address} is in pool {pool['uuid']} now, so this "
+                    "object's pool does not answer there; if the hosts were reinstalled, their objects are gone: "
+                    "drop them from state (`pulumi state delete <urn>`) and run `pulumi up` to recreate them",
+                )
 
     def _adoptable(self, x: Xapi, wanted: Mapping[str, Any]) -> str | None:
         refs = [str(r) for r in x.read("SR.get_by_name_label", wanted["name_label"])]
