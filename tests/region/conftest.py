@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from lab import ceph
 from lab.ephemeral import running_lab
 
 HOSTS = [f"xcp-{i:02d}" for i in range(1, 7)]
@@ -14,5 +15,8 @@ HOSTS = [f"xcp-{i:02d}" for i in range(1, 7)]
 
 @pytest.fixture(scope="session")
 def region_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    reason = ceph.unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"REGION TESTS SKIPPED: this machine cannot run the real Ceph of the lab: {reason}")
     with running_lab(tmp_path_factory.mktemp("region-lab"), xapi_hosts=HOSTS, ironic_deploy_delay="1") as lab:
         yield lab
