@@ -49,6 +49,8 @@ class ClusterSource:
     """root password of the pool (secret)."""
     sr_name: pulumi.Input[str]
     """name-label of the pool's shared SR, registered as PreSetup primary storage."""
+    members: pulumi.Input[list[str]] | None = None
+    """Addresses of the pool's hosts: hosts joining or leaving the pool join or leave the cluster."""
     ready: Sequence[pulumi.Resource] = ()
     """Resources that must exist before the cluster is added (joins, networks, the SR)."""
 
@@ -127,7 +129,7 @@ class CloudZone(pulumi.ComponentResource):
             cluster = Cluster(
                 f"{name}-{src.name}",
                 ClusterArgs(zone_id=zone_id, pod_id=self.pod.id, name=src.name, url=src.master_url,
-                            password=src.password),
+                            password=src.password, members=src.members),
                 pulumi.ResourceOptions(parent=self, depends_on=list(src.ready)),
             )
             self.clusters[src.name] = cluster

@@ -77,6 +77,7 @@ class Region(pulumi.ComponentResource):
                         master_url=hp.master_url,
                         password=root_password,
                         sr_name=hp.sr_name,
+                        members=hp.host_addresses,
                         ready=[hp],
                     )
                     for pool_name, hp in self.pools.items()

@@ -40,6 +40,7 @@ TABLE = Table(
         Field("username"),
         Field("password", secret=True),
         Field("enabled", normalize=as_bool),
+        Field("members", normalize=sorted),
         Field("allocation_state", api="allocationstate", change=Change.OUTPUT),
         Field("managed_state", api="managedstate", change=Change.OUTPUT),
         Field("host_ids", change=Change.OUTPUT),
@@ -65,6 +66,11 @@ class ClusterInputs(Inputs):
     username: str = Describe(default="root", min_length=1, description="XAPI user on the pool")
     password: str = Describe(min_length=1, description="XAPI password (secret)")
     enabled: bool = Describe(default=True, description="allocation state Enabled/Disabled")
+    members: list[str] | None = Describe(
+        default=None,
+        description="addresses of every host of the XCP-ng pool: hosts that join the pool later are added to "
+        "the cluster (addHost), hosts that leave it are removed (maintenance, then deleteHost)",
+    )
 
     @field_validator("url")
     @classmethod
@@ -85,7 +91,9 @@ class ClusterProvider(CloudStackProvider):
         outputs = {k: v for k, v in self.table.from_api(cluster).items() if v is not None}
         outputs.update({k: carried[k] for k in CARRIED if carried.get(k) is not None})
         outputs["enabled"] = cluster.get("allocationstate") != "Disabled"
-        outputs["host_ids"] = sorted(str(h["id"]) for h in self._hosts(api, str(cluster["id"])))
+        hosts = self._hosts(api, str(cluster["id"]))
+        outputs["host_ids"] = sorted(str(h["id"]) for h in hosts)
+        outputs["members"] = sorted(str(h.get("ipaddress")) for h in hosts)
         return outputs
 
     def _find_by_name(self, api: Api, wanted: dict[str, Any]) -> dict[str, Any] | None:
@@ -110,6 +118,8 @@ class ClusterProvider(CloudStackProvider):
         if {"username", "password"} & changed:
             api.call("updateHostPassword", clusterid=cluster_id, username=wanted["username"],
                      password=wanted["password"])
+        if wanted.get("members") is not None:
+            self._converge_members(api, cluster_id, wanted)
         cluster = cluster or api.find("listClusters", id=cluster_id)
         if cluster is None:
             raise Permanent(api.resource, f"listClusters: cluster {cluster_id} vanished during the update")
@@ -145,6 +155,18 @@ class ClusterProvider(CloudStackProvider):
         if not created or not wanted["enabled"]:  # adopted, or to be disabled: converge
             outputs = self._update(api, cluster_id, outputs, wanted)
         return CreateResult(cluster_id, self.managed(outputs, wanted))
+
+    def _converge_members(self, api: Api, cluster_id: str, wanted: dict[str, Any]) -> None:
+        """Make the cluster's hosts the pool's: add the newcomers, remove those that left."""
+        hosts = {str(h.get("ipaddress")): h for h in self._hosts(api, cluster_id)}
+        wanted_members = set(wanted["members"])
+        if wanted_members - set(hosts):
+            # The discoverer, given the master, adds every pool host it does not know yet.
+            api.call("addHost", zoneid=wanted["zone_id"], podid=wanted["pod_id"], clusterid=cluster_id,
+                     hypervisor=wanted["hypervisor"], url=wanted["url"], username=wanted["username"],
+                     password=wanted["password"])
+        for address in sorted(set(hosts) - wanted_members):
+            self._remove_host(api, str(hosts[address]["id"]))
 
     def _add_pool(self, api: Api, cluster_id: str, wanted: dict[str, Any]) -> None:
         """addHost with the pool master's URL: CloudStack's XenServer discoverer logs in there and
@@ -211,6 +233,8 @@ class ClusterArgs:
     """XenServer: XCP-ng pools are XenServer clusters to CloudStack."""
     enabled: pulumi.Input[bool] = True
     """Allocation state Enabled (true) or Disabled."""
+    members: pulumi.Input[list[str]] | None = None
+    """Addresses of every host of the pool (`xcpng.Pool.host_addresses`): joins and ejects follow."""
 
 
 class Cluster(Resource, module="cloudstack", name="Cluster"):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import XenAPI
 from cs import CloudStack
 
 from providers._core import Permanent, ProviderError
@@ -242,3 +243,46 @@ def test_staging_store_lifecycle(cs_lab: Any, raw: CloudStack, configured: Calla
     stores.delete(again.id, again.outs)
     with pytest.raises(Permanent):
         stores.update(again.id, again.outs, props)
+
+
+def test_cluster_follows_the_pools_membership(cs_lab: Any, raw: CloudStack, configured: Callable[..., Any],
+                                              zone_id: str, pod_id: str) -> None:
+    """A host that joins the XCP-ng pool joins the cluster; one that leaves is removed from it."""
+    from lab.xapi import XapiLab
+
+    xapi = XapiLab.start(hosts=["xcp-a", "xcp-b", "xcp-c"], password=XAPI_PASSWORD)
+    try:
+        def join(i: int) -> None:
+            s = XenAPI.Session(xapi.hosts[i].url)
+            s.xenapi.login_with_password("root", XAPI_PASSWORD, "1.0", "tests")
+            s.xenapi.pool.join(xapi.hosts[0].address, "root", XAPI_PASSWORD)
+
+        join(1)
+        addresses = [h.address for h in xapi.hosts]
+        clusters = configured(ClusterProvider)
+        props = {"zone_id": zone_id, "pod_id": pod_id, "name": "pool-m", "url": xapi.hosts[0].url,
+                 "password": XAPI_PASSWORD, "members": addresses[:2]}
+        created = clusters.create(clusters.check({}, props).inputs)
+        assert created.outs["members"] == sorted(addresses[:2])
+        assert len(created.outs["host_ids"]) == 2
+
+        join(2)
+        grown = clusters.check({}, {**props, "members": addresses}).inputs
+        assert clusters.diff(created.id, created.outs, grown).changes is True
+        updated = clusters.update(created.id, created.outs, grown).outs
+        assert updated["members"] == sorted(addresses)
+        assert len(updated["host_ids"]) == 3
+        assert clusters.diff(created.id, updated, grown).changes is False
+
+        shrunk = clusters.check({}, {**props, "members": addresses[:2]}).inputs
+        left = clusters.update(created.id, updated, shrunk).outs
+        assert left["members"] == sorted(addresses[:2])
+        gone = set(updated["host_ids"]) - set(left["host_ids"])
+        assert len(gone) == 1
+        [host] = gone
+        order = [(r.command, r.params.get("id")) for r in cs_lab.request_log if r.error is None
+                 and r.command in ("prepareHostForMaintenance", "deleteHost")]
+        assert order.index(("prepareHostForMaintenance", host)) < order.index(("deleteHost", host))
+        clusters.delete(created.id, left)
+    finally:
+        xapi.stop()
