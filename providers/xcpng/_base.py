@@ -11,7 +11,17 @@ from typing import Any, ClassVar
 import pydantic
 from pulumi.dynamic import CheckResult, ConfigureRequest, DiffResult, ReadResult
 
-from providers._core import REAL_CLOCK, Clock, TableProvider, config_section, diff, is_unknown, parse
+from providers._core import (
+    REAL_CLOCK,
+    Clock,
+    NotFound,
+    Permanent,
+    TableProvider,
+    config_section,
+    diff,
+    is_unknown,
+    parse,
+)
 from providers._core.diff import PROVIDER_KEY
 
 from ._xapi import Credentials, Settings, Xapi
@@ -138,6 +148,32 @@ class XcpngProvider(TableProvider):
 
     def read_result(self, obj_id: str, outputs: dict[str, Any]) -> ReadResult:
         return ReadResult(obj_id, outputs, inputs=self.table.input_props(outputs))
+
+    @staticmethod
+    def by_uuid(x: Xapi, cls: str, uuid: str) -> str | None:
+        """The ref of the `cls` object with this uuid, or None when XAPI has none."""
+        try:
+            return str(x.read(f"{cls}.get_by_uuid", uuid))
+        except NotFound:
+            return None
+
+    @staticmethod
+    def check_pool(x: Xapi, wanted: Mapping[str, Any]) -> None:
+        """Refuse to act when the host at the address is in another pool than the object's.
+
+        Another pool answering there is no proof the object is gone (an address reassigned, a
+        network blip to another host): the operator decides, told how.
+        """
+        if not wanted.get("pool_uuid"):
+            return
+        pool = next(iter(x.read("pool.get_all_records").values()))
+        if pool["uuid"] != wanted["pool_uuid"]:
+            raise Permanent(
+                x.resource,
+                f"pool_uuid={wanted['pool_uuid']!r}: {x.address} is in pool {pool['uuid']} now, so this "
+                "object's pool does not answer there; if the hosts were reinstalled, their objects are gone: "
+                "drop them from state (`pulumi state delete <urn>`) and run `pulumi up` to recreate them",
+            )
 
 
 def resource_props(args: Any) -> dict[str, Any]:

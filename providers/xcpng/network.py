@@ -246,29 +246,10 @@ class NetworkProvider(XcpngProvider):
                 out[key] = declared[key]
         return {k: v for k, v in out.items() if v is not None}
 
-    @staticmethod
-    def _by_uuid(x: Xapi, uuid: str) -> str | None:
-        try:
-            return str(x.read("network.get_by_uuid", uuid))
-        except NotFound:
-            return None
-
-    def _check_pool(self, x: Xapi, wanted: Mapping[str, Any]) -> None:
-        if wanted.get("pool_uuid"):
-            pool = next(iter(x.read("pool.get_all_records").values()))
-            if pool["uuid"] != wanted["pool_uuid"]:
-                raise Permanent(
-                    x.resource,
-                    f"pool_uuid={wanted['pool_uuid']!r}: {x.address} is in pool {pool['uuid']} now, so this "
-                    "object's pool does not answer there; if the hosts were reinstalled, their objects are gone: "
-                    "drop them from state (`pulumi state delete <urn>`) and run `pulumi up` to recreate them",
-                )
-
-    # --- CRUD ---------------------------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
         wanted = self.inputs(props)
         with self.xapi(wanted) as x:
-            self._check_pool(x, wanted)
+            self.check_pool(x, wanted)
             view = read_view(x)
             network = self._existing(view, wanted)
             made = network is None
@@ -307,8 +288,8 @@ class NetworkProvider(XcpngProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
         with self.xapi(declared) as x:
-            self._check_pool(x, declared)  # another pool answering there is no proof the object is gone
-            network = self._by_uuid(x, id_)
+            self.check_pool(x, declared)
+            network = self.by_uuid(x, "network", id_)
             if network is None:
                 return self.gone()
             return self.read_result(id_, self._outputs(x, network, declared))
@@ -316,8 +297,8 @@ class NetworkProvider(XcpngProvider):
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
         with self.xapi(wanted) as x:
-            self._check_pool(x, wanted)
-            network = self._by_uuid(x, id_)
+            self.check_pool(x, wanted)
+            network = self.by_uuid(x, "network", id_)
             if network is None:
                 raise NotFound(x.resource, f"network {id_} is gone; run `pulumi refresh` to recreate it")
             self._wire(x, read_view(x), network, wanted)
@@ -327,8 +308,8 @@ class NetworkProvider(XcpngProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
         with self.xapi(declared) as x:
-            self._check_pool(x, declared)
-            network = self._by_uuid(x, id_)
+            self.check_pool(x, declared)
+            network = self.by_uuid(x, "network", id_)
             if network is None:
                 return
             kind = declared.get("kind") or (

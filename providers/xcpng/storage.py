@@ -118,27 +118,9 @@ class SharedSRProvider(XcpngProvider):
     model = SharedSRInputs
 
     @staticmethod
-    def _by_uuid(x: Xapi, uuid: str) -> str | None:
-        try:
-            return str(x.read("SR.get_by_uuid", uuid))
-        except NotFound:
-            return None
-
-    @staticmethod
     def _pool(x: Xapi) -> tuple[str, dict[str, Any]]:
         ref, pool = next(iter(x.read("pool.get_all_records").items()))
         return str(ref), pool
-
-    def _check_pool(self, x: Xapi, wanted: Mapping[str, Any]) -> None:
-        if wanted.get("pool_uuid"):
-            _, pool = self._pool(x)
-            if pool["uuid"] != wanted["pool_uuid"]:
-                raise Permanent(
-                    x.resource,
-                    f"pool_uuid={wanted['pool_uuid']!r}: {x.address} is in pool {pool['uuid']} now, so this "
-                    "object's pool does not answer there; if the hosts were reinstalled, their objects are gone: "
-                    "drop them from state (`pulumi state delete <urn>`) and run `pulumi up` to recreate them",
-                )
 
     def _adoptable(self, x: Xapi, wanted: Mapping[str, Any]) -> str | None:
         refs = [str(r) for r in x.read("SR.get_by_name_label", wanted["name_label"])]
@@ -215,7 +197,7 @@ class SharedSRProvider(XcpngProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         wanted = self.inputs(props)
         with self.xapi(wanted) as x:
-            self._check_pool(x, wanted)
+            self.check_pool(x, wanted)
             sr = self._adoptable(x, wanted)
             made = sr is None
             if sr is None:
@@ -239,8 +221,8 @@ class SharedSRProvider(XcpngProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
         with self.xapi(declared) as x:
-            self._check_pool(x, declared)  # another pool answering there is no proof the object is gone
-            sr = self._by_uuid(x, id_)
+            self.check_pool(x, declared)
+            sr = self.by_uuid(x, "SR", id_)
             if sr is None:
                 return self.gone()
             return self.read_result(id_, self._outputs(x, sr, declared))
@@ -248,8 +230,8 @@ class SharedSRProvider(XcpngProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
         with self.xapi(wanted) as x:
-            self._check_pool(x, wanted)
-            sr = self._by_uuid(x, id_)
+            self.check_pool(x, wanted)
+            sr = self.by_uuid(x, "SR", id_)
             if sr is None:
                 raise NotFound(x.resource, f"SR {id_} is gone; run `pulumi refresh` to recreate it")
             reconfigure = (olds.get("device_config") or {}) != wanted["device_config"] or olds.get(
@@ -261,8 +243,8 @@ class SharedSRProvider(XcpngProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
         with self.xapi(declared) as x:
-            self._check_pool(x, declared)
-            sr = self._by_uuid(x, id_)
+            self.check_pool(x, declared)
+            sr = self.by_uuid(x, "SR", id_)
             if sr is None:
                 return
             pool_ref, pool = self._pool(x)
