@@ -2,7 +2,7 @@
 
 from .diff import FieldChange, diff, diff_fields, diff_result, is_unknown
 from .errors import InputError, NotFound, Permanent, ProviderError, Retryable, Timeout
-from .fields import Change, Field, Table
+from .fields import Change, Field, Table, args_props
 from .provider import TableProvider, config_section, parse, validate
 from .wait import REAL_CLOCK, Clock, retry, wait_for
 
@@ -20,6 +20,7 @@ __all__ = [
     "Table",
     "TableProvider",
     "Timeout",
+    "args_props",
     "config_section",
     "diff",
     "diff_fields",

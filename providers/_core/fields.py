@@ -44,6 +44,14 @@ class Field:
         return self.change is not Change.OUTPUT
 
 
+def args_props(args: Any) -> dict[str, Any]:
+    """The fields of an `...Args` dataclass as a dict.
+
+    Never `dataclasses.asdict`: it deep-copies values, and `pulumi.Output`s refuse to be copied.
+    """
+    return {f.name: getattr(args, f.name) for f in fields(args)}
+
+
 @dataclass(frozen=True)
 class Table:
     """The fields of one resource, in declaration order."""
@@ -97,11 +105,10 @@ class Table:
     def declared(self, args: Mapping[str, Any] | Any) -> dict[str, Any]:
         """The property bag for `pulumi.dynamic.Resource`: inputs given, outputs declared as None.
 
-        `args` is a mapping or an `...Args` dataclass. A dataclass is read field by field, never
-        with `dataclasses.asdict`, which deep-copies values and so breaks on `pulumi.Output`s.
+        `args` is a mapping or an `...Args` dataclass (read with `args_props`).
         """
         if is_dataclass(args) and not isinstance(args, type):
-            given: Mapping[str, Any] = {f.name: getattr(args, f.name) for f in fields(args)}
+            given: Mapping[str, Any] = args_props(args)
         else:
             given = cast(Mapping[str, Any], args)
         unknown = set(given) - set(self._by_name)

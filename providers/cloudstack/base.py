@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -97,7 +96,3 @@ class Inputs(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
-
-def resource_props(args: Any) -> dict[str, Any]:
-    """The fields of an `...Args` dataclass as a dict, without deep-copying Pulumi outputs."""
-    return {f.name: getattr(args, f.name) for f in dataclasses.fields(args)}

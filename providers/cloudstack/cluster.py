@@ -27,7 +27,7 @@ from pydantic import field_validator
 from providers._core import Change, Field, Permanent, ProviderError, Table, diff_fields
 
 from .api import Api, single
-from .base import CloudStackProvider, Inputs, as_bool, resource_props
+from .base import CloudStackProvider, Inputs, as_bool
 
 TABLE = Table(
     "cloudstack.Cluster",
@@ -247,4 +247,4 @@ class Cluster(Resource, module="cloudstack", name="Cluster"):
 
     def __init__(self, resource_name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["password"]))
-        super().__init__(ClusterProvider(), resource_name, TABLE.declared(resource_props(args)), opts)
+        super().__init__(ClusterProvider(), resource_name, TABLE.declared(args), opts)

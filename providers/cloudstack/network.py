@@ -25,7 +25,7 @@ from pydantic import field_validator
 from providers._core import Change, Field, Permanent, ProviderError, Table, diff_fields
 
 from .api import Api, single
-from .base import CloudStackProvider, Inputs, as_bool, resource_props
+from .base import CloudStackProvider, Inputs, as_bool
 
 TRAFFIC_TYPES = ("Management", "Guest", "Public", "Storage")
 VIRTUAL_ROUTER = "VirtualRouter"
@@ -308,4 +308,4 @@ class PhysicalNetwork(Resource, module="cloudstack", name="PhysicalNetwork"):
     def __init__(
         self, resource_name: str, args: PhysicalNetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(PhysicalNetworkProvider(), resource_name, TABLE.declared(resource_props(args)), opts)
+        super().__init__(PhysicalNetworkProvider(), resource_name, TABLE.declared(args), opts)

@@ -20,7 +20,7 @@ from pydantic import ValidationInfo, field_validator
 from providers._core import Change, Field, Permanent, Table, diff_fields
 
 from .api import Api, single
-from .base import CloudStackProvider, Inputs, resource_props
+from .base import CloudStackProvider, Inputs
 
 
 def _first(value: Any) -> str:
@@ -168,4 +168,4 @@ class Pod(Resource, module="cloudstack", name="Pod"):
     allocation_state: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: PodArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(PodProvider(), resource_name, TABLE.declared(resource_props(args)), opts)
+        super().__init__(PodProvider(), resource_name, TABLE.declared(args), opts)

@@ -27,7 +27,7 @@ from pydantic import ValidationInfo, field_validator
 from providers._core import Change, Field, InputError, Permanent, Table, diff_fields
 
 from .api import Api, single
-from .base import CloudStackProvider, Inputs, as_bool, resource_props
+from .base import CloudStackProvider, Inputs, as_bool
 
 # --- primary storage --------------------------------------------------------------------------
 
@@ -238,7 +238,7 @@ class PrimaryStorage(Resource, module="cloudstack", name="PrimaryStorage"):
     def __init__(
         self, resource_name: str, args: PrimaryStorageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(PrimaryStorageProvider(), resource_name, PRIMARY.declared(resource_props(args)), opts)
+        super().__init__(PrimaryStorageProvider(), resource_name, PRIMARY.declared(args), opts)
 
 
 # --- image store (secondary storage) ------------------------------------------------------------
@@ -405,7 +405,7 @@ class ImageStore(Resource, module="cloudstack", name="ImageStore"):
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=["access_key", "secret_key"])
         )
-        super().__init__(ImageStoreProvider(), resource_name, IMAGE.declared(resource_props(args)), opts)
+        super().__init__(ImageStoreProvider(), resource_name, IMAGE.declared(args), opts)
 
 
 # --- staging store ------------------------------------------------------------------------------
@@ -493,4 +493,4 @@ class StagingStore(Resource, module="cloudstack", name="StagingStore"):
     def __init__(
         self, resource_name: str, args: StagingStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(StagingStoreProvider(), resource_name, STAGING.declared(resource_props(args)), opts)
+        super().__init__(StagingStoreProvider(), resource_name, STAGING.declared(args), opts)

@@ -32,7 +32,7 @@ from pydantic import Field as Describe
 from providers._core import Change, Field, NotFound, Table, diff_fields
 
 from .api import Api, single
-from .base import CloudStackProvider, Inputs, lower, resource_props
+from .base import CloudStackProvider, Inputs, lower
 
 TABLE = Table(
     "cloudstack.Zone",
@@ -143,7 +143,7 @@ class Zone(Resource, module="cloudstack", name="Zone"):
     allocation_state: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: ZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(ZoneProvider(), resource_name, TABLE.declared(resource_props(args)), opts)
+        super().__init__(ZoneProvider(), resource_name, TABLE.declared(args), opts)
 
 
 # --- enablement -----------------------------------------------------------------------------
@@ -210,4 +210,4 @@ class ZoneEnablement(Resource, module="cloudstack", name="ZoneEnablement"):
     def __init__(
         self, resource_name: str, args: ZoneEnablementArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(ZoneEnablementProvider(), resource_name, ENABLEMENT.declared(resource_props(args)), opts)
+        super().__init__(ZoneEnablementProvider(), resource_name, ENABLEMENT.declared(args), opts)

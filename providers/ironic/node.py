@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import pulumi
@@ -35,6 +35,7 @@ from providers._core import (
     Permanent,
     Table,
     TableProvider,
+    args_props,
     config_section,
     diff_fields,
     diff_result,
@@ -526,8 +527,7 @@ class Node(Resource, module="ironic", name="Node"):
     config_drive: pulumi.Output[Any]
 
     def __init__(self, resource_name: str, args: NodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        # Not dataclasses.asdict: it deep-copies, and Outputs refuse to be copied.
-        props = {f.name: getattr(args, f.name) for f in fields(args) if getattr(args, f.name) is not None}
+        props = {k: v for k, v in args_props(args).items() if v is not None}
         for secret in ("driver_info", "config_drive"):
             if secret in props:
                 props[secret] = pulumi.Output.secret(props[secret])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import sys
 from collections.abc import Mapping
@@ -175,8 +174,4 @@ class XcpngProvider(TableProvider):
                 "drop them from state (`pulumi state delete <urn>`) and run `pulumi up` to recreate them",
             )
 
-
-def resource_props(args: Any) -> dict[str, Any]:
-    """The fields of an `...Args` dataclass as a dict, without deep-copying Pulumi outputs."""
-    return {f.name: getattr(args, f.name) for f in dataclasses.fields(args)}
 

@@ -28,10 +28,10 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from pydantic import Field as Describe
 from pydantic import field_validator, model_validator
 
-from providers._core import Change, Field, NotFound, Permanent, ProviderError, Table
+from providers._core import Change, Field, NotFound, Permanent, ProviderError, Table, args_props
 from providers._core.diff import PROVIDER_KEY
 
-from ._base import Connection, XcpngProvider, as_int, resource_props
+from ._base import Connection, XcpngProvider, as_int
 from ._xapi import Xapi, is_null, xint
 
 BondMode = Literal["balance-slb", "active-backup", "lacp"]
@@ -356,6 +356,6 @@ class Network(Resource, module="xcpng", name="Network"):
     host_uuids: pulumi.Output[list[str]]
 
     def __init__(self, resource_name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props = resource_props(args)
+        props = args_props(args)
         props["password"] = pulumi.Output.secret(props["password"])
         super().__init__(NetworkProvider(), resource_name, TABLE.declared(props), opts)

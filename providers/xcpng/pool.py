@@ -41,13 +41,14 @@ from providers._core import (
     Permanent,
     ProviderError,
     Table,
+    args_props,
     diff,
     is_unknown,
     wait_for,
 )
 from providers._core.diff import PROVIDER_KEY
 
-from ._base import Inputs, XcpngProvider, check_address, resource_props, warn
+from ._base import Inputs, XcpngProvider, check_address, warn
 from ._xapi import Credentials, Xapi, is_null, map_error
 
 TABLE = Table(
@@ -416,7 +417,7 @@ class Pool(Resource, module="xcpng", name="Pool"):
     host_addresses: pulumi.Output[list[str]]
 
     def __init__(self, resource_name: str, args: PoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props = resource_props(args)
+        props = args_props(args)
         for key in ("password", "host_passwords"):
             if props.get(key) is not None:
                 props[key] = pulumi.Output.secret(props[key])

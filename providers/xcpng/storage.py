@@ -28,10 +28,10 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from pydantic import Field as Describe
 from pydantic import field_validator, model_validator
 
-from providers._core import Change, Field, NotFound, Permanent, ProviderError, Table
+from providers._core import Change, Field, NotFound, Permanent, ProviderError, Table, args_props
 from providers._core.diff import PROVIDER_KEY
 
-from ._base import Connection, XcpngProvider, as_int, resource_props
+from ._base import Connection, XcpngProvider, as_int
 from ._xapi import NULL_REF, Xapi, xint
 
 SrType = Literal["nfs", "lvmoiscsi"]
@@ -291,7 +291,7 @@ class SharedSR(Resource, module="xcpng", name="SharedSR"):
     host_uuids: pulumi.Output[list[str]]
 
     def __init__(self, resource_name: str, args: SharedSRArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props = resource_props(args)
+        props = args_props(args)
         for key in ("password", "chap_password"):
             if props.get(key) is not None:
                 props[key] = pulumi.Output.secret(props[key])
