@@ -34,24 +34,6 @@ def client(endpoint: str) -> Any:
     return cache[endpoint]
 
 
-def wire_unknowns(value: Any) -> Any:
-    """`value` with the SDK's `Unknown` objects turned into the wire's unknown sentinel.
-
-    The dynamic provider's check and diff deserialise unknowns nested in lists and maps as
-    `pulumi.output.Unknown` objects, which the shared core's `is_unknown` (a string test) does
-    not see; the sentinel string is what the engine itself sends for an unknown.
-    """
-    from pulumi.output import Unknown
-    from pulumi.runtime.rpc import UNKNOWN
-
-    if isinstance(value, Unknown):
-        return UNKNOWN
-    if isinstance(value, dict):
-        return {k: wire_unknowns(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [wire_unknowns(v) for v in value]
-    return value
-
 
 def _api_words(err: Exception) -> str:
     """The API's own message: ironicclient's `message`, unwrapping a JSON `faultstring`."""

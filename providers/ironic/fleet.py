@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal
 
 import pulumi
 import pydantic
-from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource, UpdateResult
 
 from providers._core import (
     REAL_CLOCK,
@@ -36,7 +36,6 @@ from providers._core import (
     Table,
     TableProvider,
     config_section,
-    diff,
     parse,
     retry,
     wait_for,
@@ -44,7 +43,7 @@ from providers._core import (
 
 from . import _states as st
 from . import _walk
-from ._api import LIST_FIELDS, client, errors, wire_unknowns
+from ._api import LIST_FIELDS, client, errors
 from .node import Node, Timeouts
 
 RESOURCE = "ironic.Fleet"
@@ -230,12 +229,6 @@ class FleetProvider(TableProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         self.endpoint = config_section(req, "ironic").get("endpoint")
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return super().check(olds, wire_unknowns(news))
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return diff(olds, wire_unknowns(news), TABLE)
 
     def _client(self) -> Any:
         if not self.endpoint:

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 
 import pulumi
 import pydantic
-from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from providers._core import (
     Change,
@@ -44,7 +44,7 @@ from providers._core import (
 
 from . import _states as st
 from . import _walk
-from ._api import client, errors, wire_unknowns
+from ._api import client, errors
 
 MASK = "******"
 
@@ -308,16 +308,13 @@ class NodeProvider(TableProvider):
     def configure(self, req: ConfigureRequest) -> None:
         self.endpoint = config_section(req, "ironic").get("endpoint")
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return super().check(olds, wire_unknowns(news))
-
     def _client(self, resource: str) -> Any:
         if not self.endpoint:
             raise Permanent(resource, "no Ironic endpoint: set the stack config <project>:ironic = {\"endpoint\": ...}")
         return client(self.endpoint)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return node_diff(olds, wire_unknowns(news))
+        return node_diff(olds, news)
 
     # -- helpers --
 

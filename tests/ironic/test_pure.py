@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
-from providers._core import NotFound, Permanent, Retryable
+from providers._core import NotFound, Permanent, Retryable, is_unknown
 from providers.ironic import NodeProvider
 from providers.ironic import _states as st
-from providers.ironic._api import errors, wire_unknowns
+from providers.ironic._api import errors
 from providers.ironic.fleet import FleetInputs, Member, Track, advance, report
 from providers.ironic.node import NodeInputs, node_diff, node_patch
 
@@ -285,9 +285,10 @@ def test_connection_refused_is_retryable() -> None:
         raise ks_exc.ConnectFailure("refused")
 
 
-def test_nested_unknown_objects_become_the_wire_sentinel() -> None:
+def test_nested_unknown_objects_are_unknowns() -> None:
     from pulumi.output import Unknown
 
-    assert wire_unknowns({"members": [Unknown(), {"id": Unknown()}]}) == {"members": [UNKNOWN, {"id": UNKNOWN}]}
+    assert is_unknown({"members": [Unknown(), {"id": Unknown()}]})
     res = NodeProvider().check({}, {**BASE, "ports": [Unknown()]})
     assert res.failures == []
+    assert NodeProvider().diff("id", {**BASE, "uuid": "u"}, {**BASE, "ports": [Unknown()]}).changes is True
