@@ -9,7 +9,7 @@ import os
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components.config import ConfigError, StackConfig, load_config, stack_file_problems
+from components.config import ConfigError, StackConfig, load_config
 from components.region import Region
 
 
@@ -23,9 +23,9 @@ def read_config() -> StackConfig:
     secret_keys = {k for k in config if runtime_config.is_config_secret(k)}
     secret_keys |= set(runtime_config.get_config_secret_keys_env())
     stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
-    file_problems = stack_file_problems(stack_file) if os.path.exists(stack_file) else []
     try:
-        return load_config(config, secret_keys=secret_keys, file_problems=file_problems)
+        return load_config(config, secret_keys=secret_keys,
+                           stack_file=stack_file if os.path.exists(stack_file) else None)
     except ConfigError as e:
         for problem in e.problems:
             pulumi.log.error(f"stack config: {problem}")

@@ -158,7 +158,9 @@ class Bmc(Model):
     @field_validator("address")
     @classmethod
     def _address(cls, value: str, info: ValidationInfo) -> str:
-        if info.data.get("driver") == "redfish" and value.startswith(("https://", "http://")):
+        if "://" in value:
+            if info.data.get("driver") != "redfish":
+                raise ValueError("a URL is a redfish BMC's address; ipmi and fake-hardware take an IP address")
             return _checked(HttpUrl, value)
         split_host_port(value)
         return value
@@ -447,8 +449,11 @@ def _pool_network_checks(i: int, pool: HypervisorPool, guest_vlans: tuple[int, i
         if label in builtin:
             yield f"{path}={label!r}: the name-label of a network every XCP-ng host already has"
     yield from _duplicates(labels, "network name-label in this pool")
-    yield from _duplicates([(f"{p}.vlans[{j}].tag", (v.device, v.tag)) for j, v in enumerate(pool.vlans)],
-                           "VLAN (device, tag)")
+    tagged: dict[tuple[str, int], str] = {}
+    for j, v in enumerate(pool.vlans):
+        if (v.device, v.tag) in tagged:
+            yield f"{p}.vlans[{j}].tag={v.tag}: {v.device} already carries this VLAN at {tagged[v.device, v.tag]}"
+        tagged.setdefault((v.device, v.tag), f"{p}.vlans[{j}]")
     bonded: dict[str, str] = {}
     for j, b in enumerate(pool.bonds):
         for k, dev in enumerate(b.devices):
@@ -632,7 +637,7 @@ def _credential_checks(c: StackConfig) -> Iterator[str]:
         if name not in servers:
             near = difflib.get_close_matches(name, servers, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            yield f"{PROJECT}:credentials.bmcPasswords.{name}=(secret): no server has this name{hint}"
+            yield f"{dotted(('credentials', 'bmcPasswords', name))}=(secret): no server has this name{hint}"
 
 
 # --- where secrets sit, and how values are shown ----------------------------------------------
@@ -864,16 +869,21 @@ def _unique(lines: list[str]) -> list[str]:
     return list(dict.fromkeys(lines))
 
 
-def load_config(
-    config: Mapping[str, Any], *, secret_keys: set[str], file_problems: list[str] | None = None
-) -> StackConfig:
+def load_config(config: Mapping[str, Any], *, secret_keys: set[str], stack_file: str | None = None) -> StackConfig:
     """The engine's path: validate the stack config the engine hands the program (every key,
-    namespaced, secrets decrypted; `secret_keys` the keys it marks secret). `file_problems` are
-    those of the stack file itself when the program can read it (`stack_file_problems`)."""
-    problems = list(file_problems or [])
+    namespaced, secrets decrypted; `secret_keys` the keys it marks secret). With the `stack_file`
+    it came from, what only the file shows is checked too (a file Pulumi should not have read,
+    plaintext where a credential should be `secure:`), so this refuses what the CLI refuses."""
+    file_problems = read_stack_file(stack_file)[1] if stack_file else []
+    return _checked_config(config, secret_keys, file_problems)
+
+
+def _checked_config(config: Mapping[str, Any], secret_keys: set[str], file_problems: list[str]) -> StackConfig:
+    problems = list(file_problems)
     problems += _namespace_problems(sorted(config))
     problems += plaintext_problems(config, lambda key, _: key in secret_keys)
-    raw = {k.partition(":")[2]: v for k, v in config.items() if k.startswith(f"{PROJECT}:")}
+    names = {f.alias or n for n, f in StackConfig.model_fields.items()}
+    raw = {k.partition(":")[2]: v for k, v in config.items() if k.partition(":")[::2] in {(PROJECT, n) for n in names}}
     cfg, more = _value_problems(raw)
     problems = _unique(problems + more)
     if problems or cfg is None:
@@ -962,8 +972,8 @@ class _NodeCheck:
             if key.tag == f"{_TAG}merge":
                 continue
             if not isinstance(key, yaml.ScalarNode) or key.tag != f"{_TAG}str":
-                shown = repr(key.value)[:40] if isinstance(key, yaml.ScalarNode) else "a " + key.id
-                raise ConfigError([f"line {line}: key {shown} is not a string (quote it)"])
+                shown = f"key {str(key.value)[:40]!r}" if isinstance(key, yaml.ScalarNode) else f"a {key.id} as a key"
+                raise ConfigError([f"line {line}: {shown} is not a string (quote it)"])
             if key.value in first:
                 raise ConfigError([f"line {line}: duplicate key {key.value!r} (first at line {first[key.value]}); "
                                    "Pulumi refuses the file"])
@@ -1002,7 +1012,10 @@ def _yaml_error(e: yaml.YAMLError, text: str) -> ConfigError:
 def parse_stack_file(data: bytes) -> Any:
     """The document of a stack file, or ConfigError with one `line N: reason` problem."""
     text = _decode(data)
-    loader = _StackFileLoader(text)
+    try:
+        loader = _StackFileLoader(text)
+    except yaml.YAMLError as e:
+        raise _yaml_error(e, text) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -1028,7 +1041,8 @@ def _config_section(doc: Any, text: str) -> dict[str, Any]:
     if doc is None:
         return {}
     if not isinstance(doc, dict):
-        raise ConfigError([f"line 1: the top level is a {type(doc).__name__}; a stack file is a mapping "
+        line = next((n for n, t in enumerate(text.splitlines(), 1) if t.strip() and not t.startswith("#")), 1)
+        raise ConfigError([f"line {line}: the top level is a {type(doc).__name__}; a stack file is a mapping "
                            "with a 'config' key"])
     unknown = [k for k in doc if k not in STACK_FILE_KEYS]
     if unknown:
@@ -1066,18 +1080,10 @@ def read_stack_file(path: str) -> tuple[dict[str, Any], list[str]]:
     return {k: _placeholders(v) for k, v in config.items()}, problems
 
 
-def stack_file_problems(path: str) -> list[str]:
-    """What the engine path adds when it can read the stack file: the file's own problems."""
-    try:
-        return read_stack_file(path)[1]
-    except ConfigError as e:
-        return e.problems
-
-
 def load_stack_file(path: str) -> StackConfig:
     """Validate a Pulumi.<stack>.yaml without the engine (encrypted values stand in as secrets)."""
     config, problems = read_stack_file(path)
-    return load_config(config, secret_keys=set(config), file_problems=problems)
+    return _checked_config(config, set(config), problems)
 
 
 def json_schema() -> dict[str, Any]:
