@@ -911,7 +911,7 @@ _CORE_SCALARS = {
 _ALLOWED_TAGS = {*_CORE_SCALARS, f"{_TAG}str", f"{_TAG}map", f"{_TAG}seq"}
 
 
-class _StackFileLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no stubs here
+class _StackFileLoader(yaml.SafeLoader):  # type: ignore[misc, unused-ignore]  # PyYAML ships no stubs here
     """PyYAML's safe loader with YAML 1.2 core scalars; nodes are checked before construction."""
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
