@@ -1081,9 +1081,25 @@ def read_stack_file(path: str) -> tuple[dict[str, Any], list[str]]:
 
 
 def load_stack_file(path: str) -> StackConfig:
-    """Validate a Pulumi.<stack>.yaml without the engine (encrypted values stand in as secrets)."""
+    """Validate a Pulumi.<stack>.yaml without the engine (encrypted values stand in as secrets).
+
+    A section encrypted as a whole (`pulumi config set --secret privatecloud:ceph '{...}'`) is
+    valid for the engine but unreadable here: it is reported as such, not as a wrong type."""
     config, problems = read_stack_file(path)
-    return _checked_config(config, set(config), problems)
+    sealed = [k for k, v in config.items() if v == "(encrypted)" and k.startswith(f"{PROJECT}:")]
+    try:
+        cfg = _checked_config(config, set(config), problems)
+    except ConfigError as e:
+        problems = [p for p in e.problems if not any(p.startswith(f"{k}=") for k in sealed)]
+    else:
+        if not sealed:
+            return cfg
+    problems += [
+        f"{k}=(secret): encrypted as a whole, so only the engine can check it (pulumi preview); set its "
+        f"values one by one to check it here: pulumi config set [--secret] --path '{k}.<key>' <value>"
+        for k in sealed
+    ]
+    raise ConfigError(problems)
 
 
 def json_schema() -> dict[str, Any]:

@@ -3,13 +3,16 @@ matters as much as what they refuse, so valid values of every kind are here too.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from components.config import ConfigError, is_secret_position, load_config, parse_stack_file
+from components.config import ConfigError, is_secret_position, load_config, load_stack_file, parse_stack_file
 from providers._core import types as t
+from tests.enginekit import REPO
 
 
 def ok(kind: Any, value: Any) -> Any:
@@ -119,3 +122,23 @@ def test_engine_path_refuses_a_credential_section_the_engine_did_not_get_as_secr
             "encrypt it: pulumi config set --secret --path 'privatecloud:credentials.bmcPassword' <value>") in text
     assert "hunter2" not in text
     assert "privatecloud:region=(missing): Field required" in text
+
+
+
+def test_a_section_encrypted_as_a_whole_is_reported_as_unreadable_not_as_wrong(tmp_path: Path) -> None:
+    """`pulumi config set --secret privatecloud:ceph '{...}'` is valid for the engine (it decrypts the
+    section), but the validator cannot read it: it says so, and still checks the rest."""
+    doc = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
+    doc["config"]["privatecloud:ceph"] = {"secure": "v1:AAAA:BBBB"}
+    doc["config"]["privatecloud:region"]["zone"]["pod"]["netmask"] = "255.0.255.0"
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ConfigError) as e:
+        load_stack_file(str(path))
+    assert e.value.problems == [
+        "privatecloud:region.zone.pod.netmask='255.0.255.0': not a contiguous netmask (ones, then zeros, "
+        "e.g. 255.255.255.0)",
+        "privatecloud:ceph=(secret): encrypted as a whole, so only the engine can check it (pulumi preview); "
+        "set its values one by one to check it here: pulumi config set [--secret] --path "
+        "'privatecloud:ceph.<key>' <value>",
+    ]
