@@ -80,8 +80,6 @@ XENSERVER_MAX_HOSTS_PER_CLUSTER = 16
 # The networks a freshly installed XCP-ng host has, one per physical NIC.
 BUILTIN_NETWORK_LABEL = "Pool-wide network associated with {device}"
 
-NAME = re.compile(r"\A[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
-
 DAY = 86400.0
 
 
@@ -93,7 +91,7 @@ class ConfigError(Exception):
         super().__init__("invalid stack config:\n  " + "\n  ".join(problems))
 
 
-Name = DnsLabel
+Name = DnsLabel  # region, server and pool names: they also name Pulumi resources and Ironic nodes
 
 
 class Model(BaseModel):
