@@ -120,13 +120,13 @@ def test_host_maintenance_settles_under_control(client: cs.CloudStack, lab: Clou
     from lab.cloudstack.models import Host
 
     with lab.backend.lock:
-        zone = lab.backend.create_zone({**ZONE, "dns2": None, "internaldns2": None})
-        pod = lab.backend.create_pod(spec_params("createPod", zoneid=zone.id, name="p", gateway="10.0.0.1",
+        zone = lab.backend.zones.create_zone({**ZONE, "dns2": None, "internaldns2": None})
+        pod = lab.backend.compute.create_pod(spec_params("createPod", zoneid=zone.id, name="p", gateway="10.0.0.1",
                                                  netmask="255.255.255.0", startip="10.0.0.10"))
         from lab.cloudstack.models import Cluster
 
-        cluster = lab.backend.add(Cluster(*lab.backend.new_id(), "c", pod=pod))
-        host = lab.backend.add(Host(*lab.backend.new_id(), "h", cluster=cluster, guid="g"))
+        cluster = lab.backend.store.add(Cluster(*lab.backend.store.new_id(), "c", pod=pod))
+        host = lab.backend.store.add(Host(*lab.backend.store.new_id(), "h", cluster=cluster, guid="g"))
     lab.jobs.settle_reads = 3
     client.prepareHostForMaintenance(id=host.id)
     states = [client.listHosts(id=host.id)["host"][0]["resourcestate"] for _ in range(5)]
