@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import xmlrpc.client
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -163,34 +164,59 @@ class Datamodel:
                 raise TypeError(t)
             fields = self.classes[t[: -len(" record")]].fields
             return {n: self.decode(v, fields[n].type) for n, v in value.items() if n in fields}
-        if t == "int":
-            if isinstance(value, bool):
-                raise TypeError(t)
-            if isinstance(value, int):
-                return value
-            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-                return int(value)
-            raise TypeError(t)
-        if t == "float":
-            if isinstance(value, bool) or not isinstance(value, int | float | str):
-                raise TypeError(t)
-            return float(value)
-        if t == "bool":
-            if isinstance(value, bool):
-                return value
-            if value in ("true", "false"):
-                return value == "true"
-            raise TypeError(t)
-        if t == "datetime":
-            return str(value)
         if t.startswith("enum "):
             values = self.enums.get(t[5:])
             if not isinstance(value, str) or (values is not None and value not in values):
                 raise TypeError(t)
             return value
-        if not isinstance(value, str):
-            raise TypeError(t)
+        return decode_scalar(value, t)
+
+
+def _decode_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("int")
+    if isinstance(value, int):
         return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise TypeError("int")
+
+
+def _decode_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError("float")
+    return float(value)
+
+
+def _decode_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return bool(value == "true")
+    raise TypeError("bool")
+
+
+def _decode_string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("string")
+    return value
+
+
+def _decode_datetime(value: Any) -> str:
+    return str(value)
+
+
+SCALARS: dict[str, Callable[[Any], Any]] = {
+    "int": _decode_int,
+    "float": _decode_float,
+    "bool": _decode_bool,
+    "datetime": _decode_datetime,
+}
+
+
+def decode_scalar(value: Any, t: str) -> Any:
+    """int, float, bool, datetime; anything else (string, refs) must be a string."""
+    return SCALARS.get(t, _decode_string)(value)
 
 
 def split_map(t: str) -> tuple[str, str]:

@@ -224,7 +224,7 @@ class World:
         self.faults = faults or Faults()
         self.nodes: dict[str, Node] = {}
         self.pending: dict[str, TaskRun] = {}
-        self.clock._on_change = self.settle
+        self.clock.on_change(self.settle)
 
     # --- hosts --------------------------------------------------------------------------------
     def add_host(self, name: str, address: str, password: str, username: str = "root") -> Node:
@@ -341,10 +341,10 @@ class World:
             allowed_operations=["cancel"], session=session,
         )
         policy = self.clock.policy(method)
-        fault = self.faults.take("task_failure", node.name, method)
+        fault = self.faults.take("task_failure", method, host=node.name)
         self.pending[ref] = TaskRun(
             ref, db, method, run, due=self.clock.now() + policy.seconds, polls_left=policy.polls,
-            failure=fault.error if fault else None,
+            failure=fault.error if fault is not None and isinstance(fault.error, XapiError) else None,
         )
         self.settle()
         return ref

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from lab.emu.registry import Registry
 from lab.xapi.control import base_method
-from lab.xapi.datamodel import NULL_REF, Datamodel, MessageSpec, Wire
+from lab.xapi.datamodel import NULL_REF, Datamodel, MessageSpec, Wire, datamodel
 from lab.xapi.errors import XapiError, handle_invalid
 from lab.xapi.models import SR_DRIVERS, Db, Node, World
 
@@ -51,15 +52,18 @@ class Ctx:
 
 
 Handler = Callable[..., Any]
-HANDLERS: dict[str, Handler] = {}
+
+
+def _in_datamodel(wire_name: str) -> str | None:
+    return None if datamodel().message(wire_name) is not None else "not a message of the modelled classes"
+
+
+HANDLERS: Registry[Handler] = Registry("XenAPI message", _in_datamodel)
 
 
 def message(wire_name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[wire_name] = fn
-        return fn
-
-    return register
+    """Register an explicit handler; its parameters are checked against the datamodel by `check_conformance`."""
+    return HANDLERS(wire_name)
 
 
 # --- explicit handlers (parameter names = datamodel names) -------------------------------------
@@ -107,6 +111,7 @@ def pool_join_force(ctx: Ctx, master_address: str, master_username: str, master_
 
 @message("host.disable")
 def host_disable(ctx: Ctx, host: str, auto_enable: bool = True) -> None:
+    del auto_enable  # no VMs are modelled: nothing is ever auto-enabled
     ctx.db.get("host", host)["enabled"] = False
 
 
@@ -122,6 +127,7 @@ def host_assert_can_evacuate(ctx: Ctx, host: str) -> None:
 
 @message("host.evacuate")
 def host_evacuate(ctx: Ctx, host: str, network: str = NULL_REF, evacuate_batch_size: int = 0) -> None:
+    del network, evacuate_batch_size  # no VMs are modelled, so there is nothing to move
     ctx.db.get("host", host)
 
 
@@ -267,7 +273,7 @@ def sr_set_shared(ctx: Ctx, sr: str, value: bool) -> None:
 
 
 @message("SR.get_supported_types")
-def sr_get_supported_types(ctx: Ctx) -> list[str]:
+def sr_get_supported_types(_ctx: Ctx) -> list[str]:
     return sorted(SR_DRIVERS)
 
 
@@ -309,68 +315,108 @@ def task_destroy(ctx: Ctx, self: str) -> None:
 # --- generic implicit accessors ------------------------------------------------------------------
 
 
+def _get_all(cls: str) -> Handler:
+    return lambda ctx: list(ctx.db.tables[cls])
+
+
+def _get_all_records(cls: str) -> Handler:
+    return lambda ctx: {r: ctx.db.record(cls, r) for r in ctx.db.tables[cls]}
+
+
+def _get_record(cls: str) -> Handler:
+    return lambda ctx, self: ctx.db.record(cls, self)
+
+
+def _get_by_uuid(cls: str) -> Handler:
+    def by_uuid(ctx: Ctx, uuid: str) -> str:
+        for r, rec in ctx.db.tables[cls].items():
+            if rec["uuid"] == uuid:
+                return r
+        raise XapiError("UUID_INVALID", cls, uuid)
+    return by_uuid
+
+
+def _get_by_name_label(cls: str) -> Handler:
+    return lambda ctx, label: ctx.db.refs(cls, name_label=label)
+
+
+# Implicit messages named in full: name -> handler factory for a class.
+WHOLE: dict[str, Callable[[str], Handler]] = {
+    "get_all": _get_all,
+    "get_all_records": _get_all_records,
+    "get_record": _get_record,
+    "get_by_uuid": _get_by_uuid,
+    "get_by_name_label": _get_by_name_label,
+}
+
+
+def _getter(cls: str, fname: str, _ftype: str) -> Handler:
+    return lambda ctx, self: ctx.db.record(cls, self)[fname]
+
+
+def _setter(cls: str, fname: str, ftype: str) -> Handler:
+    def setter(ctx: Ctx, self: str, value: Any) -> None:
+        rec = ctx.db.get(cls, self)
+        if ftype.endswith(" ref") and value != NULL_REF:
+            target = ftype[: -len(" ref")]
+            if target in ctx.db.tables and not ctx.db.has(target, value):
+                raise handle_invalid(target, value)
+        rec[fname] = value
+    return setter
+
+
+def _add_to(cls: str, fname: str, _ftype: str) -> Handler:
+    def add_to(ctx: Ctx, self: str, key: str, value: str) -> None:
+        rec = ctx.db.get(cls, self)
+        if key in rec[fname]:
+            raise XapiError("MAP_DUPLICATE_KEY", cls, fname, rec["uuid"], key)
+        rec[fname][key] = value
+    return add_to
+
+
+def _remove_from(cls: str, fname: str, _ftype: str) -> Handler:
+    return lambda ctx, self, key: ctx.db.get(cls, self)[fname].pop(key, None) and None
+
+
+def _add(cls: str, fname: str, _ftype: str) -> Handler:
+    def add(ctx: Ctx, self: str, value: Any) -> None:
+        rec = ctx.db.get(cls, self)
+        if value not in rec[fname]:
+            rec[fname].append(value)
+    return add
+
+
+def _remove(cls: str, fname: str, _ftype: str) -> Handler:
+    def remove(ctx: Ctx, self: str, value: Any) -> None:
+        rec = ctx.db.get(cls, self)
+        if value in rec[fname]:
+            rec[fname].remove(value)
+    return remove
+
+
+# Implicit messages on one field: prefix -> handler factory (class, field, field type). Longer
+# prefixes first: "add_to_" before "add_", "remove_from_" before "remove_".
+PER_FIELD: tuple[tuple[str, Callable[[str, str, str], Handler]], ...] = (
+    ("get_", _getter),
+    ("set_", _setter),
+    ("add_to_", _add_to),
+    ("remove_from_", _remove_from),
+    ("add_", _add),
+    ("remove_", _remove),
+)
+
+
 def implicit(dm: Datamodel, spec: MessageSpec) -> Handler | None:
     """A handler for an implicit getter/setter of a modelled class, or None."""
     if not spec.implicit or spec.cls not in MODELLED:
         return None
     cls, name, fields = spec.cls, spec.name, dm.classes[spec.cls].fields
-    if name == "get_all":
-        return lambda ctx: list(ctx.db.tables[cls])
-    if name == "get_all_records":
-        return lambda ctx: {r: ctx.db.record(cls, r) for r in ctx.db.tables[cls]}
-    if name == "get_record":
-        return lambda ctx, self: ctx.db.record(cls, self)
-    if name == "get_by_uuid":
-        def by_uuid(ctx: Ctx, uuid: str) -> str:
-            for r, rec in ctx.db.tables[cls].items():
-                if rec["uuid"] == uuid:
-                    return r
-            raise XapiError("UUID_INVALID", cls, uuid)
-        return by_uuid
-    if name == "get_by_name_label":
-        return lambda ctx, label: ctx.db.refs(cls, name_label=label)
-    if name.startswith("get_") and name[4:] in fields:
-        fname = name[4:]
-        return lambda ctx, self: ctx.db.record(cls, self)[fname]
-    if name.startswith("set_") and name[4:] in fields:
-        fname, ftype = name[4:], fields[name[4:]].type
-
-        def setter(ctx: Ctx, self: str, value: Any) -> None:
-            rec = ctx.db.get(cls, self)
-            if ftype.endswith(" ref") and value != NULL_REF:
-                target = ftype[: -len(" ref")]
-                if target in ctx.db.tables and not ctx.db.has(target, value):
-                    raise handle_invalid(target, value)
-            rec[fname] = value
-        return setter
-    if name.startswith("add_to_") and name[7:] in fields:
-        fname = name[7:]
-
-        def add_to(ctx: Ctx, self: str, key: str, value: str) -> None:
-            rec = ctx.db.get(cls, self)
-            if key in rec[fname]:
-                raise XapiError("MAP_DUPLICATE_KEY", cls, fname, rec["uuid"], key)
-            rec[fname][key] = value
-        return add_to
-    if name.startswith("remove_from_") and name[12:] in fields:
-        fname = name[12:]
-        return lambda ctx, self, key: ctx.db.get(cls, self)[fname].pop(key, None) and None
-    if name.startswith("add_") and name[4:] in fields:
-        fname = name[4:]
-
-        def add(ctx: Ctx, self: str, value: Any) -> None:
-            rec = ctx.db.get(cls, self)
-            if value not in rec[fname]:
-                rec[fname].append(value)
-        return add
-    if name.startswith("remove_") and name[7:] in fields:
-        fname = name[7:]
-
-        def remove(ctx: Ctx, self: str, value: Any) -> None:
-            rec = ctx.db.get(cls, self)
-            if value in rec[fname]:
-                rec[fname].remove(value)
-        return remove
+    if name in WHOLE:
+        return WHOLE[name](cls)
+    for prefix, factory in PER_FIELD:
+        fname = name[len(prefix):]
+        if name.startswith(prefix) and fname in fields:
+            return factory(cls, fname, fields[fname].type)
     return None
 
 
@@ -425,18 +471,18 @@ class Dispatcher:
         """The encoded value of a successful call; raises XapiError for a failure, Drop for a drop."""
         world = self.world
         host = self.node_name
-        if world.faults.take("drop", host, method, after=False) is not None:
+        if world.faults.take("drop", method, host=host, after=False) is not None:
             self._log(method, args, self._spec(method))
             raise Drop(method)
-        latency = world.faults.take("latency", host, method)
+        latency = world.faults.take("latency", method, host=host)
         if latency is not None:
             time.sleep(latency.seconds)
         with world.lock:
             world.settle()
             spec = self._spec(method)
             self._log(method, args, spec)
-            fault = world.faults.take("error", host, method)
-            if fault is not None and fault.error is not None:
+            fault = world.faults.take("error", method, host=host)
+            if fault is not None and isinstance(fault.error, XapiError):
                 raise fault.error
             try:
                 value = self._run(method, spec, args, wire)
@@ -446,7 +492,7 @@ class Dispatcher:
                 log.exception("%s on %s", method, host)
                 raise XapiError("INTERNAL_ERROR", f"{type(e).__name__}: {e}") from e
             finally:
-                if world.faults.take("drop", host, method, after=True) is not None:
+                if world.faults.take("drop", method, host=host, after=True) is not None:
                     raise Drop(method)  # the reply is lost whatever it was
             return value
 
