@@ -216,7 +216,8 @@ SCALARS: dict[str, Callable[[Any], Any]] = {
 
 def decode_scalar(value: Any, t: str) -> Any:
     """int, float, bool, datetime; anything else (string, refs) must be a string."""
-    return SCALARS.get(t, _decode_string)(value)
+    decoder = SCALARS.get(t)
+    return _decode_string(value) if decoder is None else decoder(value)
 
 
 def split_map(t: str) -> tuple[str, str]:
