@@ -11,6 +11,7 @@ get_<field>, set_<field>, add_to_<map> ...) are served generically from the fiel
 from __future__ import annotations
 
 import inspect
+import keyword
 import logging
 import time
 import xmlrpc.client
@@ -22,10 +23,14 @@ from lab.emu.registry import Registry
 from lab.xapi.control import base_method
 from lab.xapi.datamodel import NULL_REF, Datamodel, MessageSpec, Wire, datamodel
 from lab.xapi.errors import XapiError, handle_invalid
+from lab.xapi.events import Event, Registration, Subscription, parse_token, subscriptions
+from lab.xapi.events import token as event_token
 from lab.xapi.models import SR_DRIVERS, Db, Node, World
 
 log = logging.getLogger("lab.xapi")
 MODELLED = ("session", "pool", "host", "host_metrics", "network", "PIF", "Bond", "VLAN", "SR", "PBD", "task")
+# The classes whose messages are served: the modelled objects, and the event API on them.
+SERVED_CLASSES = (*MODELLED, "event")
 SECRET_PARAMS = frozenset({"pwd", "master_password", "password", "old_pwd", "new_pwd"})
 TASK_READS = frozenset({"get_status", "get_record", "get_progress", "get_result", "get_error_info"})
 
@@ -312,6 +317,75 @@ def task_destroy(ctx: Ctx, self: str) -> None:
     ctx.world.destroy_task(ctx.db, self)
 
 
+# --- events (events.py): event.from with tokens, the legacy register/next, inject -----------------
+
+EVENT_WAIT_MAX = 300.0  # seconds an event.from may wait, whatever timeout it asks for
+EVENT_NEXT_WAIT = 60.0  # event.next waits for events this long, then answers none
+
+
+def _wait_for_events(ctx: Ctx, since: int, subs: list[Subscription], seconds: float) -> list[Event]:
+    """The events after `since` on what `subs` cover, waiting up to `seconds` (real time) for one.
+    The world's lock is released while waiting, so other calls run and wake the waiter."""
+    deadline = time.monotonic() + max(0.0, min(seconds, EVENT_WAIT_MAX))
+    while True:
+        ctx.world.sync_events(ctx.db)
+        events = ctx.db.events.since(since, subs, ctx.db.record)
+        remaining = deadline - time.monotonic()
+        if events or remaining <= 0:
+            return events
+        ctx.world.changed.wait(remaining)
+
+
+@message("event.from")
+def event_from(ctx: Ctx, classes: list[str], token: str, timeout: float) -> dict[str, Any]:
+    subs, since = subscriptions(classes), parse_token(token)
+    events = _wait_for_events(ctx, since, subs, timeout)
+    return {"events": [e.as_record() for e in events], "valid_ref_counts": ctx.db.events.counts(subs),
+            "token": event_token(ctx.db.events.generation)}
+
+
+@message("event.register")
+def event_register(ctx: Ctx, classes: list[str]) -> None:
+    subs = subscriptions(classes)
+    ctx.world.sync_events(ctx.db)
+    reg = ctx.world.registrations.setdefault(ctx.session, Registration([], ctx.db.events.generation))
+    reg.subs.extend(s for s in subs if s not in reg.subs)
+
+
+@message("event.unregister")
+def event_unregister(ctx: Ctx, classes: list[str]) -> None:
+    subs = subscriptions(classes)
+    reg = ctx.world.registrations.get(ctx.session)
+    if reg is not None:
+        reg.subs = [s for s in reg.subs if s not in subs]
+
+
+@message("event.next")
+def event_next(ctx: Ctx) -> list[dict[str, Any]]:
+    reg = ctx.world.registrations.get(ctx.session)
+    if reg is None:
+        raise XapiError("SESSION_NOT_REGISTERED", ctx.session)
+    events = _wait_for_events(ctx, reg.since, reg.subs, EVENT_NEXT_WAIT)
+    reg.since = max([reg.since, *(e.id for e in events)])
+    return [e.as_record() for e in events]
+
+
+@message("event.get_current_id")
+def event_get_current_id(ctx: Ctx) -> int:
+    ctx.world.sync_events(ctx.db)
+    return ctx.db.events.generation
+
+
+@message("event.inject")
+def event_inject(ctx: Ctx, class_: str, ref: str) -> str:
+    """A `mod` event on the object, whatever changed; its token (what xen-api starts event.from with)."""
+    cls = next((c for c in ctx.db.tables if c.lower() == class_.lower()), class_)
+    if not ctx.db.has(cls, ref):
+        raise handle_invalid(class_, ref)
+    ctx.world.sync_events(ctx.db)
+    return event_token(ctx.db.events.touch(ref, ctx.world.clock.stamp()))
+
+
 # --- generic implicit accessors ------------------------------------------------------------------
 
 
@@ -427,7 +501,7 @@ def handler_for(dm: Datamodel, spec: MessageSpec) -> Handler | None:
 def served_messages(dm: Datamodel) -> dict[str, MessageSpec]:
     """Every message the emulator answers (other than with NOT_IMPLEMENTED), by wire name."""
     out = {"session.login_with_password": dm.classes["session"].messages["login_with_password"]}
-    for cls in MODELLED:
+    for cls in SERVED_CLASSES:
         for spec in dm.classes[cls].messages.values():
             if handler_for(dm, spec) is not None:
                 out[spec.wire_name] = spec
@@ -442,7 +516,9 @@ def check_conformance(dm: Datamodel) -> list[str]:
         if spec is None:
             problems.append(f"{wire_name}: not in the datamodel")
             continue
-        names = list(inspect.signature(fn).parameters)[1:]
+        # A datamodel name that is a Python keyword (event.inject's `class`) is spelt with a trailing "_".
+        names = [n[:-1] if n.endswith("_") and keyword.iskeyword(n[:-1]) else n
+                 for n in list(inspect.signature(fn).parameters)[1:]]
         expected = [p.name for p in spec.call_params]
         if names != expected:
             problems.append(f"{wire_name}: handler takes {names}, datamodel says {expected}")
@@ -450,6 +526,25 @@ def check_conformance(dm: Datamodel) -> list[str]:
 
 
 # --- dispatch ---------------------------------------------------------------------------------
+
+# XML-RPC introspection, answered without a session as xapi does (api_server.ml). Xen Orchestra's
+# xen-api reads the classes to watch from it (every `<class>.get_all_records` listed).
+LIST_METHODS = "system.listMethods"
+
+
+def list_methods(dm: Datamodel) -> list[str]:
+    """The messages the emulator answers (real xapi lists all of its own), sorted, and itself."""
+    return sorted([*served_messages(dm), LIST_METHODS])
+
+
+def unknown(dm: Datamodel, method: str) -> XapiError:
+    """NOT_IMPLEMENTED for a message real XAPI knows but the emulator does not model (VM, VDI...);
+    where the Async flags are known (modelled classes), a bad Async form is unknown."""
+    name = base_method(method)
+    if dm.exists(name) and (dm.message(name) is None or not method.startswith("Async.")):
+        return XapiError("NOT_IMPLEMENTED", method)
+    return XapiError("MESSAGE_METHOD_UNKNOWN", method)
+
 
 
 class Dispatcher:
@@ -492,6 +587,7 @@ class Dispatcher:
                 log.exception("%s on %s", method, host)
                 raise XapiError("INTERNAL_ERROR", f"{type(e).__name__}: {e}") from e
             finally:
+                world.notify()  # event.from/next waiters look again
                 if world.faults.take("drop", method, host=host, after=True) is not None:
                     raise Drop(method)  # the reply is lost whatever it was
             return value
@@ -506,12 +602,9 @@ class Dispatcher:
     def _run(self, method: str, spec: MessageSpec | None, args: list[Any], wire: Wire) -> Any:
         world, dm, node = self.world, self.world.dm, self.node
         if spec is None:
-            name = base_method(method)
-            # Real XAPI knows this message but the emulator does not model it (VM, VDI...); where
-            # the Async flags are known (modelled classes), a bad Async form is unknown.
-            if dm.exists(name) and (dm.message(name) is None or not method.startswith("Async.")):
-                raise XapiError("NOT_IMPLEMENTED", method)
-            raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
+            if method == LIST_METHODS:
+                return list_methods(dm)
+            raise unknown(dm, method)
         received = len(args) - (1 if spec.takes_session else 0)
         if not spec.required_count <= received <= len(spec.call_params):
             raise XapiError("MESSAGE_PARAMETER_COUNT_MISMATCH", method, str(spec.required_count), str(max(received, 0)))
