@@ -366,6 +366,20 @@ def query_async_job_result(ctx: Ctx, p: P) -> Reply:
     return Reply(job.to_api())
 
 
+@command("listApis")
+def list_apis(_ctx: Ctx, p: P) -> Reply:
+    """ApiDiscoveryServiceImpl.listApis for the admin (every command allowed): the 4.18 server's own
+    answer, every command or the one named (names are case-sensitive); what CloudMonkey syncs from."""
+    found = spec.discovery()
+    name = p.get("name")
+    if name is not None:
+        if name not in found:
+            raise errors.internal_error(
+                "Api Discovery plugin was unable to find an api by that name or process any apis")
+        return Reply({"count": 1, "api": [found[name]]})
+    return Reply({"count": len(found), "api": list(found.values())})
+
+
 @command("listCapabilities")
 def list_capabilities(_ctx: Ctx, _p: P) -> Reply:
     """What clients call first to learn the version; the values of a default 4.18 install."""
