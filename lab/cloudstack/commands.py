@@ -62,6 +62,12 @@ class Reply:
     job: Job | None = None
     created_id: str | None = None
 
+    def answer(self) -> dict[str, Any]:
+        """What goes under `<command>response`: the body, or the job id (and the created object's id)."""
+        if self.job is None:
+            return self.body or {}
+        return {"jobid": self.job.id} if self.created_id is None else {"jobid": self.job.id, "id": self.created_id}
+
 
 class Handler(Protocol):
     def __call__(self, ctx: Ctx, p: P, /) -> Reply: ...
