@@ -147,3 +147,14 @@ def test_a_service_error_inside_a_job_is_530(client: cs.CloudStack) -> None:
         client.updatePhysicalNetwork(id=net["id"], state="Bogus")
     assert e.value.error == {"errorcode": 530,
                              "errortext": "Unable to resolve state 'Bogus' to a supported value {Enabled or Disabled}"}
+
+
+def test_signatures_expire_on_the_labs_clock(lab: CloudStackLab, client: cs.CloudStack) -> None:
+    """`cs` signs with signatureVersion 3 and an expiry 10 minutes ahead; the lab's clock (lab.emu)
+    follows the wall clock, and a test moves it on instead of waiting."""
+    client.listZones()
+    lab.clock.advance(601)
+    with pytest.raises(cs.CloudStackApiException) as e:
+        client.listZones()
+    assert e.value.error["errorcode"] == 401
+    assert [r.error is None for r in lab.request_log] == [True, False]
