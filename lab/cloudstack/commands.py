@@ -356,9 +356,20 @@ ASYNC_CREATE: dict[str, AsyncCreate] = {
                                               lambda b, p: b.zones.create_router_element(p)),
 }
 
-for _table in (LIST, SYNC, DONE, ASYNC, ASYNC_CREATE):
-    for _name, _handler in _table.items():
-        HANDLERS.add(_name, _handler)
+
+
+def _register(tables: Mapping[bool, Sequence[Mapping[str, Handler]]]) -> None:
+    """Register every row; a row in a table of the wrong kind (async or not, per listApis) fails here."""
+    for is_async, group in tables.items():
+        for table in group:
+            for name, handler in table.items():
+                HANDLERS.add(name, handler)
+                api = spec.lookup(name)
+                if api is not None and api.isasync != is_async:
+                    raise ValueError(f"{name}: isasync is {api.isasync} in listApis 4.18; move its row")
+
+
+_register({False: (LIST, SYNC, DONE), True: (ASYNC, ASYNC_CREATE)})
 
 
 # --- commands with their own shapes -------------------------------------------------------------------
