@@ -25,7 +25,8 @@ from lab.xapi.errors import XapiError, handle_invalid
 from lab.xapi.models import SR_DRIVERS, Db, Node, World
 
 log = logging.getLogger("lab.xapi")
-MODELLED = ("session", "pool", "host", "host_metrics", "network", "PIF", "Bond", "VLAN", "SR", "PBD", "task")
+MODELLED = ("session", "pool", "host", "host_metrics", "network", "PIF", "Bond", "VLAN", "SR", "PBD", "task",
+            "VM", "VDI", "VBD", "VIF")  # the last four: lab/xapi/vms.py
 SECRET_PARAMS = frozenset({"pwd", "master_password", "password", "old_pwd", "new_pwd"})
 TASK_READS = frozenset({"get_status", "get_record", "get_progress", "get_result", "get_error_info"})
 
