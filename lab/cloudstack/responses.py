@@ -85,13 +85,15 @@ def parse_expires(text: str) -> datetime | None:
         return None
 
 
-def verify(params: dict[str, str], api_key: str, secret_key: str, clock: Callable[[], float]) -> bool:
-    """ApiServer.verifyRequest for one admin key pair."""
+def verify(params: dict[str, str], secret_for: Callable[[str], str | None], clock: Callable[[], float]) -> bool:
+    """ApiServer.verifyRequest: the key names a user (`secret_for` gives its secret key), the
+    signature is that user's."""
     lower = {k.lower(): v for k, v in params.items()}
     if spec.lookup(params.get("command")) is None:
         return False
     given_key, signature = lower.get("apikey"), lower.get("signature")
-    if not given_key or not signature or given_key != api_key:
+    secret_key = secret_for(given_key) if given_key else None
+    if not given_key or not signature or secret_key is None:
         return False
     if lower.get("signatureversion") == "3":
         expires = parse_expires(lower.get("expires", ""))
@@ -113,6 +115,23 @@ class Responses:
         self.clock = clock
         self.request_log: list[LoggedRequest] = []
 
+    def _secret_for(self, api_key: str) -> str | None:
+        """The lab's admin key pair, or a user's own keys (registerUserKeys)."""
+        if api_key == self.api_key:
+            return self.secret_key
+        with self.backend.lock:
+            user = self.backend.tenants.user_by_key(api_key)
+            return user.secretkey if user is not None else None
+
+    def _caller(self, params: dict[str, str]) -> Any:
+        """The account of a user who signed with their own keys; None for the lab's admin keys."""
+        given = next((v for k, v in params.items() if k.lower() == "apikey"), "")
+        if given == self.api_key:
+            return None
+        with self.backend.lock:
+            user = self.backend.tenants.user_by_key(given)
+            return user.account if user is not None else None
+
     def handle(self, params: dict[str, str]) -> Answer:
         answer = self._handle(params)
         wanted = next((v for k, v in params.items() if k.lower() == "response"), "")
@@ -130,11 +149,17 @@ class Responses:
             name = err.response_name or response_name
             return Answer(err.errorcode, {name: err.body()}, {"X-Description": err.errortext})
 
-        if not verify(params, self.api_key, self.secret_key, self.clock) or api is None:
+        if not verify(params, self._secret_for, self.clock) or api is None:
             err = errors.unauthorized()
             if api is None:
                 err.response_name = "errorresponse"
             return fail(err)
+        caller = self._caller(params)
+        if caller is not None:
+            try:
+                self.backend.tenants.check_api(caller, command_name)
+            except CloudStackError as denied:
+                return fail(denied)
 
         delay = 0.0
         lat = self.faults.take("latency", command_name)
@@ -162,7 +187,7 @@ class Responses:
                 job_fault = self.faults.take("job", command_name) if api.isasync else None
                 error = job_fault.error if job_fault is not None else None
                 assert error is None or isinstance(error, CloudStackError)
-                reply = handler(Ctx(self.backend, command_name, error), typed)
+                reply = handler(Ctx(self.backend, command_name, error, caller), typed)
             except CloudStackError as err:
                 answer = fail(err)
                 answer.delay = delay
