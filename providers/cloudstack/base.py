@@ -19,7 +19,6 @@ __all__ = ["Api", "CloudStackProvider", "as_bool", "as_int", "lower", "single"]
 class CloudStackProvider(Lifecycle[Settings, Api]):
     """The generic lifecycle over the CloudStack API: resources write their calls as hooks."""
 
-    section = "cloudstack"
     settings_model = Settings
     clock: ClassVar[Clock] = REAL_CLOCK
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic.alias_generators import to_camel
+from pydantic import Field, SecretStr
 
+from providers._core.settings import BackendSettings
 from providers._core.types import HttpUrl
 
 
-class Settings(BaseModel):
+class CloudStackSettings(BackendSettings):
     """Management-server endpoint, API keys, deadlines and HTTP method."""
 
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+    section = "cloudstack"
 
     endpoint: HttpUrl = Field(description="management server API URL, e.g. http://cs:8080/client/api")
     api_key: str = Field(min_length=1, description="API key of a root admin")
@@ -29,3 +29,6 @@ class Settings(BaseModel):
     method: Literal["post", "get"] = Field(
         default="post", description="post keeps secrets (S3 keys, host passwords) out of URLs and access logs"
     )
+
+
+Settings = CloudStackSettings
