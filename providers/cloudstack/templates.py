@@ -48,8 +48,8 @@ class TemplateArgs(Args, resource="cloudstack.Template", delete_before_replace=T
     """What tenants see; changed in place."""
     url: pulumi.Input[str] = arg(change=Change.REPLACE, pattern=r"^https?://")
     """http(s) URL the secondary storage downloads it from; a change replaces the template."""
-    os_type_id: pulumi.Input[str] = arg(api="ostypeid", min_length=1)
-    """Guest OS type (listOsTypes); changed in place."""
+    os_type: pulumi.Input[str] = arg(api="ostypename", min_length=1)
+    """Guest OS type by its description in listOsTypes ("Debian GNU/Linux 12 (64-bit)"); changed in place."""
     hypervisor: pulumi.Input[str] = arg("XenServer", change=Change.REPLACE, check=Literal["XenServer"])
     """The region's hypervisor."""
     format: pulumi.Input[str] = arg("VHD", change=Change.REPLACE, check=Literal["VHD"])
@@ -91,12 +91,19 @@ class TemplateProvider(CloudStackProvider):
         found = self.named(self._list(api, name=wanted["name"], zoneid=wanted["zone_id"]), wanted["name"])
         return None if found is None else self._ready(api, found, wanted)
 
-    def payload(self, wanted: Obj) -> dict[str, Any]:
-        return self.table.to_api(wanted)
+    def os_type_id(self, api: Api, wanted: Obj) -> str:
+        """listOsTypes' id of the declared description (CloudStack takes the id, answers the name)."""
+        found = [o for o in api.list("listOsTypes", description=wanted["os_type"])
+                 if o.get("description") == wanted["os_type"]]
+        if not found:
+            raise Permanent(self.label(wanted), f"listOsTypes: no guest OS type {wanted['os_type']!r}")
+        return str(found[0]["id"])
 
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:
-        (obj,) = first_list(api.call(self.register, **self.payload(wanted)))[:1]
+        payload = self.table.to_api(wanted)
+        payload.pop("ostypename")
+        (obj,) = first_list(api.call(self.register, ostypeid=self.os_type_id(api, wanted), **payload))[:1]
         return self._ready(api, obj, wanted)
 
     def _ready(self, api: Api, obj: Obj, wanted: Obj) -> Obj:
@@ -121,7 +128,9 @@ class TemplateProvider(CloudStackProvider):
 
     @override
     def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        self.update_call(api, self.update_command, obj_id, changed, wanted)
+        if "os_type" in changed:
+            api.call(self.update_command, id=obj_id, ostypeid=self.os_type_id(api, wanted))
+        self.update_call(api, self.update_command, obj_id, changed - {"os_type"}, wanted)
         return None
 
     @override
@@ -146,8 +155,8 @@ class IsoArgs(Args, resource="cloudstack.Iso", delete_before_replace=True):
     """What tenants see; changed in place."""
     url: pulumi.Input[str] = arg(change=Change.REPLACE, pattern=r"^https?://")
     """http(s) URL of the image; a change replaces the ISO."""
-    os_type_id: pulumi.Input[str] = arg(api="ostypeid", min_length=1)
-    """Guest OS type; changed in place."""
+    os_type: pulumi.Input[str] = arg(api="ostypename", min_length=1)
+    """Guest OS type by its description in listOsTypes; changed in place."""
     bootable: pulumi.Input[bool] = arg(True, normalize=as_bool)
     """VMs can boot from it; changed in place."""
     is_public: pulumi.Input[bool] = arg(True, api="ispublic", change=Change.REPLACE, normalize=as_bool)

@@ -13,6 +13,7 @@ sets it and "delete" gives it back: unlimited for a domain, its domain's limit f
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, Literal
 
 import pulumi
@@ -105,8 +106,9 @@ class AccountArgs(Args, resource="cloudstack.Account", delete_before_replace=Tru
     """Last name of the first user (`updateUser`)."""
     email: pulumi.Input[str] = arg(pattern=r"^[^@\s]+@[^@\s]+$")
     """E-mail of the first user (`updateUser`)."""
-    password: pulumi.Input[str] = arg(secret=True, min_length=1)
-    """Password of the first user (secret; set again with `updateUser` when it changes)."""
+    password: pulumi.Input[str] | None = arg(None, secret=True, min_length=1)
+    """Password of the first user (secret; set again with `updateUser` when it changes). Without one,
+    a random password nobody knows: the user works with API keys until one is declared."""
     account_uuid: pulumi.Output[str] = output(api="id")
     """The account's id (as `accountid` elsewhere)."""
     user_id: pulumi.Output[str] = output()
@@ -134,7 +136,8 @@ class AccountProvider(CloudStackProvider):
     def make(self, api: Api, wanted: Obj) -> Obj:
         payload = {"domainid": wanted["domain_id"], "account": wanted["name"],
                    "accounttype": ACCOUNT_TYPES[wanted["account_type"]], "roleid": wanted.get("role_id"),
-                   "networkdomain": wanted.get("network_domain"), "password": wanted["password"],
+                   "networkdomain": wanted.get("network_domain"),
+                   "password": wanted.get("password") or secrets.token_urlsafe(24),
                    **{api_name: wanted[name] for name, api_name in USER_FIELDS.items()}}
         return single(api.call("createAccount", **payload))
 
@@ -161,7 +164,7 @@ class AccountProvider(CloudStackProvider):
                 raise Permanent(self.label(wanted), "the account has no user to update")
             api.call("updateUser", id=current["user_id"],
                      **{api_name: wanted[name] for name, api_name in USER_FIELDS.items() if name in user_fields},
-                     password=wanted["password"] if "password" in user_fields else None)
+                     password=wanted.get("password") if "password" in user_fields else None)
         return None
 
     @override
@@ -193,8 +196,8 @@ class UserArgs(Args, resource="cloudstack.User", delete_before_replace=True):
     """Last name."""
     email: pulumi.Input[str] = arg(pattern=r"^[^@\s]+@[^@\s]+$")
     """E-mail address."""
-    password: pulumi.Input[str] = arg(secret=True, min_length=1)
-    """Password (secret; set again when it changes)."""
+    password: pulumi.Input[str] | None = arg(None, secret=True, min_length=1)
+    """Password (secret; set again when it changes); without one, a random password nobody knows."""
     api_key: pulumi.Output[str] = output(api="apikey", secret=True)
     """The user's API key (registered at create; secret)."""
     secret_key: pulumi.Output[str] = output(api="secretkey", secret=True)
@@ -223,7 +226,8 @@ class UserProvider(CloudStackProvider):
 
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:
-        user = single(api.call("createUser", **self.table.to_api(wanted)))
+        payload = {**self.table.to_api(wanted), "password": wanted.get("password") or secrets.token_urlsafe(24)}
+        user = single(api.call("createUser", **payload))
         keys = api.call("registerUserKeys", id=user["id"]).get("userkeys") or {}
         return {**user, "apikey": keys.get("apikey"), "secretkey": keys.get("secretkey")}
 

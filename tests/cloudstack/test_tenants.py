@@ -27,8 +27,6 @@ from providers.cloudstack import (
 )
 from tests.cloudstack.choreography import choreography, commands, normalised
 
-LINUX = "f3c3a6e2-0000-4000-8000-000000000102"
-WINDOWS = "f3c3a6e2-0000-4000-8000-000000000107"
 FIRST_USER = {"username": "alice", "first_name": "Alice", "last_name": "Tenant", "email": "alice@example.com",
               "password": "alice-pw-1"}
 
@@ -220,9 +218,10 @@ def test_template_choreography(cs_lab: Any, raw: CloudStack, configured: Callabl
     templates = configured(TemplateProvider)
     outcome = choreography(
         templates, {"zone_id": zone_id, "name": "debian-12", "display_text": "Debian 12",
-                    "url": "http://images.example/debian-12.vhd", "os_type_id": LINUX},
+                    "url": "http://images.example/debian-12.vhd", "os_type": "CentOS 7"},
         create_command="registerTemplate",
-        update={"display_text": "Debian 12 (bookworm)", "password_enabled": True},
+        update={"display_text": "Debian 12 (bookworm)", "password_enabled": True,
+                "os_type": "Debian GNU/Linux 12 (64-bit)"},
         out_of_band=lambda i: raw.updateTemplate(id=i, displaytext="edited"),
         drifted=["display_text"],
         log=cs_lab.request_log,
@@ -239,7 +238,7 @@ def test_a_failed_download_names_cloudstacks_status_and_is_unregistered(
     templates = configured(TemplateProvider)
     cs_lab.backend.templates.fail("broken", "Failed post download script: checksum mismatch")
     props = {"zone_id": zone_id, "name": "broken", "display_text": "broken", "url": "http://images.example/b.vhd",
-             "os_type_id": LINUX}
+             "os_type": "CentOS 7"}
     with pytest.raises(Permanent) as failed:
         templates.create(normalised(templates, props))
     assert "Failed post download script: checksum mismatch" in failed.value.message
@@ -253,7 +252,7 @@ def test_the_wait_for_a_download_is_bounded(cs_lab: Any, raw: CloudStack, zone_i
                                       job_timeout=0.2, poll_interval=0.01, retry_timeout=5, http_timeout=10))
     cs_lab.backend.templates.hold()
     props = {"zone_id": zone_id, "name": "slow", "display_text": "slow", "url": "http://images.example/s.vhd",
-             "os_type_id": LINUX}
+             "os_type": "CentOS 7"}
     with pytest.raises(Timeout) as slow:
         templates.create(normalised(templates, props))
     assert "waiting for the download of http://images.example/s.vhd; last seen: status not started" in (
@@ -269,7 +268,7 @@ def test_iso_choreography(cs_lab: Any, raw: CloudStack, configured: Callable[...
     isos = configured(IsoProvider)
     choreography(
         isos, {"zone_id": zone_id, "name": "virtio", "display_text": "drivers",
-               "url": "http://images.example/virtio.iso", "os_type_id": WINDOWS, "bootable": False},
+               "url": "http://images.example/virtio.iso", "os_type": "Windows Server 2022 (64-bit)", "bootable": False},
         create_command="registerIso",
         update={"display_text": "Windows drivers"},
         out_of_band=lambda i: raw.updateIso(id=i, displaytext="edited"),

@@ -34,9 +34,9 @@ NETWORK_OLD = {"name": "iso", "display_text": "iso", "guest_ip_type": "Isolated"
                "conserve_mode": True, "egress_default_allow": False, "availability": "Optional", "enabled": True,
                "traffic_type": "Guest"}
 TEMPLATE_OLD = {"zone_id": "z", "name": "debian", "display_text": "Debian", "url": "http://i/d.vhd",
-                "os_type_id": "os", "hypervisor": "XenServer", "format": "VHD", "is_public": True,
+                "os_type": "Other Linux (64-bit)", "hypervisor": "XenServer", "format": "VHD", "is_public": True,
                 "password_enabled": False, "status": "Download Complete", "is_ready": True, "size": 2}
-ISO_OLD = {"zone_id": "z", "name": "tools", "display_text": "tools", "url": "http://i/t.iso", "os_type_id": "os",
+ISO_OLD = {"zone_id": "z", "name": "tools", "display_text": "tools", "url": "http://i/t.iso", "os_type": "Other Linux (64-bit)",
            "bootable": True, "is_public": True}
 
 CASES = [
@@ -68,7 +68,7 @@ CASES = [
     ("network services", NETWORK, NETWORK_OLD, {"services": ["Dhcp"]}, ["services"], ["services"]),
     ("network disabled", NETWORK, NETWORK_OLD, {"enabled": False}, ["enabled"], []),
     ("network state as text", NETWORK, {**NETWORK_OLD, "enabled": "Enabled"}, {"enabled": True}, [], []),
-    ("template os type", TEMPLATE, TEMPLATE_OLD, {"os_type_id": "os2"}, ["os_type_id"], []),
+    ("template os type", TEMPLATE, TEMPLATE_OLD, {"os_type": "CentOS 7"}, ["os_type"], []),
     ("template url", TEMPLATE, TEMPLATE_OLD, {"url": "http://i/d2.vhd"}, ["url"], ["url"]),
     ("template visibility", TEMPLATE, TEMPLATE_OLD, {"is_public": False}, ["is_public"], ["is_public"]),
     ("template status is an output", TEMPLATE, TEMPLATE_OLD, {"status": "50% Downloaded"}, [], []),
