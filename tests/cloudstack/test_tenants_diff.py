@@ -36,8 +36,8 @@ NETWORK_OLD = {"name": "iso", "display_text": "iso", "guest_ip_type": "Isolated"
 TEMPLATE_OLD = {"zone_id": "z", "name": "debian", "display_text": "Debian", "url": "http://i/d.vhd",
                 "os_type": "Other Linux (64-bit)", "hypervisor": "XenServer", "format": "VHD", "is_public": True,
                 "password_enabled": False, "status": "Download Complete", "is_ready": True, "size": 2}
-ISO_OLD = {"zone_id": "z", "name": "tools", "display_text": "tools", "url": "http://i/t.iso", "os_type": "Other Linux (64-bit)",
-           "bootable": True, "is_public": True}
+ISO_OLD = {"zone_id": "z", "name": "tools", "display_text": "tools", "url": "http://i/t.iso",
+           "os_type": "Other Linux (64-bit)", "bootable": True, "is_public": True}
 
 CASES = [
     ("domain same", DOMAIN, DOMAIN_OLD, {}, [], []),
