@@ -251,7 +251,12 @@ def _vm_to_destroy(b: Backend, caller: Account, p: P) -> Any:
     return vm
 
 
-def _delete_template(b: Backend, caller: Account, t: Any, _p: P) -> None:
+def _delete_template(b: Backend, caller: Account, t: Any, p: P) -> None:
+    """deleteTemplate: refused while VMs use it, unless forced (their disks stay)."""
+    b.templates.delete(caller, t, _template_in_use(b, t) and not p.get("forced"))
+
+
+def _delete_iso(b: Backend, caller: Account, t: Any, _p: P) -> None:
     b.templates.delete(caller, t, _template_in_use(b, t))
 
 
@@ -303,7 +308,7 @@ TENANT_COMMANDS: dict[str, Any] = {
     "registerIso": One("iso", lambda b, c, p: [b.templates.register(c, p, iso=True)], many=True),
     "updateIso": One("iso", lambda b, c, p: b.templates.update(c, p, iso=True)),
     "listIsos": Many("iso", _templates(iso=True)),
-    "deleteIso": Job("Iso", lambda b, _c, p: b.templates.template(p["id"], iso=True), _delete_template),
+    "deleteIso": Job("Iso", lambda b, _c, p: b.templates.template(p["id"], iso=True), _delete_iso),
     # guest networks, routers, VMs
     "createNetwork": One("network", lambda b, c, p: b.guests.create_network(c, p)),
     "listNetworks": Many("network", _networks),

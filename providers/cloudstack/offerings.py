@@ -46,16 +46,16 @@ class ComputeOfferingArgs(Args, resource="cloudstack.ComputeOffering", delete_be
     """CPU speed in MHz; a change replaces the offering."""
     memory: pulumi.Input[int] = arg(change=Change.REPLACE, normalize=as_int, ge=32)
     """Memory in MiB; a change replaces the offering."""
-    storage_type: pulumi.Input[str] = arg("shared", api="storagetype", change=Change.REPLACE, normalize=lower,
+    storage_type: pulumi.Input[str] = arg(default="shared", api="storagetype", change=Change.REPLACE, normalize=lower,
                                           check=Literal["shared", "local"])
     """Root disk on shared (primary) or local storage; a change replaces the offering."""
-    offer_ha: pulumi.Input[bool] = arg(False, api="offerha", change=Change.REPLACE, normalize=as_bool)
+    offer_ha: pulumi.Input[bool] = arg(default=False, api="offerha", change=Change.REPLACE, normalize=as_bool)
     """Restart the VM elsewhere when its host fails; a change replaces the offering."""
-    host_tags: pulumi.Input[str] | None = arg(None, api="hosttags")
+    host_tags: pulumi.Input[str] | None = arg(default=None, api="hosttags")
     """Only hosts with these tags run it; changed in place."""
-    storage_tags: pulumi.Input[str] | None = arg(None, api="storagetags")
+    storage_tags: pulumi.Input[str] | None = arg(default=None, api="storagetags")
     """Only primary storage with these tags holds its root disks; changed in place."""
-    domain_id: pulumi.Input[str] | None = arg(None, api="domainid", normalize=_first_domain)
+    domain_id: pulumi.Input[str] | None = arg(default=None, api="domainid", normalize=_first_domain)
     """Offered to this domain only (public when not given); changed in place."""
 
 
@@ -103,12 +103,12 @@ class DiskOfferingArgs(Args, resource="cloudstack.DiskOffering", delete_before_r
     """What tenants see; changed in place."""
     disk_size: pulumi.Input[int] = arg(api="disksize", change=Change.REPLACE, normalize=as_int, ge=1)
     """Size in GB; a change replaces the offering."""
-    storage_type: pulumi.Input[str] = arg("shared", api="storagetype", change=Change.REPLACE, normalize=lower,
+    storage_type: pulumi.Input[str] = arg(default="shared", api="storagetype", change=Change.REPLACE, normalize=lower,
                                           check=Literal["shared", "local"])
     """Shared (primary) or local storage; a change replaces the offering."""
     tags: pulumi.Input[str] | None = None
     """Storage tags; changed in place."""
-    domain_id: pulumi.Input[str] | None = arg(None, api="domainid", normalize=_first_domain)
+    domain_id: pulumi.Input[str] | None = arg(default=None, api="domainid", normalize=_first_domain)
     """Offered to this domain only (public when not given); changed in place."""
 
 
@@ -163,19 +163,19 @@ class NetworkOfferingArgs(Args, resource="cloudstack.NetworkOffering", delete_be
     """Offering name (adopted by it); renamed in place."""
     display_text: pulumi.Input[str] = arg(api="displaytext", min_length=1)
     """What tenants see; changed in place."""
-    guest_ip_type: pulumi.Input[str] = arg("Isolated", api="guestiptype", change=Change.REPLACE,
+    guest_ip_type: pulumi.Input[str] = arg(default="Isolated", api="guestiptype", change=Change.REPLACE,
                                            check=Literal["Isolated", "Shared", "L2"])
     """Isolated (a VR per network), Shared or L2; a change replaces the offering."""
     services: pulumi.Input[list[str]] = arg(api="service", change=Change.REPLACE, normalize=_services)
     """Services, all provided by the VirtualRouter (Dhcp, Dns, SourceNat, Firewall, ...); a change replaces."""
-    conserve_mode: pulumi.Input[bool] = arg(True, api="conservemode", change=Change.REPLACE, normalize=as_bool)
+    conserve_mode: pulumi.Input[bool] = arg(default=True, api="conservemode", change=Change.REPLACE, normalize=as_bool)
     """One public IP for several services; a change replaces the offering."""
-    egress_default_allow: pulumi.Input[bool] = arg(False, api="egressdefaultpolicy", change=Change.REPLACE,
+    egress_default_allow: pulumi.Input[bool] = arg(default=False, api="egressdefaultpolicy", change=Change.REPLACE,
                                                    normalize=as_bool)
     """Outgoing traffic allowed unless a rule denies it; a change replaces the offering."""
-    availability: pulumi.Input[str] = arg("Optional", check=Literal["Optional", "Required"])
+    availability: pulumi.Input[str] = arg(default="Optional", check=Literal["Optional", "Required"])
     """Required: the offering of the networks CloudStack creates by itself; changed in place."""
-    enabled: pulumi.Input[bool] = arg(True, api="state", normalize=_enabled)
+    enabled: pulumi.Input[bool] = arg(default=True, api="state", normalize=_enabled)
     """Enabled for use (CloudStack creates offerings Disabled); changed in place."""
     traffic_type: pulumi.Output[str] = output(api="traffictype")
     """Guest."""

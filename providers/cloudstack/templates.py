@@ -50,17 +50,17 @@ class TemplateArgs(Args, resource="cloudstack.Template", delete_before_replace=T
     """http(s) URL the secondary storage downloads it from; a change replaces the template."""
     os_type: pulumi.Input[str] = arg(api="ostypename", min_length=1)
     """Guest OS type by its description in listOsTypes ("Debian GNU/Linux 12 (64-bit)"); changed in place."""
-    hypervisor: pulumi.Input[str] = arg("XenServer", change=Change.REPLACE, check=Literal["XenServer"])
+    hypervisor: pulumi.Input[str] = arg(default="XenServer", change=Change.REPLACE, check=Literal["XenServer"])
     """The region's hypervisor."""
-    format: pulumi.Input[str] = arg("VHD", change=Change.REPLACE, check=Literal["VHD"])
+    format: pulumi.Input[str] = arg(default="VHD", change=Change.REPLACE, check=Literal["VHD"])
     """Image format (XenServer takes VHD)."""
-    is_public: pulumi.Input[bool] = arg(True, api="ispublic", change=Change.REPLACE, normalize=as_bool)
+    is_public: pulumi.Input[bool] = arg(default=True, api="ispublic", change=Change.REPLACE, normalize=as_bool)
     """Offered to every tenant (else to its owner's domain); a change replaces the template."""
-    password_enabled: pulumi.Input[bool] = arg(False, api="passwordenabled", normalize=as_bool)
+    password_enabled: pulumi.Input[bool] = arg(default=False, api="passwordenabled", normalize=as_bool)
     """The image runs CloudStack's password script; changed in place."""
-    domain_id: pulumi.Input[str] | None = arg(None, api="domainid", change=Change.REPLACE)
+    domain_id: pulumi.Input[str] | None = arg(default=None, api="domainid", change=Change.REPLACE)
     """Owner's domain, with `account` (the caller's account when not given)."""
-    account: pulumi.Input[str] | None = arg(None, change=Change.REPLACE)
+    account: pulumi.Input[str] | None = arg(default=None, change=Change.REPLACE)
     """Owner account in `domain_id`."""
     status: pulumi.Output[str] = output()
     """CloudStack's download status ("Download Complete")."""
@@ -133,9 +133,11 @@ class TemplateProvider(CloudStackProvider):
         self.update_call(api, self.update_command, obj_id, changed - {"os_type"}, wanted)
         return None
 
+    delete_params: ClassVar[dict[str, Any]] = {"forced": True}  # VMs made from it keep their disks
+
     @override
     def destroy(self, api: Api, obj: Obj) -> None:
-        api.job(self.delete_command, f"deletion of {obj.get('name')}", id=obj["id"])
+        api.job(self.delete_command, f"deletion of {obj.get('name')}", id=obj["id"], **self.delete_params)
 
 
 class Template(Declared[TemplateArgs], module="cloudstack", name="Template"):
@@ -157,13 +159,13 @@ class IsoArgs(Args, resource="cloudstack.Iso", delete_before_replace=True):
     """http(s) URL of the image; a change replaces the ISO."""
     os_type: pulumi.Input[str] = arg(api="ostypename", min_length=1)
     """Guest OS type by its description in listOsTypes; changed in place."""
-    bootable: pulumi.Input[bool] = arg(True, normalize=as_bool)
+    bootable: pulumi.Input[bool] = arg(default=True, normalize=as_bool)
     """VMs can boot from it; changed in place."""
-    is_public: pulumi.Input[bool] = arg(True, api="ispublic", change=Change.REPLACE, normalize=as_bool)
+    is_public: pulumi.Input[bool] = arg(default=True, api="ispublic", change=Change.REPLACE, normalize=as_bool)
     """Offered to every tenant; a change replaces the ISO."""
-    domain_id: pulumi.Input[str] | None = arg(None, api="domainid", change=Change.REPLACE)
+    domain_id: pulumi.Input[str] | None = arg(default=None, api="domainid", change=Change.REPLACE)
     """Owner's domain, with `account`."""
-    account: pulumi.Input[str] | None = arg(None, change=Change.REPLACE)
+    account: pulumi.Input[str] | None = arg(default=None, change=Change.REPLACE)
     """Owner account in `domain_id`."""
     status: pulumi.Output[str] = output()
     """CloudStack's download status."""
@@ -179,6 +181,7 @@ class IsoProvider(TemplateProvider):
     update_command = "updateIso"
     delete_command = "deleteIso"
     key = "iso"
+    delete_params: ClassVar[dict[str, Any]] = {}
 
 
 class Iso(Declared[IsoArgs], module="cloudstack", name="Iso"):

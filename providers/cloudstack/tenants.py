@@ -38,9 +38,9 @@ class DomainArgs(Args, resource="cloudstack.Domain", delete_before_replace=True)
 
     name: pulumi.Input[str] = arg(min_length=1, pattern=r"^[^/]+$")
     """Domain name, unique under its parent; renamed in place (`updateDomain`)."""
-    parent_id: pulumi.Input[str] | None = arg(None, api="parentdomainid", change=Change.REPLACE)
+    parent_id: pulumi.Input[str] | None = arg(default=None, api="parentdomainid", change=Change.REPLACE)
     """Id of the parent domain (ROOT when not given); changing it replaces the domain."""
-    network_domain: pulumi.Input[str] | None = arg(None, api="networkdomain")
+    network_domain: pulumi.Input[str] | None = arg(default=None, api="networkdomain")
     """DNS suffix of the domain's guest networks."""
     path: pulumi.Output[str] = output()
     """ROOT/<parent>/<name>."""
@@ -91,12 +91,12 @@ class AccountArgs(Args, resource="cloudstack.Account", delete_before_replace=Tru
     """Id of the account's domain; changing it replaces the account."""
     name: pulumi.Input[str] = arg(min_length=1)
     """Account name, unique in its domain; renamed in place (`updateAccount newname`)."""
-    account_type: pulumi.Input[str] = arg("User", api="roletype", change=Change.REPLACE,
+    account_type: pulumi.Input[str] = arg(default="User", api="roletype", change=Change.REPLACE,
                                           check=Literal["User", "DomainAdmin", "Admin"])
     """User, DomainAdmin (manages its domain's tenants) or Admin; changing it replaces the account."""
-    role_id: pulumi.Input[str] | None = arg(None, api="roleid")
+    role_id: pulumi.Input[str] | None = arg(default=None, api="roleid")
     """A role of that type other than the default one (changed in place)."""
-    network_domain: pulumi.Input[str] | None = arg(None, api="networkdomain")
+    network_domain: pulumi.Input[str] | None = arg(default=None, api="networkdomain")
     """DNS suffix of the account's guest networks."""
     username: pulumi.Input[str] = arg(change=Change.REPLACE, min_length=1)
     """User name of the account's first user; changing it replaces the account."""
@@ -106,7 +106,7 @@ class AccountArgs(Args, resource="cloudstack.Account", delete_before_replace=Tru
     """Last name of the first user (`updateUser`)."""
     email: pulumi.Input[str] = arg(pattern=r"^[^@\s]+@[^@\s]+$")
     """E-mail of the first user (`updateUser`)."""
-    password: pulumi.Input[str] | None = arg(None, secret=True, min_length=1)
+    password: pulumi.Input[str] | None = arg(default=None, secret=True, min_length=1)
     """Password of the first user (secret; set again with `updateUser` when it changes). Without one,
     a random password nobody knows: the user works with API keys until one is declared."""
     account_uuid: pulumi.Output[str] = output(api="id")
@@ -196,7 +196,7 @@ class UserArgs(Args, resource="cloudstack.User", delete_before_replace=True):
     """Last name."""
     email: pulumi.Input[str] = arg(pattern=r"^[^@\s]+@[^@\s]+$")
     """E-mail address."""
-    password: pulumi.Input[str] | None = arg(None, secret=True, min_length=1)
+    password: pulumi.Input[str] | None = arg(default=None, secret=True, min_length=1)
     """Password (secret; set again when it changes); without one, a random password nobody knows."""
     api_key: pulumi.Output[str] = output(api="apikey", secret=True)
     """The user's API key (registered at create; secret)."""
@@ -273,7 +273,7 @@ class ResourceLimitArgs(Args, resource="cloudstack.ResourceLimit", delete_before
 
     domain_id: pulumi.Input[str] = arg(api="domainid", change=Change.REPLACE, min_length=1)
     """Id of the domain (of the account, when `account` is given)."""
-    account: pulumi.Input[str] | None = arg(None, change=Change.REPLACE)
+    account: pulumi.Input[str] | None = arg(default=None, change=Change.REPLACE)
     """Name of the account; without it the limit is the domain's."""
     resource_type: pulumi.Input[str] = arg(api="resourcetype", change=Change.REPLACE, normalize=_type_name,
                                            check=LimitType)
