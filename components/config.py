@@ -504,9 +504,18 @@ class TenantUser(Model):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
 
 
+class TenantRole(Model):
+    """A custom role, starting from the permissions of a default role's type."""
+
+    name: str = Field(min_length=1)
+    type: Literal["User", "DomainAdmin", "ResourceAdmin", "Admin"] = "User"
+    description: str | None = None
+
+
 class TenantAccount(Model):
     name: Name
     type: Literal["user", "domain-admin", "admin"] = "user"
+    role: str | None = Field(default=None, description="a role of tenants.roles (of the account type's kind)")
     owner: TenantUser = Field(description="the account's first user (CloudStack creates it with the account)")
     users: list[TenantUser] = Field(
         default_factory=list, description="further users, each with an API key pair (secret stack outputs)")
@@ -581,7 +590,11 @@ class TenantImage(Model):
     password_enabled: bool = False
 
 
+ROLE_TYPE = {"user": "User", "domain-admin": "DomainAdmin", "admin": "Admin"}
+
+
 class Tenants(Model):
+    roles: list[TenantRole] = Field(default_factory=list)
     domains: list[TenantDomain] = Field(default_factory=list)
     compute_offerings: list[ComputeOffering] = Field(default_factory=list)
     disk_offerings: list[DiskOffering] = Field(default_factory=list)
@@ -595,9 +608,19 @@ class Tenants(Model):
             ("domains", "domains", self.domains), ("compute offerings", "computeOfferings", self.compute_offerings),
             ("disk offerings", "diskOfferings", self.disk_offerings),
             ("network offerings", "networkOfferings", self.network_offerings),
-            ("templates", "templates", self.templates), ("ISOs", "isos", self.isos),
+            ("templates", "templates", self.templates), ("ISOs", "isos", self.isos), ("roles", "roles", self.roles),
         ):
             _unique(what, key, [i.name for i in items])
+        roles = {r.name: r for r in self.roles}
+        for d, domain in enumerate(self.domains):
+            for a, account in enumerate(domain.accounts):
+                if account.role is None:
+                    continue
+                where = f"domains[{d}].accounts[{a}].role={account.role!r}"
+                if account.role not in roles:
+                    raise ValueError(f"{where}: not one of tenants.roles ({', '.join(roles) or 'none declared'})")
+                if roles[account.role].type != ROLE_TYPE[account.type]:
+                    raise ValueError(f"{where}: a {roles[account.role].type} role for a {account.type} account")
         return self
 
 

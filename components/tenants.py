@@ -30,6 +30,8 @@ from providers.cloudstack import (
     NetworkOfferingArgs,
     ResourceLimit,
     ResourceLimitArgs,
+    Role,
+    RoleArgs,
     Template,
     TemplateArgs,
     User,
@@ -58,6 +60,7 @@ class Tenants(pulumi.ComponentResource):
     accounts: dict[str, Account]
     users: dict[str, User]
     limits: list[ResourceLimit]
+    roles: dict[str, Role]
 
     def __init__(self, name: str, args: TenantsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
@@ -94,6 +97,11 @@ class Tenants(pulumi.ComponentResource):
                 os_type=i.os_type, is_public=i.public), child)
             for i in cfg.isos
         }
+        self.roles = {
+            r.name: Role(f"{name}-role-{r.name.lower().replace(' ', '-')}",
+                         RoleArgs(name=r.name, type=r.type, description=r.description), child)
+            for r in cfg.roles
+        }
         self.domains, self.accounts, self.users, self.limits = {}, {}, {}, []
         for d in cfg.domains:
             self._domain(name, d)
@@ -126,7 +134,8 @@ class Tenants(pulumi.ComponentResource):
         owner = a.owner
         account = Account(f"{name}-account-{d.name}-{a.name}", AccountArgs(
             domain_id=domain.id, name=a.name, account_type=ACCOUNT_TYPES[a.type], username=owner.username,
-            first_name=owner.first_name, last_name=owner.last_name, email=owner.email),
+            first_name=owner.first_name, last_name=owner.last_name, email=owner.email,
+            role_id=self.roles[a.role].id if a.role else None),
             pulumi.ResourceOptions(parent=self))
         self.accounts[key] = account
         self._limits(f"{name}-account-{d.name}-{a.name}", a.limits, domain, account, after)

@@ -253,6 +253,51 @@ class User(Declared[UserArgs], module="cloudstack", name="User"):
     provider_type = UserProvider
 
 
+# --- role -------------------------------------------------------------------------------------
+
+
+class RoleArgs(Args, resource="cloudstack.Role", delete_before_replace=True):
+    """A role beside CloudStack's four default ones, of one of their types."""
+
+    name: pulumi.Input[str] = arg(min_length=1)
+    """Role name, unique; the role is adopted by it; renamed in place."""
+    type: pulumi.Input[str] = arg(change=Change.REPLACE, check=Literal["User", "DomainAdmin", "ResourceAdmin",
+                                                                        "Admin"])
+    """The type whose permissions it starts from; a change replaces the role."""
+    description: pulumi.Input[str] | None = arg(default=None)
+    """What it is for; changed in place."""
+
+
+class RoleProvider(CloudStackProvider):
+    args = RoleArgs
+
+    @override
+    def fetch(self, api: Api, obj_id: str) -> Obj | None:
+        return api.find("listRoles", id=obj_id)
+
+    @override
+    def find(self, api: Api, wanted: Obj) -> Obj | None:
+        return self.named(api.list("listRoles", name=wanted["name"]), wanted["name"])
+
+    @override
+    def make(self, api: Api, wanted: Obj) -> Obj:
+        return single(api.call("createRole", **self.table.to_api(wanted)))
+
+    @override
+    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
+        return self.update_call(api, "updateRole", obj_id, changed, wanted)
+
+    @override
+    def destroy(self, api: Api, obj: Obj) -> None:
+        api.call("deleteRole", id=obj["id"])
+
+
+class Role(Declared[RoleArgs], module="cloudstack", name="Role"):
+    """A custom CloudStack role."""
+
+    provider_type = RoleProvider
+
+
 # --- resource limit ---------------------------------------------------------------------------
 
 # Resource.ResourceType: what the program calls it -> CloudStack's number.

@@ -20,6 +20,7 @@ from providers.cloudstack import (
     IsoProvider,
     NetworkOfferingProvider,
     ResourceLimitProvider,
+    RoleProvider,
     Settings,
     TemplateProvider,
     UserArgs,
@@ -94,6 +95,32 @@ def test_account_choreography_and_its_secret(cs_lab: Any, raw: CloudStack, confi
     # vanished: the next create makes it again
     again = accounts.create(outcome.inputs)
     assert again.id != outcome.id and commands(cs_lab.request_log, "createAccount") == 2
+
+
+def test_role_choreography_and_an_account_with_it(cs_lab: Any, raw: CloudStack, configured: Callable[..., Any],
+                                                  domain_id: str) -> None:
+    roles = configured(RoleProvider)
+    outcome = choreography(
+        roles, {"name": "Support", "type": "User", "description": "read-mostly"},
+        create_command="createRole",
+        update={"name": "Customer Support", "description": "tickets"},
+        out_of_band=lambda i: raw.updateRole(id=i, description="edited"),
+        drifted=["description"],
+        log=cs_lab.request_log,
+        delete=False,
+    )
+    assert roles.diff(outcome.id, outcome.outputs, {**outcome.inputs, "type": "DomainAdmin"}).replaces == ["type"]
+    accounts = configured(AccountProvider)
+    account = accounts.create(normalised(accounts, {"domain_id": domain_id, "name": "support-1",
+                                                    "role_id": outcome.id, **FIRST_USER}))
+    assert raw.listAccounts(id=account.id, listall=True)["account"][0]["rolename"] == "Customer Support"
+    # a role in use is not deleted (CloudStack's refusal, named)
+    with pytest.raises(Permanent) as in_use:
+        roles.delete(outcome.id, outcome.outputs)
+    assert "Role is in use by an account" in in_use.value.message
+    accounts.delete(account.id, account.outs)
+    roles.delete(outcome.id, outcome.outputs)
+    assert roles.read(outcome.id, outcome.outputs).id == ""
 
 
 def test_user_choreography_and_its_keys(cs_lab: Any, raw: CloudStack, configured: Callable[..., Any],

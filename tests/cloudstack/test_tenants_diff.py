@@ -19,6 +19,8 @@ DISK = cloudstack.DiskOfferingArgs.table()
 NETWORK = cloudstack.NetworkOfferingArgs.table()
 TEMPLATE = cloudstack.TemplateArgs.table()
 ISO = cloudstack.IsoArgs.table()
+ROLE = cloudstack.RoleArgs.table()
+ROLE_OLD = {"name": "Support", "type": "User", "description": "tickets"}
 
 DOMAIN_OLD = {"name": "reseller", "parent_id": "root", "network_domain": "r.example", "path": "ROOT/reseller",
               "level": 1}
@@ -74,6 +76,8 @@ CASES = [
     ("template status is an output", TEMPLATE, TEMPLATE_OLD, {"status": "50% Downloaded"}, [], []),
     ("iso bootable", ISO, ISO_OLD, {"bootable": False}, ["bootable"], []),
     ("iso zone", ISO, ISO_OLD, {"zone_id": "y"}, ["zone_id"], ["zone_id"]),
+    ("role description", ROLE, ROLE_OLD, {"description": "calls"}, ["description"], []),
+    ("role type", ROLE, ROLE_OLD, {"type": "DomainAdmin"}, ["type"], ["type"]),
 ]
 
 

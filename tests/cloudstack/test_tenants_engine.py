@@ -33,6 +33,7 @@ pulumi.export("templates", {n: t.id for n, t in tenants.templates.items()})
 """
 
 TENANTS: dict[str, Any] = {
+    "roles": [{"name": "Customer", "type": "User", "description": "a customer of a reseller"}],
     "computeOfferings": [
         {"name": "small", "displayText": "1 vCPU, 1 GiB", "cpus": 1, "memoryMb": 1024},
         {"name": "medium", "displayText": "2 vCPU, 4 GiB", "cpus": 2, "cpuSpeedMhz": 2000, "memoryMb": 4096},
@@ -43,7 +44,7 @@ TENANTS: dict[str, Any] = {
     "domains": [{
         "name": "reseller-a", "limits": {"instances": 20, "cpus": 40},
         "accounts": [{
-            "name": "customer-1",
+            "name": "customer-1", "role": "Customer",
             "owner": {"username": "alice", "firstName": "Alice", "lastName": "C", "email": "alice@c1.example"},
             "users": [{"username": "c1-api", "firstName": "API", "lastName": "Robot", "email": "api@c1.example"}],
             "limits": {"instances": 2, "cpus": 4},
@@ -62,7 +63,8 @@ def test_tenants_through_the_engine_and_a_vm_with_their_keys(
                                         "secretKey": cs_lab.secret_key, "pollInterval": 0.01, "jobTimeout": 60})}
     st = EngineStack.create(tmp_path, engine_bin, program=PROGRAM, secrets=config,
                             config={"tenants": json.dumps(TENANTS), "zoneId": zone_id})
-    made = 1 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 2  # component, offerings, disk, template, domain, account, user, limits
+    made = 1 + 1 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 2  # component, role, offerings, disk, template, domain, account,
+    # user, limits
     assert st.preview().changes == {"create": made + 1}
     assert st.up().changes == {"create": made + 1}
     again = st.up()
@@ -92,6 +94,8 @@ def test_tenants_through_the_engine_and_a_vm_with_their_keys(
                                      templateid=outs["templates"]["debian-12"], networkids=network["id"],
                                      name="web-1")["virtualmachine"]
     assert (vm["state"], vm["account"], vm["domain"]) == ("Running", "customer-1", "reseller-a")
+    (account,) = tenant.listAccounts()["account"]
+    assert account["rolename"] == "Customer"
     session = XenAPI.Session(xapi_lab.hosts[0].url)
     session.xenapi.login_with_password("root", XAPI_PASSWORD, "1.0", "test")
     try:
@@ -115,6 +119,7 @@ def test_tenants_through_the_engine_and_a_vm_with_their_keys(
     # destroy: the account goes with its VMs and network; everything the program made is gone
     assert st.destroy().changes == {"delete": made + 1}
     assert admin.listAccounts(name="customer-1", listall=True) == {}
+    assert [r["name"] for r in admin.listRoles()["role"]] == ["Root Admin", "Resource Admin", "Domain Admin", "User"]
     assert admin.listTemplates(templatefilter="all") == {}
     assert admin.listServiceOfferings(name="small") == {}
 

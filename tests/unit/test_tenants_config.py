@@ -45,7 +45,13 @@ def test_the_dev_stack_declares_a_reseller_a_customer_offerings_a_template_and_l
      "region.tenants.domains[0].limits.instances=-5: Input should be greater than or equal to -1"),
     (lambda t: t.update(networkOfferings=[{"name": "iso", "services": ["Dhcp", "Teleport"]}]),
      "'Teleport' is not a service the virtual router provides"),
-], ids=["duplicate-offering", "tiny-memory", "ftp-url", "duplicate-user", "limit-below-minus-one", "service"])
+    (lambda t: t["domains"][0]["accounts"][0].update(role="Support"),
+     "domains[0].accounts[0].role='Support': not one of tenants.roles (none declared)"),
+    (lambda t: (t.update(roles=[{"name": "Reseller", "type": "DomainAdmin"}]),
+                t["domains"][0]["accounts"][0].update(role="Reseller")),
+     "domains[0].accounts[0].role='Reseller': a DomainAdmin role for a user account"),
+], ids=["duplicate-offering", "tiny-memory", "ftp-url", "duplicate-user", "limit-below-minus-one", "service",
+        "unknown-role", "role-of-another-type"])
 def test_bad_tenants_are_named_by_their_path(raw: dict[str, Any], change: Any, expected: str) -> None:  # noqa: F811
     data = json.loads(json.dumps(raw))
     change(data["region"]["tenants"])
