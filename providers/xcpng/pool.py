@@ -163,7 +163,7 @@ class PoolProvider(XcpngProvider):
 
     def _pool_session(self, wanted: Mapping[str, Any], address: str | None = None) -> Xapi:
         """A session on the pool's master, reached from `address` (or the declared master)."""
-        return Xapi(self.settings, self.label(wanted), self._host_creds(wanted, address or wanted["master"]),
+        return Xapi(self.settings(), self.label(wanted), self._host_creds(wanted, address or wanted["master"]),
                     clock=self.clock)
 
     def _open_pool(self, wanted: Mapping[str, Any]) -> Xapi:
@@ -194,7 +194,7 @@ class PoolProvider(XcpngProvider):
         """`pool.join` on the joining host, waited on until the master lists it."""
         members = self._members(x)
         master_address = members.master_address
-        joining = Xapi(self.settings, self.label(wanted), self._host_creds(wanted, address), clock=self.clock,
+        joining = Xapi(self.settings(), self.label(wanted), self._host_creds(wanted, address), clock=self.clock,
                        follow_master=False)
         try:
             joining.login()
@@ -239,8 +239,8 @@ class PoolProvider(XcpngProvider):
 
         try:
             wait_for(probe, resource=x.resource, what=what, done=lambda s: s[0] == "done", failed=failed,
-                     describe=lambda s: s[0], timeout=self.settings.join_timeout,
-                     interval=self.settings.poll_interval, clock=self.clock)
+                     describe=lambda s: s[0], timeout=self.settings().join_timeout,
+                     interval=self.settings().poll_interval, clock=self.clock)
         finally:
             with contextlib.suppress(ProviderError):
                 on.call("task.destroy", task)
@@ -275,10 +275,10 @@ class PoolProvider(XcpngProvider):
             return
         if host == members.master_ref:
             raise Permanent(x.resource, f"cannot eject {address}: it is the master (designate another first)")
-        x.run("pool.eject", host, what=f"pool.eject of {address}", timeout=self.settings.join_timeout)
+        x.run("pool.eject", host, what=f"pool.eject of {address}", timeout=self.settings().join_timeout)
         wait_for(lambda: self._members(x), resource=x.resource, what=f"{address} to leave the pool",
                  done=lambda m: address not in m.by_address, describe=lambda m: f"members {sorted(m.by_address)}",
-                 timeout=self.settings.join_timeout, interval=self.settings.poll_interval, clock=self.clock)
+                 timeout=self.settings().join_timeout, interval=self.settings().poll_interval, clock=self.clock)
 
     def _find_sr(self, x: Xapi, key: str) -> str:
         with contextlib.suppress(NotFound):

@@ -28,10 +28,10 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from pydantic import Field as Describe
 from pydantic import field_validator, model_validator
 
-from providers._core import Change, Field, NotFound, Permanent, ProviderError, Table, args_props
+from providers._core import Change, Field, NotFound, Permanent, ProviderError, Table, args_props, as_int
 from providers._core.diff import PROVIDER_KEY
 
-from ._base import Connection, XcpngProvider, as_int
+from ._base import Connection, XcpngProvider
 from ._xapi import NULL_REF, Xapi, xint
 
 SrType = Literal["nfs", "lvmoiscsi"]
