@@ -411,6 +411,3 @@ def list_capabilities(_ctx: Ctx, _p: P) -> Reply:
         "defaultuipagesize": 20, "dynamicrolesenabled": True, "apilimitinterval": 1, "apilimitmax": 20,
     }})
 
-
-# The tenant side's commands (domains, accounts, offerings, templates, VMs) register themselves.
-from lab.cloudstack import tenant_commands as _tenant_commands  # noqa: E402,F401

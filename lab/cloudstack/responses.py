@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from lab.cloudstack import errors, spec
+from lab.cloudstack import tenant_commands as _tenant_commands  # noqa: F401  (registers the tenant side's handlers)
 from lab.cloudstack.commands import HANDLERS, Ctx
 from lab.cloudstack.errors import CloudStackError
 from lab.cloudstack.faults import Faults

@@ -20,8 +20,8 @@ from typing import Any
 
 from lab.xapi.datamodel import NULL_REF
 from lab.xapi.errors import XapiError, handle_invalid
-from lab.xapi.models import Db, new_uuid
 from lab.xapi.messages import Ctx, message
+from lab.xapi.models import Db, new_uuid
 
 VM_CLASSES = ("VM", "VDI", "VBD", "VIF")
 
