@@ -5,6 +5,7 @@ pulumi_command needs, running local commands and remote ones over SSH."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
@@ -125,3 +126,23 @@ def test_remote_command_over_ssh(tmp_path: Path, engine_bin: Path, sshd: Sshd) -
 
     assert stack.destroy().changes == {"delete": 2}
     assert marker.read_text() == "deleted-over-ssh\n"
+
+
+def test_setup_says_what_is_missing(tmp_path: Path) -> None:
+    """No pulumi on PATH, no cached engine, no vendored trees, no Go: engine/setup names each one
+    and how to get the engine instead, and builds nothing."""
+    proc = subprocess.run(
+        [str(REPO / "engine" / "setup")],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PRIVATECLOUD_CACHE": str(tmp_path / "cache"),
+             "PRIVATECLOUD_VENDOR": str(tmp_path / "no-vendor")},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    err = proc.stderr
+    assert f"a pulumi {ENGINE_VERSION} on PATH with pulumi-language-python" in err
+    assert f"the vendored tree {tmp_path}/no-vendor/pulumi-language-python (needs COMMIT and main.go" in err
+    assert "Go >= 1.25 on PATH, to build it" in err
+    assert f"sh -s -- --version {ENGINE_VERSION.lstrip('v')}" in err
+    assert f"pulumi plugin install resource command {COMMAND_VERSION}" in err
+    assert "set PRIVATECLOUD_VENDOR to a directory holding pulumi-language-python/ and pulumi-command/" in err
