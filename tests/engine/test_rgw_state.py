@@ -14,12 +14,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 import pytest
 
 from lab import ceph
-from providers.ceph._http import Rgw
+from providers.ceph._rgw import s3_client
 from tests.enginekit import EngineStack
 
 pytestmark = [pytest.mark.engine, pytest.mark.ceph, pytest.mark.slow]
@@ -37,8 +36,7 @@ def rgw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     state_dir = tmp_path_factory.mktemp("ceph-state-lab")
     try:
         info = ceph.start(state_dir)
-        s3 = Rgw(info["rgw_url"], info["rgw_access_key"], info["rgw_secret_key"])
-        s3.request("state bucket", "PUT", f"/{BUCKET}")
+        s3_client(info["rgw_url"], info["rgw_access_key"], info["rgw_secret_key"]).create_bucket(Bucket=BUCKET)
         yield info
     finally:
         ceph.stop(state_dir)
@@ -63,11 +61,8 @@ def backend_env(info: dict[str, Any]) -> dict[str, str]:
 
 def objects(info: dict[str, Any], prefix: str) -> list[str]:
     """Keys under `prefix` in the state bucket, read with S3 directly (not through Pulumi)."""
-    r = Rgw(info["rgw_url"], info["rgw_access_key"], info["rgw_secret_key"]).request(
-        "state bucket", "GET", f"/{BUCKET}", params={"prefix": prefix}
-    )
-    ns = {"s3": "http://s3.amazonaws.com/doc/2006-03-01/"}
-    return [k.text or "" for k in ElementTree.fromstring(r.content).findall("s3:Contents/s3:Key", ns)]
+    s3 = s3_client(info["rgw_url"], info["rgw_access_key"], info["rgw_secret_key"])
+    return [str(o["Key"]) for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])]
 
 
 PROGRAM = """
