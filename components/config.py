@@ -1138,12 +1138,11 @@ GUEST_SERVICES = ("Dhcp", "Dns", "Firewall", "Gateway", "Lb", "PortForwarding", 
                   "UserData", "Vpn")
 
 
-def _unique(what: str, key: str, names: list[str]) -> None:
+def _unique_names(what: str, key: str, names: list[str]) -> None:
     """Names must be unique: the error names the second item by its path under the model."""
     for i, n in enumerate(names):
         if n in names[:i]:
             raise ValueError(f"{key}[{i}]={n!r}: two {what} are called {n!r} (also {key}[{names.index(n)}])")
-
 
 
 class TenantLimits(Model):
@@ -1190,7 +1189,7 @@ class TenantAccount(Model):
 
     @model_validator(mode="after")
     def _users(self) -> TenantAccount:
-        _unique("users of the account", "usernames", [self.owner.username] + [u.username for u in self.users])
+        _unique_names("users of the account", "usernames", [self.owner.username] + [u.username for u in self.users])
         return self
 
 
@@ -1204,8 +1203,8 @@ class TenantDomain(Model):
 
     @model_validator(mode="after")
     def _accounts(self) -> TenantDomain:
-        _unique("accounts of the domain", "accounts", [a.name for a in self.accounts])
-        _unique("users of the domain", "usernames",
+        _unique_names("accounts of the domain", "accounts", [a.name for a in self.accounts])
+        _unique_names("users of the domain", "usernames",
                 [u.username for a in self.accounts for u in [a.owner, *a.users]])
         return self
 
@@ -1277,7 +1276,7 @@ class Tenants(Model):
             ("network offerings", "networkOfferings", self.network_offerings),
             ("templates", "templates", self.templates), ("ISOs", "isos", self.isos), ("roles", "roles", self.roles),
         ):
-            _unique(what, key, [i.name for i in items])
+            _unique_names(what, key, [i.name for i in items])
         roles = {r.name: r for r in self.roles}
         for d, domain in enumerate(self.domains):
             for a, account in enumerate(domain.accounts):
