@@ -8,7 +8,6 @@ own code (`NoSuchUser`, `SignatureDoesNotMatch`, `BucketAlreadyExists`) in the m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -123,9 +122,11 @@ class AdminOps:
         return self.change(resource, "remove caps", lambda c: c.remove_capability(_q(uid), _q(caps)))
 
     def set_quota(self, resource: str, uid: str, kind: str, body: dict[str, Any]) -> Any:
-        """Set Quota with a JSON body: sizes in bytes (rgwadmin's own call takes KiB only)."""
-        path = f"/admin/user?quota&format=json&uid={_q(uid)}&quota-type={kind}"
-        return self.change(resource, f"set {kind} quota", lambda c: c.request("put", path, data=json.dumps(body)))
+        """Set Quota with the size in bytes (`max-size`: rgwadmin's own call takes KiB only)."""
+        params = "".join(f"&{k.replace('_', '-')}={_q(str(v).lower())}" for k, v in body.items()
+                         if k in ("enabled", "max_size", "max_objects"))
+        path = f"/admin/user?quota&format=json&uid={_q(uid)}&quota-type={kind}{params}"
+        return self.change(resource, f"set {kind} quota", lambda c: c.request("put", path))
 
     def create_key(self, resource: str, uid: str) -> Any:
         return self.change(resource, "create key",

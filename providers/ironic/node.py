@@ -199,6 +199,9 @@ TABLE = Table(
     delete_before_replace=True,
 )
 
+# Fields a node is created with, and the plain ones a patch replaces as they are.
+CREATE_FIELDS = ("name", "driver", "driver_info", "properties", "resource_class")
+PLAIN_FIELDS = ("name", "driver", "resource_class")
 # Fields Ironic refuses to change on a deployed node.
 RECONFIGURE_ONLY = ("driver", "interfaces", "resource_class")
 
@@ -257,9 +260,8 @@ def node_patch(live: Mapping[str, Any], want: NodeInputs, before: Mapping[str, A
     (None for an adopted node)."""
     prev = before or {}
     ops: list[dict[str, Any]] = []
-    for key in ("name", "driver", "resource_class"):
-        value = getattr(want, key)
-        if value is not None and live.get(key) != value:
+    for key, value in TABLE.to_api(want.model_dump(mode="json"), list(PLAIN_FIELDS)).items():
+        if live.get(key) != value:
             ops.append({"op": "replace", "path": f"/{key}", "value": value})
     for family, iface in want.interfaces.items():
         if live.get(f"{family}_interface") != iface:
@@ -380,10 +382,8 @@ class NodeProvider(Provider[Settings]):
             self._apply(c, res, node, want, None)
             self._sync_ports(c, res, node.uuid, want.ports)
             return CreateResult(node.uuid, self._finish(c, res, node.uuid, want))
-        body: dict[str, Any] = {"name": want.name, "driver": want.driver, "driver_info": want.driver_info,
-                                "properties": want.properties}
-        if want.resource_class:
-            body["resource_class"] = want.resource_class
+        # The creation attributes through the table (instance_info and ports come after).
+        body = TABLE.to_api(want.model_dump(mode="json"), list(CREATE_FIELDS))
         body.update({f"{fam}_interface": iface for fam, iface in want.interfaces.items()})
         with errors(res, "create node"):
             node = c.node.create(**body)

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import pulumi
 import pydantic
 from pulumi.dynamic import CheckResult, DiffResult
 
@@ -19,6 +20,7 @@ from providers._core import (
     diff,
     is_unknown,
 )
+from providers._core.declare import Args, PulumiInputsBase, arg
 
 from ._xapi import Credentials, Xapi
 from .settings import Settings
@@ -46,25 +48,24 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
-class Inputs(pydantic.BaseModel):
-    """Base of every input model: unknown properties are errors, not silently dropped."""
+class ConnectionChecks(PulumiInputsBase):
+    """The connection's address is a host address."""
 
-    model_config = pydantic.ConfigDict(extra="forbid")
-
-
-class Connection(Inputs):
-    """How a resource on an existing pool reaches it: any host of the pool and its root login."""
-
-    address: str = pydantic.Field(
-        min_length=1, description="address of the pool master, or of any member (the login follows HOST_IS_SLAVE)"
-    )
-    username: str = pydantic.Field(default="root", min_length=1, description="XAPI user (root)")
-    password: str = pydantic.Field(min_length=1, description="XAPI password of that user (secret)")
-
-    @pydantic.field_validator("address")
+    @pydantic.field_validator("address", check_fields=False)
     @classmethod
     def _address(cls, value: str) -> str:
         return check_address(value)
+
+
+class ConnectionArgs(Args):
+    """How a resource on an existing pool reaches it: any host of the pool and its root login."""
+
+    address: pulumi.Input[str] = arg(min_length=1)
+    """Address of the pool master or any member (e.g. `pool.master_address`); the login follows HOST_IS_SLAVE."""
+    username: pulumi.Input[str] = arg(default="root", min_length=1)
+    """Root user (root)."""
+    password: pulumi.Input[str] = arg(secret=True, min_length=1)
+    """Root password of the pool (secret)."""
 
 
 class XcpngProvider(Provider[Settings]):
@@ -90,7 +91,7 @@ class XcpngProvider(Provider[Settings]):
         props = dict(result.inputs)
         if result.failures or not any(is_unknown(v) for v in props.values()):
             return result
-        for name, info in self.model.model_fields.items():
+        for name, info in self.input_model().model_fields.items():
             if name not in props and not info.is_required() and info.default is not None:
                 props[name] = info.default
         return CheckResult(props, [])
