@@ -76,6 +76,7 @@ from providers.ironic import settings as ironic_settings
 from providers.xcpng import settings as xcpng_settings
 
 PROJECT = "privatecloud"
+POLICY_NAMESPACE = f"{PROJECT}-policy"  # the CrossGuard pack's stack settings (policy/)
 
 # CloudStack's hypervisor capabilities cap the hosts of a XenServer cluster (one XCP-ng pool);
 # 16 is the value CloudStack ships for the XenServer versions XCP-ng reports.
@@ -590,24 +591,10 @@ class StackConfig(Model):
 
     @model_validator(mode="after")
     def _across_sections(self) -> StackConfig:
-        problems = list(_endpoint_checks(self)) + list(_credential_checks(self))
+        problems = list(_credential_checks(self))
         if problems:
             raise ValueError("\n".join(problems))
         return self
-
-
-ENDPOINTS = [("ironic", "endpoint"), ("ceph", "dashboardUrl"), ("ceph", "rgwUrl"), ("cloudstack", "endpoint")]
-
-
-def _endpoint_checks(c: StackConfig) -> Iterator[str]:
-    # The settings models move to providers/<backend>/settings.py with HttpUrl on these fields;
-    # until then the stack config checks them here.
-    for section, key in ENDPOINTS:
-        value = getattr(c, section).model_dump(by_alias=True)[key]
-        try:
-            _checked(HttpUrl, value)
-        except ValueError as e:
-            yield f"{PROJECT}:{section}.{key}={_show((section, key), value)}: {e}"
 
 
 def _credential_checks(c: StackConfig) -> Iterator[str]:
@@ -787,6 +774,8 @@ def _namespace_problems(keys: list[str]) -> Iterator[str]:
         namespace, colon, name = key.partition(":")
         if namespace == "pulumi" and colon:
             continue  # the engine's own settings (pulumi:tags, ...)
+        if namespace == POLICY_NAMESPACE and colon:
+            continue  # the policy pack's settings (policy/): the pack reads and checks them
         if namespace == PROJECT and name in names:
             continue
         if not colon:
