@@ -60,7 +60,7 @@ class RecordingMonitor(MockMonitor):
         self.recorder = mocks
         self.registered: dict[str, Registration] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+    def RegisterResource(self, request: Any) -> Any:  # the gRPC method's name
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.registered[response.urn] = Registration(
@@ -76,6 +76,7 @@ class RecordingMonitor(MockMonitor):
 
 
 def _all_subclasses(cls: type) -> Iterator[type]:
+    sub: type
     for sub in cls.__subclasses__():
         yield sub
         yield from _all_subclasses(sub)
@@ -127,7 +128,7 @@ def declare_region(cfg: StackConfig) -> Graph:
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
     built: dict[str, Any] = {}
 
-    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    @pulumi.runtime.test
     def declare() -> pulumi.Output[Any]:
         region = components.region.Region(cfg.region.name, cfg)
         built["region"] = region
