@@ -16,6 +16,7 @@ from typing import Any
 import pulumi
 
 from components.config import DeployTimeouts, Images, Server
+from components.options import child_options
 from providers.ironic import Fleet, FleetArgs, Node, NodeArgs
 
 TYPE = "privatecloud:baremetal:BareMetal"
@@ -67,7 +68,7 @@ class BareMetal(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BareMetalArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         timeouts = args.timeouts.model_dump(exclude_none=True)
         self.nodes = {}
         for server in args.servers:

@@ -73,41 +73,48 @@ def _deps(g: Graph, name: str) -> set[str]:
     return {by_urn[u] for u in g[name].dependencies}
 
 
+FLEET = "dev-baremetal-fleet"
+STORAGE = {"dev-storage-vm-disks", "dev-storage-user-cloudstack-secondary", "dev-storage-bucket-cloudstack-secondary"}
+
+
 def test_bare_metal_is_deployed_before_the_layers_that_run_on_it(region_graph: Graph) -> None:
+    """Every resource of the storage and hypervisor layers waits for the fleet itself: Pulumi does
+    not hand a component's `depends_on` down to its children (pulumi/pulumi#8721)."""
     g = region_graph
-    assert _deps(g, "dev-baremetal-fleet") == {f"dev-baremetal-{s}" for s in SERVERS}
+    assert _deps(g, FLEET) == {f"dev-baremetal-{s}" for s in SERVERS}
     for layer in ("dev-storage", "dev-pool-a", "dev-pool-b"):
-        assert _deps(g, layer) == {"dev-baremetal-fleet"}, layer
+        assert _deps(g, layer) == {FLEET}, layer
+        for child in g.children(layer):
+            assert FLEET in _deps(g, child), child
     assert _deps(g, "dev-baremetal-cmp-01") == set()
 
 
 def test_a_pool_joins_before_its_networks_and_its_sr_comes_last(region_graph: Graph) -> None:
     g = region_graph
     for pool in POOLS:
-        assert _deps(g, f"dev-{pool}-guest") == {f"dev-{pool}-pool"}
-        assert _deps(g, f"dev-{pool}-storage") == {f"dev-{pool}-pool"}
-        assert _deps(g, f"dev-{pool}-sr") == {f"dev-{pool}-pool", f"dev-{pool}-guest", f"dev-{pool}-storage"}
+        assert _deps(g, f"dev-{pool}-pool") == {FLEET}
+        assert _deps(g, f"dev-{pool}-guest") == {FLEET, f"dev-{pool}-pool"}
+        assert _deps(g, f"dev-{pool}-storage") == {FLEET, f"dev-{pool}-pool"}
+        assert _deps(g, f"dev-{pool}-sr") == {FLEET, f"dev-{pool}-pool", f"dev-{pool}-guest", f"dev-{pool}-storage"}
 
 
 def test_the_zone_follows_cloudstacks_order_and_is_enabled_last(region_graph: Graph) -> None:
     g = region_graph
-    assert _deps(g, "dev-cloud-zone") == set()
-    assert _deps(g, "dev-cloud-physnet-1") == {"dev-cloud-zone"}
-    assert _deps(g, "dev-cloud-pod-1") == {"dev-cloud-zone", "dev-cloud-physnet-1"}
+    # The zone layer waits for storage (the S3 keys), and so does each of its resources.
+    assert _deps(g, "dev-cloud") == STORAGE
+    assert _deps(g, "dev-cloud-zone") == STORAGE
+    assert _deps(g, "dev-cloud-physnet-1") == STORAGE | {"dev-cloud-zone"}
+    assert _deps(g, "dev-cloud-pod-1") == STORAGE | {"dev-cloud-zone", "dev-cloud-physnet-1"}
     for pool in POOLS:
         # A cluster is added once its whole XCP-ng pool exists (joins, networks, SR).
-        assert _deps(g, f"dev-cloud-{pool}") == {
+        assert _deps(g, f"dev-cloud-{pool}") == STORAGE | {
             "dev-cloud-zone", "dev-cloud-pod-1",
             f"dev-{pool}-pool", f"dev-{pool}-guest", f"dev-{pool}-storage", f"dev-{pool}-sr",
         }
         assert _deps(g, f"dev-cloud-{pool}-primary") >= {f"dev-cloud-{pool}", f"dev-{pool}-sr"}
     # S3 secondary storage needs its NFS staging store first, and the RGW user and bucket.
-    assert _deps(g, "dev-cloud-secondary-s3") == {
-        "dev-cloud-staging", "dev-storage-user-cloudstack-secondary", "dev-storage-bucket-cloudstack-secondary"
-    }
-    assert _deps(g, "dev-cloud-enabled") == g.children("dev-cloud") - {"dev-cloud-enabled"}
-    # The zone layer as a whole waits for storage (the S3 keys), not for the pools it gets outputs from.
-    assert _deps(g, "dev-cloud") == g.children("dev-storage")
+    assert _deps(g, "dev-cloud-secondary-s3") == STORAGE | {"dev-cloud-staging"}
+    assert _deps(g, "dev-cloud-enabled") == STORAGE | g.children("dev-cloud") - {"dev-cloud-enabled"}
 
 
 def test_layers_pass_typed_outputs_not_strings_assembled_by_hand(region_graph: Graph) -> None:
@@ -153,5 +160,5 @@ def test_nfs_secondary_storage_is_a_zone_wide_image_store_without_staging(nfs_co
     store = g["dev-cloud-secondary-nfs"]
     assert store.inputs["kind"] == "NFS"
     assert store.inputs["url"] == "nfs://127.0.0.1/export/secondary"
-    assert _deps(g, "dev-cloud-secondary-nfs") == {"dev-cloud-zone"}
+    assert _deps(g, "dev-cloud-secondary-nfs") == STORAGE | {"dev-cloud-zone"}
     assert "dev-cloud-secondary-nfs" in _deps(g, "dev-cloud-enabled")
