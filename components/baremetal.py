@@ -90,7 +90,7 @@ class BareMetal(pulumi.ComponentResource):
                 child,
             )
         self.fleet = Fleet(f"{name}-fleet", FleetArgs(nodes=list(self.nodes.values())), child)
-        self.node_uuids = pulumi.Output.all(
-            *[pulumi.Output.all(n, node.uuid) for n, node in self.nodes.items()]
-        ).apply(lambda pairs: {n: u for n, u in pairs})
+        # One Output over every node (keyword form: a dict), not one per node.
+        uuids = {n: node.uuid for n, node in self.nodes.items()}
+        self.node_uuids = pulumi.Output.all(**uuids) if uuids else pulumi.Output.from_input({})
         self.register_outputs({"node_uuids": self.node_uuids, "states": self.fleet.states})

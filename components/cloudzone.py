@@ -181,9 +181,10 @@ class CloudZone(pulumi.ComponentResource):
             child_options(self, opts, everything),
         )
         self.zone_id = self.enablement.zone_id
-        self.host_ids = pulumi.Output.all(
-            *[pulumi.Output.all(n, c.host_ids) for n, c in self.clusters.items()]
-        ).apply(lambda pairs: {n: list(ids or []) for n, ids in pairs})
+        hosts = {n: c.host_ids for n, c in self.clusters.items()}
+        self.host_ids = (pulumi.Output.all(**hosts) if hosts else pulumi.Output.from_input({})).apply(
+            lambda by_cluster: {n: list(ids or []) for n, ids in by_cluster.items()}
+        )
         self.register_outputs({"zone_id": self.zone_id, "host_ids": self.host_ids})
 
 

@@ -94,6 +94,7 @@ class Graph:
 
     by_name: dict[str, Registration]
     region: Any
+    outputs: dict[str, Any]
 
     def __getitem__(self, name: str) -> Registration:
         return self.by_name[name]
@@ -132,7 +133,9 @@ def declare_region(cfg: StackConfig) -> Graph:
     def declare() -> pulumi.Output[Any]:
         region = components.region.Region(cfg.region.name, cfg)
         built["region"] = region
-        return pulumi.Output.all(region.cloud.zone_id, region.baremetal.node_uuids, region.cloud.host_ids)
+        return pulumi.Output.all(
+            zone_id=region.cloud.zone_id, node_uuids=region.baremetal.node_uuids, host_ids=region.cloud.host_ids
+        ).apply(built.update)
 
     try:
         declare()
@@ -140,7 +143,7 @@ def declare_region(cfg: StackConfig) -> Graph:
         for cls, method, original in patched:
             setattr(cls, method, original)
     assert calls == [], f"providers were called: {calls}"
-    return Graph({r.name: r for r in monitor.registered.values()}, built["region"])
+    return Graph({r.name: r for r in monitor.registered.values()}, built.pop("region"), built)
 
 
 @pytest.fixture(scope="module")

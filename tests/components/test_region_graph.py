@@ -136,6 +136,13 @@ def test_layers_pass_typed_outputs_not_strings_assembled_by_hand(region_graph: G
     assert g["dev-baremetal-cmp-01"].inputs["instance_info"]["boot_iso"] == "http://127.0.0.1:8000/xcp-ng-8.3.0.iso"
 
 
+def test_the_stack_outputs_are_keyed_by_server_and_by_pool(region_graph: Graph) -> None:
+    out = region_graph.outputs
+    assert set(out["node_uuids"]) == set(SERVERS)
+    assert out["host_ids"] == {"pool-a": [], "pool-b": []}  # no host joined under the mocks
+    assert out["zone_id"] == "dev-cloud-zone-id"
+
+
 def test_every_dynamic_resource_carries_its_provider_unrun(region_graph: Graph) -> None:
     """The provider travels pickled in `__provider`; the mocks answered, the provider never ran."""
     for r in region_graph.by_name.values():
