@@ -37,6 +37,9 @@ class Procs:
     def peak_mb(self, role: str) -> float:
         return max((r["peak_rss_kb"] for r in self.of(role)), default=0) / 1024
 
+    def cpu(self, role: str) -> float:
+        return sum(r.get("cpu_s", 0.0) for r in self.of(role))
+
     def lifetime(self, role: str) -> float:
         rs = self.of(role)
         return max(r["end"] for r in rs) - min(r["start"] for r in rs) if rs else 0.0
@@ -48,6 +51,13 @@ class Run:
     result: Result
     procs: Procs
     started: float = 0.0
+    cpu_s: float = 0.0
+    """CPU seconds of the whole command: the engine, the language host and the Python processes."""
+
+    @property
+    def engine_cpu_s(self) -> float:
+        """CPU seconds outside the program and the provider process (the engine and its plugins)."""
+        return self.cpu_s - self.procs.cpu("program") - self.procs.cpu("provider")
 
 
 @dataclass
@@ -77,17 +87,21 @@ class Instrumented:
         else:
             self.stack.env.pop("PRIVATECLOUD_SAMPLE_MS", None)
         started = time.time()
+        cpu0 = sum(os.times()[2:4])  # children's user and system CPU, as they are reaped
         t0 = time.monotonic()
         result = self.stack.run(*args)
         seconds = time.monotonic() - t0
+        cpu = sum(os.times()[2:4]) - cpu0
         result.check()
         records = [json.loads(f.read_text()) for f in sorted(self.dir.glob("*.json"))]
-        return Run(seconds, result, Procs(records), started)
+        return Run(seconds, result, Procs(records), started, cpu)
 
     def preview(self, *args: str, sample_ms: float | None = None) -> Run:
         run = self.run("preview", *args, sample_ms=sample_ms)
         if run.result.changes:
-            raise SystemExit(f"the no-op preview is not a no-op: {run.result.changes}")
+            steps = {n: op for n, op in run.result.ops_by_name().items() if op != "same"}
+            detail = {s.name: s.diffs for s in run.result.steps if s.name in steps}
+            raise SystemExit(f"the no-op preview is not a no-op: {run.result.changes}: {steps}; changed keys {detail}")
         return run
 
 

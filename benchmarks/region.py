@@ -165,9 +165,11 @@ class Point:
     up_s: float
     times: dict[str, list[float]] = field(default_factory=dict)
     peaks: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)
 
     def add(self, key: str, run: Run) -> None:
         self.times.setdefault(key, []).append(run.seconds)
+        self.cpu.setdefault(key, []).append((run.engine_cpu_s, run.procs.cpu("program"), run.procs.cpu("provider")))
         for role in ("program", "provider"):
             k = f"{key.split()[0]} {role}"
             self.peaks[k] = max(self.peaks.get(k, 0.0), run.procs.peak_mb(role))
@@ -228,6 +230,10 @@ def print_scale(points: list[Point], runs: int) -> None:
         mem = (f"{p.peaks['region program']:4.0f}/{p.peaks['region provider']:4.0f}; "
                f"{p.peaks['baseline program']:4.0f}/{p.peaks['baseline provider']:4.0f}")
         print(f"{p.resources:9d}  " + "  ".join(f"{c:>24s}" for c in cells) + f"  {mem}  (up {p.up_s:.0f} s)")
+        for key in ("region preview", "baseline preview", "region refresh", "baseline refresh"):
+            engine, program, provider = (median([c[i] for c in p.cpu[key]]) for i in range(3))
+            print(f"{'':11s}CPU s of the {key}: engine and plugins {engine:.2f}, program {program:.2f}, "
+                  f"provider {provider:.2f}")
     if len(points) > 1:
         print("marginal cost between sizes (s per 100 resources added; linear growth keeps it flat):")
         for a, b in itertools.pairwise(points):

@@ -79,8 +79,12 @@ def row(label: str, runs: list[Run], floor: float | None = None) -> str:
     t = median([r.seconds for r in runs])
     extra = f"  (+{t - floor:.2f} s over the floor)" if floor is not None else ""
     parts = [p for role in ("program", "provider") if (p := process_line(role, runs))]
+    cpu = (f"CPU s: engine and plugins {median([r.engine_cpu_s for r in runs]):.2f}, "
+           f"program {median([r.procs.cpu('program') for r in runs]):.2f}, "
+           f"provider {median([r.procs.cpu('provider') for r in runs]):.2f}")
+    parts.append(cpu)
     spread = f"[{min(r.seconds for r in runs):.2f}-{max(r.seconds for r in runs):.2f}]"
-    return f"{label:30s}{t:6.2f} s {spread}{extra}\n{'':32s}" + ("; ".join(parts) or "no Python process recorded")
+    return f"{label:30s}{t:6.2f} s {spread}{extra}\n{'':32s}" + f"\n{'':32s}".join(parts)
 
 
 def main(argv: list[str]) -> int:

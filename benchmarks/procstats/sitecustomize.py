@@ -2,8 +2,8 @@
 
 A benchmark puts this directory on PYTHONPATH and sets PRIVATECLOUD_PROCSTATS to a directory;
 every Python process of the run (the program, the dynamic-provider host) then writes, when it
-ends, one JSON file there: its role (program, provider or other), wall-clock start and end, and
-its peak resident memory (VmHWM). With PRIVATECLOUD_SAMPLE_MS set, a thread also samples every
+ends, one JSON file there: its role (program, provider or other), wall-clock start and end, the
+CPU seconds it used and its peak resident memory (VmHWM). With PRIVATECLOUD_SAMPLE_MS set, a thread also samples every
 thread's Python stack at that interval and the file carries the counts per function (self and
 inclusive), so the program and the provider process can be profiled without changing them.
 
@@ -96,7 +96,7 @@ def _install(out_dir: str) -> None:
     def _write() -> None:
         record: dict[str, Any] = {
             "role": role, "pid": os.getpid(), "start": _started, "end": time.time(),
-            "peak_rss_kb": _peak_rss_kb(),
+            "peak_rss_kb": _peak_rss_kb(), "cpu_s": sum(os.times()[:2]),
         }
         if sampler is not None:
             sampler.stop.set()
