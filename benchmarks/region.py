@@ -330,9 +330,13 @@ def profile_benchmark() -> None:
             stack = Instrumented.wrap(region_stack(root / "region", lab, region, root / "api.log"), root / "procs")
             up_s, _ = timed(stack.run, "up", "--skip-preview")
             print(f"region of {n} dynamic resources deployed in {up_s:.0f} s")
-            plain = [stack.preview().seconds for _ in range(3)]
+            plain = [stack.preview() for _ in range(3)]
             sampled = stack.preview(sample_ms=5)
-            print(f"no-op preview: {median(plain):.2f} s (median of 3, unsampled); {sampled.seconds:.2f} s sampled")
+            print(f"no-op preview: {median([r.seconds for r in plain]):.2f} s (median of 3, unsampled); "
+                  f"{sampled.seconds:.2f} s sampled; CPU s (median): engine and plugins "
+                  f"{median([r.engine_cpu_s for r in plain]):.2f}, program "
+                  f"{median([r.procs.cpu('program') for r in plain]):.2f}, provider "
+                  f"{median([r.procs.cpu('provider') for r in plain]):.2f}")
             for role in ("program", "provider"):
                 for rec in sampled.procs.of(role):
                     print("\n".join(profile_lines(rec, role)))
