@@ -22,16 +22,18 @@ from providers.ironic import Fleet, FleetArgs, Node, NodeArgs
 TYPE = "privatecloud:baremetal:BareMetal"
 
 
-def driver_info(server: Server, password: pulumi.Input[str]) -> pulumi.Output[dict[str, Any]]:
-    """The BMC section of a node for its hardware type (fake-hardware stores ipmi-style keys)."""
+def driver_info(server: Server, password: pulumi.Input[str]) -> dict[str, pulumi.Input[str] | None]:
+    """The BMC section of a node for its hardware type (fake-hardware stores ipmi-style keys).
+
+    The password stays the secret Output it is; `ironic.Node` makes the whole section secret, so
+    no per-node `apply` is needed to build it.
+    """
     prefix = "redfish" if server.bmc.driver == "redfish" else "ipmi"
-    return pulumi.Output.secret(password).apply(
-        lambda pw: {
-            f"{prefix}_address": server.bmc.address,
-            f"{prefix}_username": server.bmc.username,
-            f"{prefix}_password": pw,
-        }
-    )
+    return {
+        f"{prefix}_address": server.bmc.address,
+        f"{prefix}_username": server.bmc.username,
+        f"{prefix}_password": password,
+    }
 
 
 def instance_info(server: Server, images: Images) -> dict[str, Any]:

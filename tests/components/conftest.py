@@ -35,6 +35,8 @@ class Registration:
     custom: bool
     dependencies: frozenset[str]
     inputs: dict[str, Any] = field(hash=False)
+    secrets: frozenset[str] = frozenset()
+    """Input keys sent as secrets (wrapped in Pulumi's secret signature on the wire)."""
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -71,8 +73,19 @@ class RecordingMonitor(MockMonitor):
                 custom=request.custom,
                 dependencies=frozenset(request.dependencies),
                 inputs=self.recorder.inputs.get((request.type, request.name), {}),
+                secrets=frozenset(k for k, v in request.object.fields.items() if _is_secret(v)),
             )
         return response
+
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's signature of a secret value on the wire
+
+
+def _is_secret(value: Any) -> bool:
+    if value.WhichOneof("kind") != "struct_value":
+        return False
+    sig = value.struct_value.fields.get(SECRET_SIG)
+    return sig is not None and sig.string_value == "1b47061264138c4ac30d75fd1eb44270"
 
 
 def _all_subclasses(cls: type) -> Iterator[type]:

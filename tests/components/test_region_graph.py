@@ -136,6 +136,24 @@ def test_layers_pass_typed_outputs_not_strings_assembled_by_hand(region_graph: G
     assert g["dev-baremetal-cmp-01"].inputs["instance_info"]["boot_iso"] == "http://127.0.0.1:8000/xcp-ng-8.3.0.iso"
 
 
+def test_credentials_reach_the_resources_as_secrets(region_graph: Graph) -> None:
+    g = region_graph
+    node = g["dev-baremetal-cmp-01"]
+    assert node.inputs["driver_info"]["value"] == {  # the secret's value, as the mocks received it
+        "ipmi_address": "10.0.0.11", "ipmi_username": "admin", "ipmi_password": "(encrypted)"
+    }
+    for name, keys in {
+        "dev-baremetal-cmp-01": {"driver_info"},
+        "dev-pool-a-pool": {"password"},
+        "dev-pool-a-guest": {"password"},
+        "dev-pool-a-sr": {"password"},
+        "dev-cloud-pool-a": {"password"},
+        "dev-cloud-secondary-s3": {"secret_key"},
+    }.items():
+        assert keys <= g[name].secrets, (name, g[name].secrets)
+    assert g["dev-cloud-zone"].secrets == frozenset()
+
+
 def test_the_stack_outputs_are_keyed_by_server_and_by_pool(region_graph: Graph) -> None:
     out = region_graph.outputs
     assert set(out["node_uuids"]) == set(SERVERS)
