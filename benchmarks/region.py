@@ -230,10 +230,16 @@ def print_scale(points: list[Point], runs: int) -> None:
         mem = (f"{p.peaks['region program']:4.0f}/{p.peaks['region provider']:4.0f}; "
                f"{p.peaks['baseline program']:4.0f}/{p.peaks['baseline provider']:4.0f}")
         print(f"{p.resources:9d}  " + "  ".join(f"{c:>24s}" for c in cells) + f"  {mem}  (up {p.up_s:.0f} s)")
-        for key in ("region preview", "baseline preview", "region refresh", "baseline refresh"):
-            engine, program, provider = (median([c[i] for c in p.cpu[key]]) for i in range(3))
-            print(f"{'':11s}CPU s of the {key}: engine and plugins {engine:.2f}, program {program:.2f}, "
-                  f"provider {provider:.2f}")
+        # CPU seconds are what a loaded machine does not inflate: the ratio of their sums is the
+        # comparison to trust when the wall times are noisy.
+        for op in ("preview", "refresh", "update"):
+            split = {side: [median([c[i] for c in p.cpu[f"{side} {op}"]]) for i in range(3)]
+                     for side in ("region", "baseline")}
+            reg, base = sum(split["region"]), sum(split["baseline"])
+            print(f"{'':11s}CPU s of the {op}: region {reg:.2f} (engine and plugins {split['region'][0]:.2f}, "
+                  f"program {split['region'][1]:.2f}, provider {split['region'][2]:.2f}), baseline {base:.2f} "
+                  f"({split['baseline'][0]:.2f}, {split['baseline'][1]:.2f}, {split['baseline'][2]:.2f}): "
+                  f"ratio {reg / base:.2f}")
     if len(points) > 1:
         print("marginal cost between sizes (s per 100 resources added; linear growth keeps it flat):")
         for a, b in itertools.pairwise(points):
