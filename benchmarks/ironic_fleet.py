@@ -3,7 +3,9 @@
 Every deploy takes `--delay` seconds (Ironic's fake-hardware `deploy_delay`). The baseline is
 one node deployed by `pulumi up` (a Node that waits for itself); the fleet is N Nodes with
 `wait=False` and one `ironic.Fleet` waiting for all of them. Prints the wall time of each
-`pulumi up`, and their ratio: about 1 means N nodes deploy in about the time of one.
+`pulumi up`, and their ratio: about 1 means N nodes deploy in about the time of one; beside it,
+the HTTP requests each `pulumi up` made to Ironic per node (counted in every Python process of the
+run by benchmarks/apicount), by method and path.
 
     .venv/bin/python benchmarks/ironic_fleet.py [--nodes 64] [--delay 10] [--naive]
 
@@ -18,6 +20,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,6 +28,8 @@ sys.path.insert(0, str(REPO))
 
 from lab import ironic as lab_ironic  # noqa: E402
 from tests.enginekit import EngineStack, engine_bin_dir  # noqa: E402
+
+APICOUNT = REPO / "benchmarks" / "apicount"
 
 PROGRAM = """
 import pulumi
@@ -47,26 +52,45 @@ if fleet:
 """
 
 
+def requests_by_kind(log: Path, count: int) -> tuple[float, str]:
+    """Requests per node in `log` (apicount's lines), and the commonest kinds per node."""
+    kinds: Counter[str] = Counter()
+    if log.exists():
+        for line in log.read_text().splitlines():
+            _pid, method, url = line.split(" ", 2)
+            path = "/".join("{id}" if len(p) >= 32 or p.startswith("bench-") else p for p in url.split("/")[1:])
+            kinds[f"{method} /{path}"] += 1
+    total = sum(kinds.values())
+    top = ", ".join(f"{k} {v / count:.1f}" for k, v in kinds.most_common(6))
+    return total / count, top
+
+
 def timed_up(root: Path, bin_dir: Path, endpoint: str, *, count: int, wait: bool, fleet: bool,
-             label: str) -> float:
-    """Wall time of one `pulumi up` creating `count` nodes (printed; then destroyed, untimed)."""
+             label: str) -> tuple[float, float]:
+    """Wall time of one `pulumi up` creating `count` nodes, and its Ironic requests per node
+    (printed; then destroyed, untimed)."""
+    log = root.parent / f"{root.name}-api.log"
     st = EngineStack.create(
         root, bin_dir, program=PROGRAM,
         config={"count": str(count), "wait": str(wait).lower(), "fleet": str(fleet).lower()},
         secrets={"bmc": "bench-bmc-pass", "ironic": json.dumps({"endpoint": endpoint})},
+        extra_env={"PYTHONPATH": f"{APICOUNT}:{REPO}", "PRIVATECLOUD_API_LOG": str(log)},
     )
     started = time.monotonic()
     result = st.up()
     elapsed = time.monotonic() - started
+    per_node, kinds = requests_by_kind(log, count)
     created = result.changes.get("create", 0)
     expected = count + 1 + (1 if fleet else 0)
     if created != expected:
         raise SystemExit(f"expected {expected} creates, the engine reported {result.changes}")
-    print(f"{label + ', pulumi up:':34s}{elapsed:6.1f} s", flush=True)
+    print(f"{label + ', pulumi up:':34s}{elapsed:6.1f} s, {per_node:5.1f} Ironic requests per node", flush=True)
+    print(f"{'':36s}per node: {kinds}", flush=True)
     started = time.monotonic()
+    log.unlink(missing_ok=True)
     st.destroy()
     print(f"{'  (its pulumi destroy:':34s}{time.monotonic() - started:6.1f} s)", flush=True)
-    return elapsed
+    return elapsed, per_node
 
 
 def ironic_deploy_time(endpoint: str) -> float:
@@ -116,13 +140,15 @@ def main(argv: list[str]) -> int:
         try:
             raw = ironic_deploy_time(endpoint)
             print(f"{'one deploy in Ironic itself:':34s}{raw:6.1f} s", flush=True)
-            one = timed_up(root / "one", bin_dir, endpoint, count=1, wait=True, fleet=False, label="one node")
-            many = timed_up(root / "fleet", bin_dir, endpoint, count=args.nodes, wait=False, fleet=True,
-                            label=f"{args.nodes} nodes + Fleet")
-            print(f"{'ratio (fleet / one node):':34s}{many / one:6.2f}", flush=True)
+            one, one_requests = timed_up(root / "one", bin_dir, endpoint, count=1, wait=True, fleet=False,
+                                         label="one node")
+            many, many_requests = timed_up(root / "fleet", bin_dir, endpoint, count=args.nodes, wait=False,
+                                           fleet=True, label=f"{args.nodes} nodes + Fleet")
+            print(f"{'ratio (fleet / one node):':34s}{many / one:6.2f}   Ironic requests per node: "
+                  f"{many_requests:.1f} in the fleet, {one_requests:.1f} for one node", flush=True)
             print(f"{'ratio (fleet / Ironic deploy):':34s}{many / raw:6.2f}", flush=True)
             if args.naive:
-                naive = timed_up(root / "naive", bin_dir, endpoint, count=args.nodes, wait=True, fleet=False,
+                naive, _ = timed_up(root / "naive", bin_dir, endpoint, count=args.nodes, wait=True, fleet=False,
                                  label=f"{args.nodes} self-waiting nodes")
                 print(f"{'ratio (self-waiting / one node):':34s}{naive / one:6.2f}", flush=True)
         finally:

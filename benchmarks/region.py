@@ -6,6 +6,12 @@
                                                     # then refresh: time and API calls per resource
     .venv/bin/python -m benchmarks.region fleet     # 64 servers, Ironic deploy delay 10 s, through
                                                     # the whole program: wall time vs one node
+    .venv/bin/python -m benchmarks.region scale [--sizes 50,250,500,1000]
+                                                    # per size: no-op preview, refresh and a one-field
+                                                    # update vs as many trivial resources; peak memory
+                                                    # of the program and the provider process
+    .venv/bin/python -m benchmarks.region profile   # the ~511-resource region's no-op preview sampled
+                                                    # in the program and the provider process
 
 API calls are counted at the HTTP layer of every Python process of the run (benchmarks/apicount).
 """
@@ -13,20 +19,23 @@ API calls are counted at the HTTP layer of every Python process of the run (benc
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
+import math
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from benchmarks.measure import APICOUNT, Instrumented, Run, median
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, Result, engine_bin_dir
-
-APICOUNT = REPO / "benchmarks" / "apicount"
 
 
 def region_design(pools: int, hosts_per_pool: int, storage: int) -> dict[str, Any]:
@@ -53,6 +62,23 @@ def region_design(pools: int, hosts_per_pool: int, storage: int) -> dict[str, An
     region["hypervisorPools"] = pool_cfgs
     region["deployTimeouts"] = {"manage": 600, "clean": 1200, "deploy": 1800, "undeploy": 1800, "pollInterval": 1}
     return region
+
+
+def scaled_design(target: int) -> dict[str, Any]:
+    """A region of about `target` dynamic resources: servers, pools and networks scaled together.
+
+    Each XCP-ng pool is its hosts' nodes plus 6 resources (the pool, 2 networks, the SR, the
+    CloudStack cluster, its primary storage), with 3 storage servers per pool; 11 more are fixed
+    (controller, fleet, Ceph pool, S3 user and bucket, zone, network, pod, 2 stores, enablement).
+    """
+    pools = max(1, -(-(target - 11) // 25))  # 25 resources per pool at 16 hosts
+    per_pool = max(1, min(16, math.ceil((target - 11) / pools) - 9))
+    return region_design(pools, per_pool, 3 * pools)
+
+
+def dynamic_count(region: dict[str, Any]) -> int:
+    """The dynamic resources `region` declares (as the engine counts them)."""
+    return len(region["servers"]) + 6 * len(region["hypervisorPools"]) + 10
 
 
 def custom_resources(result: Result) -> int:
@@ -122,6 +148,210 @@ def preview_benchmark(runs: int) -> None:
             stack.destroy()
 
 
+BASELINE = """
+import pulumi
+from benchmarks.trivial import Thing
+
+cfg = pulumi.Config()
+count, bump = cfg.require_int("count"), cfg.get_int("bump") or 0
+for i in range(count):
+    Thing(f"thing-{i}", i + (bump if i == 0 else 0))
+"""
+
+
+@dataclass
+class Point:
+    """One size of the scale curve: medians per operation, region and baseline."""
+
+    resources: int
+    up_s: float
+    times: dict[str, list[float]] = field(default_factory=dict)
+    peaks: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)
+
+    def add(self, key: str, run: Run) -> None:
+        self.times.setdefault(key, []).append(run.seconds)
+        self.cpu.setdefault(key, []).append((run.engine_cpu_s, run.procs.cpu("program"), run.procs.cpu("provider")))
+        for role in ("program", "provider"):
+            k = f"{key.split()[0]} {role}"
+            self.peaks[k] = max(self.peaks.get(k, 0.0), run.procs.peak_mb(role))
+
+    def med(self, key: str) -> float:
+        return median(self.times[key])
+
+
+def expect(run: Run, changes: dict[str, int], what: str) -> Run:
+    if run.result.changes != changes:
+        raise SystemExit(f"{what}: expected {changes}, the engine reported {run.result.changes}")
+    return run
+
+
+def scale_point(root: Path, lab: dict[str, Any], target: int, runs: int) -> Point:
+    """Deploy a region of about `target` resources and as many trivial ones; time each operation."""
+    region = scaled_design(target)
+    n = dynamic_count(region)
+    stack = Instrumented.wrap(region_stack(root / "region", lab, region, root / "api.log"), root / "procs-region")
+    t0 = time.monotonic()
+    up = stack.run("up", "--skip-preview")
+    point = Point(custom_resources(up.result), time.monotonic() - t0)
+    if point.resources != n:
+        raise SystemExit(f"expected {n} dynamic resources, the engine created {point.resources}")
+    baseline = Instrumented.wrap(EngineStack.create(
+        root / "baseline", engine_bin_dir(), project="baseline", program=BASELINE, config={"count": str(n)},
+    ), root / "procs-baseline")
+    baseline.run("up", "--skip-preview")
+    dns = ["8.8.4.4", "8.8.8.8"]
+    for i in range(runs):  # round by round: the region and its baseline under the same load
+        point.add("region preview", stack.preview())
+        point.add("baseline preview", baseline.preview())
+        point.add("region refresh", expect(stack.run("refresh", "--skip-preview"), {}, "region refresh"))
+        point.add("baseline refresh", expect(baseline.run("refresh", "--skip-preview"), {}, "baseline refresh"))
+        # One field of one resource: the zone's first DNS server (CloudStack updateZone), the value of
+        # one trivial resource.
+        changed = json.loads(json.dumps(region))
+        changed["zone"]["dns"] = [dns[i % 2]]
+        stack.stack.set_config("region", stack_config(lab, changed)["plain"]["region"])
+        point.add("region update", expect(stack.run("up", "--skip-preview"), {"update": 1}, "region update"))
+        baseline.stack.set_config("bump", str(i + 1))
+        point.add("baseline update", expect(baseline.run("up", "--skip-preview"), {"update": 1}, "baseline update"))
+    stack.run("destroy", "--skip-preview")
+    baseline.run("destroy", "--skip-preview")
+    return point
+
+
+def print_scale(points: list[Point], runs: int) -> None:
+    print(f"\nscale curve, median of {runs} (region / trivial baseline of the same size = ratio; "
+          f"ms per resource of the region):")
+    print(f"{'resources':>9s}  {'no-op preview':>24s}  {'refresh':>24s}  {'one-field update':>24s}  "
+          f"peak MB program/provider (region; baseline)")
+    for p in points:
+        cells = []
+        for op in ("preview", "refresh", "update"):
+            reg, base = p.med(f"region {op}"), p.med(f"baseline {op}")
+            cells.append(f"{reg:6.2f}/{base:5.2f}={reg / base:4.2f} {reg / p.resources * 1000:4.0f}ms")
+        mem = (f"{p.peaks['region program']:4.0f}/{p.peaks['region provider']:4.0f}; "
+               f"{p.peaks['baseline program']:4.0f}/{p.peaks['baseline provider']:4.0f}")
+        print(f"{p.resources:9d}  " + "  ".join(f"{c:>24s}" for c in cells) + f"  {mem}  (up {p.up_s:.0f} s)")
+        # CPU seconds are what a loaded machine does not inflate: the ratio of their sums is the
+        # comparison to trust when the wall times are noisy.
+        for op in ("preview", "refresh", "update"):
+            split = {side: [median([c[i] for c in p.cpu[f"{side} {op}"]]) for i in range(3)]
+                     for side in ("region", "baseline")}
+            reg, base = sum(split["region"]), sum(split["baseline"])
+            print(f"{'':11s}CPU s of the {op}: region {reg:.2f} (engine and plugins {split['region'][0]:.2f}, "
+                  f"program {split['region'][1]:.2f}, provider {split['region'][2]:.2f}), baseline {base:.2f} "
+                  f"({split['baseline'][0]:.2f}, {split['baseline'][1]:.2f}, {split['baseline'][2]:.2f}): "
+                  f"ratio {reg / base:.2f}")
+    if len(points) > 1:
+        print("marginal cost between sizes (s per 100 resources added; linear growth keeps it flat):")
+        for a, b in itertools.pairwise(points):
+            k = 100 / (b.resources - a.resources)
+            print(f"  {a.resources:5d} -> {b.resources:5d}: " + ", ".join(
+                f"{op} {(b.med(f'region {op}') - a.med(f'region {op}')) * k:5.2f} "
+                f"(baseline {(b.med(f'baseline {op}') - a.med(f'baseline {op}')) * k:5.2f})"
+                for op in ("preview", "refresh", "update")))
+
+
+def scale_benchmark(sizes: list[int], runs: int) -> None:
+    hosts = max(len(scaled_design(t)["hypervisorPools"]) * (len(scaled_design(t)["hypervisorPools"][0]["members"]) + 1)
+                for t in sizes)
+    points = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
+            for target in sizes:
+                point = scale_point(root / f"size-{target}", lab, target, runs)
+                points.append(point)
+                print_scale([point], runs)
+    print_scale(points, runs)
+
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+
+# Functions worth naming in a profile: where per-resource work lives (matched as substrings of
+# "file:line(function)").
+MARKERS = {
+    "program": ["components/region.py", "(read_config)", "components/config.py:405(load)",
+                "pulumi/dynamic/dynamic.py", "(serialize_provider)", "(_get_stack_trace)", "(transfer_properties)",
+                "(serialize_properties)", "(do_register)", "(register_resource)", "(_sync_await)"],
+    "provider": ["__main__.py", "(get_provider)", "(loads)", "providers/_core/provider.py", "(validate)",
+                 "providers/_core/diff.py", "(model_validate)", "(model_dump)", "(deserialize_properties)",
+                 "(serialize_properties)", "(_worker)"],
+}
+
+
+def profile_lines(rec: dict[str, Any], role: str, top: int = 12) -> list[str]:
+    """The sampled stacks of one process: the busiest frames, and the markers' inclusive share."""
+    n, ms = rec["samples"], rec["interval_ms"]
+    if not n:
+        return [f"{role}: no samples"]
+    lived = rec["end"] - rec["start"]
+    lines = [f"{role} (pid {rec['pid']}): {n} thread samples every {ms:.0f} ms, lived {lived:.2f} s, "
+             f"peak {rec['peak_rss_kb'] / 1024:.0f} MB; busiest frames (self, % of samples):"]
+    for key, c in sorted(rec["self"].items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"    {100 * c / n:5.1f}%  {short(key)}")
+    lines.append("  inclusive (% of samples, over all threads):")
+    incl = rec["inclusive"]
+    for key, c in sorted(incl.items(), key=lambda kv: -kv[1]):
+        if any(m in key for m in MARKERS[role]):
+            lines.append(f"    {100 * c / n:5.1f}%  {short(key)}")
+    return lines
+
+
+def short(key: str) -> str:
+    for prefix in (str(REPO) + "/", "site-packages/"):
+        if prefix in key:
+            key = key.split(prefix, 1)[1]
+    return key
+
+
+def state_lines(stack: EngineStack) -> list[str]:
+    """Property bags in state by type: count, mean bytes of inputs and outputs, secret values."""
+    by_type: dict[str, list[int]] = {}
+    total = 0
+    for r in stack.export()["deployment"].get("resources", []):
+        if not r["type"].startswith("pulumi-python:"):
+            continue
+        blob_in, blob_out = json.dumps(r.get("inputs", {})), json.dumps(r.get("outputs", {}))
+        provider = len(json.dumps(r.get("inputs", {}).get("__provider", "")))
+        secrets = blob_in.count(SECRET_SIG) + blob_out.count(SECRET_SIG)
+        total += len(blob_in) + len(blob_out)
+        acc = by_type.setdefault(r["type"].split("/")[-1], [0, 0, 0, 0, 0])
+        for i, v in enumerate((1, len(blob_in), len(blob_out), secrets, provider)):
+            acc[i] += v
+    lines = [f"state of the dynamic resources: {total / 1024:.0f} KB of property bags; by type "
+             f"(count, mean bytes of inputs / outputs, secret values per resource, `__provider` bytes):"]
+    for t, (c, i, o, sec, prov) in sorted(by_type.items(), key=lambda kv: -kv[1][0]):
+        lines.append(f"    {t:28s}{c:5d}  {i / c:6.0f} / {o / c:6.0f}  secrets {sec / c:4.1f}  "
+                     f"provider {prov / c:4.0f}")
+    return lines
+
+
+def profile_benchmark() -> None:
+    """The ~511-resource region's no-op preview, both processes sampled every 5 ms."""
+    region = scaled_design(500)
+    n = dynamic_count(region)
+    hosts = len(region["hypervisorPools"]) * (len(region["hypervisorPools"][0]["members"]) + 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
+            stack = Instrumented.wrap(region_stack(root / "region", lab, region, root / "api.log"), root / "procs")
+            up_s, _ = timed(stack.run, "up", "--skip-preview")
+            print(f"region of {n} dynamic resources deployed in {up_s:.0f} s")
+            plain = [stack.preview() for _ in range(3)]
+            sampled = stack.preview(sample_ms=5)
+            print(f"no-op preview: {median([r.seconds for r in plain]):.2f} s (median of 3, unsampled); "
+                  f"{sampled.seconds:.2f} s sampled; CPU s (median): engine and plugins "
+                  f"{median([r.engine_cpu_s for r in plain]):.2f}, program "
+                  f"{median([r.procs.cpu('program') for r in plain]):.2f}, provider "
+                  f"{median([r.procs.cpu('provider') for r in plain]):.2f}")
+            for role in ("program", "provider"):
+                for rec in sampled.procs.of(role):
+                    print("\n".join(profile_lines(rec, role)))
+            print("\n".join(state_lines(stack.stack)))
+            stack.run("destroy", "--skip-preview")
+
+
 def fleet_benchmark() -> None:
     """64 servers (3 pools of 16, 15 storage, 1 controller), deploy delay 10 s, vs the smallest region."""
     delay = 10
@@ -149,11 +379,17 @@ def fleet_benchmark() -> None:
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.region", description=__doc__.split("\n\n")[0])
-    ap.add_argument("scenario", choices=["preview", "fleet"])
+    ap.add_argument("scenario", choices=["preview", "fleet", "scale", "profile"])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--sizes", default="50,250,500,1000",
+                    help="scale: comma-separated region sizes in dynamic resources (about)")
     args = ap.parse_args(argv)
     if args.scenario == "preview":
         preview_benchmark(args.runs)
+    elif args.scenario == "scale":
+        scale_benchmark([int(x) for x in args.sizes.split(",")], args.runs)
+    elif args.scenario == "profile":
+        profile_benchmark()
     else:
         fleet_benchmark()
     return 0

@@ -16,21 +16,24 @@ from typing import Any
 import pulumi
 
 from components.config import DeployTimeouts, Images, Server
+from components.options import child_options
 from providers.ironic import Fleet, FleetArgs, Node, NodeArgs
 
 TYPE = "privatecloud:baremetal:BareMetal"
 
 
-def driver_info(server: Server, password: pulumi.Input[str]) -> pulumi.Output[dict[str, Any]]:
-    """The BMC section of a node for its hardware type (fake-hardware stores ipmi-style keys)."""
+def driver_info(server: Server, password: pulumi.Input[str]) -> dict[str, pulumi.Input[str] | None]:
+    """The BMC section of a node for its hardware type (fake-hardware stores ipmi-style keys).
+
+    The password stays the secret Output it is; `ironic.Node` makes the whole section secret, so
+    no per-node `apply` is needed to build it.
+    """
     prefix = "redfish" if server.bmc.driver == "redfish" else "ipmi"
-    return pulumi.Output.secret(password).apply(
-        lambda pw: {
-            f"{prefix}_address": server.bmc.address,
-            f"{prefix}_username": server.bmc.username,
-            f"{prefix}_password": pw,
-        }
-    )
+    return {
+        f"{prefix}_address": server.bmc.address,
+        f"{prefix}_username": server.bmc.username,
+        f"{prefix}_password": password,
+    }
 
 
 def instance_info(server: Server, images: Images) -> dict[str, Any]:
@@ -67,7 +70,7 @@ class BareMetal(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BareMetalArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         timeouts = args.timeouts.model_dump(exclude_none=True)
         self.nodes = {}
         for server in args.servers:
@@ -89,7 +92,7 @@ class BareMetal(pulumi.ComponentResource):
                 child,
             )
         self.fleet = Fleet(f"{name}-fleet", FleetArgs(nodes=list(self.nodes.values())), child)
-        self.node_uuids = pulumi.Output.all(
-            *[pulumi.Output.all(n, node.uuid) for n, node in self.nodes.items()]
-        ).apply(lambda pairs: {n: u for n, u in pairs})
+        # One Output over every node (keyword form: a dict), not one per node.
+        uuids = {n: node.uuid for n, node in self.nodes.items()}
+        self.node_uuids = pulumi.Output.all(**uuids) if uuids else pulumi.Output.from_input({})
         self.register_outputs({"node_uuids": self.node_uuids, "states": self.fleet.states})

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.config import Zone as ZoneConfig
+from components.options import child_options
 from providers.cloudstack import (
     Cluster,
     ClusterArgs,
@@ -86,7 +87,7 @@ class CloudZone(pulumi.ComponentResource):
     def __init__(self, name: str, args: CloudZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         z = args.zone
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         self.zone = Zone(
             f"{name}-zone",
             ZoneArgs(
@@ -122,7 +123,7 @@ class CloudZone(pulumi.ComponentResource):
                 start_ip=str(z.pod.start_ip),
                 end_ip=str(z.pod.end_ip),
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.physical_network]),
+            child_options(self, opts, [self.physical_network]),
         )
         self.clusters, self.primary_storage = {}, {}
         for src in args.clusters:
@@ -130,7 +131,7 @@ class CloudZone(pulumi.ComponentResource):
                 f"{name}-{src.name}",
                 ClusterArgs(zone_id=zone_id, pod_id=self.pod.id, name=src.name, url=src.master_url,
                             password=src.password, members=src.members),
-                pulumi.ResourceOptions(parent=self, depends_on=list(src.ready)),
+                child_options(self, opts, src.ready),
             )
             self.clusters[src.name] = cluster
             self.primary_storage[src.name] = PrimaryStorage(
@@ -161,7 +162,7 @@ class CloudZone(pulumi.ComponentResource):
                         access_key=args.s3.access_key,
                         secret_key=args.s3.secret_key,
                     ),
-                    pulumi.ResourceOptions(parent=self, depends_on=list(stores)),  # the staging store first
+                    child_options(self, opts, list(stores)),  # the staging store first
                 )
             )
         elif z.secondary_storage.nfs_url:
@@ -177,12 +178,13 @@ class CloudZone(pulumi.ComponentResource):
         ]
         self.enablement = ZoneEnablement(
             f"{name}-enabled", ZoneEnablementArgs(zone_id=zone_id),
-            pulumi.ResourceOptions(parent=self, depends_on=everything),
+            child_options(self, opts, everything),
         )
         self.zone_id = self.enablement.zone_id
-        self.host_ids = pulumi.Output.all(
-            *[pulumi.Output.all(n, c.host_ids) for n, c in self.clusters.items()]
-        ).apply(lambda pairs: {n: list(ids or []) for n, ids in pairs})
+        hosts = {n: c.host_ids for n, c in self.clusters.items()}
+        self.host_ids = (pulumi.Output.all(**hosts) if hosts else pulumi.Output.from_input({})).apply(
+            lambda by_cluster: {n: list(ids or []) for n, ids in by_cluster.items()}
+        )
         self.register_outputs({"zone_id": self.zone_id, "host_ids": self.host_ids})
 
 

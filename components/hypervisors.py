@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.config import HypervisorPool as PoolConfig
+from components.options import child_options
 from providers.xcpng import Network, NetworkArgs, Pool, PoolArgs, SharedSR, SharedSRArgs
 
 TYPE = "privatecloud:hypervisor:Pool"
@@ -50,9 +51,9 @@ class HypervisorPool(pulumi.ComponentResource):
                 hosts=list(args.host_addresses),
                 password=args.root_password,
             ),
-            pulumi.ResourceOptions(parent=self),
+            child_options(self, opts),
         )
-        joined = pulumi.ResourceOptions(parent=self, depends_on=[self.pool])
+        joined = child_options(self, opts, [self.pool])
         master_address, pool_uuid, password = self.pool.master_address, self.pool.pool_uuid, args.root_password
         self.networks = {}
         for vlan in cfg.vlans:
@@ -73,7 +74,7 @@ class HypervisorPool(pulumi.ComponentResource):
             f"{name}-sr",
             SharedSRArgs(address=master_address, password=password, pool_uuid=pool_uuid, name_label=cfg.sr.name,
                          type=cfg.sr.type, device_config=dict(cfg.sr.device_config), make_default=True),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.pool, *self.networks.values()]),
+            child_options(self, opts, [self.pool, *self.networks.values()]),
         )
         self.master_url = self.pool.master_url
         self.host_addresses = self.pool.host_addresses

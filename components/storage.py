@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.config import CephPool, S3Settings
+from components.options import child_options
 from providers.ceph import Bucket, BucketArgs, Pool, PoolArgs, RgwUser, RgwUserArgs
 
 TYPE = "privatecloud:storage:Storage"
@@ -38,7 +39,7 @@ class Storage(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         self.pools = {
             p.name: Pool(
                 f"{name}-{p.name}",

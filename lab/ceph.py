@@ -241,7 +241,7 @@ def pgs_clean(c: Cluster) -> bool:
     )
 
 
-def start(
+def start(  # noqa: C901  (the bring-up in the notes' order, one step after another)
     state_dir: Path,
     *,
     dashboard_port: int | None = None,

@@ -1,0 +1,115 @@
+"""What each Python process of a benchmark run did, for benchmarks (not imported in normal runs).
+
+A benchmark puts this directory on PYTHONPATH and sets PRIVATECLOUD_PROCSTATS to a directory;
+every Python process of the run (the program, the dynamic-provider host) then writes, when it
+ends, one JSON file there: its role (program, provider or other), wall-clock start and end, the
+CPU seconds it used and its peak resident memory (VmHWM). With PRIVATECLOUD_SAMPLE_MS set, a thread also samples every
+thread's Python stack at that interval and the file carries the counts per function (self and
+inclusive), so the program and the provider process can be profiled without changing them.
+
+The engine stops the provider process with SIGINT (the host ends on KeyboardInterrupt), so the
+atexit handler runs in both processes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+_dir = os.environ.get("PRIVATECLOUD_PROCSTATS")
+# Wall-clock time the interpreter started (this module is imported while site initialises).
+_started = time.time()
+
+
+def _role() -> str:
+    try:
+        with open("/proc/self/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return "other"
+    joined = b" ".join(argv)
+    if b"pulumi.dynamic" in joined:
+        return "provider"
+    if b"pulumi-language-python-exec" in joined:
+        return "program"
+    return "other"
+
+
+def _peak_rss_kb() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class _Sampler(threading.Thread):
+    """Samples every other thread's Python stack: where wall time goes, waits included."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(name="procstats-sampler", daemon=True)
+        self.interval = interval
+        self.samples = 0
+        self.self_counts: Counter[str] = Counter()
+        self.incl_counts: Counter[str] = Counter()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        me = threading.get_ident()
+        while not self.stop.wait(self.interval):
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                self.samples += 1
+                seen: set[str] = set()
+                f: Any = frame
+                top = True
+                while f is not None:
+                    code = f.f_code
+                    key = f"{code.co_filename}:{code.co_firstlineno}({code.co_name})"
+                    if top:
+                        self.self_counts[key] += 1
+                        top = False
+                    if key not in seen:
+                        seen.add(key)
+                        self.incl_counts[key] += 1
+                    f = f.f_back
+
+
+def _install(out_dir: str) -> None:
+    role = _role()
+    sampler: _Sampler | None = None
+    interval_ms = os.environ.get("PRIVATECLOUD_SAMPLE_MS")
+    if interval_ms and role != "other":
+        sampler = _Sampler(float(interval_ms) / 1000)
+        sampler.start()
+
+    def _write() -> None:
+        record: dict[str, Any] = {
+            "role": role, "pid": os.getpid(), "start": _started, "end": time.time(),
+            "peak_rss_kb": _peak_rss_kb(), "cpu_s": sum(os.times()[:2]),
+        }
+        if sampler is not None:
+            sampler.stop.set()
+            record["samples"] = sampler.samples
+            record["interval_ms"] = float(interval_ms or 0)
+            record["self"] = dict(sampler.self_counts.most_common(400))
+            record["inclusive"] = dict(sampler.incl_counts.most_common(400))
+        path = os.path.join(out_dir, f"{role}-{os.getpid()}.json")
+        with open(path, "w") as f:
+            json.dump(record, f)
+
+    atexit.register(_write)
+
+
+if _dir:
+    _install(_dir)
