@@ -34,6 +34,8 @@ from typing import Any
 import pulumi
 from pulumi_command import local, remote
 
+from components.keygen import public_key_of
+
 TYPE = "privatecloud:storage:CephCluster"
 MON_PORT = 3300
 DASHBOARD_PORT = 8080
@@ -103,6 +105,9 @@ class CephClusterArgs:
     """Lab settings: pools of one replica allowed, no warnings about it, small memstore OSDs."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """What must be done before the first SSH connection (the bare-metal deploys)."""
+    secrets: ClusterSecrets | None = None
+    """The cluster's generated secrets, when the caller made them first (the region does, since the
+    deploy key's public half goes into the servers' config drives before they are deployed)."""
 
 
 def _q(value: str) -> str:
@@ -111,6 +116,35 @@ def _q(value: str) -> str:
 
 def _secret(value: pulumi.Input[Any]) -> pulumi.Output[Any]:
     return pulumi.Output.secret(value)
+
+
+class ClusterSecrets(pulumi.ComponentResource):
+    """fsid, cephx keys, dashboard password (and a deploy key) generated once, kept secret in state.
+
+    `components.keygen` runs in a `local.Command` whose stdout is secret and never logged; it runs
+    on create only (its command line is ignored afterwards, so a moved virtualenv changes nothing).
+    """
+
+    values: pulumi.Output[dict[str, str]]
+    fsid: pulumi.Output[str]
+    ssh_private_key: pulumi.Output[str]
+    ssh_public_key: pulumi.Output[str]
+
+    def __init__(self, name: str, *, generate_ssh_key: bool, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("privatecloud:storage:ClusterSecrets", name, None, opts)
+        keygen = local.Command(
+            f"{name}-keygen",
+            local.CommandArgs(
+                create=f"{_q(sys.executable)} -m components.keygen" + (" --ssh" if generate_ssh_key else ""),
+                logging=local.Logging.NONE,
+            ),
+            pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout"], ignore_changes=["create"]),
+        )
+        self.values = _secret(keygen.stdout).apply(json.loads)
+        self.fsid = pulumi.Output.unsecret(self.values["fsid"])
+        self.ssh_private_key = _secret(self.values.apply(lambda v: v.get("sshPrivateKey", "")))
+        self.ssh_public_key = pulumi.Output.unsecret(self.values.apply(lambda v: v.get("sshPublicKey", "")))
+        self.register_outputs({"fsid": self.fsid})
 
 
 class CephCluster(pulumi.ComponentResource):
@@ -134,34 +168,24 @@ class CephCluster(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self.commands = {}
-        child = pulumi.ResourceOptions(parent=self)
 
-        keygen = local.Command(
-            f"{name}-secrets",
-            local.CommandArgs(
-                create=f"{_q(sys.executable)} -m components.keygen" + ("" if args.private_key else " --ssh"),
-                logging=local.Logging.NONE,
-            ),
-            pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdout"]),
+        secrets = args.secrets or ClusterSecrets(
+            f"{name}-secrets", generate_ssh_key=args.private_key is None, opts=pulumi.ResourceOptions(parent=self)
         )
-        secrets = _secret(keygen.stdout).apply(json.loads)
-        self._secrets = secrets
-        self.fsid = pulumi.Output.unsecret(secrets["fsid"])
+        self.fsid = secrets.fsid
         if args.private_key is not None:
-            from components.keygen import public_key_of
-
             self._key = _secret(args.private_key)
             self.public_key = pulumi.Output.unsecret(self._key.apply(public_key_of))
         else:
-            self._key = _secret(secrets["sshPrivateKey"])
-            self.public_key = pulumi.Output.unsecret(secrets["sshPublicKey"])
-        del child
+            self._key = secrets.ssh_private_key
+            self.public_key = secrets.ssh_public_key
+        values = secrets.values
 
         hosts = list(args.hosts)
         mons = hosts[:MAX_MONS]
         addresses = pulumi.Output.all(*[pulumi.Output.from_input(h.address) for h in hosts])
         self.mon_addresses = addresses.apply(lambda a: [f"{x}:{MON_PORT}" for x in a[: len(mons)]])
-        keys = _secret(pulumi.Output.all(secrets["monKey"], secrets["adminKey"])).apply(
+        keys = _secret(pulumi.Output.all(values["monKey"], values["adminKey"])).apply(
             lambda k: f"{k[0]}\n{k[1]}\n"
         )
         first = hosts[0]
@@ -184,9 +208,10 @@ class CephCluster(pulumi.ComponentResource):
             mon_cmds.append(self._cmd(f"mon-{h.name}", h, script, stdin=keys, delete=self._mon_delete(h.name),
                                       deps=[nodes[h.name]]))
         first_address = pulumi.Output.from_input(first.address)
-        mgr = self._cmd("mgr", first, first_address.apply(lambda a: self._mgr_script(first.name, a)),
+        defaults = self._pool_defaults(len(mons))
+        mgr = self._cmd("mgr", first, first_address.apply(lambda a: self._mgr_script(first.name, a, defaults)),
                         delete=self._mgr_delete(first.name), deps=mon_cmds)
-        dashboard_password = _secret(secrets["dashboardPassword"])
+        dashboard_password = _secret(values["dashboardPassword"])
         dash_user = self._cmd("dashboard-user", first, pulumi.Output.from_input(self._dashboard_user_script()),
                               stdin=dashboard_password.apply(lambda p: f"{p}\n"),
                               delete=f"ceph dashboard ac-user-delete {DASHBOARD_USER} >/dev/null 2>&1 || true",
@@ -279,11 +304,8 @@ class CephCluster(pulumi.ComponentResource):
             "pid file = /run/ceph/$cluster-$name.pid",
             "log file = /var/lib/ceph/log/$cluster-$name.log",
             "mon cluster log file = /var/lib/ceph/log/$cluster.log",
-            f"osd pool default size = {min(3, len(hosts))}",
-            "osd pool default min size = 1",
-            "osd pool default pg num = 8",
+            *(f"{k.replace('_', ' ')} = {v}" for k, v in self._pool_defaults(n_mons).items()),
             "osd pool default pgp num = 8",
-            "osd pool default pg autoscale mode = off",
             "mon max pg per osd = 1000",
         ]
         if lab:
@@ -300,6 +322,17 @@ class CephCluster(pulumi.ComponentResource):
         lines += ["", f"[client.rgw.{hosts[0].name}]", f"rgw frontends = beast endpoint={addresses[0]}:{RGW_PORT}",
                   "rgw data = /var/lib/ceph/radosgw/$cluster-$id", ""]
         return "\n".join(lines)
+
+    def _pool_defaults(self, n_mons: int) -> dict[str, str]:
+        """Pool defaults, in ceph.conf and in the monitors' config database (where the dashboard,
+        and so `ceph.Pool`, reads them). The lab's pools may have one replica: the dashboard cannot
+        set size 1 itself (it never sends the confirmation flag), so there it is the default."""
+        return {
+            "osd_pool_default_size": "1" if self._args.lab else str(n_mons),
+            "osd_pool_default_min_size": "1",
+            "osd_pool_default_pg_num": "8",
+            "osd_pool_default_pg_autoscale_mode": "off",
+        }
 
     # ---------------------------------------------------------------------------- the steps
 
@@ -346,9 +379,11 @@ rm -rf "/var/lib/ceph/mon/ceph-$id"
 """
 
     @staticmethod
-    def _mgr_script(mgr_id: str, address: str) -> str:
+    def _mgr_script(mgr_id: str, address: str, pool_defaults: dict[str, str]) -> str:
+        defaults = "\n".join(f"ceph config set global {k} {_q(v)}" for k, v in pool_defaults.items())
         return f"""id={_q(mgr_id)}; data=/var/lib/ceph/mgr/ceph-$id
 until_ok 120 "the monitors' quorum" ceph mon stat
+{defaults}
 ceph config set mgr mgr/dashboard/ssl false --force
 ceph config set mgr mgr/dashboard/server_addr {_q(address)} --force
 ceph config set mgr mgr/dashboard/server_port {DASHBOARD_PORT} --force
@@ -460,13 +495,11 @@ print(json.dumps({{"access_key": k["access_key"], "secret_key": k["secret_key"]}
 """
 
 
-def cluster_settings(c: CephCluster) -> dict[str, Any]:
-    """The cluster as the `ceph.*` providers' connection (camelCase as in `<project>:ceph`)."""
-    return {
-        "dashboardUrl": c.dashboard_url,
-        "dashboardUser": c.dashboard_user,
-        "dashboardPassword": c.dashboard_password,
-        "rgwUrl": c.rgw_url,
-        "rgwAccessKey": c.rgw_access_key,
-        "rgwSecretKey": c.rgw_secret_key,
-    }
+def provider_config(c: CephCluster) -> pulumi.Output[str]:
+    """The cluster as the `ceph.*` providers' `<project>:ceph` object (JSON, secret): the config of
+    an explicit provider, so those resources reach the cluster this program formed."""
+    settings = pulumi.Output.all(
+        dashboardUrl=c.dashboard_url, dashboardUser=c.dashboard_user, dashboardPassword=c.dashboard_password,
+        rgwUrl=c.rgw_url, rgwAccessKey=c.rgw_access_key, rgwSecretKey=c.rgw_secret_key,
+    )
+    return _secret(settings.apply(json.dumps))

@@ -8,7 +8,8 @@ Stack config follows Pulumi's conventions: everything lives in the project's nam
 |---|---|
 | `privatecloud:region` | the region's design: servers by role, storage, hypervisor pools, the zone |
 | `privatecloud:ironic` | the Ironic API endpoint |
-| `privatecloud:ceph` | dashboard and RGW Admin Ops endpoints and credentials |
+| `privatecloud:ceph` | an existing cluster: dashboard and RGW Admin Ops endpoints and credentials |
+| `privatecloud:cephBootstrap` | or: the program forms the cluster on the storage servers over SSH |
 | `privatecloud:cloudstack` | management-server API endpoint, API key and secret key |
 | `privatecloud:xcpng` | XAPI transport (https by default) and deadlines |
 | `privatecloud:credentials` | secrets the program hands to resources: BMC and XCP-ng root passwords |
@@ -375,10 +376,20 @@ class StackConfig(Model):
 
     region: Region
     ironic: IronicSettings
-    ceph: CephSettings
+    ceph: CephSettings | None = Field(default=None, description="an existing cluster (or cephBootstrap)")
+    ceph_bootstrap: CephBootstrap | None = Field(
+        default=None, description="form the cluster on the storage servers (or ceph: an existing one)"
+    )
     cloudstack: CloudStackSettings
     credentials: Credentials
     xcpng: XcpngSettings = Field(default_factory=XcpngSettings)
+
+    @model_validator(mode="after")
+    def _ceph_mode(self) -> StackConfig:
+        problems = list(ceph_mode_problems(self))
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
 
 def _format(e: ValidationError) -> Iterator[str]:
@@ -387,9 +398,9 @@ def _format(e: ValidationError) -> Iterator[str]:
         for part in err["loc"]:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
         msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "value_error" and path == "region":
+        if err["type"] == "value_error" and path in ("region", ""):
             # The cross-layer invariants: one line each, already `<path>=<value>: <reason>`.
-            yield from (f"region.{line}" for line in msg.split("\n"))
+            yield from (f"{path}.{line}" if path else line for line in msg.split("\n"))
             continue
         shown = "(missing)" if err["type"] == "missing" else _show(path, err.get("input"))
         yield f"{path}={shown}: {msg}"
@@ -481,7 +492,62 @@ def main(argv: list[str]) -> int:
     return status
 
 
+# --- Ceph formed by the program (day 0) --------------------------------------------------------
+
+
+class CephBootstrap(Model):
+    """The program forms the Ceph cluster on the storage servers over SSH (components/cephcluster.py):
+    monitors on the first three, manager with dashboard and RGW on the first, one OSD per server."""
+
+    deploy_key: SecretStr | None = Field(
+        default=None,
+        description="root's SSH private key on the servers (set with --secret); unset: the program "
+        "generates one and keeps it secret in state. Its public half goes into the config drives.",
+    )
+    osd_devices: dict[str, str] = Field(
+        default_factory=dict, description="storage server name -> the block device of its OSD, e.g. /dev/sdb"
+    )
+    public_network: str = Field(default="127.0.0.0/8", description="Ceph's public network (CIDR)")
+    lab: bool = Field(
+        default=False,
+        description="lab cluster: memory-backed OSDs where no device is given, pools of one replica allowed",
+    )
+
+
+def ceph_mode_problems(cfg: StackConfig) -> Iterator[str]:
+    """Exactly one Ceph mode; a bootstrapped cluster needs SSH addresses and OSD devices."""
+    if (cfg.ceph is None) == (cfg.ceph_bootstrap is None):
+        yield (
+            f"ceph={'(set)' if cfg.ceph else None}: set exactly one of ceph (an existing cluster) and "
+            "cephBootstrap (the program forms one on the storage servers)"
+        )
+    b = cfg.ceph_bootstrap
+    if b is None:
+        return
+    names = [s.name for s in cfg.region.servers]
+    storage = cfg.region.servers_by_role("storage")
+    if not storage:
+        yield "cephBootstrap: the region has no storage server to form a cluster on"
+    for s in storage:
+        i = names.index(s.name)
+        if not s.management_address:
+            yield (f"region.servers[{i}].managementAddress=None: storage server {s.name!r} needs the "
+                   "address it answers SSH on")
+        if not b.lab and s.name not in b.osd_devices:
+            yield f"cephBootstrap.osdDevices.{s.name}=(missing): the OSD device of storage server {s.name!r}"
+    for name in sorted(set(b.osd_devices) - {s.name for s in storage}):
+        yield f"cephBootstrap.osdDevices.{name}={b.osd_devices[name]!r}: no storage server has this name"
+    try:
+        ipaddress.ip_network(b.public_network)
+    except ValueError as e:
+        yield f"cephBootstrap.publicNetwork={b.public_network!r}: {e}"
+
+
+StackConfig.model_rebuild()
+
+
 if __name__ == "__main__":
     import sys
 
     sys.exit(main(sys.argv[1:]))
+

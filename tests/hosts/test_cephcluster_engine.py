@@ -10,6 +10,9 @@ Ceph daemon on any host. Needs root (lab hosts, Ceph's packages); elsewhere it s
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -123,7 +126,7 @@ def test_bootstrap_idempotence_growth_and_destroy(tmp_path: Path, engine_bin: Pa
     first = st.up()
     print(f"day-0 up (3 servers): {time.monotonic() - started:.1f} s")
     steps = commands_run(first)
-    assert steps == sorted(["ceph-secrets", "ceph-mgr", "ceph-dashboard-user", "ceph-rgw", "ceph-rgw-admin-user",
+    assert steps == sorted(["ceph-secrets-keygen", "ceph-mgr", "ceph-dashboard-user", "ceph-rgw", "ceph-rgw-admin-user",
                             *[f"ceph-{k}-{n}" for n in NAMES[:3] for k in ("node", "mon", "osd")]])
     status = wait_healthy(lab, osds=3)
     assert sorted(status["quorum_names"]) == NAMES[:3]
@@ -164,4 +167,39 @@ def test_bootstrap_idempotence_growth_and_destroy(tmp_path: Path, engine_bin: Pa
     # Destroy: no Ceph daemon left on any host.
     st.destroy()
     for n in NAMES:
+        assert ceph_daemons(lab, n) == [], n
+
+
+def test_rerun_after_killing_the_engine_mid_bootstrap_converges(tmp_path: Path, engine_bin: Path,
+                                                                hosts_lab: dict[str, Any]) -> None:
+    lab = hosts_lab
+    for n in NAMES[:3]:
+        lab["ironic"].deploy(n, lab["public"])
+    three = [{"name": n, "address": lab["addresses"][n]} for n in NAMES[:3]]
+    st = EngineStack.create(tmp_path / "engine", engine_bin, program=PROGRAM,
+                            config={"hosts": json.dumps(three)}, secrets={"deployKey": lab["private"]})
+
+    # `pulumi up` in a session of its own (its plugins too), killed once the monitors run.
+    proc = subprocess.Popen(
+        ["pulumi", "--non-interactive", "up", "--yes", "--skip-preview", "--stack", st.name],
+        cwd=st.workdir, env={**os.environ, **st.env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + HEALTH_WAIT
+        while "ceph-mon" not in ceph_daemons(lab, "sto-a"):
+            assert proc.poll() is None, "pulumi up ended before the monitors started"
+            assert time.monotonic() < deadline, "the monitors did not start"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    # What the killed run left (pending creates) is cleared; the re-run converges.
+    st.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates").check()
+    st.up()
+    wait_healthy(lab, osds=3)
+    assert st.up().changes == {}
+    st.destroy()
+    for n in NAMES[:3]:
         assert ceph_daemons(lab, n) == [], n
