@@ -195,7 +195,9 @@ def test_rerun_after_killing_the_engine_mid_bootstrap_converges(tmp_path: Path, 
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
-    # What the killed run left (pending creates) is cleared; the re-run converges.
+    # What the killed run left is cleared as the CLI says to (its lock: `cancel`; its pending
+    # creates: refresh), and the re-run converges: every step checks before it acts.
+    st.run("cancel", "--yes").check()
     st.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates").check()
     st.up()
     wait_healthy(lab, osds=3)
