@@ -103,6 +103,9 @@ class CephClusterArgs:
     """Ceph's public network (where monitors and OSDs talk)."""
     lab: bool = False
     """Lab settings: pools of one replica allowed, no warnings about it, small memstore OSDs."""
+    allow_osd_purge: bool = False
+    """OSDs hold data: a removed server's OSD is only marked out and stopped (Ceph moves its data
+    away; it stays in the OSD map) unless this is set, which purges it and wipes its store."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """What must be done before the first SSH connection (the bare-metal deploys)."""
     secrets: ClusterSecrets | None = None
@@ -218,7 +221,7 @@ class CephCluster(pulumi.ComponentResource):
                               deps=[mgr])
         osds = [
             self._cmd(f"osd-{h.name}", h, pulumi.Output.from_input(self._osd_script(h)),
-                      delete=self._osd_delete(), deps=[*mon_cmds, nodes[h.name]])
+                      delete=self._osd_delete(args.allow_osd_purge), deps=[*mon_cmds, nodes[h.name]])
             for h in hosts
         ]
         rgw = self._cmd("rgw", first, first_address.apply(lambda a: self._rgw_script(first.name, a)),
@@ -445,7 +448,16 @@ echo "$id"
 """
 
     @staticmethod
-    def _osd_delete() -> str:
+    def _osd_delete(purge: bool) -> str:
+        if not purge:
+            return """d=/var/lib/ceph/osd
+if [ -s "$d/id" ]; then
+  id=$(cat "$d/id")
+  timeout 30 ceph osd out "$id" >/dev/null 2>&1 || true
+  stop_pidfile "/run/ceph/ceph-osd.$id.pid"
+  echo "osd.$id is out and stopped, not purged (allow_osd_purge is not set); its store stays in $d" >&2
+fi
+"""
         return """d=/var/lib/ceph/osd
 if [ -s "$d/id" ]; then
   id=$(cat "$d/id")

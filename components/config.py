@@ -512,6 +512,11 @@ class CephBootstrap(Model):
         default=False,
         description="lab cluster: memory-backed OSDs where no device is given, pools of one replica allowed",
     )
+    allow_osd_purge: bool = Field(
+        default=False,
+        description="OSDs hold data: a removed storage server's OSD is purged only when this is true "
+        "(otherwise it is marked out and stopped)",
+    )
 
 
 def ceph_mode_problems(cfg: StackConfig) -> Iterator[str]:

@@ -77,6 +77,7 @@ class Region(pulumi.ComponentResource):
                     hosts=[CephHost(s.name, s.management_address or "", boot.osd_devices.get(s.name))
                            for s in r.servers_by_role("storage")],
                     private_key=deploy_key, public_network=boot.public_network, lab=boot.lab,
+                    allow_osd_purge=boot.allow_osd_purge,
                     depends_on=[self.baremetal.fleet], secrets=secrets,
                 ),
                 pulumi.ResourceOptions(parent=self),

@@ -41,7 +41,8 @@ from components.cephcluster import CephCluster, CephClusterArgs, CephHost
 
 cfg = pulumi.Config()
 hosts = [CephHost(h["name"], h["address"]) for h in json.loads(cfg.require("hosts"))]
-c = CephCluster("ceph", CephClusterArgs(hosts=hosts, private_key=cfg.require_secret("deployKey"), lab=True))
+c = CephCluster("ceph", CephClusterArgs(hosts=hosts, private_key=cfg.require_secret("deployKey"), lab=True,
+                                        allow_osd_purge=True))
 for k in ("fsid", "mon_addresses", "dashboard_url", "dashboard_user", "dashboard_password", "rgw_url",
           "rgw_access_key", "rgw_secret_key"):
     pulumi.export(k, getattr(c, k))
