@@ -40,12 +40,15 @@ pulumi.export(
     "endpoints",
     {
         "ironic": cfg.ironic.endpoint,
-        "cephDashboard": cfg.ceph.dashboard_url,
-        "s3": cfg.ceph.rgw_url,
+        "cephDashboard": region.ceph_dashboard_url,
+        "s3": region.storage.s3_endpoint,
         "cloudstack": cfg.cloudstack.endpoint,
     },
 )
 pulumi.export("s3Bucket", region.storage.s3_bucket)
+if region.ceph is not None:
+    pulumi.export("ceph", {"fsid": region.ceph.fsid, "monitors": region.ceph.mon_addresses,
+                           "dashboard": region.ceph.dashboard_url, "rgw": region.ceph.rgw_url})
 pulumi.export("nodes", region.baremetal.node_uuids)
 pulumi.export("pools", {name: {"master": p.master_url, "hosts": p.host_addresses} for name, p in region.pools.items()})
 pulumi.export("cloudstackHosts", region.cloud.host_ids)

@@ -47,6 +47,15 @@ def instance_info(server: Server, images: Images) -> dict[str, Any]:
     return {"image_source": image}
 
 
+def config_drive(server: Server, public_key: pulumi.Input[str] | None) -> pulumi.Output[Any] | None:
+    """A storage server's config drive: its hostname and the deploy key (cloud-init installs it)."""
+    if server.role != "storage" or public_key is None:
+        return None
+    return pulumi.Output.from_input(public_key).apply(
+        lambda key: {"meta_data": {"hostname": server.name, "public_keys": {"deploy": key}}}
+    )
+
+
 @dataclass
 class BareMetalArgs:
     servers: Sequence[Server]
@@ -59,6 +68,9 @@ class BareMetalArgs:
     """Server name -> BMC password (secret)."""
     timeouts: DeployTimeouts = field(default_factory=DeployTimeouts)
     """Ironic deadlines per phase."""
+    storage_public_key: pulumi.Input[str] | None = None
+    """SSH public key for root on the storage servers (their config drive's meta_data
+    `public_keys`, which cloud-init installs): the key the program forms Ceph with."""
 
 
 class BareMetal(pulumi.ComponentResource):
@@ -87,6 +99,7 @@ class BareMetal(pulumi.ComponentResource):
                     target_state="active",
                     instance_info=instance_info(server, args.images),
                     timeouts=timeouts or None,
+                    config_drive=config_drive(server, args.storage_public_key),
                     wait=False,
                 ),
                 child,

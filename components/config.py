@@ -8,7 +8,8 @@ Stack config follows Pulumi's conventions: everything lives in the project's nam
 |---|---|
 | `privatecloud:region` | the region's design: servers by role, storage, hypervisor pools, the zone |
 | `privatecloud:ironic` | the Ironic API endpoint |
-| `privatecloud:ceph` | dashboard and RGW Admin Ops endpoints and credentials |
+| `privatecloud:ceph` | an existing cluster: dashboard and RGW Admin Ops endpoints and credentials |
+| `privatecloud:cephBootstrap` | or: the program forms the cluster on the storage servers over SSH |
 | `privatecloud:cloudstack` | management-server API endpoint, API key and secret key |
 | `privatecloud:xcpng` | XAPI transport (https by default) and deadlines |
 | `privatecloud:credentials` | secrets the program hands to resources: BMC and XCP-ng root passwords |
@@ -155,7 +156,8 @@ class Server(Model):
     local_gb: Annotated[Count, Field(gt=0, le=1024 * 1024)] = 480
     management_address: IpHostPort | None = Field(
         default=None,
-        description="compute: the XAPI address (IP or IP:port) the host answers on once XCP-ng is installed",
+        description="the address (IP or IP:port) the deployed server answers on: XAPI on a compute server, "
+        "SSH on a storage or controller server",
     )
 
 
@@ -388,10 +390,6 @@ def _server_checks(r: Region) -> Iterator[str]:
          for i, s in enumerate(r.servers) if s.management_address is not None],
         "management address",
     )
-    for i, s in enumerate(r.servers):
-        if s.role != "compute" and s.management_address is not None:
-            yield (f"servers[{i}].managementAddress={s.management_address!r}: only compute servers "
-                   f"(XCP-ng hosts) have one; {s.name!r} is {s.role}")
 
 
 def _pool_membership_checks(r: Region) -> Iterator[str]:
@@ -584,14 +582,17 @@ class StackConfig(Model):
 
     region: Region
     ironic: IronicSettings
-    ceph: CephSettings
+    ceph: CephSettings | None = Field(default=None, description="an existing cluster (or cephBootstrap)")
+    ceph_bootstrap: CephBootstrap | None = Field(
+        default=None, description="form the cluster on the storage servers (or ceph: an existing one)"
+    )
     cloudstack: CloudStackSettings
     credentials: Credentials
     xcpng: XcpngSettings = Field(default_factory=XcpngSettings)
 
     @model_validator(mode="after")
     def _across_sections(self) -> StackConfig:
-        problems = list(_credential_checks(self))
+        problems = [*_credential_checks(self), *ceph_mode_problems(self)]
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -1280,6 +1281,64 @@ class Tenants(Model):
 
 
 Region.model_rebuild()
+
+
+# --- Ceph formed by the program (day 0) --------------------------------------------------------
+
+
+class CephBootstrap(Model):
+    """The program forms the Ceph cluster on the storage servers over SSH (components/cephcluster.py):
+    monitors on the first three, manager with dashboard and RGW on the first, one OSD per server."""
+
+    deploy_key: SecretStr | None = Field(
+        default=None,
+        description="root's SSH private key on the servers (set with --secret); unset: the program "
+        "generates one and keeps it secret in state. Its public half goes into the config drives.",
+    )
+    osd_devices: dict[str, str] = Field(
+        default_factory=dict, description="storage server name -> the block device of its OSD, e.g. /dev/sdb"
+    )
+    public_network: str = Field(default="127.0.0.0/8", description="Ceph's public network (CIDR)")
+    lab: bool = Field(
+        default=False,
+        description="lab cluster: memory-backed OSDs where no device is given, pools of one replica allowed",
+    )
+    allow_osd_purge: bool = Field(
+        default=False,
+        description="OSDs hold data: a removed storage server's OSD is purged only when this is true "
+        "(otherwise it is marked out and stopped)",
+    )
+
+
+def ceph_mode_problems(cfg: StackConfig) -> Iterator[str]:
+    """Exactly one Ceph mode; a bootstrapped cluster needs SSH addresses and OSD devices."""
+    if (cfg.ceph is None) == (cfg.ceph_bootstrap is None):
+        yield (
+            f"{PROJECT}:ceph={'(set)' if cfg.ceph else None}: set exactly one of ceph (an existing cluster) and "
+            "cephBootstrap (the program forms one on the storage servers)"
+        )
+    b = cfg.ceph_bootstrap
+    if b is None:
+        return
+    names = [s.name for s in cfg.region.servers]
+    storage = cfg.region.servers_by_role("storage")
+    if not storage:
+        yield f"{PROJECT}:cephBootstrap: the region has no storage server to form a cluster on"
+    for s in storage:
+        i = names.index(s.name)
+        if not s.management_address:
+            yield (f"{PROJECT}:region.servers[{i}].managementAddress=None: storage server {s.name!r} needs the "
+                   "address it answers SSH on")
+        if not b.lab and s.name not in b.osd_devices:
+            yield f"{PROJECT}:cephBootstrap.osdDevices.{s.name}=(missing): the OSD device of storage server {s.name!r}"
+    for name in sorted(set(b.osd_devices) - {s.name for s in storage}):
+        yield f"{PROJECT}:cephBootstrap.osdDevices.{name}={b.osd_devices[name]!r}: no storage server has this name"
+    try:
+        ipaddress.ip_network(b.public_network)
+    except ValueError as e:
+        yield f"{PROJECT}:cephBootstrap.publicNetwork={b.public_network!r}: {e}"
+
+
 StackConfig.model_rebuild()
 
 
@@ -1287,3 +1346,4 @@ if __name__ == "__main__":
     import sys
 
     sys.exit(main(sys.argv[1:]))
+

@@ -13,9 +13,11 @@ from __future__ import annotations
 import pulumi
 
 from components.baremetal import BareMetal, BareMetalArgs
+from components.cephcluster import CephCluster, CephClusterArgs, CephHost, ClusterSecrets, provider_config
 from components.cloudzone import CloudZone, CloudZoneArgs, ClusterSource, S3Store
-from components.config import StackConfig
+from components.config import PROJECT, StackConfig
 from components.hypervisors import HypervisorPool, HypervisorPoolArgs
+from components.keygen import public_key_of
 from components.storage import Storage, StorageArgs
 from components.tenants import Tenants, TenantsArgs
 
@@ -28,12 +30,27 @@ class Region(pulumi.ComponentResource):
     pools: dict[str, HypervisorPool]
     cloud: CloudZone
     tenants: Tenants | None
+    ceph: CephCluster | None
+    ceph_dashboard_url: pulumi.Output[str]
 
     def __init__(self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         r = cfg.region
         creds = cfg.credentials
         root_password = pulumi.Output.secret(creds.xcpng_root_password.get_secret_value())
+        boot = cfg.ceph_bootstrap
+        deploy_key = pulumi.Output.secret(boot.deploy_key.get_secret_value()) if boot and boot.deploy_key else None
+        secrets = (
+            ClusterSecrets(f"{name}-ceph-secrets", generate_ssh_key=deploy_key is None,
+                           opts=pulumi.ResourceOptions(parent=self))
+            if boot else None
+        )
+        if secrets is None:
+            public_key = None
+        elif deploy_key is None:
+            public_key = secrets.ssh_public_key
+        else:
+            public_key = pulumi.Output.unsecret(deploy_key.apply(public_key_of))
 
         self.baremetal = BareMetal(
             f"{name}-baremetal",
@@ -45,16 +62,45 @@ class Region(pulumi.ComponentResource):
                     k: pulumi.Output.secret(v.get_secret_value()) for k, v in creds.bmc_passwords.items()
                 },
                 timeouts=r.deploy_timeouts,
+                storage_public_key=public_key,
             ),
             pulumi.ResourceOptions(parent=self),
         )
         deployed = pulumi.ResourceOptions(parent=self, depends_on=[self.baremetal.fleet])
 
+        # Ceph: formed here over SSH (cephBootstrap), its outputs configuring the ceph.* providers
+        # through an explicit provider; or an existing cluster named by the stack config.
+        self.ceph = None
+        storage_opts = deployed
+        if boot is not None and secrets is not None:
+            self.ceph = CephCluster(
+                f"{name}-ceph",
+                CephClusterArgs(
+                    hosts=[CephHost(s.name, s.management_address or "", boot.osd_devices.get(s.name))
+                           for s in r.servers_by_role("storage")],
+                    private_key=deploy_key, public_network=boot.public_network, lab=boot.lab,
+                    allow_osd_purge=boot.allow_osd_purge,
+                    depends_on=[self.baremetal.fleet], secrets=secrets,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            provider = pulumi.ProviderResource(
+                "pulumi-python", f"{name}-ceph-provider", {f"{PROJECT}:ceph": provider_config(self.ceph)},
+                pulumi.ResourceOptions(parent=self),
+            )
+            storage_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.ceph], providers=[provider])
+            s3_endpoint: pulumi.Input[str] = self.ceph.rgw_url
+            self.ceph_dashboard_url = self.ceph.dashboard_url
+        else:
+            assert cfg.ceph is not None  # the config allows exactly one mode
+            s3_endpoint = cfg.ceph.rgw_url
+            self.ceph_dashboard_url = pulumi.Output.from_input(cfg.ceph.dashboard_url)
+
         self.storage = Storage(
             f"{name}-storage",
-            StorageArgs(pools=r.storage.pools, s3=r.storage.s3, s3_endpoint=cfg.ceph.rgw_url,
+            StorageArgs(pools=r.storage.pools, s3=r.storage.s3, s3_endpoint=s3_endpoint,
                         allow_pool_delete=r.storage.allow_pool_delete),
-            deployed,
+            storage_opts,
         )
 
         self.pools = {}

@@ -1,4 +1,4 @@
-"""The lab command: every backend of a region on 127.0.0.1.
+"""The lab command: every backend of a region on 127.0.0.1, and the region's servers as hosts.
 
     python -m lab install                  # install what the pieces need (idempotent)
     python -m lab up [--only ironic,ceph]  # start (already running pieces are left alone)
@@ -28,7 +28,12 @@ from typing import Any
 from lab import procs
 
 REPO = Path(__file__).resolve().parent.parent
-PIECES = ("ironic", "ceph", "xapi", "cloudstack")
+PIECES = ("ironic", "ceph", "hosts", "xapi", "cloudstack")
+# What `up` starts by default: the dev region forms its own Ceph cluster on the storage hosts
+# (privatecloud:cephBootstrap), so the lab's single-node Ceph starts only when asked for (--only ceph)
+# for stacks that name an existing cluster. `install` still installs Ceph's packages: they are the
+# storage servers' image.
+UP_DEFAULT = ("ironic", "hosts", "xapi", "cloudstack")
 
 # The dev profile: fixed ports and throwaway credentials (Pulumi.dev.yaml names them).
 DEV: dict[str, dict[str, Any]] = {
@@ -47,7 +52,24 @@ DEV: dict[str, dict[str, Any]] = {
         "password": "lab-xcp-root-1",
     },
     "cloudstack": {"port": 18096, "api_key": "lab-cloudstack-api-key-1", "secret_key": "lab-cloudstack-secret-1"},
+    # The dev region's storage and controller servers as hosts (lab/hosts.py): SSH once deployed.
+    "hosts": {
+        "hosts": [
+            {"name": "sto-01", "address": "127.0.1.21"},
+            {"name": "sto-02", "address": "127.0.1.22"},
+            {"name": "sto-03", "address": "127.0.1.23"},
+            {"name": "ctl-01", "address": "127.0.1.31"},
+        ],
+    },
 }
+
+
+def piece_settings(name: str) -> dict[str, Any]:
+    """The dev profile's settings of a piece, with what it needs of the others (hosts: Ironic)."""
+    if name == "hosts":
+        return {**DEV["hosts"], "ironic": f"http://127.0.0.1:{DEV['ironic']['port']}",
+                "ironic_db": state_dir() / "ironic" / "ironic.sqlite"}
+    return DEV[name]
 
 
 def state_dir() -> Path:
@@ -84,7 +106,7 @@ def up(names: list[str]) -> dict[str, Any]:
         started = time.monotonic()
         mod = piece(name)
         mod.stop(state_dir() / name)  # clear what a crashed run left
-        info = mod.start(state_dir() / name, **DEV[name])
+        info = mod.start(state_dir() / name, **piece_settings(name))
         info_file(name).write_text(json.dumps(info, indent=2))
         generation_file().write_text(f"{uuid.uuid4()}\n")
         print(f"lab: {name} ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
@@ -129,11 +151,12 @@ def pulumi_config(endpoints: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m lab", description=__doc__.split("\n\n")[0])
     ap.add_argument("command", choices=["install", "up", "down", "status", "env"])
-    ap.add_argument("--only", help="comma-separated pieces (default: all)", default=",".join(PIECES))
+    ap.add_argument("--only", help="comma-separated pieces (default: all; for up: all but ceph)")
     ap.add_argument("--profile", choices=["dev"], default="dev")
     ap.add_argument("--format", choices=["json", "pulumi"], default="json")
     args = ap.parse_args(argv)
-    names = [n for n in args.only.split(",") if n]
+    default = UP_DEFAULT if args.command == "up" else PIECES
+    names = [n for n in args.only.split(",") if n] if args.only else list(default)
     unknown = set(names) - set(PIECES)
     if unknown:
         ap.error(f"--only: unknown pieces {sorted(unknown)}; known: {', '.join(PIECES)}")

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from lab import ceph, cloudstack, ironic, procs, xapi
+from lab import ceph, cloudstack, hosts, ironic, procs, xapi
 
 XAPI_PASSWORD = "ephemeral-lab-root"
 BMC_PASSWORD = "ephemeral-lab-bmc"
@@ -42,17 +42,41 @@ def consecutive_free_ports(n: int) -> int:
 
 
 @contextmanager
-def running_lab(root: Path, *, xapi_hosts: Sequence[str], ironic_deploy_delay: str = "0") -> Iterator[dict[str, Any]]:
-    """Start every piece under `root` on free ports; stop them all (by recorded PID) on exit."""
+def running_lab(
+    root: Path,
+    *,
+    xapi_hosts: Sequence[str],
+    ironic_deploy_delay: str = "0",
+    storage_hosts: Sequence[str] = (),
+    with_ceph: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """Start every piece under `root` on free ports; stop them all (by recorded PID) on exit.
+
+    `storage_hosts` (server names) become lab hosts on free loopback addresses that answer SSH
+    once Ironic deploys them; `with_ceph=False` leaves the lab's own Ceph out (a region that
+    forms its cluster on those hosts).
+    """
     ironic.install()
-    ceph.install()
+    if with_ceph:
+        ceph.install()
+    if storage_hosts:
+        hosts.install()
     started: list[tuple[ModuleType, Path]] = []
     try:
         endpoints: dict[str, Any] = {}
         endpoints["ironic"] = ironic.start(root / "ironic", deploy_delay=ironic_deploy_delay)
         started.append((ironic, root / "ironic"))
-        endpoints["ceph"] = ceph.start(root / "ceph")
-        started.append((ceph, root / "ceph"))
+        if with_ceph:
+            endpoints["ceph"] = ceph.start(root / "ceph")
+            started.append((ceph, root / "ceph"))
+        if storage_hosts:
+            addresses = hosts.free_addresses(len(storage_hosts))
+            endpoints["hosts"] = hosts.start(
+                root / "hosts",
+                hosts=[{"name": n, "address": a} for n, a in zip(storage_hosts, addresses, strict=True)],
+                ironic=endpoints["ironic"]["endpoint"], ironic_db=root / "ironic" / "ironic.sqlite", poll_interval=0.5,
+            )
+            started.append((hosts, root / "hosts"))
         endpoints["xapi"] = xapi.start(
             root / "xapi", hosts=list(xapi_hosts), base_port=consecutive_free_ports(len(xapi_hosts)),
             password=XAPI_PASSWORD,
@@ -79,21 +103,28 @@ def stack_config(lab: dict[str, Any], region: dict[str, Any]) -> dict[str, dict[
         raise ValueError(f"{len(computes)} compute servers but the lab has {len(addresses)} XAPI hosts")
     for server, address in zip(computes, addresses, strict=False):
         server["managementAddress"] = address
-    c, cs = lab["ceph"], lab["cloudstack"]
+    # Servers that are lab hosts answer SSH at their host's address.
+    host_addresses = {h["name"]: h["address"] for h in lab.get("hosts", {}).get("hosts", [])}
+    for server in region["servers"]:
+        if server["name"] in host_addresses:
+            server["managementAddress"] = host_addresses[server["name"]]
+    cs = lab["cloudstack"]
     plain = {
         "region": region,
         "ironic": {"endpoint": lab["ironic"]["endpoint"]},
         "xcpng": {"scheme": "http", "pollInterval": 0.2},
     }
-    secret = {
-        "ceph": {
-            "dashboardUrl": c["dashboard_url"], "dashboardUser": c["dashboard_user"],
-            "dashboardPassword": c["dashboard_password"], "rgwUrl": c["rgw_url"],
-            "rgwAccessKey": c["rgw_access_key"], "rgwSecretKey": c["rgw_secret_key"],
-        },
+    secret: dict[str, Any] = {
         "cloudstack": {"endpoint": cs["endpoint"], "apiKey": cs["api_key"], "secretKey": cs["secret_key"]},
         "credentials": {"bmcPassword": BMC_PASSWORD, "xcpngRootPassword": XAPI_PASSWORD},
     }
+    if "ceph" in lab:  # an existing cluster (the lab's own); without it the region bootstraps one
+        c = lab["ceph"]
+        secret["ceph"] = {
+            "dashboardUrl": c["dashboard_url"], "dashboardUser": c["dashboard_user"],
+            "dashboardPassword": c["dashboard_password"], "rgwUrl": c["rgw_url"],
+            "rgwAccessKey": c["rgw_access_key"], "rgwSecretKey": c["rgw_secret_key"],
+        }
     return {
         "plain": {k: json.dumps(v) for k, v in plain.items()},
         "secret": {k: json.dumps(v) for k, v in secret.items()},

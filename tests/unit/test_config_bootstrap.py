@@ -1,0 +1,70 @@
+"""The Ceph modes of the stack config: an existing cluster (ceph) or one the program forms (cephBootstrap)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, load, load_stack_file
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def raw() -> dict[str, Any]:
+    """The dev stack's config (it bootstraps its cluster), secrets as placeholders."""
+    data: dict[str, Any] = json.loads(load_stack_file(str(REPO / "Pulumi.dev.yaml")).model_dump_json(by_alias=True))
+    data.pop("ceph")
+    data["cloudstack"]["secretKey"] = "s3cret"
+    data["credentials"].update(bmcPassword="s3cret", xcpngRootPassword="s3cret")
+    return data
+
+
+def problems(raw: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as e:
+        load(raw)
+    return e.value.problems
+
+
+def test_dev_bootstraps_with_a_generated_key(raw: dict[str, Any]) -> None:
+    cfg = load(raw)
+    assert cfg.ceph is None and cfg.ceph_bootstrap is not None
+    assert cfg.ceph_bootstrap.lab and cfg.ceph_bootstrap.deploy_key is None
+    assert [s.management_address for s in cfg.region.servers_by_role("storage")] == [
+        "127.0.1.21", "127.0.1.22", "127.0.1.23"]
+
+
+def test_exactly_one_ceph_mode(raw: dict[str, Any]) -> None:
+    both = {**raw, "ceph": {"dashboardUrl": "http://d", "dashboardUser": "admin", "dashboardPassword": "x",
+                            "rgwUrl": "http://r", "rgwAccessKey": "A", "rgwSecretKey": "y"}}
+    [p] = problems(both)
+    assert p.startswith("ceph=(set): set exactly one of ceph (an existing cluster) and cephBootstrap")
+    neither = {k: v for k, v in raw.items() if k != "cephBootstrap"}
+    [p] = problems(neither)
+    assert p.startswith("ceph=None: set exactly one of ceph")
+
+
+def test_storage_servers_need_an_ssh_address(raw: dict[str, Any]) -> None:
+    raw["region"]["servers"][7]["managementAddress"] = None
+    [p] = problems(raw)
+    assert p == ("region.servers[7].managementAddress=None: storage server 'sto-02' needs the address it "
+                 "answers SSH on")
+
+
+def test_real_regions_name_each_osd_device(raw: dict[str, Any]) -> None:
+    raw["cephBootstrap"] = {"osdDevices": {"sto-01": "/dev/sdb", "sto-09": "/dev/sdb"}, "publicNetwork": "10.0.0.0/33"}
+    assert problems(raw) == [
+        "cephBootstrap.osdDevices.sto-02=(missing): the OSD device of storage server 'sto-02'",
+        "cephBootstrap.osdDevices.sto-03=(missing): the OSD device of storage server 'sto-03'",
+        "cephBootstrap.osdDevices.sto-09='/dev/sdb': no storage server has this name",
+        "cephBootstrap.publicNetwork='10.0.0.0/33': '10.0.0.0/33' does not appear to be an IPv4 or IPv6 network",
+    ]
+
+
+def test_the_deploy_key_is_secret(raw: dict[str, Any]) -> None:
+    raw["cephBootstrap"] = {"lab": True, "deployKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"}
+    cfg = load(raw)
+    assert cfg.ceph_bootstrap is not None and "abc" not in repr(cfg.ceph_bootstrap)
