@@ -595,6 +595,33 @@ def region_problems(r: Region) -> Iterator[str]:
         yield from check(r)
 
 
+# --- Ceph formed by the program (day 0) --------------------------------------------------------
+
+
+class CephBootstrap(Model):
+    """The program forms the Ceph cluster on the storage servers over SSH (components/cephcluster.py):
+    monitors on the first three, manager with dashboard and RGW on the first, one OSD per server."""
+
+    deploy_key: SecretStr | None = Field(
+        default=None,
+        description="root's SSH private key on the servers (set with --secret); unset: the program "
+        "generates one and keeps it secret in state. Its public half goes into the config drives.",
+    )
+    osd_devices: dict[str, str] = Field(
+        default_factory=dict, description="storage server name -> the block device of its OSD, e.g. /dev/sdb"
+    )
+    public_network: str = Field(default="127.0.0.0/8", description="Ceph's public network (CIDR)")
+    lab: bool = Field(
+        default=False,
+        description="lab cluster: memory-backed OSDs where no device is given, pools of one replica allowed",
+    )
+    allow_osd_purge: bool = Field(
+        default=False,
+        description="OSDs hold data: a removed storage server's OSD is purged only when this is true "
+        "(otherwise it is marked out and stopped)",
+    )
+
+
 class StackConfig(Model):
     """Everything a region stack's config holds (the JSON Schema editors use is generated from it)."""
 
@@ -760,8 +787,15 @@ def _format(e: ValidationError) -> Iterator[tuple[str, str]]:
         yield dotted(loc), f"{dotted(loc)}={shown}: {msg}"
 
 
+MULTILINE_PATHS = {("cephBootstrap", "deployKey")}
+"""Fields whose value is many lines by nature (a PEM private key): exempt from the one-line rule."""
+
+
 def _text_problems(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str, str]]:
-    """Control characters anywhere (keys and values), which no field of the config may hold."""
+    """Control characters anywhere (keys and values), which no field of the config may hold but
+    the MULTILINE_PATHS."""
+    if tuple(path) in MULTILINE_PATHS:
+        return
     if isinstance(value, dict):
         for k, v in value.items():
             if isinstance(k, str) and (found := control_character(k)):
@@ -1153,33 +1187,6 @@ def main(argv: list[str]) -> int:
     return status
 
 
-# --- Ceph formed by the program (day 0) --------------------------------------------------------
-
-
-class CephBootstrap(Model):
-    """The program forms the Ceph cluster on the storage servers over SSH (components/cephcluster.py):
-    monitors on the first three, manager with dashboard and RGW on the first, one OSD per server."""
-
-    deploy_key: SecretStr | None = Field(
-        default=None,
-        description="root's SSH private key on the servers (set with --secret); unset: the program "
-        "generates one and keeps it secret in state. Its public half goes into the config drives.",
-    )
-    osd_devices: dict[str, str] = Field(
-        default_factory=dict, description="storage server name -> the block device of its OSD, e.g. /dev/sdb"
-    )
-    public_network: str = Field(default="127.0.0.0/8", description="Ceph's public network (CIDR)")
-    lab: bool = Field(
-        default=False,
-        description="lab cluster: memory-backed OSDs where no device is given, pools of one replica allowed",
-    )
-    allow_osd_purge: bool = Field(
-        default=False,
-        description="OSDs hold data: a removed storage server's OSD is purged only when this is true "
-        "(otherwise it is marked out and stopped)",
-    )
-
-
 def ceph_mode_problems(cfg: StackConfig) -> Iterator[str]:
     """Exactly one Ceph mode; a bootstrapped cluster needs SSH addresses and OSD devices."""
     if (cfg.ceph is None) == (cfg.ceph_bootstrap is None):
@@ -1208,8 +1215,6 @@ def ceph_mode_problems(cfg: StackConfig) -> Iterator[str]:
     except ValueError as e:
         yield f"{PROJECT}:cephBootstrap.publicNetwork={b.public_network!r}: {e}"
 
-
-StackConfig.model_rebuild()
 
 
 if __name__ == "__main__":
