@@ -60,7 +60,8 @@ def test_real_regions_name_each_osd_device(raw: dict[str, Any]) -> None:
         "privatecloud:cephBootstrap.osdDevices.sto-02=(missing): the OSD device of storage server 'sto-02'",
         "privatecloud:cephBootstrap.osdDevices.sto-03=(missing): the OSD device of storage server 'sto-03'",
         "privatecloud:cephBootstrap.osdDevices.sto-09='/dev/sdb': no storage server has this name",
-        "privatecloud:cephBootstrap.publicNetwork='10.0.0.0/33': '10.0.0.0/33' does not appear to be an IPv4 or IPv6 network",
+        "privatecloud:cephBootstrap.publicNetwork='10.0.0.0/33': '10.0.0.0/33' does not appear to be an IPv4 or "
+        "IPv6 network",
     ]
 
 
