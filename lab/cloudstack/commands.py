@@ -46,6 +46,7 @@ class Ctx:
     backend: Backend
     command: str
     job_fault: CloudStackError | None = None
+    caller: Any = None  # the account whose keys signed the request (None: the lab's admin keys)
 
     def submit(self, instance_type: str, instance_id: str | None, run: Callable[[], dict[str, Any]],
                on_fail: Callable[[], None] | None = None) -> Job:
@@ -409,3 +410,7 @@ def list_capabilities(_ctx: Ctx, _p: P) -> Reply:
         "kubernetesserviceenabled": False, "kubernetesclusterexperimentalfeaturesenabled": False,
         "defaultuipagesize": 20, "dynamicrolesenabled": True, "apilimitinterval": 1, "apilimitmax": 20,
     }})
+
+
+# The tenant side's commands (domains, accounts, offerings, templates, VMs) register themselves.
+from lab.cloudstack import tenant_commands as _tenant_commands  # noqa: E402,F401

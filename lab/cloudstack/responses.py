@@ -85,13 +85,15 @@ def parse_expires(text: str) -> datetime | None:
         return None
 
 
-def verify(params: dict[str, str], api_key: str, secret_key: str, clock: Callable[[], float]) -> bool:
-    """ApiServer.verifyRequest for one admin key pair."""
+def verify(params: dict[str, str], secret_for: Callable[[str], str | None], clock: Callable[[], float]) -> bool:
+    """ApiServer.verifyRequest: the key names a user (`secret_for` gives its secret key), the
+    signature is that user's."""
     lower = {k.lower(): v for k, v in params.items()}
     if spec.lookup(params.get("command")) is None:
         return False
     given_key, signature = lower.get("apikey"), lower.get("signature")
-    if not given_key or not signature or given_key != api_key:
+    secret_key = secret_for(given_key) if given_key else None
+    if not given_key or not signature or secret_key is None:
         return False
     if lower.get("signatureversion") == "3":
         expires = parse_expires(lower.get("expires", ""))
@@ -113,6 +115,23 @@ class Responses:
         self.clock = clock
         self.request_log: list[LoggedRequest] = []
 
+    def _secret_for(self, api_key: str) -> str | None:
+        """The lab's admin key pair, or a user's own keys (registerUserKeys)."""
+        if api_key == self.api_key:
+            return self.secret_key
+        with self.backend.lock:
+            user = self.backend.tenants.user_by_key(api_key)
+            return user.secretkey if user is not None else None
+
+    def _caller(self, params: dict[str, str]) -> Any:
+        """The account of a user who signed with their own keys; None for the lab's admin keys."""
+        given = next((v for k, v in params.items() if k.lower() == "apikey"), "")
+        if given == self.api_key:
+            return None
+        with self.backend.lock:
+            user = self.backend.tenants.user_by_key(given)
+            return user.account if user is not None else None
+
     def handle(self, params: dict[str, str]) -> Answer:
         answer = self._handle(params)
         wanted = next((v for k, v in params.items() if k.lower() == "response"), "")
@@ -123,7 +142,7 @@ class Responses:
         command_name = params.get("command") or ""
         api = spec.lookup(command_name)
         logged = {k: v for k, v in params.items() if k.lower() not in TRANSPORT}
-        if api is None or not verify(params, self.api_key, self.secret_key, self.clock):
+        if api is None or not verify(params, self._secret_for, self.clock):
             err = errors.unauthorized()
             if api is None:
                 err.response_name = "errorresponse"
@@ -134,7 +153,7 @@ class Responses:
             self.request_log.append(LoggedRequest(command_name, logged, None, dropped=True))
             return Answer(0, None, delay=delay)
         try:
-            body = self._run(api, params)
+            body = self._run(api, params, self._caller(params))
         except CloudStackError as err:
             answer = self._fail(command_name, logged, api.response_name, err)
         else:
@@ -148,8 +167,13 @@ class Responses:
         name = err.response_name or response_name
         return Answer(err.errorcode, {name: err.body()}, {"X-Description": err.errortext})
 
-    def _run(self, api: spec.Api, params: dict[str, str]) -> dict[str, Any]:
-        """An injected error, or the command's answer; raises CloudStackError as the server answers."""
+    def _run(self, api: spec.Api, params: dict[str, str], caller: Any) -> dict[str, Any]:
+        """An injected error, or the command's answer; raises CloudStackError as the server answers.
+
+        `caller` is the account of a user who signed with their own keys (None: the lab's admin):
+        its role decides which commands it may call (432 otherwise), before anything else."""
+        if caller is not None:
+            self.backend.tenants.check_api(caller, api.name)
         injected = self.faults.take("error", api.name)
         if injected is not None and isinstance(injected.error, CloudStackError):
             raise injected.error
@@ -163,6 +187,6 @@ class Responses:
             fail_job = job_fault.error if job_fault is not None else None
             assert fail_job is None or isinstance(fail_job, CloudStackError)
             try:
-                return handler(Ctx(self.backend, api.name, fail_job), typed).answer()
+                return handler(Ctx(self.backend, api.name, fail_job, caller), typed).answer()
             except spec.UndeclaredParameter as bug:  # an emulator bug, made loud
                 raise errors.internal_error(f"CloudStack emulator bug: {bug.args[0]}") from None

@@ -25,7 +25,7 @@ from components.keygen import ssh_key_pair
 from lab import ceph as lab_ceph
 from lab import hosts as lab_hosts
 from lab import ironic as lab_ironic
-from providers.ceph._http import Rgw
+from providers.ceph._rgw import AdminOps
 from tests.enginekit import EngineStack
 from tests.hosts.test_hosts import Ironic
 
@@ -143,8 +143,8 @@ def test_bootstrap_idempotence_growth_and_destroy(tmp_path: Path, engine_bin: Pa
     )
     with urllib.request.urlopen(req, timeout=30) as resp:
         assert resp.status == 201
-    rgw = Rgw(out["rgw_url"], out["rgw_access_key"], out["rgw_secret_key"])
-    assert rgw.admin("test", "GET", uid="admin-ops")["user_id"] == "admin-ops"
+    rgw = AdminOps(out["rgw_url"], out["rgw_access_key"], out["rgw_secret_key"])
+    assert rgw.get_user("test", "admin-ops")["user_id"] == "admin-ops"
 
     # Secrets: masked in outputs, absent from state in plaintext.
     plain = st.outputs()
