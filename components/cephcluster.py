@@ -365,7 +365,11 @@ if [ ! -e "$data/done" ]; then
   ( umask 077
     keyring_entry mon. "$mon_key" mon 'allow *' > "$tmp/keyring"
     keyring_entry client.admin "$admin_key" "${{ADMIN_CAPS[@]}}" >> "$tmp/keyring" )
-  monmaptool --create --fsid {_q(fsid)} {addv} "$tmp/monmap" >/dev/null
+  # A running cluster (a server added later): its current map; the new monitor adds itself when it
+  # starts at its public address. Otherwise (the first formation) the initial map of all monitors.
+  if ! timeout 10 ceph --connect-timeout 5 mon getmap -o "$tmp/monmap" >/dev/null 2>&1; then
+    monmaptool --create --fsid {_q(fsid)} {addv} "$tmp/monmap" >/dev/null
+  fi
   ceph-mon --mkfs -i "$id" --monmap "$tmp/monmap" --keyring "$tmp/keyring"
   touch "$data/done"
 fi

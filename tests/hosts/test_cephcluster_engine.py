@@ -86,15 +86,15 @@ def ceph_status(lab: dict[str, Any]) -> dict[str, Any]:
     return status
 
 
-def wait_healthy(lab: dict[str, Any], osds: int) -> dict[str, Any]:
-    """HEALTH_OK with every monitor in quorum, `osds` OSDs up and in, all PGs active+clean."""
+def wait_healthy(lab: dict[str, Any], osds: int, mons: int = 3) -> dict[str, Any]:
+    """HEALTH_OK with `mons` monitors in quorum, `osds` OSDs up and in, all PGs active+clean."""
     deadline = time.monotonic() + HEALTH_WAIT
     while True:
         s = ceph_status(lab)
         osdmap = s["osdmap"].get("osdmap", s["osdmap"])
         pgmap = s["pgmap"]
         clean = sum(x["count"] for x in pgmap.get("pgs_by_state", []) if x["state_name"] == "active+clean")
-        if (s["health"]["status"] == "HEALTH_OK" and len(s["quorum_names"]) == 3
+        if (s["health"]["status"] == "HEALTH_OK" and len(s["quorum_names"]) == mons
                 and osdmap["num_up_osds"] == osds and osdmap["num_in_osds"] == osds
                 and clean == pgmap["num_pgs"] and s["mgrmap"]["available"]):
             return s
@@ -205,4 +205,28 @@ def test_rerun_after_killing_the_engine_mid_bootstrap_converges(tmp_path: Path, 
     assert st.up().changes == {}
     st.destroy()
     for n in NAMES[:3]:
+        assert ceph_daemons(lab, n) == [], n
+
+
+def test_a_second_server_adds_a_monitor_and_an_osd(tmp_path: Path, engine_bin: Path,
+                                                   hosts_lab: dict[str, Any]) -> None:
+    lab = hosts_lab
+    for n in NAMES[:2]:
+        lab["ironic"].deploy(n, lab["public"])
+    one = [{"name": "sto-a", "address": lab["addresses"]["sto-a"]}]
+    st = EngineStack.create(tmp_path / "engine", engine_bin, program=PROGRAM,
+                            config={"hosts": json.dumps(one)}, secrets={"deployKey": lab["private"]})
+    st.up()
+    assert wait_healthy(lab, osds=1, mons=1)["quorum_names"] == ["sto-a"]
+
+    two = [*one, {"name": "sto-b", "address": lab["addresses"]["sto-b"]}]
+    st.set_config("hosts", json.dumps(two))
+    grown = st.up()
+    # The new server's steps; sto-a's conf and monitor step re-run (they name the new monitor)
+    # and change nothing there.
+    assert commands_run(grown) == ["ceph-mon-sto-a", "ceph-mon-sto-b", "ceph-node-sto-a", "ceph-node-sto-b",
+                                   "ceph-osd-sto-b"]
+    assert sorted(wait_healthy(lab, osds=2, mons=2)["quorum_names"]) == ["sto-a", "sto-b"]
+    st.destroy()
+    for n in NAMES[:2]:
         assert ceph_daemons(lab, n) == [], n
