@@ -173,9 +173,19 @@ class S3Settings(Model):
     bucket: S3BucketName = Field(default="cloudstack-secondary", description="bucket for secondary storage")
 
 
+class FileSystem(Model):
+    """A CephFS file system on the region's cluster: one directory per XCP-ng pool with a cephfs SR."""
+
+    name: CephPoolName = Field(default="cephfs", description="the CephFS file system's name")
+    root: SingleLine = Field(default="/xcp", pattern=r"^(/[A-Za-z0-9._-]+)+$",
+                             description="the directory holding one directory per pool (<root>/<pool name>)")
+
+
 class Storage(Model):
     pools: list[CephPool] = Field(default_factory=list)
     s3: S3Settings = Field(default_factory=S3Settings)
+    file_system: FileSystem | None = Field(
+        default=None, description="CephFS for the pools' cephfs SRs (metadata servers on the storage servers)")
     allow_pool_delete: bool = Field(
         default=False, strict=True,
         description="pools hold data: `pulumi destroy` deletes them only when this is true",
@@ -200,15 +210,23 @@ SR_DEVICE_CONFIG: dict[str, tuple[set[str], set[str]]] = {
     # SR type: (required keys, optional keys), as the SR drivers of XCP-ng read them.
     "nfs": ({"server", "serverpath"}, {"nfsversion"}),
     "lvmoiscsi": ({"target", "targetIQN", "SCSIid"}, {"port"}),
+    "cephfs": (set(), set()),  # all of it from the region's Ceph: monitors, the pool's directory and client
 }
 
 
 class SharedSr(Model):
     name: XapiNameLabel = Field(description="SR name-label; PreSetup primary storage names it")
-    type: Literal["nfs", "lvmoiscsi"]
+    type: Literal["cephfs", "nfs", "lvmoiscsi"]
     device_config: dict[str, SingleLine] = Field(
-        description="nfs: server, serverpath (nfsversion); lvmoiscsi: target, targetIQN, SCSIid (port)"
+        default_factory=dict,
+        description="nfs: server, serverpath (nfsversion); lvmoiscsi: target, targetIQN, SCSIid (port); "
+        "cephfs: none (the monitors, the pool's directory and its client come from the region's Ceph)",
     )
+    quota_gib: Annotated[Count, Field(ge=1)] | None = Field(
+        default=None, description="cephfs: the byte quota of the pool's directory, in GiB (required)")
+    allow_delete_with_data: bool = Field(
+        default=False, strict=True,
+        description="cephfs: removing the pool deletes its directory even when it holds disks")
 
 
 class HypervisorPool(Model):
@@ -450,6 +468,19 @@ def _pool_network_checks(i: int, pool: HypervisorPool, guest_vlans: tuple[int, i
                    "(zone.physicalNetwork.vlanRange), which CloudStack hands to tenants")
 
 
+def _cephfs_sr_checks(i: int, sr: SharedSr, r: Region) -> Iterator[str]:
+    path = f"hypervisorPools[{i}].sr"
+    if sr.type != "cephfs":
+        if sr.quota_gib is not None:
+            yield f"{path}.quotaGib={sr.quota_gib}: only a cephfs SR has a quota here (its directory's)"
+        return
+    if r.storage.file_system is None:
+        yield (f"{path}.type='cephfs': the region has no Ceph file system: declare storage.fileSystem "
+               "(or use an nfs or lvmoiscsi SR)")
+    if sr.quota_gib is None:
+        yield f"{path}.quotaGib=(missing): a cephfs SR's directory needs a quota (GiB)"
+
+
 def _sr_checks(i: int, sr: SharedSr) -> Iterator[str]:
     path = f"hypervisorPools[{i}].sr.deviceConfig"
     required, optional = SR_DEVICE_CONFIG[sr.type]
@@ -479,6 +510,7 @@ def _pool_checks(r: Region) -> Iterator[str]:
     for i, pool in enumerate(r.hypervisor_pools):
         yield from _pool_network_checks(i, pool, guest_vlans)
         yield from _sr_checks(i, pool.sr)
+        yield from _cephfs_sr_checks(i, pool.sr, r)
 
 
 def _storage_checks(r: Region) -> Iterator[str]:
