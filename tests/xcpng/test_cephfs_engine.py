@@ -3,7 +3,8 @@ real Ceph, the key written to every host's dom0 over SSH (pulumi_command, on std
 the pool's cephfs SR with device-config from those outputs, plugged on every host.
 
 A key revoked in Ceph shows at refresh (the client gone, the SR not in effect on every host) and
-the next up repairs it (a new key, written again, the SR plugged again); destroying the stack
+the next up repairs it (a new key, written again, the SR plugged again); a host joining the pool
+gets its secret file first and its PBD plugged when it joins; destroying the stack
 refuses to delete the pool's directory while it holds the SR's directory, unless allowed.
 """
 
@@ -49,7 +50,9 @@ client = ceph.FsClient("client", ceph.FsClientArgs(
 conn = remote.ConnectionArgs(host="127.0.0.1", port=cfg.require_int("sshPort"), user=cfg.require("sshUser"),
                              private_key=ssh_key)
 secrets = []
-for host, root in json.loads(cfg.require("dom0s")).items():
+dom0s = json.loads(cfg.require("dom0s"))
+for host in json.loads(cfg.require("poolHosts")):  # each host ready before it joins
+    root = dom0s[host]
     secret = f"{root}/etc/ceph/xcp-pool-a.secret"
     secrets.append(remote.Command(
         f"secret-{host}", connection=conn,
@@ -59,7 +62,7 @@ for host, root in json.loads(cfg.require("dom0s")).items():
         opts=pulumi.ResourceOptions(delete_before_replace=True)))
 pool = xcpng.Pool("pool", xcpng.PoolArgs(
     name_label="pool-a", master=cfg.require("master"), hosts=json.loads(cfg.require("hosts")),
-    password=cfg.require_secret("rootPassword")))
+    password=cfg.require_secret("rootPassword")), pulumi.ResourceOptions(depends_on=secrets))
 sr = xcpng.SharedSR("sr", xcpng.SharedSRArgs(
     address=pool.master_address, password=cfg.require_secret("rootPassword"), pool_uuid=pool.pool_uuid,
     name_label="pool-a-cephfs", type="cephfs",
@@ -134,13 +137,21 @@ def test_the_chain(tmp_path: Path, engine_bin: Path, ceph: dict[str, Any], sshd:
     a = addresses(xapi)
     st = EngineStack.create(
         tmp_path / "stack", engine_bin, program=PROGRAM,
-        config={"xcpng": json.dumps(SETTINGS), "master": a[0], "hosts": json.dumps(a), "quota": str(10 << 30),
+        config={"xcpng": json.dumps(SETTINGS), "master": a[0], "hosts": json.dumps(a[:2]), "quota": str(10 << 30),
+                "poolHosts": json.dumps(HOSTS[:2]),
                 "sshPort": str(sshd.port), "sshUser": sshd.user, "cephConf": str(Path(ceph["ceph_conf"])),
                 "dom0s": json.dumps({h: str(d) for h, d in dom0s.items()}), "monHost": mon_host,
                 "monPort": mon_port},
         secrets={"ceph": json.dumps(stack_config(ceph)), "rootPassword": PASSWORD, "sshKey": sshd.private_key},
     )
-    assert st.up().changes == {"create": 8}  # stack, directory, client, 3 secret files, pool, SR
+    assert st.up().changes == {"create": 7}  # stack, directory, client, 2 secret files, pool, SR
+    assert plugged(xapi) == dict.fromkeys(HOSTS[:2], True)
+
+    # A host joins: its secret file is written before the join, its PBD plugs as it joins.
+    st.set_config("hosts", json.dumps(a))
+    st.set_config("poolHosts", json.dumps(HOSTS))
+    joined = st.up()
+    assert joined.changes == {"create": 1, "update": 1}, joined.changes  # its secret file; the pool
     assert plugged(xapi) == dict.fromkeys(HOSTS, True)
     for d in dom0s.values():
         secret = d / "etc" / "ceph" / "xcp-pool-a.secret"
