@@ -163,7 +163,10 @@ def test_undeploy_stops_sshd_and_every_process_of_the_host(lab: dict[str, Any]) 
     assert sshd_pid
 
     ironic.undeploy("sto-a")
-    wait_until("sshd on sto-a gone", lambda: not listening(a))
+    # The supervisor reports a state other than active once it has powered the host off.
+    wait_until("sto-a powered off",
+               lambda: lab_hosts.status(lab["dir"], "sto-a").get("provision_state") not in ("active", None))
+    assert not listening(a)
     ps = lab_hosts.run(lab["dir"], "sto-a", "ps", "-eo", "pid=,comm=")
     others = [line.split() for line in ps.stdout.splitlines() if line.split()[0] != "1"]
     assert [comm for _, comm in others] == ["ps"], ps.stdout  # only the host's init and this ps
