@@ -92,8 +92,7 @@ def sr_props(srs: SharedSRProvider, pool: dict[str, Any], ceph: dict[str, Any]) 
 
 
 def test_revoked_key_shows_at_refresh_and_the_next_update_repairs(
-        ceph: dict[str, Any], dom0s: dict[str, Path], lab: XapiLab, srs: SharedSRProvider,
-        pool: dict[str, Any]) -> None:
+        ceph: dict[str, Any], dom0s: dict[str, Path], srs: SharedSRProvider, pool: dict[str, Any]) -> None:
     authorize(ceph, dom0s, list(HOSTS))
     props = sr_props(srs, pool, ceph)
     created = srs.create(props)
