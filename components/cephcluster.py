@@ -111,6 +111,9 @@ class CephClusterArgs:
     secrets: ClusterSecrets | None = None
     """The cluster's generated secrets, when the caller made them first (the region does, since the
     deploy key's public half goes into the servers' config drives before they are deployed)."""
+    file_system: str | None = None
+    """A CephFS file system of this name (its two pools and a metadata server on the first server:
+    the pools' cephfs SRs); None: none. Removing it stops the MDS and keeps the file system's data."""
 
 
 def _q(value: str) -> str:
@@ -157,6 +160,7 @@ class CephCluster(pulumi.ComponentResource):
     public_key: pulumi.Output[str]
     mon_addresses: pulumi.Output[list[str]]
     dashboard_url: pulumi.Output[str]
+    file_system: pulumi.Output[str | None]
     dashboard_user: pulumi.Output[str]
     dashboard_password: pulumi.Output[str]
     rgw_url: pulumi.Output[str]
@@ -231,7 +235,12 @@ class CephCluster(pulumi.ComponentResource):
                              deps=[rgw], secret_stdout=True)
         rgw_keys = _secret(rgw_user.stdout).apply(json.loads)
 
-        ready = pulumi.Output.all(dash_user.id, rgw_user.id, *[o.id for o in osds])
+        mds = [] if args.file_system is None else [
+            self._cmd("mds", first, pulumi.Output.from_input(self._mds_script(first.name, args.file_system)),
+                      delete=self._mds_delete(first.name), deps=[mgr, *osds])]
+        self.file_system = pulumi.Output.all(*[m.id for m in mds]).apply(lambda _: args.file_system)
+
+        ready = pulumi.Output.all(dash_user.id, rgw_user.id, *[o.id for o in osds], *[m.id for m in mds])
         self.dashboard_url = pulumi.Output.all(first_address, ready).apply(
             lambda v: f"http://{v[0]}:{DASHBOARD_PORT}"
         )
@@ -496,6 +505,30 @@ echo "$name"
 stop_pidfile "/run/ceph/ceph-$name.pid"
 timeout 20 ceph auth del "$name" >/dev/null 2>&1 || true
 rm -rf /var/lib/ceph/radosgw/ceph-rgw.{_q(host)}
+"""
+
+    @staticmethod
+    def _mds_script(host: str, fs: str) -> str:
+        return f"""id={_q(host)}; fs={_q(fs)}; data=/var/lib/ceph/mds/ceph-$id
+mkdir -p "$data"
+ceph auth get-or-create "mds.$id" mon 'allow profile mds' osd 'allow rwx' mds 'allow *' \\
+  mgr 'allow profile mds' -o "$data/keyring"
+if ! ceph fs get "$fs" >/dev/null 2>&1; then
+  for p in "$fs.meta" "$fs.data"; do ceph osd pool create "$p" 8 8 >/dev/null; done
+  ceph fs new "$fs" "$fs.meta" "$fs.data"
+fi
+running "/run/ceph/ceph-mds.$id.pid" || daemon ceph-mds -i "$id"
+active() {{ ceph mds stat | grep -q "up:active"; }}
+until_ok 120 "an active MDS for $fs" active
+echo "mds.$id"
+"""
+
+    @staticmethod
+    def _mds_delete(host: str) -> str:
+        return f"""id={_q(host)}
+stop_pidfile "/run/ceph/ceph-mds.$id.pid"
+timeout 20 ceph auth del "mds.$id" >/dev/null 2>&1 || true
+rm -rf "/var/lib/ceph/mds/ceph-$id"
 """
 
     @staticmethod

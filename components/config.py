@@ -174,9 +174,19 @@ class S3Settings(Model):
     bucket: S3BucketName = Field(default="cloudstack-secondary", description="bucket for secondary storage")
 
 
+class FileSystem(Model):
+    """A CephFS file system on the region's cluster: one directory per XCP-ng pool with a cephfs SR."""
+
+    name: CephPoolName = Field(default="cephfs", description="the CephFS file system's name")
+    root: SingleLine = Field(default="/xcp", pattern=r"^(/[A-Za-z0-9._-]+)+$",
+                             description="the directory holding one directory per pool (<root>/<pool name>)")
+
+
 class Storage(Model):
     pools: list[CephPool] = Field(default_factory=list)
     s3: S3Settings = Field(default_factory=S3Settings)
+    file_system: FileSystem | None = Field(
+        default=None, description="CephFS for the pools' cephfs SRs (metadata servers on the storage servers)")
     allow_pool_delete: bool = Field(
         default=False, strict=True,
         description="pools hold data: `pulumi destroy` deletes them only when this is true",
@@ -201,15 +211,23 @@ SR_DEVICE_CONFIG: dict[str, tuple[set[str], set[str]]] = {
     # SR type: (required keys, optional keys), as the SR drivers of XCP-ng read them.
     "nfs": ({"server", "serverpath"}, {"nfsversion"}),
     "lvmoiscsi": ({"target", "targetIQN", "SCSIid"}, {"port"}),
+    "cephfs": (set(), set()),  # all of it from the region's Ceph: monitors, the pool's directory and client
 }
 
 
 class SharedSr(Model):
     name: XapiNameLabel = Field(description="SR name-label; PreSetup primary storage names it")
-    type: Literal["nfs", "lvmoiscsi"]
+    type: Literal["cephfs", "nfs", "lvmoiscsi"]
     device_config: dict[str, SingleLine] = Field(
-        description="nfs: server, serverpath (nfsversion); lvmoiscsi: target, targetIQN, SCSIid (port)"
+        default_factory=dict,
+        description="nfs: server, serverpath (nfsversion); lvmoiscsi: target, targetIQN, SCSIid (port); "
+        "cephfs: none (the monitors, the pool's directory and its client come from the region's Ceph)",
     )
+    quota_gib: Annotated[Count, Field(ge=1)] | None = Field(
+        default=None, description="cephfs: the byte quota of the pool's directory, in GiB (required)")
+    allow_delete_with_data: bool = Field(
+        default=False, strict=True,
+        description="cephfs: removing the pool deletes its directory even when it holds disks")
 
 
 class HypervisorPool(Model):
@@ -451,6 +469,19 @@ def _pool_network_checks(i: int, pool: HypervisorPool, guest_vlans: tuple[int, i
                    "(zone.physicalNetwork.vlanRange), which CloudStack hands to tenants")
 
 
+def _cephfs_sr_checks(i: int, sr: SharedSr, r: Region) -> Iterator[str]:
+    path = f"hypervisorPools[{i}].sr"
+    if sr.type != "cephfs":
+        if sr.quota_gib is not None:
+            yield f"{path}.quotaGib={sr.quota_gib}: only a cephfs SR has a quota here (its directory's)"
+        return
+    if r.storage.file_system is None:
+        yield (f"{path}.type='cephfs': the region has no Ceph file system: declare storage.fileSystem "
+               "(or use an nfs or lvmoiscsi SR)")
+    if sr.quota_gib is None:
+        yield f"{path}.quotaGib=(missing): a cephfs SR's directory needs a quota (GiB)"
+
+
 def _sr_checks(i: int, sr: SharedSr) -> Iterator[str]:
     path = f"hypervisorPools[{i}].sr.deviceConfig"
     required, optional = SR_DEVICE_CONFIG[sr.type]
@@ -480,6 +511,7 @@ def _pool_checks(r: Region) -> Iterator[str]:
     for i, pool in enumerate(r.hypervisor_pools):
         yield from _pool_network_checks(i, pool, guest_vlans)
         yield from _sr_checks(i, pool.sr)
+        yield from _cephfs_sr_checks(i, pool.sr, r)
 
 
 def _storage_checks(r: Region) -> Iterator[str]:
@@ -575,6 +607,33 @@ def region_problems(r: Region) -> Iterator[str]:
     """Cross-layer invariants, each as `<path>=<value>: <reason>` (paths as in the stack file)."""
     for check in REGION_CHECKS:
         yield from check(r)
+
+
+# --- Ceph formed by the program (day 0) --------------------------------------------------------
+
+
+class CephBootstrap(Model):
+    """The program forms the Ceph cluster on the storage servers over SSH (components/cephcluster.py):
+    monitors on the first three, manager with dashboard and RGW on the first, one OSD per server."""
+
+    deploy_key: SecretStr | None = Field(
+        default=None,
+        description="root's SSH private key on the servers (set with --secret); unset: the program "
+        "generates one and keeps it secret in state. Its public half goes into the config drives.",
+    )
+    osd_devices: dict[str, str] = Field(
+        default_factory=dict, description="storage server name -> the block device of its OSD, e.g. /dev/sdb"
+    )
+    public_network: str = Field(default="127.0.0.0/8", description="Ceph's public network (CIDR)")
+    lab: bool = Field(
+        default=False,
+        description="lab cluster: memory-backed OSDs where no device is given, pools of one replica allowed",
+    )
+    allow_osd_purge: bool = Field(
+        default=False,
+        description="OSDs hold data: a removed storage server's OSD is purged only when this is true "
+        "(otherwise it is marked out and stopped)",
+    )
 
 
 class StackConfig(Model):
@@ -725,8 +784,15 @@ def _format(e: ValidationError) -> Iterator[tuple[str, str]]:
         yield dotted(loc), f"{dotted(loc)}={shown}: {msg}"
 
 
+MULTILINE_PATHS = {("cephBootstrap", "deployKey")}
+"""Fields whose value is many lines by nature (a PEM private key): exempt from the one-line rule."""
+
+
 def _text_problems(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str, str]]:
-    """Control characters anywhere (keys and values), which no field of the config may hold."""
+    """Control characters anywhere (keys and values), which no field of the config may hold but
+    the MULTILINE_PATHS."""
+    if tuple(path) in MULTILINE_PATHS:
+        return
     if isinstance(value, dict):
         for k, v in value.items():
             if isinstance(k, str) and (found := control_character(k)):
@@ -1120,6 +1186,35 @@ def main(argv: list[str]) -> int:
     return status
 
 
+def ceph_mode_problems(cfg: StackConfig) -> Iterator[str]:
+    """Exactly one Ceph mode; a bootstrapped cluster needs SSH addresses and OSD devices."""
+    if (cfg.ceph is None) == (cfg.ceph_bootstrap is None):
+        yield (
+            f"{PROJECT}:ceph={'(set)' if cfg.ceph else None}: set exactly one of ceph (an existing cluster) and "
+            "cephBootstrap (the program forms one on the storage servers)"
+        )
+    b = cfg.ceph_bootstrap
+    if b is None:
+        return
+    names = [s.name for s in cfg.region.servers]
+    storage = cfg.region.servers_by_role("storage")
+    if not storage:
+        yield f"{PROJECT}:cephBootstrap: the region has no storage server to form a cluster on"
+    for s in storage:
+        i = names.index(s.name)
+        if not s.management_address:
+            yield (f"{PROJECT}:region.servers[{i}].managementAddress=None: storage server {s.name!r} needs the "
+                   "address it answers SSH on")
+        if not b.lab and s.name not in b.osd_devices:
+            yield f"{PROJECT}:cephBootstrap.osdDevices.{s.name}=(missing): the OSD device of storage server {s.name!r}"
+    for name in sorted(set(b.osd_devices) - {s.name for s in storage}):
+        yield f"{PROJECT}:cephBootstrap.osdDevices.{name}={b.osd_devices[name]!r}: no storage server has this name"
+    try:
+        ipaddress.ip_network(b.public_network)
+    except ValueError as e:
+        yield f"{PROJECT}:cephBootstrap.publicNetwork={b.public_network!r}: {e}"
+
+
 # --- tenants (issue 15) -------------------------------------------------------------------------
 # What the zone offers its tenants and who they are. Additive: the models above refer to
 # `Tenants` from `Region.tenants` only.
@@ -1281,64 +1376,6 @@ class Tenants(Model):
 
 
 Region.model_rebuild()
-
-
-# --- Ceph formed by the program (day 0) --------------------------------------------------------
-
-
-class CephBootstrap(Model):
-    """The program forms the Ceph cluster on the storage servers over SSH (components/cephcluster.py):
-    monitors on the first three, manager with dashboard and RGW on the first, one OSD per server."""
-
-    deploy_key: SecretStr | None = Field(
-        default=None,
-        description="root's SSH private key on the servers (set with --secret); unset: the program "
-        "generates one and keeps it secret in state. Its public half goes into the config drives.",
-    )
-    osd_devices: dict[str, str] = Field(
-        default_factory=dict, description="storage server name -> the block device of its OSD, e.g. /dev/sdb"
-    )
-    public_network: str = Field(default="127.0.0.0/8", description="Ceph's public network (CIDR)")
-    lab: bool = Field(
-        default=False,
-        description="lab cluster: memory-backed OSDs where no device is given, pools of one replica allowed",
-    )
-    allow_osd_purge: bool = Field(
-        default=False,
-        description="OSDs hold data: a removed storage server's OSD is purged only when this is true "
-        "(otherwise it is marked out and stopped)",
-    )
-
-
-def ceph_mode_problems(cfg: StackConfig) -> Iterator[str]:
-    """Exactly one Ceph mode; a bootstrapped cluster needs SSH addresses and OSD devices."""
-    if (cfg.ceph is None) == (cfg.ceph_bootstrap is None):
-        yield (
-            f"{PROJECT}:ceph={'(set)' if cfg.ceph else None}: set exactly one of ceph (an existing cluster) and "
-            "cephBootstrap (the program forms one on the storage servers)"
-        )
-    b = cfg.ceph_bootstrap
-    if b is None:
-        return
-    names = [s.name for s in cfg.region.servers]
-    storage = cfg.region.servers_by_role("storage")
-    if not storage:
-        yield f"{PROJECT}:cephBootstrap: the region has no storage server to form a cluster on"
-    for s in storage:
-        i = names.index(s.name)
-        if not s.management_address:
-            yield (f"{PROJECT}:region.servers[{i}].managementAddress=None: storage server {s.name!r} needs the "
-                   "address it answers SSH on")
-        if not b.lab and s.name not in b.osd_devices:
-            yield f"{PROJECT}:cephBootstrap.osdDevices.{s.name}=(missing): the OSD device of storage server {s.name!r}"
-    for name in sorted(set(b.osd_devices) - {s.name for s in storage}):
-        yield f"{PROJECT}:cephBootstrap.osdDevices.{name}={b.osd_devices[name]!r}: no storage server has this name"
-    try:
-        ipaddress.ip_network(b.public_network)
-    except ValueError as e:
-        yield f"{PROJECT}:cephBootstrap.publicNetwork={b.public_network!r}: {e}"
-
-
 StackConfig.model_rebuild()
 
 

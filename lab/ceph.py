@@ -30,11 +30,14 @@ from typing import Any
 
 from lab import procs
 
-PACKAGES = ("ceph-mon", "ceph-mgr", "ceph-osd", "radosgw", "ceph-common", "ceph-mgr-dashboard")
+# ceph-mds: CephFS's metadata server (the pools' SRs); python3-cephfs: libcephfs for the XAPI
+# emulator's cephfs SR driver, which mounts as a client in userspace.
+PACKAGES = ("ceph-mon", "ceph-mgr", "ceph-osd", "radosgw", "ceph-common", "ceph-mgr-dashboard", "ceph-mds",
+            "python3-cephfs")
 BINARIES = ("ceph-mon", "ceph-mgr", "ceph-osd", "radosgw", "radosgw-admin", "ceph", "ceph-authtool",
-            "monmaptool")
+            "monmaptool", "ceph-mds")
 DASHBOARD_MODULE = Path("/usr/share/ceph/mgr/dashboard")
-DAEMONS = ("radosgw", "ceph-osd", "ceph-mgr", "ceph-mon")  # stop order
+DAEMONS = ("ceph-mds", "radosgw", "ceph-osd", "ceph-mgr", "ceph-mon")  # stop order
 
 MON_ID = "a"
 MGR_ID = "x"
@@ -380,6 +383,38 @@ def start(  # noqa: C901  (the bring-up in the notes' order, one step after anot
         "ceph_conf": str(c.conf),
     }
     return info
+
+
+MDS_ID = "a"
+
+
+def add_filesystem(state_dir: Path, name: str = "cephfs", timeout: float = READY_TIMEOUT) -> dict[str, Any]:
+    """A CephFS file system on the running lab cluster in `state_dir`: its two pools, `ceph fs new`
+    and one metadata server, ready when the MDS is active (idempotent). Returns the file system's
+    name and the monitors' addresses as a CephFS client names them."""
+    c = Cluster(state_dir)
+    if name not in [f["name"] for f in c.ceph_json("fs", "ls")]:
+        for pool in (f"{name}.meta", f"{name}.data"):
+            c.ceph("osd", "pool", "create", pool, "8")
+        c.ceph("fs", "new", name, f"{name}.meta", f"{name}.data")
+    keyring = c.keyring(f"mds.{MDS_ID}")
+    if not keyring.exists():
+        c.ceph("auth", "get-or-create", f"mds.{MDS_ID}", "mon", "allow profile mds", "osd", "allow rwx",
+               "mds", "allow *", "mgr", "allow profile mds", "-o", str(keyring))
+    (c.dir / "mds" / f"ceph-{MDS_ID}").mkdir(parents=True, exist_ok=True)
+    pid = procs.pid_of("ceph-mds", c.dir)
+    if pid is None or not procs.alive(pid):
+        c.start("ceph-mds", ["ceph-mds", "-c", str(c.conf), "-f", "-i", MDS_ID,
+                             "--mds-data", str(c.dir / "mds" / f"ceph-{MDS_ID}"), "--keyring", str(keyring)])
+
+    def active() -> bool:
+        fs = c.ceph_json("fs", "status", name)
+        return any(m.get("state") == "active" for m in fs.get("mdsmap", []))
+
+    wait(f"CephFS {name} (an active MDS)", active, timeout, c)
+    mons = c.ceph_json("mon", "dump")["mons"]
+    addrs = [a["addr"] for m in mons for a in m["public_addrs"]["addrvec"] if a["type"] == "v2"]
+    return {"fs_name": name, "mon_addrs": addrs}
 
 
 def stop(state_dir: Path) -> None:

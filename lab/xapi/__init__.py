@@ -77,6 +77,11 @@ class XapiLab:
             node = self.world.nodes[name]
             return self.world.node_of_host(node.db, node.db.master_ref).name
 
+    def set_dom0(self, name: str, root: Path | None) -> None:
+        """Give host `name` its dom0 filesystem view (or take it away: no `ceph` there then)."""
+        with self.world.lock:
+            self.world.nodes[name].dom0 = root
+
     def pool_members(self, name: str) -> list[str]:
         """Names of the hosts in the same pool as `name` (itself included), in start order."""
         with self.world.lock:
@@ -95,11 +100,14 @@ class XapiLab:
         realtime: bool = False,
         log_file: Path | None = None,
         log_limit: int | None = None,
+        dom0: dict[str, Path] | None = None,
     ) -> XapiLab:
         """Start one server per host (port 0, or base_port + i); every host a master of its own pool.
 
         `log_file` also appends every call as a JSON line (for a daemon's request log);
-        `log_limit` keeps only the latest calls in memory.
+        `log_limit` keeps only the latest calls in memory; `dom0` gives hosts their dom0 filesystem
+        (a directory that is the host's root, e.g. a lab host's /proc/<pid>/root), which SR drivers
+        that run commands in dom0 see (cephfs: lab/xapi/cephfs.py).
         """
         problems = check_conformance(World().dm)
         if problems:
@@ -115,7 +123,7 @@ class XapiLab:
                 server = HostServer(dispatcher, 0 if base_port is None else base_port + i)
                 address = f"127.0.0.1:{server.port}"
                 pw = (passwords or {}).get(name, password)
-                world.add_host(name, address, pw, username)
+                world.add_host(name, address, pw, username, (dom0 or {}).get(name))
                 servers.append(server)
                 infos.append(HostInfo(name, address, f"http://{address}/", username, pw))
             for s in servers:

@@ -29,6 +29,8 @@ def main(argv: list[str]) -> int:
     serve.add_argument("--log", type=Path, help="append every call served to this file as JSON lines")
     serve.add_argument("--task-policy", action="append", default=[], metavar="METHOD=SECONDS[/POLLS]",
                        help="tasks of METHOD (or *) stay pending SECONDS (wall clock) and POLLS reads")
+    serve.add_argument("--dom0", action="append", default=[], metavar="HOST=DIR",
+                       help="HOST's dom0 filesystem is DIR (e.g. /proc/<pid>/root of a lab host): cephfs SRs")
     sub.add_parser("check", help="print conformance problems and the served messages")
     args = ap.parse_args(argv)
 
@@ -42,7 +44,8 @@ def main(argv: list[str]) -> int:
 
     names = [n for n in args.hosts.split(",") if n]
     lab = XapiLab.start(names, args.password, base_port=args.base_port or None, realtime=bool(args.task_policy),
-                        log_file=args.log, log_limit=10_000)
+                        log_file=args.log, log_limit=10_000,
+                        dom0={h: Path(d) for h, _, d in (item.partition("=") for item in args.dom0)})
     for item in args.task_policy:
         method, _, spec = item.partition("=")
         secs, _, polls = spec.partition("/")

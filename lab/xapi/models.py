@@ -21,8 +21,10 @@ import threading
 import uuid as uuidlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from lab.xapi import cephfs
 from lab.xapi.control import Clock, Faults
 from lab.xapi.datamodel import NULL_REF, Datamodel, datamodel
 from lab.xapi.errors import XapiError, handle_invalid, not_allowed
@@ -62,6 +64,7 @@ SR_DRIVERS: dict[str, tuple[str, ...]] = {
     "lvm": ("device",),
     "ext": ("device",),
     "iso": ("location",),
+    cephfs.TYPE: cephfs.REQUIRED_KEYS,  # checked against real Ceph: lab/xapi/cephfs.py
 }
 SR_DEFAULT_SIZE = 1 << 40
 SR_SM_CONFIG: dict[str, dict[str, str]] = {
@@ -209,6 +212,8 @@ class Node:
     # The database the host served before it joined a pool: its sessions may still read the
     # tasks they started there (the join task among them), as during xapi's restart fuse.
     retired_db: Db | None = field(default=None, repr=False)
+    # The host's dom0 filesystem as its SR drivers see it (a lab host's /proc/<pid>/root), or None.
+    dom0: Path | None = None
 
     @property
     def role(self) -> str:
@@ -242,13 +247,15 @@ class World:
         self.changed = threading.Condition(self.lock)
         self.registrations: dict[str, Registration] = {}  # session -> event.register state
         self.clock.on_change(self.settle)
+        self.cephfs = cephfs.CephFSDriver()
 
     # --- hosts --------------------------------------------------------------------------------
-    def add_host(self, name: str, address: str, password: str, username: str = "root") -> Node:
+    def add_host(self, name: str, address: str, password: str, username: str = "root",
+                 dom0: Path | None = None) -> Node:
         with self.lock:
             index = len(self.nodes) + 1
             db = Db(self.dm)
-            node = Node(name, index, address, username, password, db, new_ref(), new_uuid())
+            node = Node(name, index, address, username, password, db, new_ref(), new_uuid(), dom0=dom0)
             self.nodes[name] = node
             self._install(node)
             return node
@@ -517,7 +524,19 @@ class World:
                 continue
             existing = db.where("PBD", SR=sr_ref)
             config = dict(existing[0][1]["device_config"]) if existing else {}
-            db.create("PBD", host=host, SR=sr_ref, device_config=config, currently_attached=True)
+            db.create("PBD", host=host, SR=sr_ref, device_config=config,
+                      currently_attached=self._joins_plugged(db, host, sr, config))
+
+    def _joins_plugged(self, db: Db, host: str, sr: dict[str, Any], config: dict[str, str]) -> bool:
+        """Whether a joining host's new PBD of a shared SR plugs (a cephfs one only if it can mount)."""
+        if sr["type"] != cephfs.TYPE:
+            return True
+        node = self.node_of_host(db, host)
+        try:
+            self.cephfs.attach(node.name, node.dom0, config, sr["uuid"])
+        except XapiError:
+            return False
+        return True
 
     def pool_eject(self, db: Db, host: str) -> None:
         db.get("host", host)
@@ -730,9 +749,39 @@ class World:
             physical_utilisation=0, virtual_allocation=0, sm_config=sm, other_config={},
             allowed_operations=["forget", "destroy", "scan", "plug", "unplug", "update"],
         )
-        for h in (list(db.tables["host"]) if shared else [host]):
+        hosts = list(db.tables["host"]) if shared else [host]
+        if type == cephfs.TYPE:
+            try:
+                self._cephfs_create(db, host, hosts, sr, device_config)
+            except XapiError:
+                db.delete("SR", sr)
+                raise
+        for h in hosts:
             db.create("PBD", host=h, SR=sr, device_config=dict(device_config), currently_attached=True)
         return sr
+
+    def _cephfs_create(self, db: Db, host: str, hosts: list[str], sr: str, device_config: dict[str, str]) -> None:
+        """The driver's create on `host`, then its attach on every host that gets a PBD (as xapi plugs them)."""
+        uuid = db.get("SR", sr)["uuid"]
+        node = self.node_of_host(db, host)
+        self.cephfs.create(node.name, node.dom0, device_config, uuid)
+        for h in hosts:
+            n = self.node_of_host(db, h)
+            self.cephfs.attach(n.name, n.dom0, device_config, uuid)
+
+    def cephfs_health(self, db: Db) -> None:
+        """A plugged cephfs PBD whose host can no longer mount its directory is unplugged."""
+        for sr_ref, sr in list(db.tables["SR"].items()):
+            if sr["type"] != cephfs.TYPE:
+                continue
+            for _, pbd in db.where("PBD", SR=sr_ref):
+                if not pbd["currently_attached"]:
+                    continue
+                node = self.node_of_host(db, pbd["host"])
+                try:
+                    self.cephfs.attach(node.name, node.dom0, dict(pbd["device_config"]), sr["uuid"])
+                except XapiError:
+                    pbd["currently_attached"] = False
 
     def sr_introduce(self, db: Db, uuid: str, name_label: str, name_description: str, type: str,
                      content_type: str, shared: bool, sm_config: dict[str, str] | None) -> str:
@@ -762,8 +811,15 @@ class World:
         db.delete("SR", sr)
 
     def sr_destroy(self, db: Db, sr: str) -> None:
-        db.get("SR", sr)
+        rec = db.get("SR", sr)
         self._assert_unplugged(db, sr)
+        if rec["type"] == cephfs.TYPE:
+            pbds = db.where("PBD", SR=sr)
+            if pbds:
+                node = self.node_of_host(db, db.master_ref)
+                config = next((p["device_config"] for _, p in pbds if p["host"] == db.master_ref),
+                              pbds[0][1]["device_config"])
+                self.cephfs.delete(node.name, node.dom0, dict(config), rec["uuid"])
         self.sr_forget(db, sr)
 
     def pbd_create(self, db: Db, args: dict[str, Any]) -> str:
@@ -780,6 +836,9 @@ class World:
         sr = db.get("SR", pbd["SR"])
         if event == "plug" and sr["type"] not in SR_DRIVERS:
             raise XapiError("SR_UNKNOWN_DRIVER", sr["type"])
+        if event == "plug" and sr["type"] == cephfs.TYPE and not pbd["currently_attached"]:
+            node = self.node_of_host(db, pbd["host"])
+            self.cephfs.attach(node.name, node.dom0, dict(pbd["device_config"]), sr["uuid"])
         pbd["currently_attached"] = PBD_TRANSITIONS[(bool(pbd["currently_attached"]), event)]
 
     def pbd_destroy(self, db: Db, ref: str) -> None:

@@ -25,6 +25,7 @@ __all__ = ["HANDLERS", "MODELLED", "Call", "Dispatcher", "Drop", "check_conforma
 
 log = logging.getLogger("lab.xapi")
 SECRET_PARAMS = frozenset({"pwd", "master_password", "password", "old_pwd", "new_pwd"})
+PBD_READS = frozenset({"get_all_records", "get_record", "get_currently_attached"})
 TASK_READS = frozenset({"get_status", "get_record", "get_progress", "get_result", "get_error_info"})
 
 
@@ -138,6 +139,8 @@ class Dispatcher:
         db = member_db or world.session_db(node, session)
         kwargs = self._decode(spec, args[1:])
         ctx = Ctx(world, node, db, session, wire)
+        if spec.cls == "PBD" and spec.name in PBD_READS:
+            world.cephfs_health(db)  # a host that lost its cephfs mount shows it here (lab/xapi/cephfs.py)
         if spec.cls == "task" and spec.name in TASK_READS and "self" in kwargs:
             world.note_poll(kwargs["self"])
             world.settle()

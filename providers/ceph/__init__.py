@@ -1,4 +1,5 @@
-"""Ceph as Pulumi resources: `ceph.Pool` (dashboard REST API), `ceph.RgwUser` and `ceph.Bucket` (RGW).
+"""Ceph as Pulumi resources: `ceph.Pool` and `ceph.FsDirectory` (dashboard REST API), `ceph.RgwUser` and
+`ceph.Bucket` (RGW), `ceph.FsClient` (the ceph CLI on a storage server over SSH).
 
 Endpoints and credentials come from the stack-config object `<project>:ceph`
 (`dashboardUrl`, `dashboardUser`, `dashboardPassword`, `rgwUrl`, `rgwAccessKey`, `rgwSecretKey`)
@@ -6,6 +7,8 @@ through `configure()`; nothing of it is pickled into state. Importing this packa
 effects.
 """
 
+from .cephfs import FsDirectory, FsDirectoryArgs, FsDirectoryProvider
+from .cephx import FsClient, FsClientArgs, FsClientProvider
 from .pool import Pool, PoolArgs, PoolInputs, PoolProvider
 from .rgw import Bucket, BucketArgs, BucketProvider, RgwUser, RgwUserArgs, RgwUserInputs, RgwUserProvider
 
@@ -13,6 +16,12 @@ __all__ = [
     "Bucket",
     "BucketArgs",
     "BucketProvider",
+    "FsClient",
+    "FsClientArgs",
+    "FsClientProvider",
+    "FsDirectory",
+    "FsDirectoryArgs",
+    "FsDirectoryProvider",
     "Pool",
     "PoolArgs",
     "PoolInputs",

@@ -1,8 +1,10 @@
 """`xcpng.SharedSR`: a shared SR on an XCP-ng pool, plugged on every host, optionally the default.
 
-This is how Ceph storage reaches XCP-ng (CloudStack takes RBD primary storage for KVM only): an
-NFS export (CephFS/NFS-Ganesha) as `nfs`, or an iSCSI gateway LUN as `lvmoiscsi`, registered in
-CloudStack afterwards as PreSetup, NFS or iSCSI primary storage.
+This is how Ceph storage reaches XCP-ng (CloudStack takes RBD primary storage for KVM only): a
+CephFS directory through XCP-ng's own `cephfs` driver (device-config server, serverpath,
+serverport, options `name=<client>,secretfile=<path>`: the secret file must be on every host
+first), an NFS export (CephFS/NFS-Ganesha) as `nfs`, or an iSCSI gateway LUN as `lvmoiscsi`,
+registered in CloudStack afterwards as PreSetup, NFS or iSCSI primary storage.
 
 - create: `SR.create` on the master with `shared=true` (XAPI makes a PBD per host), then every
   host's PBD created if missing and plugged; the SR made the pool default when asked. An SR
@@ -10,6 +12,9 @@ CloudStack afterwards as PreSetup, NFS or iSCSI primary storage.
   made is forgotten again (not destroyed) if a later step fails.
 - update: name and description in place; a new `device_config` or CHAP password is applied the
   XAPI way: every PBD unplugged, `PBD.set_device_config`, plugged again; `type` replaces.
+- read: `device_config` is what is in effect on EVERY host: a host without a plugged PBD (a
+  cephfs key revoked, a host that joined later) makes it read as {} so the next update re-plugs
+  everywhere; `host_uuids` lists the hosts whose PBD is plugged.
 - delete: PBDs unplugged, then `SR.forget` (the data stays on the storage), or `SR.destroy` when
   `destroy_on_delete` is set (the data is deleted).
 
@@ -32,10 +37,11 @@ from providers._core.diff import PROVIDER_KEY
 from ._base import ConnectionArgs, ConnectionChecks, XcpngProvider
 from ._xapi import NULL_REF, Xapi, xint
 
-SrType = Literal["nfs", "lvmoiscsi"]
+SrType = Literal["cephfs", "nfs", "lvmoiscsi"]
 
-# device_config keys each SM driver requires (xcp-ng sm: NFSSR.py, LVMoISCSISR.py).
+# device_config keys each SM driver requires (xcp-ng sm: CephFSSR.py, NFSSR.py, LVMoISCSISR.py).
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    "cephfs": ("server", "serverpath", "options"),
     "nfs": ("server", "serverpath"),
     "lvmoiscsi": ("target", "targetIQN", "SCSIid"),
 }
@@ -67,7 +73,7 @@ class SharedSRChecks(ConnectionChecks):
 
 
 class SharedSRArgs(ConnectionArgs, resource="xcpng.SharedSR", delete_before_replace=True, checks=SharedSRChecks):
-    """A shared SR: NFS or iSCSI (LVM over iSCSI), plugged on every host of the pool.
+    """A shared SR: CephFS, NFS or iSCSI (LVM over iSCSI), plugged on every host of the pool.
 
     Deleted before its replacement: the same storage cannot hold two SRs of one name.
     """
@@ -79,10 +85,11 @@ class SharedSRArgs(ConnectionArgs, resource="xcpng.SharedSR", delete_before_repl
     name_description: pulumi.Input[str] = ""
     """Description."""
     type: pulumi.Input[str] = arg(change=Change.REPLACE, check=SrType)
-    """nfs or lvmoiscsi (how Ceph storage reaches XCP-ng); a change replaces the SR."""
+    """cephfs, nfs or lvmoiscsi (how Ceph storage reaches XCP-ng); a change replaces the SR."""
     device_config: pulumi.Input[dict[str, pulumi.Input[str]]] = arg(check=dict[str, str])
-    """SM configuration (nfs: server, serverpath[, nfsversion]; lvmoiscsi: target, targetIQN, SCSIid[, port,
-    chapuser]); changed by re-plugging."""
+    """SM configuration (cephfs: server, serverpath, options `name=<client>,secretfile=<path>`[, serverport];
+    nfs: server, serverpath[, nfsversion]; lvmoiscsi: target, targetIQN, SCSIid[, port, chapuser]); changed by
+    re-plugging."""
     chap_password: pulumi.Input[str] | None = arg(default=None, secret=True)
     """iSCSI CHAP password (secret)."""
     make_default: pulumi.Input[bool] = False
@@ -172,6 +179,8 @@ class SharedSRProvider(XcpngProvider):
         declared_keys = set((declared.get("device_config") or {}).keys())
         # Keys the SM driver adds on its own are not drift; keys declared and changed or gone are.
         config = {k: str(v) for k, v in actual.items() if k in declared_keys and k not in SECRET_KEYS}
+        if len(pbds) < len(hosts) or not all(p.get("currently_attached") for p in pbds):
+            config = {}  # not in effect on every host: the next update plugs it everywhere
         out: dict[str, Any] = {
             "name_label": rec.get("name_label", ""),
             "name_description": rec.get("name_description", ""),

@@ -41,26 +41,27 @@ def test_exactly_one_ceph_mode(raw: dict[str, Any]) -> None:
     both = {**raw, "ceph": {"dashboardUrl": "http://d", "dashboardUser": "admin", "dashboardPassword": "x",
                             "rgwUrl": "http://r", "rgwAccessKey": "A", "rgwSecretKey": "y"}}
     [p] = problems(both)
-    assert p.startswith("ceph=(set): set exactly one of ceph (an existing cluster) and cephBootstrap")
+    assert p.startswith("privatecloud:ceph=(set): set exactly one of ceph (an existing cluster) and cephBootstrap")
     neither = {k: v for k, v in raw.items() if k != "cephBootstrap"}
     [p] = problems(neither)
-    assert p.startswith("ceph=None: set exactly one of ceph")
+    assert p.startswith("privatecloud:ceph=None: set exactly one of ceph")
 
 
 def test_storage_servers_need_an_ssh_address(raw: dict[str, Any]) -> None:
     raw["region"]["servers"][7]["managementAddress"] = None
     [p] = problems(raw)
-    assert p == ("region.servers[7].managementAddress=None: storage server 'sto-02' needs the address it "
+    assert p == ("privatecloud:region.servers[7].managementAddress=None: storage server 'sto-02' needs the address it "
                  "answers SSH on")
 
 
 def test_real_regions_name_each_osd_device(raw: dict[str, Any]) -> None:
     raw["cephBootstrap"] = {"osdDevices": {"sto-01": "/dev/sdb", "sto-09": "/dev/sdb"}, "publicNetwork": "10.0.0.0/33"}
     assert problems(raw) == [
-        "cephBootstrap.osdDevices.sto-02=(missing): the OSD device of storage server 'sto-02'",
-        "cephBootstrap.osdDevices.sto-03=(missing): the OSD device of storage server 'sto-03'",
-        "cephBootstrap.osdDevices.sto-09='/dev/sdb': no storage server has this name",
-        "cephBootstrap.publicNetwork='10.0.0.0/33': '10.0.0.0/33' does not appear to be an IPv4 or IPv6 network",
+        "privatecloud:cephBootstrap.osdDevices.sto-02=(missing): the OSD device of storage server 'sto-02'",
+        "privatecloud:cephBootstrap.osdDevices.sto-03=(missing): the OSD device of storage server 'sto-03'",
+        "privatecloud:cephBootstrap.osdDevices.sto-09='/dev/sdb': no storage server has this name",
+        "privatecloud:cephBootstrap.publicNetwork='10.0.0.0/33': '10.0.0.0/33' does not appear to be an IPv4 or "
+        "IPv6 network",
     ]
 
 

@@ -1,0 +1,170 @@
+"""`ceph.FsDirectory`: a CephFS directory with a byte quota, the home of one XCP-ng pool's SR.
+
+Interface: the manager dashboard's REST API, which Ceph 16 (Pacific) has for exactly this
+(`/api/cephfs`: the file systems; `/api/cephfs/<id>/ls_dir`, `POST|DELETE .../tree`,
+`GET|PUT .../quota`). It is the interface the region already configures for `ceph.Pool` (URL,
+user, password through `configure()`), needs no Ceph client library or keyring on the machine
+running Pulumi, and works the same for a cluster the program formed and an existing one. (Pacific's
+dashboard has no CephX user API: `ceph.FsClient`, a key whose caps allow one directory, needs the
+monitors' command interface; see the issue's notes.)
+
+- create: the directory is made with its parents (`mkdirs`: an existing one is adopted), then
+  its quota (`ceph.quota.max_bytes`) set.
+- update: the quota in place; the file system or the path replaces the directory.
+- read: the directory by its id `<fs_name>:<path>`; a quota changed by hand shows as drift; a
+  directory gone reads as gone (the engine recreates it).
+- delete: a directory that holds anything (an SR's directory, with its VHD disks) is refused
+  unless `allow_delete_with_data` is set; then its sub-directories go depth-first (the dashboard
+  removes directories, not files: a file left makes Ceph refuse with "Directory not empty", which
+  is reported).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from typing_extensions import override
+
+from providers._core import Change, Permanent
+from providers._core.declare import Args, arg, output
+from providers._core.lifecycle import Lifecycle, Obj
+from providers._core.resource import Declared
+from providers._core.wait import Policy
+
+from ._base import CephProvider
+from ._http import Dashboard
+from .settings import Settings
+
+RESOURCE = "ceph.FsDirectory"
+PATH = r"^(/[A-Za-z0-9._-]+)+$"
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+class FsDirectoryArgs(Args, resource=RESOURCE, delete_before_replace=True):
+    """A CephFS directory with a byte quota."""
+
+    fs_name: pulumi.Input[str] = arg(change=Change.REPLACE, min_length=1)
+    """Name of the CephFS file system; changing it replaces the directory."""
+    path: pulumi.Input[str] = arg(change=Change.REPLACE, pattern=PATH)
+    """Absolute path in the file system (e.g. /xcp/pool-a); changing it replaces the directory."""
+    quota_bytes: pulumi.Input[int] = arg(normalize=_int, ge=1)
+    """Byte quota (`ceph.quota.max_bytes`); changed in place."""
+    allow_delete_with_data: pulumi.Input[bool] | None = arg(False)
+    """A directory holding disks is removed on delete only when this is true (never sent to Ceph)."""
+    fs_id: pulumi.Output[int] = output(normalize=_int)
+    """The file system's id (fscid)."""
+    entries: pulumi.Output[list[str]] = output()
+    """What the directory holds (the SRs' directories), as Ceph reports it."""
+
+
+TABLE = FsDirectoryArgs.table()
+
+
+class FsDirectoryProvider(CephProvider, Lifecycle[Settings, Dashboard]):
+    args = FsDirectoryArgs
+
+    @override
+    def client(self, props: Mapping[str, Any]) -> Dashboard:
+        return self.dashboard()
+
+    @override
+    def policy(self, client: Dashboard) -> Policy:
+        return Policy(RESOURCE)
+
+    # --- the dashboard calls --------------------------------------------------------------------
+    def _fs_id(self, api: Dashboard, fs_name: str) -> int | None:
+        for fs in api.call(RESOURCE, "GET", "/api/cephfs") or []:
+            if fs.get("mdsmap", {}).get("fs_name") == fs_name:
+                return int(fs["id"])
+        return None
+
+    @staticmethod
+    def _ls(api: Dashboard, fs_id: int, path: str, depth: int = 1) -> list[dict[str, Any]]:
+        found = api.call(RESOURCE, "GET", f"/api/cephfs/{fs_id}/ls_dir", params={"path": path, "depth": str(depth)})
+        return list(found or [])
+
+    @override
+    def obj_id(self, obj: Obj) -> str:
+        return f"{obj['fs_name']}:{obj['path']}"
+
+    @override
+    def fetch(self, client: Dashboard, obj_id: str) -> Obj | None:
+        fs_name, _, path = obj_id.partition(":")
+        fs_id = self._fs_id(client, fs_name)
+        if fs_id is None:
+            return None
+        parent = posixpath.dirname(path)
+        if not any(d.get("path") == path for d in self._ls(client, fs_id, parent)):
+            return None
+        quota = client.call(RESOURCE, "GET", f"/api/cephfs/{fs_id}/quota", params={"path": path}) or {}
+        entries = sorted(str(d["name"]) for d in self._ls(client, fs_id, path))
+        return {"fs_name": fs_name, "path": path, "fs_id": fs_id, "quota_bytes": _int(quota.get("max_bytes")),
+                "entries": entries}
+
+    @override
+    def find(self, client: Dashboard, wanted: Obj) -> Obj | None:
+        return self.fetch(client, f"{wanted['fs_name']}:{wanted['path']}")
+
+    @override
+    def settle(self, created: bool, wanted: Obj) -> bool:
+        return True  # a directory made here still needs its quota; an adopted one may differ
+
+    @override
+    def make(self, client: Dashboard, wanted: Obj) -> Obj:
+        fs_id = self._fs_id(client, wanted["fs_name"])
+        if fs_id is None:
+            raise Permanent(self.label(wanted), f"no CephFS file system named {wanted['fs_name']!r}")
+        client.call(RESOURCE, "POST", f"/api/cephfs/{fs_id}/tree", {"path": wanted["path"]})
+        made = self.fetch(client, self.obj_id(wanted))
+        if made is None:
+            raise Permanent(self.label(wanted), f"{wanted['path']} is not there after it was made")
+        return made
+
+    @override
+    def apply(self, client: Dashboard, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
+        if changed - {"quota_bytes", "allow_delete_with_data"}:
+            return super().apply(client, obj_id, changed, current, wanted)
+        if "quota_bytes" in changed:
+            client.call(RESOURCE, "PUT", f"/api/cephfs/{current['fs_id']}/quota",
+                        {"path": wanted["path"], "max_bytes": int(wanted["quota_bytes"])})
+        return None
+
+    @override
+    def outputs(self, client: Dashboard, obj: Obj, carried: Obj) -> Obj:
+        out = {k: obj[k] for k in ("fs_name", "path", "fs_id", "quota_bytes", "entries")}
+        out["allow_delete_with_data"] = bool(carried.get("allow_delete_with_data", False))
+        return out
+
+    @override
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        client = self.client(props)
+        obj = self.fetch(client, id_)
+        if obj is None:
+            return
+        if obj["entries"] and not props.get("allow_delete_with_data"):
+            raise Permanent(
+                self.label(props),
+                f"{obj['path']} holds {obj['entries']} (the pool's SR and its disks); set "
+                "allow_delete_with_data to delete them with it, or move them first",
+            )
+        self.destroy(client, obj)
+
+    @override
+    def destroy(self, client: Dashboard, obj: Obj) -> None:
+        below = self._ls(client, obj["fs_id"], obj["path"], depth=64)
+        for path in [*sorted((str(d["path"]) for d in below), key=lambda p: -p.count("/")), obj["path"]]:
+            client.call(RESOURCE, "DELETE", f"/api/cephfs/{obj['fs_id']}/tree", params={"path": path})
+        if self.fetch(client, self.obj_id(obj)) is not None:
+            raise Permanent(RESOURCE, f"{obj['path']} is still there after its removal")
+
+
+class FsDirectory(Declared[FsDirectoryArgs], module="ceph", name="FsDirectory"):
+    """A CephFS directory with a byte quota (one XCP-ng pool's SR lives in it)."""
+
+    provider_type = FsDirectoryProvider

@@ -1,0 +1,57 @@
+"""A pool's SR on CephFS in the stack config: `sr: {type: cephfs, quotaGib}` and the region's file system."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, load, load_stack_file
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def raw() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(load_stack_file(str(REPO / "Pulumi.dev.yaml")).model_dump_json(by_alias=True))
+    data.pop("ceph")
+    data["cloudstack"]["secretKey"] = "s3cret"
+    data["credentials"].update(bmcPassword="s3cret", xcpngRootPassword="s3cret")
+    return data
+
+
+def problems(raw: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as e:
+        load(raw)
+    return e.value.problems
+
+
+def test_a_cephfs_sr_with_the_regions_file_system(raw: dict[str, Any]) -> None:
+    raw["region"]["storage"]["fileSystem"] = {"name": "cephfs", "root": "/xcp"}
+    raw["region"]["hypervisorPools"][0]["sr"] = {"name": "pool-a-cephfs", "type": "cephfs", "quotaGib": 512}
+    cfg = load(raw)
+    sr = cfg.region.hypervisor_pools[0].sr
+    assert (sr.type, sr.quota_gib, sr.device_config, sr.allow_delete_with_data) == ("cephfs", 512, {}, False)
+    assert cfg.region.hypervisor_pools[1].sr.type == "nfs"  # NFS stays available beside it
+
+
+def test_a_cephfs_sr_needs_the_file_system_and_a_quota(raw: dict[str, Any]) -> None:
+    raw["region"]["hypervisorPools"][0]["sr"] = {"name": "pool-a-cephfs", "type": "cephfs",
+                                                  "deviceConfig": {"server": "10.0.0.1"}}
+    raw["region"]["hypervisorPools"][1]["sr"]["quotaGib"] = 5
+    assert problems(raw) == [
+        "privatecloud:region.hypervisorPools[0].sr.deviceConfig.server='10.0.0.1': not a key of an SR of type "
+        "'cephfs' (it takes [])",
+        "privatecloud:region.hypervisorPools[0].sr.type='cephfs': the region has no Ceph file system: declare "
+        "storage.fileSystem (or use an nfs or lvmoiscsi SR)",
+        "privatecloud:region.hypervisorPools[0].sr.quotaGib=(missing): a cephfs SR's directory needs a quota (GiB)",
+        "privatecloud:region.hypervisorPools[1].sr.quotaGib=5: only a cephfs SR has a quota here (its directory's)",
+    ]
+
+
+def test_the_file_systems_root_is_an_absolute_path(raw: dict[str, Any]) -> None:
+    raw["region"]["storage"]["fileSystem"] = {"root": "xcp/../etc"}
+    [p] = problems(raw)
+    assert p.startswith("privatecloud:region.storage.fileSystem.root='xcp/../etc': String should match pattern")
