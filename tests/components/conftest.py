@@ -39,6 +39,13 @@ class Registration:
     """Input keys sent as secrets (wrapped in Pulumi's secret signature on the wire)."""
 
 
+COMMAND_STDOUT = (
+    '{"fsid": "00000000-0000-4000-8000-000000000000", "monKey": "k", "adminKey": "k", '
+    '"dashboardPassword": "p", "sshPrivateKey": "private", "sshPublicKey": "ssh-ed25519 AAAA lab", '
+    '"access_key": "a", "secret_key": "s"}'
+)
+
+
 class Mocks(pulumi.runtime.Mocks):
     """State = inputs (minus the pickled provider): outputs that only a backend knows stay empty."""
 
@@ -48,6 +55,10 @@ class Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.inputs[args.typ, args.name] = dict(args.inputs)
         state = {k: v for k, v in args.inputs.items() if k != "__provider"}
+        if args.typ.startswith("command:"):
+            # A day-0 command's stdout is what it printed on the host: the generated cluster secrets
+            # (components.keygen) or the RGW admin user's keys, as JSON.
+            state["stdout"] = COMMAND_STDOUT
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
