@@ -145,9 +145,6 @@ class XcpngProvider(TableProvider):
         """What `read` answers for an object XAPI no longer has: the engine recreates it."""
         return ReadResult("", {})
 
-    def read_result(self, obj_id: str, outputs: dict[str, Any]) -> ReadResult:
-        return ReadResult(obj_id, outputs, inputs=self.table.input_props(outputs))
-
     @staticmethod
     def by_uuid(x: Xapi, cls: str, uuid: str) -> str | None:
         """The ref of the `cls` object with this uuid, or None when XAPI has none."""
