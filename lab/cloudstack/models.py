@@ -12,7 +12,10 @@ What the rules model (and what they leave out) is in README.md.
 
 from __future__ import annotations
 
+from lab.cloudstack.accounts import Accounts
 from lab.cloudstack.compute import Compute
+from lab.cloudstack.configurations import Configurations
+from lab.cloudstack.ipranges import IpRanges
 from lab.cloudstack.objects import (
     Cluster,
     Host,
@@ -28,6 +31,7 @@ from lab.cloudstack.objects import (
 )
 from lab.cloudstack.storage import Storage
 from lab.cloudstack.store import Store
+from lab.cloudstack.systemvms import SystemVms
 from lab.cloudstack.zones import Zones
 
 
@@ -39,6 +43,10 @@ class Backend:
         self.zones = Zones(self.store)
         self.compute = Compute(self.store, self.zones)
         self.storage = Storage(self.store, self.zones, self.compute)
+        self.accounts = Accounts(self.store)
+        self.configurations = Configurations(self.store)
+        self.ipranges = IpRanges(self.store, self.zones)
+        self.systemvms = SystemVms(self.store, self.ipranges)
         self.lock = self.store.lock
         self.jobs = self.store.jobs
 

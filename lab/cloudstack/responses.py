@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from lab.cloudstack import errors, spec
+from lab.cloudstack import errors, sessions, spec
 from lab.cloudstack.commands import HANDLERS, Ctx
 from lab.cloudstack.errors import CloudStackError
 from lab.cloudstack.faults import Faults
@@ -48,6 +48,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     xml: bool = False  # no response=json: the server's default, XML
+    cookies: list[str] = field(default_factory=list)  # Set-Cookie values (login)
 
 
 # ----------------------------------------------------------------------------------- signature
@@ -85,13 +86,14 @@ def parse_expires(text: str) -> datetime | None:
         return None
 
 
-def verify(params: dict[str, str], api_key: str, secret_key: str, clock: Callable[[], float]) -> bool:
-    """ApiServer.verifyRequest for one admin key pair."""
+def verify(params: dict[str, str], secret_for: Callable[[str], str | None], clock: Callable[[], float]) -> bool:
+    """ApiServer.verifyRequest: the signature with the secret key of the user owning the apiKey."""
     lower = {k.lower(): v for k, v in params.items()}
     if spec.lookup(params.get("command")) is None:
         return False
     given_key, signature = lower.get("apikey"), lower.get("signature")
-    if not given_key or not signature or given_key != api_key:
+    secret_key = secret_for(given_key) if given_key else None
+    if not given_key or not signature or secret_key is None:
         return False
     if lower.get("signatureversion") == "3":
         expires = parse_expires(lower.get("expires", ""))
@@ -101,28 +103,48 @@ def verify(params: dict[str, str], api_key: str, secret_key: str, clock: Callabl
     return hmac.compare_digest(expected.encode(), signature.encode())
 
 
+def _logged(params: dict[str, str]) -> dict[str, str]:
+    """What the request log keeps of a request: no transport parameters, no password."""
+    return {k: ("(not shown)" if k.lower() in ("password", "currentpassword") else v)
+            for k, v in params.items() if k.lower() not in TRANSPORT}
+
+
 class Responses:
     """Request handling for one emulator: keys, backend, faults, request log."""
 
-    def __init__(self, backend: Backend, api_key: str, secret_key: str, faults: Faults,
+    def __init__(self, backend: Backend, api_key: str | None, secret_key: str | None, faults: Faults,
                  clock: Callable[[], float] = time.time) -> None:
         self.backend = backend
-        self.api_key = api_key
-        self.secret_key = secret_key
+        backend.accounts.set_keys(api_key, secret_key)  # None, None: a fresh install
         self.faults = faults
         self.clock = clock
         self.request_log: list[LoggedRequest] = []
 
-    def handle(self, params: dict[str, str]) -> Answer:
-        answer = self._handle(params)
+    @property
+    def api_key(self) -> str | None:
+        return self.backend.accounts.admin.apikey
+
+    @property
+    def secret_key(self) -> str | None:
+        return self.backend.accounts.admin.secretkey
+
+    def handle(self, params: dict[str, str], cookies: dict[str, str] | None = None, method: str = "GET") -> Answer:
+        """One request; `cookies` and `method` matter to login sessions (ApiServlet)."""
+        with self.backend.lock:
+            auth = sessions.authenticate(self.backend.accounts, params, cookies or {}, method)
+        if auth.answer is not None:
+            answer = auth.answer
+            self.request_log.append(LoggedRequest(params.get("command") or "", _logged(params), auth.error))
+        else:
+            answer = self._handle(params, signed=auth.session is None)
         wanted = next((v for k, v in params.items() if k.lower() == "response"), "")
         answer.xml = wanted.lower() != "json"
         return answer
 
-    def _handle(self, params: dict[str, str]) -> Answer:
+    def _handle(self, params: dict[str, str], *, signed: bool = True) -> Answer:
         command_name = params.get("command") or ""
         api = spec.lookup(command_name)
-        logged = {k: v for k, v in params.items() if k.lower() not in TRANSPORT}
+        logged = _logged(params)
         response_name = api.response_name if api else "errorresponse"
 
         def fail(err: CloudStackError) -> Answer:
@@ -130,7 +152,7 @@ class Responses:
             name = err.response_name or response_name
             return Answer(err.errorcode, {name: err.body()}, {"X-Description": err.errortext})
 
-        if not verify(params, self.api_key, self.secret_key, self.clock) or api is None:
+        if api is None or (signed and not verify(params, self.backend.accounts.secret_for, self.clock)):
             err = errors.unauthorized()
             if api is None:
                 err.response_name = "errorresponse"
