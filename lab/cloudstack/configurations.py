@@ -153,9 +153,9 @@ class Configurations:
         return [self.to_api(s, scope_id) for s in found]
 
     def to_api(self, s: Setting, scope_id: str | None) -> dict[str, Any]:
-        """ConfigurationResponse; a scoped answer carries the scope and its id."""
+        """ConfigurationResponse: the setting's scope always; a scoped answer also the scope's id."""
         return drop_none({
             "category": s.category, "name": s.name, "value": self.value(s, scope_id), "defaultvalue": s.default,
             "description": s.description, "isdynamic": s.dynamic, "component": s.component, "type": s.type,
-            "scope": s.scope.lower() if scope_id is not None else None, "id": scope_id,
+            "scope": s.scope.lower(), "id": scope_id,
         })

@@ -14,9 +14,28 @@ method (post|get; post by default, which keeps secrets out of URLs).
 """
 
 from .api import Api, map_error
+from .base import CONNECTION, CloudStackResource
 from .cluster import Cluster, ClusterArgs, ClusterProvider
+from .globalsettings import GlobalSettings, GlobalSettingsArgs, GlobalSettingsProvider
+from .ipranges import (
+    PublicIpRange,
+    PublicIpRangeArgs,
+    PublicIpRangeProvider,
+    StorageNetworkIpRange,
+    StorageNetworkIpRangeArgs,
+    StorageNetworkIpRangeProvider,
+)
+from .management import ManagementServer, ManagementServerArgs, ManagementServerProvider
 from .network import PhysicalNetwork, PhysicalNetworkArgs, PhysicalNetworkProvider
 from .pod import Pod, PodArgs, PodProvider
+from .readiness import (
+    NetworkServiceProvider,
+    NetworkServiceProviderArgs,
+    NetworkServiceProviderProvider,
+    ZoneReadiness,
+    ZoneReadinessArgs,
+    ZoneReadinessProvider,
+)
 from .settings import Settings
 from .storage import (
     ImageStore,
@@ -32,13 +51,24 @@ from .storage import (
 from .zone import Zone, ZoneArgs, ZoneEnablement, ZoneEnablementArgs, ZoneEnablementProvider, ZoneProvider
 
 __all__ = [
+    "CONNECTION",
     "Api",
+    "CloudStackResource",
     "Cluster",
     "ClusterArgs",
     "ClusterProvider",
+    "GlobalSettings",
+    "GlobalSettingsArgs",
+    "GlobalSettingsProvider",
     "ImageStore",
     "ImageStoreArgs",
     "ImageStoreProvider",
+    "ManagementServer",
+    "ManagementServerArgs",
+    "ManagementServerProvider",
+    "NetworkServiceProvider",
+    "NetworkServiceProviderArgs",
+    "NetworkServiceProviderProvider",
     "PhysicalNetwork",
     "PhysicalNetworkArgs",
     "PhysicalNetworkProvider",
@@ -48,15 +78,24 @@ __all__ = [
     "PrimaryStorage",
     "PrimaryStorageArgs",
     "PrimaryStorageProvider",
+    "PublicIpRange",
+    "PublicIpRangeArgs",
+    "PublicIpRangeProvider",
     "Settings",
     "StagingStore",
     "StagingStoreArgs",
     "StagingStoreProvider",
+    "StorageNetworkIpRange",
+    "StorageNetworkIpRangeArgs",
+    "StorageNetworkIpRangeProvider",
     "Zone",
     "ZoneArgs",
     "ZoneEnablement",
     "ZoneEnablementArgs",
     "ZoneEnablementProvider",
     "ZoneProvider",
+    "ZoneReadiness",
+    "ZoneReadinessArgs",
+    "ZoneReadinessProvider",
     "map_error",
 ]

@@ -1,19 +1,36 @@
-"""What every CloudStack resource provider shares: settings, the client, lookups by name."""
+"""What every CloudStack resource provider shares: settings, the client, lookups by name.
+
+The management server's endpoint and keys reach a provider one of two ways: the stack config
+(`<project>:cloudstack`, read in `configure()`), or the `connection` property every CloudStack
+resource takes (`CloudStackResource`): the secret outputs of a `cloudstack.ManagementServer`
+(endpoint, apiKey, secretKey), so a bootstrapped region's stack config holds no keys. The
+connection is not part of the object: a change of it (a key rotation) is an in-place update that
+makes no API call but keeps the new keys in state for later reads and deletes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+import pulumi
+from pulumi.dynamic import CheckResult, DiffResult
 
 from providers._core import REAL_CLOCK, Clock
+from providers._core.declare import Args
+from providers._core.diff import is_unknown
 from providers._core.lifecycle import Lifecycle, Obj
 from providers._core.normalize import as_bool, as_int, lower
+from providers._core.resource import Declared
 from providers._core.wait import Policy
 
 from .api import Api, single
 from .settings import Settings
 
-__all__ = ["Api", "CloudStackProvider", "as_bool", "as_int", "lower", "single"]
+__all__ = ["CONNECTION", "Api", "CloudStackProvider", "CloudStackResource", "as_bool", "as_int", "lower", "single"]
+
+CONNECTION = "connection"  # {"endpoint", "apiKey", "secretKey"}: a ManagementServer's outputs
+A = TypeVar("A", bound=Args)
 
 
 class CloudStackProvider(Lifecycle[Settings, Api]):
@@ -25,6 +42,46 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
 
     def api(self, props: Mapping[str, Any]) -> Api:
         return Api(self.settings(props), self.label(props), self.clock)
+
+    # --- the connection property ------------------------------------------------------------------
+
+    def settings(self, props: Mapping[str, Any]) -> Settings:
+        """The connection given with the resource (timeouts from the stack config), else the config's."""
+        conn = props.get(CONNECTION)
+        if not conn:
+            return super().settings(props)
+        base = self._settings.model_dump(by_alias=True) if self._settings is not None else {}
+        base.update({k: v.get_secret_value() if hasattr(v, "get_secret_value") else v for k, v in base.items()})
+        return Settings.model_validate({**base, **dict(conn)})
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        conn = news.get(CONNECTION)
+        result = super().check(olds, {k: v for k, v in news.items() if k != CONNECTION})
+        if conn is not None:
+            result.inputs[CONNECTION] = conn
+        return result
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """The object's diff; a connection that alone changed (new keys) is an in-place update."""
+        result = super().diff(_id, olds, news)
+        if not result.changes and news.get(CONNECTION) is not None and (
+            is_unknown(news[CONNECTION]) or olds.get(CONNECTION) != news[CONNECTION]
+        ):
+            return DiffResult(changes=True, replaces=[], stables=result.stables, delete_before_replace=None)
+        return result
+
+    def inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        out = super().inputs({k: v for k, v in props.items() if k != CONNECTION})
+        if props.get(CONNECTION) is not None:
+            out[CONNECTION] = props[CONNECTION]
+        return out
+
+    def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
+        """The outputs, with the connection they were made (or last read) with."""
+        out = super().managed({k: v for k, v in outputs.items() if k != CONNECTION}, declared)
+        if declared.get(CONNECTION) is not None:
+            out[CONNECTION] = declared[CONNECTION]
+        return out
 
     def client(self, props: Mapping[str, Any]) -> Api:
         return self.api(props)
@@ -47,3 +104,19 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         if not names:
             return None
         return single(api.call(command, id=obj_id, **self.table.to_api(wanted, names))) or None
+
+
+class CloudStackResource(Declared[A]):
+    """A declared CloudStack resource that may take its `connection` (a ManagementServer's
+    outputs) instead of the stack config's keys; the connection is secret in state."""
+
+    def __init__(self, resource_name: str, args: A, opts: pulumi.ResourceOptions | None = None, *,
+                 connection: pulumi.Input[Mapping[str, Any]] | None = None) -> None:
+        if connection is None:
+            super().__init__(resource_name, args, opts)
+            return
+        table = type(args).table()
+        secrets = [*table.secrets, CONNECTION]
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secrets))
+        props = {**table.declared(args), CONNECTION: pulumi.Output.secret(connection)}
+        pulumi.dynamic.Resource.__init__(self, self.provider_type(), resource_name, props, opts)
