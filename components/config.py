@@ -10,6 +10,7 @@ Stack config follows Pulumi's conventions: everything lives in the project's nam
 | `privatecloud:ironic` | the Ironic API endpoint |
 | `privatecloud:ceph` | dashboard and RGW Admin Ops endpoints and credentials |
 | `privatecloud:cloudstack` | management-server API endpoint, API key and secret key |
+| `privatecloud:managementServer` | day 0: the admin password; the program registers its own API keys |
 | `privatecloud:xcpng` | XAPI transport (https by default) and deadlines |
 | `privatecloud:credentials` | secrets the program hands to resources: BMC and XCP-ng root passwords |
 
@@ -92,8 +93,8 @@ class CephSettings(Model):
 
 class CloudStackSettings(Model):
     endpoint: str = Field(description="management server API URL, e.g. http://cs:8080/client/api")
-    api_key: str = Field(description="API key of a root admin")
-    secret_key: SecretStr = Field(description="set with --secret")
+    api_key: str | None = Field(default=None, description="API key of a root admin (unset: managementServer)")
+    secret_key: SecretStr | None = Field(default=None, description="set with --secret")
 
 
 class XcpngSettings(Model):
@@ -248,6 +249,12 @@ class Zone(Model):
     primary_storage: PrimaryStorage
     secondary_storage: SecondaryStorage = Field(default_factory=SecondaryStorage)
     staging_store_url: str | None = Field(default=None, description="nfs:// URL of the staging store S3 needs")
+    # day 0 (models at the end of this module)
+    public_ip_ranges: list[PublicIpRange] = Field(default_factory=list, description="system VMs need one")
+    storage_ip_range: StorageIpRange | None = None
+    network_service_providers: list[ExtraProvider] = Field(default_factory=list)
+    settings: dict[str, str] = Field(default_factory=dict, description="management-server settings")
+    readiness_timeout: float = Field(default=900.0, gt=0, description="seconds to wait for the system VMs")
 
 
 class Images(Model):
@@ -368,6 +375,7 @@ def region_problems(r: Region) -> Iterator[str]:
         yield f"zone.pod.gateway={pod.gateway}: inside the reserved range {pod.start_ip}-{pod.end_ip}"
     if z.guest_cidr.overlaps(pod.network):
         yield f"zone.guestCidr={z.guest_cidr}: overlaps the pod network {pod.network}"
+    yield from zone_day0_problems(z)
 
 
 class StackConfig(Model):
@@ -379,6 +387,13 @@ class StackConfig(Model):
     cloudstack: CloudStackSettings
     credentials: Credentials
     xcpng: XcpngSettings = Field(default_factory=XcpngSettings)
+    management_server: ManagementServerSettings | None = None  # day 0 (end of this module)
+
+    @model_validator(mode="after")
+    def _cloudstack_access(self) -> StackConfig:
+        if self.management_server is None and (self.cloudstack.api_key is None or self.cloudstack.secret_key is None):
+            raise ValueError(CLOUDSTACK_ACCESS)
+        return self
 
 
 def _format(e: ValidationError) -> Iterator[str]:
@@ -479,6 +494,92 @@ def main(argv: list[str]) -> int:
             print(f"{path}: ok (region {cfg.region.name}: {len(cfg.region.servers)} servers, "
                   f"{len(cfg.region.hypervisor_pools)} hypervisor pools)")
     return status
+
+
+
+# --- day 0 of the cloud zone (issue 14): public and storage ranges, settings, the management server ---
+
+ExtraProvider = Literal["VpcVirtualRouter", "InternalLbVm"]  # VirtualRouter comes with the physical network
+SETTING_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+CLOUDSTACK_ACCESS = (
+    "cloudstack.apiKey=(missing): give the cloudstack section apiKey and secretKey, or a managementServer "
+    "section with the admin password so the program registers its own keys"
+)
+
+
+class IpRange(Model):
+    gateway: ipaddress.IPv4Address
+    netmask: ipaddress.IPv4Address
+    start_ip: ipaddress.IPv4Address
+    end_ip: ipaddress.IPv4Address
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(f"{self.gateway}/{self.netmask}", strict=False)
+
+
+class PublicIpRange(IpRange):
+    """Public addresses of the zone (createVlanIpRange): system VMs and virtual routers take them."""
+
+    vlan: str = Field(default="untagged", pattern=r"^(untagged|\d{1,4})$", description="a VLAN tag or untagged")
+
+
+class StorageIpRange(IpRange):
+    """The pod's addresses on the storage network, where storage traffic has a network of its own."""
+
+    vlan: int | None = Field(default=None, ge=1, le=4094)
+
+
+class ManagementServerSettings(Model):
+    """`privatecloud:managementServer`: day 0 of a management server as its install left it."""
+
+    admin_user: str = Field(default="admin", min_length=1)
+    admin_password: SecretStr = Field(description="the install's admin password (CloudStack's initial one: password)")
+    new_admin_password: SecretStr | None = Field(default=None, description="set the admin password to this")
+    key_version: int = Field(default=1, ge=1, description="bump to rotate the program's API keys")
+
+
+def _in_range(ip: ipaddress.IPv4Address, start: ipaddress.IPv4Address, end: ipaddress.IPv4Address) -> bool:
+    return int(start) <= int(ip) <= int(end)
+
+
+def _range_problems(path: str, r: IpRange, pod: Pod) -> Iterator[str]:
+    if r.start_ip not in r.network or r.end_ip not in r.network:
+        yield f"{path}: range {r.start_ip}-{r.end_ip} is outside its network {r.network}"
+    if int(r.start_ip) > int(r.end_ip):
+        yield f"{path}.startIp={r.start_ip}: after endIp={r.end_ip}"
+    if _in_range(r.gateway, r.start_ip, r.end_ip):
+        yield f"{path}.gateway={r.gateway}: inside the range {r.start_ip}-{r.end_ip}"
+    if int(r.start_ip) <= int(pod.end_ip) and int(pod.start_ip) <= int(r.end_ip):
+        yield f"{path}: range {r.start_ip}-{r.end_ip} overlaps the pod's reserved range {pod.start_ip}-{pod.end_ip}"
+
+
+def zone_day0_problems(z: Zone) -> Iterator[str]:
+    """Public and storage ranges against the pod range, the guest CIDR and each other; settings names."""
+    for i, r in enumerate(z.public_ip_ranges):
+        path = f"zone.publicIpRanges[{i}]"
+        yield from _range_problems(path, r, z.pod)
+        if r.network.overlaps(z.guest_cidr):
+            yield f"{path}: network {r.network} overlaps the guest CIDR {z.guest_cidr}"
+        for j, other in enumerate(z.public_ip_ranges[:i]):
+            if int(r.start_ip) <= int(other.end_ip) and int(other.start_ip) <= int(r.end_ip):
+                yield f"{path}: range {r.start_ip}-{r.end_ip} overlaps zone.publicIpRanges[{j}]"
+    s = z.storage_ip_range
+    if s is not None:
+        yield from _range_problems("zone.storageIpRange", s, z.pod)
+        if z.physical_network.traffic.storage is None:
+            yield ("zone.storageIpRange: a storage network range needs storage traffic "
+                   "(zone.physicalNetwork.traffic.storage)")
+        for i, r in enumerate(z.public_ip_ranges):
+            if int(s.start_ip) <= int(r.end_ip) and int(r.start_ip) <= int(s.end_ip):
+                yield f"zone.storageIpRange: range {s.start_ip}-{s.end_ip} overlaps zone.publicIpRanges[{i}]"
+    for name in z.settings:
+        if not SETTING_NAME.match(name):
+            yield f"zone.settings.{name}: not a CloudStack setting name (lower-case, dots, e.g. expunge.delay)"
+
+
+for _model in (Zone, Region, StackConfig):
+    _model.model_rebuild()
 
 
 if __name__ == "__main__":

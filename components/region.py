@@ -13,7 +13,7 @@ from __future__ import annotations
 import pulumi
 
 from components.baremetal import BareMetal, BareMetalArgs
-from components.cloudzone import CloudZone, CloudZoneArgs, ClusterSource, S3Store
+from components.cloudzone import CloudZone, CloudZoneArgs, ClusterSource, S3Store, management_access
 from components.config import StackConfig
 from components.hypervisors import HypervisorPool, HypervisorPoolArgs
 from components.storage import Storage, StorageArgs
@@ -90,6 +90,7 @@ class Region(pulumi.ComponentResource):
                 )
                 if r.zone.secondary_storage.type == "s3"
                 else None,
+                management=management_access(cfg),
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[self.storage]),
         )

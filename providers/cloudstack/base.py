@@ -14,13 +14,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, DiffResult
+from pulumi.dynamic import CheckResult, ConfigureRequest, DiffResult, ReadResult, UpdateResult
 
 from providers._core import REAL_CLOCK, Clock
 from providers._core.declare import Args
-from providers._core.diff import is_unknown
+from providers._core.diff import diff_fields, is_unknown
 from providers._core.lifecycle import Lifecycle, Obj
 from providers._core.normalize import as_bool, as_int, lower
+from providers._core.provider import config_section
 from providers._core.resource import Declared
 from providers._core.wait import Policy
 
@@ -30,6 +31,7 @@ from .settings import Settings
 __all__ = ["CONNECTION", "Api", "CloudStackProvider", "CloudStackResource", "as_bool", "as_int", "lower", "single"]
 
 CONNECTION = "connection"  # {"endpoint", "apiKey", "secretKey"}: a ManagementServer's outputs
+PARTIAL = ("jobTimeout", "pollInterval", "retryTimeout", "httpTimeout", "method")
 A = TypeVar("A", bound=Args)
 
 
@@ -45,13 +47,25 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
 
     # --- the connection property ------------------------------------------------------------------
 
+    _partial: dict[str, Any] = {}  # the config section when it has no keys (replaced, never mutated)
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """The stack config's section; without keys (they come as `connection`), only its other settings."""
+        raw = config_section(req, self.section)
+        if raw and not raw.get("apiKey") and not raw.get("api_key"):
+            self._partial = {k: v for k, v in raw.items() if k in PARTIAL}
+            return
+        super().configure(req)
+
     def settings(self, props: Mapping[str, Any]) -> Settings:
         """The connection given with the resource (timeouts from the stack config), else the config's."""
         conn = props.get(CONNECTION)
         if not conn:
             return super().settings(props)
-        base = self._settings.model_dump(by_alias=True) if self._settings is not None else {}
-        base.update({k: v.get_secret_value() if hasattr(v, "get_secret_value") else v for k, v in base.items()})
+        base: dict[str, Any] = dict(self._partial)
+        if self._settings is not None:
+            dumped = self._settings.model_dump(by_alias=True)
+            base = {k: v.get_secret_value() if hasattr(v, "get_secret_value") else v for k, v in dumped.items()}
         return Settings.model_validate({**base, **dict(conn)})
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -75,6 +89,22 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         if props.get(CONNECTION) is not None:
             out[CONNECTION] = props[CONNECTION]
         return out
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """A new connection alone (a key rotation) is kept in state without calling CloudStack."""
+        wanted = self.inputs(news)
+        rotated = wanted.get(CONNECTION) is not None and olds.get(CONNECTION) != wanted[CONNECTION]
+        if rotated and not diff_fields(olds, wanted, self.table):
+            return UpdateResult(self.managed(olds, wanted))
+        return super().update(id_, olds, news)
+
+    def read_result(self, obj_id: str, outputs: Mapping[str, Any],
+                    declared: Mapping[str, Any] | None = None) -> ReadResult:
+        """Refresh keeps the connection among the inputs too, so it never shows as drift."""
+        result = super().read_result(obj_id, outputs, declared)
+        if declared is not None and declared.get(CONNECTION) is not None and result.inputs is not None:
+            result.inputs[CONNECTION] = declared[CONNECTION]
+        return result
 
     def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
         """The outputs, with the connection they were made (or last read) with."""
