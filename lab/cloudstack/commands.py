@@ -212,6 +212,11 @@ def _router_elements(providers: tuple[str, ...]) -> Select:
     return lambda _b, _p, objs: [e for e in objs if e.nsp is not None and e.nsp.name in providers]
 
 
+def _scanned_storage_range(b: Backend, uid: str) -> StorageIpRange:
+    b.systemvms.scan()  # a disabled zone's secondary storage VM gives its address back first
+    return b.ipranges.storage_range(uid)
+
+
 def _delete_vlan_range(b: Backend, uid: str) -> None:
     b.systemvms.scan()
     b.ipranges.delete_vlan_range(uid)
@@ -331,7 +336,7 @@ def _pod_of(_b: Backend, p: P) -> str:
 ASYNC: dict[str, Async] = {
     "updateStorageNetworkIpRange": Async("None", lambda b, p: b.ipranges.storage_range(p["id"]),
                                          lambda b, _r, p: b.ipranges.update_storage_range(p), "storagenetworkiprange"),
-    "deleteStorageNetworkIpRange": Async("None", lambda b, p: b.ipranges.storage_range(p["id"]),
+    "deleteStorageNetworkIpRange": Async("None", lambda b, p: _scanned_storage_range(b, p["id"]),
                                          lambda b, r, _p: b.ipranges.delete_storage_range(r)),
     "startSystemVm": Async("SystemVm", lambda b, p: b.systemvms.system_vm(p["id"]),
                            lambda b, vm, _p: b.systemvms.start(vm), "systemvm"),

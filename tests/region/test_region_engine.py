@@ -57,8 +57,9 @@ def test_region_lifecycle(tmp_path: Path, engine_bin: Path, region_lab: dict[str
     first = stack.up()
     # 32 dynamic resources (10 nodes and their fleet; a Ceph pool, S3 user and bucket; per XCP-ng pool
     # the pool, 2 networks and the SR; zone, network, pod, 2 clusters, 2 primary stores, staging
-    # store, S3 store, enablement), 6 components and the stack.
-    assert first.changes == {"create": 39}
+    # store, S3 store, enablement; the public and storage ranges, the InternalLbVm provider, the
+    # zone's settings and its readiness), 6 components and the stack.
+    assert first.changes == {"create": 44}
     out = stack.outputs()
     assert out["zoneId"]
     assert set(out["pools"]) == {"pool-a", "pool-b"}
