@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from lab.cloudstack import errors, spec
+from lab.cloudstack import discovery, errors, spec
 from lab.cloudstack.errors import CloudStackError
 from lab.cloudstack.ipranges import StorageIpRange, VlanIpRange
 from lab.cloudstack.jobs import Job
@@ -416,6 +416,11 @@ def list_capabilities(_ctx: Ctx, _p: P) -> Reply:
 
 
 # --- day 0: keys, global settings, storage ranges, system VMs, events and alerts ------------------------
+
+
+@command("listApis")
+def list_apis(_ctx: Ctx, p: P) -> Reply:
+    return Reply(discovery.list_apis(p.get("name")))
 
 
 @command("registerUserKeys")

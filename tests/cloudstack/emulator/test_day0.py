@@ -255,3 +255,19 @@ def test_without_the_systemvm_template_nothing_is_created(lab: CloudStackLab, po
         f"Secondary Storage Vm creation failure in zone [zone-1]. Error details: Not able to find the System "
         f"templates or not downloaded in zone {zone_dbid}",
     ]
+
+
+# ------------------------------------------------------------------------------- listApis
+
+
+def test_list_apis_answers_what_a_418_server_answers(lab: CloudStackLab) -> None:
+    c = client(lab)
+    every = c.listApis()
+    assert every["count"] == len(every["api"]) == 705
+    one = c.listApis(name="createVlanIpRange")["api"]
+    assert [a["name"] for a in one] == ["createVlanIpRange"] and one[0]["isasync"] is False
+    assert {p["name"] for p in one[0]["params"]} >= {"zoneid", "gateway", "netmask", "startip", "endip", "vlan"}
+    assert all(p.get("description") for p in one[0]["params"])
+    with pytest.raises(cs.CloudStackApiException) as e:
+        c.listApis(name="noSuchApi")
+    assert e.value.error["errorcode"] == 530
