@@ -36,6 +36,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -387,13 +388,15 @@ class StackConfig(Model):
     cloudstack: CloudStackSettings
     credentials: Credentials
     xcpng: XcpngSettings = Field(default_factory=XcpngSettings)
-    management_server: ManagementServerSettings | None = None  # day 0 (end of this module)
+    management_server: ManagementServerSettings | None = Field(default=None, validate_default=True)  # day 0
 
-    @model_validator(mode="after")
-    def _cloudstack_access(self) -> StackConfig:
-        if self.management_server is None and (self.cloudstack.api_key is None or self.cloudstack.secret_key is None):
+    @field_validator("management_server")
+    @classmethod
+    def _cloudstack_access(cls, value: Any, info: ValidationInfo) -> Any:
+        cs = info.data.get("cloudstack")
+        if value is None and cs is not None and (cs.api_key is None or cs.secret_key is None):
             raise ValueError(CLOUDSTACK_ACCESS)
-        return self
+        return value
 
 
 def _format(e: ValidationError) -> Iterator[str]:
@@ -502,8 +505,8 @@ def main(argv: list[str]) -> int:
 ExtraProvider = Literal["VpcVirtualRouter", "InternalLbVm"]  # VirtualRouter comes with the physical network
 SETTING_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 CLOUDSTACK_ACCESS = (
-    "cloudstack.apiKey=(missing): give the cloudstack section apiKey and secretKey, or a managementServer "
-    "section with the admin password so the program registers its own keys"
+    "missing: give cloudstack.apiKey and cloudstack.secretKey, or this section with the admin password "
+    "(the program then registers its own keys)"
 )
 
 
