@@ -112,6 +112,15 @@ def test_a_zone_that_really_works(tmp_path: Path, engine_bin: Path, fresh: Cloud
     assert outputs["cloudstack"] == {"endpoint": fresh.endpoint, "apiKey": fresh.api_key,
                                      "secretKey": fresh.secret_key}
 
+    # a setting CloudStack applies only after a restart is named in the preview
+    st.set_config("zone", json.dumps({**ZONE, "publicIpRanges": [PUBLIC], "readinessTimeout": 60,
+                                      "settings": {**ZONE["settings"], "expunge.delay": "600"}}))
+    planned_steps = {s.name: s for s in st.preview().steps}
+    assert planned_steps["cloud-settings"].op == "update"
+    assert planned_steps["cloud-settings"].diffs == ["restart_required", "values"]
+    assert st.up().changes == {"update": 1}
+    assert st.up().changes == {}
+
     # a setting changed by hand shows at refresh; the next up puts it back
     raw.updateConfiguration(name="network.throttling.rate", value="999", zoneid=zone_id)
     refreshed = st.refresh()
