@@ -51,13 +51,13 @@ class CloudStackLab:
     """One emulated management server with its own state, keys, faults and job table."""
 
     def __init__(self, api_key: str | None, secret_key: str | None, port: int = 0, host: str = "127.0.0.1") -> None:
-        self.backend = Backend()
-        self.faults = Faults()
         # Clients sign with wall-clock expiry times: the clock follows the wall clock, and a test
-        # may move it on (`lab.clock.advance(s)`) to see signatures expire and system VMs boot.
+        # may move it on (`lab.clock.advance(s)`) to see signatures expire and system VMs boot;
+        # dates come from it too.
         self.clock = Clock(realtime=True)
-        self.backend.systemvms.now = self.clock.now
+        self.backend = Backend(self.clock)
         self.clock.on_change(self._scan)
+        self.faults = Faults()
         self.responses = Responses(self.backend, api_key, secret_key, self.faults, clock=self.clock.time)
         self.server = Server(self.responses, host=host, port=port)
 

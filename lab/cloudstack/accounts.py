@@ -68,7 +68,7 @@ class Accounts:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.admin = store.add(LoginUser(ADMIN_USER_ID, 2, "admin"))
+        self.admin = store.add(LoginUser(ADMIN_USER_ID, 2, "admin", created=store.stamp()))
         self.sessions: dict[str, Session] = {}
 
     # --- keys --------------------------------------------------------------------------------------

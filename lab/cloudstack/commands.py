@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from lab.cloudstack import discovery, errors, spec
+from lab.cloudstack import errors, spec
 from lab.cloudstack.errors import CloudStackError
 from lab.cloudstack.ipranges import StorageIpRange, VlanIpRange
 from lab.cloudstack.jobs import Job
@@ -62,6 +62,12 @@ class Reply:
     body: dict[str, Any] | None = None
     job: Job | None = None
     created_id: str | None = None
+
+    def answer(self) -> dict[str, Any]:
+        """What goes under `<command>response`: the body, or the job id (and the created object's id)."""
+        if self.job is None:
+            return self.body or {}
+        return {"jobid": self.job.id} if self.created_id is None else {"jobid": self.job.id, "id": self.created_id}
 
 
 class Handler(Protocol):
@@ -385,9 +391,20 @@ ASYNC_CREATE: dict[str, AsyncCreate] = {
                                               lambda b, p: b.zones.create_router_element(p)),
 }
 
-for _table in (LIST, SYNC, DONE, ASYNC, ASYNC_CREATE):
-    for _name, _handler in _table.items():
-        HANDLERS.add(_name, _handler)
+
+
+def _register(tables: Mapping[bool, Sequence[Mapping[str, Handler]]]) -> None:
+    """Register every row; a row in a table of the wrong kind (async or not, per listApis) fails here."""
+    for is_async, group in tables.items():
+        for table in group:
+            for name, handler in table.items():
+                HANDLERS.add(name, handler)
+                api = spec.lookup(name)
+                if api is not None and api.isasync != is_async:
+                    raise ValueError(f"{name}: isasync is {api.isasync} in listApis 4.18; move its row")
+
+
+_register({False: (LIST, SYNC, DONE), True: (ASYNC, ASYNC_CREATE)})
 
 
 # --- commands with their own shapes -------------------------------------------------------------------
@@ -399,6 +416,20 @@ def query_async_job_result(ctx: Ctx, p: P) -> Reply:
     if job is None:
         raise errors.invalid_parameter(f"Unable to find a job by id {p['jobid']}")
     return Reply(job.to_api())
+
+
+@command("listApis")
+def list_apis(_ctx: Ctx, p: P) -> Reply:
+    """ApiDiscoveryServiceImpl.listApis for the admin (every command allowed): the 4.18 server's own
+    answer, every command or the one named (names are case-sensitive); what CloudMonkey syncs from."""
+    found = spec.discovery()
+    name = p.get("name")
+    if name is not None:
+        if name not in found:
+            raise errors.internal_error(
+                "Api Discovery plugin was unable to find an api by that name or process any apis")
+        return Reply({"count": 1, "api": [found[name]]})
+    return Reply({"count": len(found), "api": list(found.values())})
 
 
 @command("listCapabilities")
@@ -416,11 +447,6 @@ def list_capabilities(_ctx: Ctx, _p: P) -> Reply:
 
 
 # --- day 0: keys, global settings, storage ranges, system VMs, events and alerts ------------------------
-
-
-@command("listApis")
-def list_apis(_ctx: Ctx, p: P) -> Reply:
-    return Reply(discovery.list_apis(p.get("name")))
 
 
 @command("registerUserKeys")

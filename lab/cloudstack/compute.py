@@ -300,7 +300,7 @@ class Compute:
             added.append(self.store.add(Host(
                 uid, dbid, h.hostname or h.name_label, cluster=cluster, ipaddress=h.address, guid=h.uuid,
                 hypervisorversion=h.product_version, cpunumber=h.cpu_count, cpuspeed=h.cpu_speed,
-                memorytotal=h.memory_total)))
+                memorytotal=h.memory_total, created=self.store.stamp())))
         return added
 
     def _host_cluster(self, p: dict[str, Any], pod: Pod) -> tuple[Cluster, Cluster | None]:

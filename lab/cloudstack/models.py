@@ -33,13 +33,14 @@ from lab.cloudstack.storage import Storage
 from lab.cloudstack.store import Store
 from lab.cloudstack.systemvms import SystemVms
 from lab.cloudstack.zones import Zones
+from lab.emu.clock import Clock
 
 
 class Backend:
     """One management server's state: the store and the three rule sets on it."""
 
-    def __init__(self) -> None:
-        self.store = Store()
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.store = Store(clock)
         self.zones = Zones(self.store)
         self.compute = Compute(self.store, self.zones)
         self.storage = Storage(self.store, self.zones, self.compute)

@@ -129,7 +129,7 @@ class Responses:
         return self.backend.accounts.admin.secretkey
 
     def handle(self, params: dict[str, str], cookies: dict[str, str] | None = None, method: str = "GET") -> Answer:
-        """One request; `cookies` and `method` matter to login sessions (ApiServlet)."""
+        """One request; `cookies` and `method` matter to login sessions (ApiServlet, sessions.py)."""
         with self.backend.lock:
             auth = sessions.authenticate(self.backend.accounts, params, cookies or {}, method)
         if auth.answer is not None:
@@ -145,59 +145,46 @@ class Responses:
         command_name = params.get("command") or ""
         api = spec.lookup(command_name)
         logged = _logged(params)
-        response_name = api.response_name if api else "errorresponse"
-
-        def fail(err: CloudStackError) -> Answer:
-            self.request_log.append(LoggedRequest(command_name, logged, err))
-            name = err.response_name or response_name
-            return Answer(err.errorcode, {name: err.body()}, {"X-Description": err.errortext})
-
         if api is None or (signed and not verify(params, self.backend.accounts.secret_for, self.clock)):
             err = errors.unauthorized()
             if api is None:
                 err.response_name = "errorresponse"
-            return fail(err)
-
-        delay = 0.0
-        lat = self.faults.take("latency", command_name)
-        if lat is not None:
-            delay = lat.seconds
+            return self._fail(command_name, logged, api.response_name if api else "errorresponse", err)
+        latency = self.faults.take("latency", command_name)
+        delay = latency.seconds if latency is not None else 0.0
         if self.faults.take("drop", command_name) is not None:
             self.request_log.append(LoggedRequest(command_name, logged, None, dropped=True))
             return Answer(0, None, delay=delay)
-        injected = self.faults.take("error", command_name)
-        if injected is not None and isinstance(injected.error, CloudStackError):
-            answer = fail(injected.error)
-            answer.delay = delay
-            return answer
-
-        handler = HANDLERS.get(command_name)
-        if handler is None:
-            answer = fail(errors.unsupported(
-                f"The CloudStack emulator does not implement {command_name} (it exists in CloudStack 4.18)"))
-            answer.delay = delay
-            return answer
-
-        with self.backend.lock:
-            try:
-                typed = spec.process(api, params, self.backend.store.exists)
-                job_fault = self.faults.take("job", command_name) if api.isasync else None
-                error = job_fault.error if job_fault is not None else None
-                assert error is None or isinstance(error, CloudStackError)
-                reply = handler(Ctx(self.backend, command_name, error), typed)
-            except CloudStackError as err:
-                answer = fail(err)
-                answer.delay = delay
-                return answer
-            except spec.UndeclaredParameter as bug:  # an emulator bug, made loud
-                answer = fail(errors.internal_error(f"CloudStack emulator bug: {bug.args[0]}"))
-                answer.delay = delay
-                return answer
-        self.request_log.append(LoggedRequest(command_name, logged, None))
-        if reply.job is not None:
-            body: dict[str, Any] = {"jobid": reply.job.id}
-            if reply.created_id is not None:
-                body["id"] = reply.created_id
+        try:
+            body = self._run(api, params)
+        except CloudStackError as err:
+            answer = self._fail(command_name, logged, api.response_name, err)
         else:
-            body = reply.body or {}
-        return Answer(200, {response_name: body}, delay=delay)
+            self.request_log.append(LoggedRequest(command_name, logged, None))
+            answer = Answer(200, {api.response_name: body})
+        answer.delay = delay
+        return answer
+
+    def _fail(self, command_name: str, logged: dict[str, str], response_name: str, err: CloudStackError) -> Answer:
+        self.request_log.append(LoggedRequest(command_name, logged, err))
+        name = err.response_name or response_name
+        return Answer(err.errorcode, {name: err.body()}, {"X-Description": err.errortext})
+
+    def _run(self, api: spec.Api, params: dict[str, str]) -> dict[str, Any]:
+        """An injected error, or the command's answer; raises CloudStackError as the server answers."""
+        injected = self.faults.take("error", api.name)
+        if injected is not None and isinstance(injected.error, CloudStackError):
+            raise injected.error
+        handler = HANDLERS.get(api.name)
+        if handler is None:
+            raise errors.unsupported(
+                f"The CloudStack emulator does not implement {api.name} (it exists in CloudStack 4.18)")
+        with self.backend.lock:
+            typed = spec.process(api, params, self.backend.store.exists)
+            job_fault = self.faults.take("job", api.name) if api.isasync else None
+            fail_job = job_fault.error if job_fault is not None else None
+            assert fail_job is None or isinstance(fail_job, CloudStackError)
+            try:
+                return handler(Ctx(self.backend, api.name, fail_job), typed).answer()
+            except spec.UndeclaredParameter as bug:  # an emulator bug, made loud
+                raise errors.internal_error(f"CloudStack emulator bug: {bug.args[0]}") from None

@@ -1,4 +1,4 @@
-"""The 4.18 API description (listApis) and the dispatcher's parameter processing.
+"""The 4.18 API description (the real server's listApis answer) and the dispatcher's parameter processing.
 
 `process()` follows ParamProcessWorker.processParameters in apache/cloudstack: a required
 parameter that is absent fails with "Unable to execute API command <cmd> due to missing parameter
@@ -11,6 +11,7 @@ all PARAM_ERROR 431 with cserrorcode 9999. Unknown parameters are ignored, as th
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -55,6 +56,8 @@ class Api:
 
 @cache
 def apis() -> dict[str, Api]:
+    """What the dispatcher needs of each command (`reference/listApis-4.18.json`, extracted from the
+    full answer by `reference/_extract.py`): isasync, the parameters, the response field names."""
     raw = json.loads((REFERENCE / "listApis-4.18.json").read_text())
     out: dict[str, Api] = {}
     for name, a in raw.items():
@@ -64,6 +67,15 @@ def apis() -> dict[str, Api]:
         }
         out[name] = Api(name, bool(a["isasync"]), params, frozenset(a["response"]))
     return out
+
+
+@cache
+def discovery() -> dict[str, dict[str, Any]]:
+    """The 4.18 server's own listApis answer (`reference/listApis-4.18.json.gz`, verbatim), by name.
+    Read only when listApis is called: it takes a good part of a second to parse."""
+    with gzip.open(REFERENCE / "listApis-4.18.json.gz", "rt", encoding="utf-8") as f:
+        raw = json.load(f)
+    return {a["name"]: a for a in raw["api"]}
 
 
 def lookup(command: str | None) -> Api | None:

@@ -50,7 +50,7 @@ class Storage:
             pool_uuid, self.store.next_dbid(), p["name"], zone=zone, pod=pod, cluster=cluster, scope=scope, type=kind,
             ipaddress=host or "localhost", path=path, hypervisor=cluster.hypervisor if cluster else p.get("hypervisor"),
             provider=p.get("provider") or "DefaultPrimary", tags=[t for t in (p.get("tags") or "").split(",") if t],
-            capacitybytes=p.get("capacitybytes") or 0, capacityiops=p.get("capacityiops"))
+            capacitybytes=p.get("capacitybytes") or 0, capacityiops=p.get("capacityiops"), created=self.store.stamp())
         return self.store.add(pool)
 
     def _pool_scope(self, p: dict[str, Any]) -> tuple[str, Pod | None, Cluster | None]:

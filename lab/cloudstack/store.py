@@ -8,23 +8,29 @@ import threading
 import uuid
 from collections.abc import Callable
 
-from lab.cloudstack.jobs import Jobs
+from lab.cloudstack.jobs import DATE_FORMAT, Jobs
 from lab.cloudstack.objects import Resource, T
 from lab.cloudstack.xapi_discovery import PoolInfo, discover_pool
+from lab.emu.clock import Clock
 
 
 class Store:
     """Every object of one management server (in insertion order) and its async jobs."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self.lock = threading.RLock()
-        self.jobs = Jobs(self.lock)
+        self.clock = clock or Clock(realtime=True)
+        self.jobs = Jobs(self.lock, self.stamp)
         self._objects: dict[str, Resource] = {}
         self._ids = itertools.count(1)
         # How XAPI is reached (replaceable in tests): (url, username, password) -> PoolInfo
         self.discover: Callable[[str, str, str], PoolInfo] = discover_pool
 
     # --- store ----------------------------------------------------------------------------------
+    def stamp(self) -> str:
+        """Now on the lab's clock, in CloudStack's date format (`created`, job dates)."""
+        return self.clock.stamp(DATE_FORMAT)
+
     def exists(self, uid: str) -> bool:
         """Does a uuid name anything (an object or an async job)?"""
         return uid in self._objects or self.jobs.get(uid) is not None

@@ -145,7 +145,7 @@ class SystemVms:
     def __init__(self, store: Store, ipranges: IpRanges) -> None:
         self.store = store
         self.ipranges = ipranges
-        self.now: Callable[[], float] = lambda: 0.0  # the lab's clock (CloudStackLab sets it)
+        self.now: Callable[[], float] = store.clock.now  # the lab's clock: boots are timed on it
         self.boot_seconds = 2.0
         self.seed_templates = True
 
@@ -167,12 +167,13 @@ class SystemVms:
     def event(self, kind: str, verb: str, level: str, description: str, vm: SystemVm | None) -> None:
         uid, dbid = self.store.new_id()
         self.store.add(Event(uid, dbid, f"{KINDS[kind].event}.{verb}", level=level, description=description,
-                             resourceid=vm.id if vm else None, resourcetype=KINDS[kind].java if vm else None))
+                             resourceid=vm.id if vm else None, resourcetype=KINDS[kind].java if vm else None,
+                             created=self.store.stamp()))
 
     def alert(self, kind: str, zone: Zone, subject: str) -> None:
         uid, dbid = self.store.new_id()
         self.store.add(Alert(uid, dbid, KINDS[kind].alert_name, type=KINDS[kind].alert_type, description=subject,
-                             zone=zone))
+                             zone=zone, sent=self.store.stamp()))
 
     # --- the scan ------------------------------------------------------------------------------------
     def scan(self) -> None:
@@ -202,7 +203,7 @@ class SystemVms:
             return None
         uid, dbid = self.store.new_id()
         vm = self.store.add(SystemVm(uid, dbid, f"{KINDS[kind].prefix}-{dbid}-VM", zone=zone, systemvmtype=kind,
-                                     host=host, hypervisor=hypervisor))
+                                     host=host, hypervisor=hypervisor, created=self.store.stamp()))
         what = "secondary storage Vm" if kind == SSVM else "console proxy Vm"
         self.event(kind, "CREATE", "INFO", f"Successfully created {what} Id: {vm.dbid}", vm)
         return vm

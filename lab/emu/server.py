@@ -11,6 +11,7 @@ import contextlib
 import ipaddress
 import logging
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -75,6 +76,14 @@ class LoopbackServer(ThreadingHTTPServer):
     @property
     def port(self) -> int:
         return int(self.server_address[1])
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a reset, a broken pipe: a dropped-connection fault, a stopped
+        test) is routine; anything else is reported as socketserver does."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("%s: connection from %s lost", self.name, client_address)
+            return
+        super().handle_error(request, client_address)
 
     def start(self) -> None:
         """Serve from a daemon thread (the poll interval bounds how long `stop` waits)."""

@@ -25,8 +25,9 @@ from lab import procs
 from lab.emu import daemon
 from lab.xapi.control import Clock, Faults
 from lab.xapi.errors import XapiError
+from lab.xapi.messages import check_conformance
 from lab.xapi.models import World
-from lab.xapi.responses import Call, Dispatcher, check_conformance
+from lab.xapi.responses import Call, Dispatcher
 from lab.xapi.server import HostServer
 
 __all__ = ["Call", "Clock", "Faults", "HostInfo", "XapiError", "XapiLab", "install", "read_log", "start", "stop"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from lab.emu import daemon
 from lab.xapi import XapiLab
 from lab.xapi.datamodel import datamodel
-from lab.xapi.responses import check_conformance, served_messages
+from lab.xapi.messages import check_conformance, served_messages
 
 
 def main(argv: list[str]) -> int:

@@ -130,6 +130,12 @@ class Datamodel:
         if t.endswith(" map"):
             k, v = split_map(t)
             return {str(self.encode(key, k, wire)): self.encode(val, v, wire) for key, val in (value or {}).items()}
+        if t == "an event batch":  # event.from's result: a struct outside the type system
+            return {"events": [self.encode(e, "event record", wire) for e in value["events"]],
+                    "valid_ref_counts": {k: int(v) for k, v in value["valid_ref_counts"].items()},
+                    "token": str(value["token"])}
+        if t == "event record":
+            return self.encode_event(value, wire)
         if t.endswith(" record"):
             cls = t[: -len(" record")]
             fields = self.classes[cls].fields
@@ -146,6 +152,16 @@ class Datamodel:
         if t.endswith(" ref"):
             return value or NULL_REF
         return "" if value is None else str(value)
+
+    def encode_event(self, value: dict[str, Any], wire: Wire) -> dict[str, Any]:
+        """An event record; its snapshot is a record of the class it names (in any case)."""
+        out = {k: self.encode(value[k], t, wire) for k, t in (
+            ("id", "int"), ("timestamp", "datetime"), ("class", "string"), ("operation", "enum event_operation"),
+            ("ref", "string"), ("obj_uuid", "string"))}
+        if "snapshot" in value:
+            cls = next(c for c in self.classes if c.lower() == value["class"].lower())
+            out["snapshot"] = self.encode(value["snapshot"], f"{cls} record", wire)
+        return out
 
     def decode(self, value: Any, typ: str) -> Any:
         """A parameter from the wire as a Python value; raises TypeError when it does not fit."""
@@ -216,7 +232,8 @@ SCALARS: dict[str, Callable[[Any], Any]] = {
 
 def decode_scalar(value: Any, t: str) -> Any:
     """int, float, bool, datetime; anything else (string, refs) must be a string."""
-    return SCALARS.get(t, _decode_string)(value)
+    decoder = SCALARS.get(t)
+    return _decode_string(value) if decoder is None else decoder(value)
 
 
 def split_map(t: str) -> tuple[str, str]:
