@@ -63,13 +63,15 @@ from .errors import InputError, NotFound, Permanent, ProviderError, Retryable, T
 from .fields import Change, Field, Table, args_props
 from .lifecycle import Lifecycle, Obj
 from .normalize import as_bool, as_int, lower
-from .provider import Provider, TableProvider, config_section, parse, parse_settings, validate
+from .provider import Provider, TableProvider, config_section, parse, validate
 from .resource import Declared
+from .settings import BackendSettings, parse_settings
 from .wait import REAL_CLOCK, Clock, Policy, ensure, remove, retry, wait_for
 
 __all__ = [
     "REAL_CLOCK",
     "Args",
+    "BackendSettings",
     "Change",
     "Clock",
     "Declared",

@@ -28,8 +28,12 @@ This is openstacksdk's `resource.Body("driver_info", type=dict)` in a small tabl
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import inspect
+import itertools
 import sys
+import textwrap
 import types
 import typing
 from collections.abc import Awaitable, Callable, Mapping
@@ -169,8 +173,26 @@ def _table(cls: type[Args]) -> Table:
     return Table(cls.__resource__, tuple(fields), delete_before_replace=cls.__delete_before_replace__)
 
 
+def docstrings(cls: type) -> dict[str, str]:
+    """The attribute docstrings of `cls` and its bases (the string right after a field)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, after in itertools.pairwise(body):
+            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str)):
+                docs[node.target.id] = inspect.cleandoc(after.value.value)
+    return docs
+
+
 def _model(cls: type[Args]) -> type[pydantic.BaseModel]:
     namespace = vars(sys.modules[cls.__module__])
+    docs = docstrings(cls)
     fields: dict[str, Any] = {}
     for f in _fields(cls):
         if not f.init:
@@ -180,7 +202,7 @@ def _model(cls: type[Args]) -> type[pydantic.BaseModel]:
         if f.default is None and s.check is not None:
             kind = kind | None
         default = ... if f.default is dataclasses.MISSING else f.default
-        fields[f.name] = (kind, pydantic.Field(default, **s.constraints))
+        fields[f.name] = (kind, pydantic.Field(default, description=docs.get(f.name), **s.constraints))
     model: type[pydantic.BaseModel] = pydantic.create_model(
         f"{cls.__name__.removesuffix('Args')}Inputs", __base__=cls.__checks__, **fields
     )

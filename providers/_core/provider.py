@@ -24,9 +24,10 @@ from .declare import Args
 from .diff import PROVIDER_KEY, diff, is_unknown
 from .errors import InputError
 from .fields import Table
+from .settings import BackendSettings
 
 M = TypeVar("M", bound=pydantic.BaseModel)
-S = TypeVar("S", bound=pydantic.BaseModel)
+S = TypeVar("S", bound=BackendSettings)
 
 
 def failure_reason(error: Mapping[str, Any]) -> tuple[str, str]:
@@ -79,20 +80,6 @@ def config_section(req: ConfigureRequest, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError("config", name, "(not shown)", "must be an object")
     return value
-
-
-def parse_settings(model: type[M], section: str, raw: Mapping[str, Any]) -> M:
-    """A backend's settings from its stack-config object; errors name `<section>.<key>`.
-
-    Secret values are never shown: only the key and the reason.
-    """
-    try:
-        return model.model_validate(dict(raw))
-    except pydantic.ValidationError as e:
-        err = e.errors()[0]
-        path = ".".join([section, *(str(p) for p in err["loc"])])
-        secret = any(k in path.lower() for k in ("secret", "password", "key"))
-        raise InputError("config", path, "(not shown)" if secret else err.get("input"), err["msg"]) from e
 
 
 class TableProvider(ResourceProvider):
@@ -174,20 +161,23 @@ class Provider(TableProvider, Generic[S]):
     by `configure()` (or by tests through `configure_with`) and never leaves it.
     """
 
-    section: ClassVar[str]
-    settings_model: ClassVar[type[pydantic.BaseModel]]
+    settings_model: ClassVar[type[BackendSettings]]
     _settings: S | None = None
+
+    @property
+    def section(self) -> str:
+        return self.settings_model.section
 
     def configure(self, req: ConfigureRequest) -> None:
         raw = config_section(req, self.section)
         if raw:
-            self._settings = parse_settings(self.settings_model, self.section, raw)  # type: ignore[assignment]
+            self._settings = self.settings_model.from_config(raw)  # type: ignore[assignment]
 
     def configure_with(self, settings: S) -> None:
         """Configure without the engine (tests and tools)."""
         self._settings = settings
 
-    def settings(self, props: Mapping[str, Any]) -> S:
+    def settings(self, props: Mapping[str, Any] | None = None) -> S:
         """The backend's settings; without them, an `InputError` naming the config object."""
         if self._settings is None:
             try:  # a backend whose settings all have defaults needs no config object
@@ -199,7 +189,7 @@ class Provider(TableProvider, Generic[S]):
                     if info.is_required()
                 ]
                 raise InputError(
-                    self.label(props),
+                    self.label(props or {}),
                     "config",
                     None,
                     f"no {self.section} settings: set the stack config object '<project>:{self.section}' "

@@ -19,17 +19,22 @@ class Declared(Resource, Generic[A]):
             \"\"\"A CloudStack zone.\"\"\"
             provider_type = ZoneProvider
 
-    The secrets of the Args (`secret=True`) become `additional_secret_outputs`, so they are
-    secret in state even when given as plain strings.
+    The secrets of the Args (`secret=True`) are made secret here, once: their inputs are wrapped
+    as secrets and they become `additional_secret_outputs`, so they are secret in state even
+    when given as plain strings.
     """
 
     provider_type: ClassVar[type[ResourceProvider]]
 
     def __init__(self, resource_name: str, args: A, opts: pulumi.ResourceOptions | None = None) -> None:
         table = type(args).table()
+        props = table.declared(args)
         if table.secrets:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=table.secrets))
-        super().__init__(self.provider_type(), resource_name, table.declared(args), opts)
+            for name in table.secrets:  # secret in state even when given as plain strings
+                if props.get(name) is not None:
+                    props[name] = pulumi.Output.secret(props[name])
+        super().__init__(self.provider_type(), resource_name, props, opts)
 
     if TYPE_CHECKING:
 

@@ -14,14 +14,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, ConfigureRequest, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, DiffResult, ReadResult, UpdateResult
 
-from providers._core import REAL_CLOCK, Clock
+from providers._core import REAL_CLOCK, Clock, InputError
 from providers._core.declare import Args
 from providers._core.diff import diff_fields, is_unknown
 from providers._core.lifecycle import Lifecycle, Obj
 from providers._core.normalize import as_bool, as_int, lower
-from providers._core.provider import config_section
 from providers._core.resource import Declared
 from providers._core.wait import Policy
 
@@ -31,14 +30,14 @@ from .settings import Settings
 __all__ = ["CONNECTION", "Api", "CloudStackProvider", "CloudStackResource", "as_bool", "as_int", "lower", "single"]
 
 CONNECTION = "connection"  # {"endpoint", "apiKey", "secretKey"}: a ManagementServer's outputs
-PARTIAL = ("jobTimeout", "pollInterval", "retryTimeout", "httpTimeout", "method")
 A = TypeVar("A", bound=Args)
+NO_ACCESS = ("no CloudStack API keys: set the stack config object '<project>:cloudstack' = {'endpoint', 'apiKey', "
+             "'secretKey'} (secrets with --secret), or give the resource a cloudstack.ManagementServer's connection")
 
 
 class CloudStackProvider(Lifecycle[Settings, Api]):
     """The generic lifecycle over the CloudStack API: resources write their calls as hooks."""
 
-    section = "cloudstack"
     settings_model = Settings
     clock: ClassVar[Clock] = REAL_CLOCK
 
@@ -47,26 +46,23 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
 
     # --- the connection property ------------------------------------------------------------------
 
-    _partial: dict[str, Any] = {}  # the config section when it has no keys (replaced, never mutated)
-
-    def configure(self, req: ConfigureRequest) -> None:
-        """The stack config's section; without keys (they come as `connection`), only its other settings."""
-        raw = config_section(req, self.section)
-        if raw and not raw.get("apiKey") and not raw.get("api_key"):
-            self._partial = {k: v for k, v in raw.items() if k in PARTIAL}
-            return
-        super().configure(req)
-
-    def settings(self, props: Mapping[str, Any]) -> Settings:
-        """The connection given with the resource (timeouts from the stack config), else the config's."""
-        conn = props.get(CONNECTION)
-        if not conn:
-            return super().settings(props)
-        base: dict[str, Any] = dict(self._partial)
-        if self._settings is not None:
-            dumped = self._settings.model_dump(by_alias=True)
-            base = {k: v.get_secret_value() if hasattr(v, "get_secret_value") else v for k, v in dumped.items()}
-        return Settings.model_validate({**base, **dict(conn)})
+    def settings(self, props: Mapping[str, Any] | None = None) -> Settings:
+        """The connection given with the resource (deadlines from the stack config), else the config's
+        keys; neither: an `InputError` that says where keys come from."""
+        conn = (props or {}).get(CONNECTION)
+        if conn and self._settings is None:
+            return Settings.model_validate(dict(conn))
+        try:
+            configured = super().settings(props)
+        except InputError:
+            raise InputError(self.label(props or {}), "config", None, NO_ACCESS) from None
+        if conn:
+            base = {k: v for k, v in configured.model_dump(by_alias=True).items()
+                    if k not in ("endpoint", "apiKey", "secretKey") and v is not None}
+            return Settings.model_validate({**base, **dict(conn)})
+        if configured.api_key is None or configured.secret_key is None:
+            raise InputError(self.label(props or {}), "config", None, NO_ACCESS)
+        return configured
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         conn = news.get(CONNECTION)
@@ -148,5 +144,9 @@ class CloudStackResource(Declared[A]):
         table = type(args).table()
         secrets = [*table.secrets, CONNECTION]
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secrets))
-        props = {**table.declared(args), CONNECTION: pulumi.Output.secret(connection)}
+        props = table.declared(args)
+        for name in table.secrets:  # as Declared does: secret in state even when given as plain strings
+            if props.get(name) is not None:
+                props[name] = pulumi.Output.secret(props[name])
+        props[CONNECTION] = pulumi.Output.secret(connection)
         pulumi.dynamic.Resource.__init__(self, self.provider_type(), resource_name, props, opts)

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic.alias_generators import to_camel
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
+from providers._core.settings import BackendSettings
 from providers._core.types import HttpUrl
 
 
-class Settings(BaseModel):
+class CloudStackSettings(BackendSettings):
     """Management-server endpoint, API keys, deadlines and HTTP method."""
 
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+    section = "cloudstack"
 
     endpoint: HttpUrl = Field(description="management server API URL, e.g. http://cs:8080/client/api")
-    api_key: str = Field(min_length=1, description="API key of a root admin")
-    secret_key: SecretStr = Field(description="set with --secret")
+    api_key: str | None = Field(default=None, min_length=1, description="API key of a root admin; unset: the "
+                                "keys come from a cloudstack.ManagementServer (`privatecloud:managementServer`)")
+    secret_key: SecretStr | None = Field(default=None, validate_default=True, description="set with --secret")
     job_timeout: float = Field(default=900.0, gt=0, description="seconds an async job may take")
     poll_interval: float = Field(default=2.0, gt=0, description="seconds between queryAsyncJobResult calls")
     retry_timeout: float = Field(default=60.0, gt=0, description="seconds safe calls are retried on retryable errors")
@@ -29,3 +30,13 @@ class Settings(BaseModel):
     method: Literal["post", "get"] = Field(
         default="post", description="post keeps secrets (S3 keys, host passwords) out of URLs and access logs"
     )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _in_pairs(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None and info.data.get("api_key") is not None:
+            raise ValueError("required with apiKey (the keys come in pairs)")
+        return value
+
+
+Settings = CloudStackSettings
