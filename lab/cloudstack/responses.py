@@ -133,7 +133,8 @@ class Responses:
         with self.backend.lock:
             auth = sessions.authenticate(self.backend.accounts, params, cookies or {}, method)
         if auth.answer is not None:
-            answer = auth.answer
+            a = auth.answer
+            answer = Answer(a.status, a.body, a.headers, cookies=a.cookies)
             self.request_log.append(LoggedRequest(params.get("command") or "", _logged(params), auth.error))
         else:
             answer = self._handle(params, signed=auth.session is None)

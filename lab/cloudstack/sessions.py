@@ -8,14 +8,21 @@ A request whose JSESSIONID names no session is treated as sessionless: it must b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 from lab.cloudstack import errors
 from lab.cloudstack.accounts import Accounts, Session, login_response
 from lab.cloudstack.errors import CloudStackError
 
-if TYPE_CHECKING:
-    from lab.cloudstack.responses import Answer
+
+@dataclass
+class Answered:
+    """An answer the servlet gives itself (responses.py turns it into its Answer)."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -23,10 +30,9 @@ class Auth:
     """The servlet's verdict: an answer of its own (login, logout, a refused session), or go on
     to the command (`session` set: authenticated by it; None: the request must be signed)."""
 
-    answer: Answer | None = None
+    answer: Answered | None = None
     error: CloudStackError | None = None
     session: Session | None = None
-    cookies: list[str] = field(default_factory=list)
 
 
 def _param(params: dict[str, str], name: str) -> str | None:
@@ -34,39 +40,30 @@ def _param(params: dict[str, str], name: str) -> str | None:
 
 
 def _refused(err: CloudStackError, response_name: str) -> Auth:
-    from lab.cloudstack.responses import Answer
-
-    return Auth(Answer(err.errorcode, {response_name: err.body()}, {"X-Description": err.errortext}), err)
+    return Auth(Answered(err.errorcode, {response_name: err.body()}, {"X-Description": err.errortext}), err)
 
 
 def _login(accounts: Accounts, params: dict[str, str], method: str) -> Auth:
-    from lab.cloudstack.responses import Answer
-
     if method != "POST":
         return _refused(CloudStackError(405, "Please use HTTP POST to authenticate using this API"), "loginresponse")
     try:
         session = accounts.login(_param(params, "username"), _param(params, "password"), _param(params, "domain"))
     except CloudStackError as err:
         return _refused(err, "loginresponse")
-    answer = Answer(200, {"loginresponse": login_response(session)})
-    answer.cookies = [f"JSESSIONID={session.jsessionid}; Path=/client; HttpOnly",
-                      f"sessionkey={session.sessionkey};HttpOnly"]
-    return Auth(answer, session=session)
+    cookies = [f"JSESSIONID={session.jsessionid}; Path=/client; HttpOnly", f"sessionkey={session.sessionkey};HttpOnly"]
+    return Auth(Answered(200, {"loginresponse": login_response(session)}, cookies=cookies), session=session)
 
 
 def authenticate(accounts: Accounts, params: dict[str, str], cookies: dict[str, str], method: str) -> Auth:
     """ApiServlet.processRequestInContext up to verifyRequest."""
-    from lab.cloudstack.responses import Answer
-
     command = params.get("command")
     if command == "login":
         return _login(accounts, params, method)
     session = accounts.session(cookies.get("JSESSIONID"))
     if command == "logout":
         accounts.logout(cookies.get("JSESSIONID"))
-        answer = Answer(200, {"logoutresponse": {"description": "success"}})
-        answer.cookies = [f"{name}=; Max-Age=0" for name in cookies]
-        return Auth(answer)
+        return Auth(Answered(200, {"logoutresponse": {"description": "success"}},
+                             cookies=[f"{name}=; Max-Age=0" for name in cookies]))
     if session is None:
         return Auth()
     key = _param(params, "sessionkey") or cookies.get("sessionkey")
