@@ -4,21 +4,31 @@ Every problem in the config is reported with its config path before any API call
 program then declares one `Region` whose outputs are the stack's.
 """
 
-import pulumi
+import os
 
-from components.config import PROJECT, ConfigError, StackConfig, load
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from components.config import ConfigError, StackConfig, load_config
 from components.region import Region
 
 
 def read_config() -> StackConfig:
-    """The stack config as one typed model (secrets decrypted into SecretStr, never exported)."""
-    keys = [f.alias or name for name, f in StackConfig.model_fields.items()]
-    raw = {k: v for k in keys if (v := pulumi.runtime.get_config(f"{PROJECT}:{k}")) is not None}
+    """The stack config as one typed model (secrets decrypted into SecretStr, never exported).
+
+    Every key the engine hands the program is validated, other namespaces included, with the same
+    checks as `python -m components.config`; the stack file beside the program adds what only the
+    file shows (plaintext where a credential should be `secure:`)."""
+    config = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = {k for k in config if runtime_config.is_config_secret(k)}
+    secret_keys |= set(runtime_config.get_config_secret_keys_env())
+    stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
     try:
-        return load(raw)
+        return load_config(config, secret_keys=secret_keys,
+                           stack_file=stack_file if os.path.exists(stack_file) else None)
     except ConfigError as e:
         for problem in e.problems:
-            pulumi.log.error(f"config {PROJECT}:{problem}")
+            pulumi.log.error(f"stack config: {problem}")
         raise pulumi.RunError(f"the stack config has {len(e.problems)} problem(s); see above") from None
 
 

@@ -40,12 +40,14 @@ def region_design(pools: int, hosts_per_pool: int, storage: int) -> dict[str, An
             k += 1
             names.append(f"cmp-{k:03d}")
             mac = f"52:54:01:{k >> 8:02x}:{k & 255:02x}:01"
-            servers.append({**template["compute"], "name": names[-1], "macs": [mac]})
+            bmc = {**template["compute"]["bmc"], "address": f"10.1.{k >> 8}.{k & 255}"}  # one BMC per server
+            servers.append({**template["compute"], "name": names[-1], "macs": [mac], "bmc": bmc})
         pool_cfgs.append({**region["hypervisorPools"][0], "name": f"pool-{p + 1:02d}", "master": names[0],
                           "members": names[1:],
                           "sr": {**region["hypervisorPools"][0]["sr"], "name": f"ceph-nfs-{p + 1:02d}"}})
     for i in range(storage):
-        servers.append({**template["storage"], "name": f"sto-{i + 1:03d}", "macs": [f"52:54:02:00:{i:02x}:01"]})
+        servers.append({**template["storage"], "name": f"sto-{i + 1:03d}", "macs": [f"52:54:02:00:{i:02x}:01"],
+                        "bmc": {**template["storage"]["bmc"], "address": f"10.2.{i >> 8}.{i & 255}"}})
     servers.append({**template["controller"], "name": "ctl-001", "macs": ["52:54:03:00:00:01"]})
     region["servers"] = servers
     region["hypervisorPools"] = pool_cfgs

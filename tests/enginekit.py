@@ -33,6 +33,11 @@ def engine_bin_dir() -> Path:
     return Path(out.strip().splitlines()[-1])
 
 
+def plugin_cache() -> Path:
+    """The plugin cache engine/setup installs into: PULUMI_HOME's (default ~/.pulumi) plugins."""
+    return Path(os.environ.get("PULUMI_HOME") or Path.home() / ".pulumi") / "plugins"
+
+
 def changed_inputs(md: Mapping[str, Any]) -> list[str]:
     """Input keys whose values differ between a step's old and new state (what the CLI shows).
 
@@ -184,6 +189,11 @@ class EngineStack:
         workdir.mkdir(parents=True)
         (root / "state").mkdir()
         (root / "home").mkdir()
+        # Each test has a PULUMI_HOME of its own (credentials, workspaces), but the plugins are
+        # those engine/setup installed into the operator's plugin cache (the command plugin).
+        plugins = plugin_cache()
+        if plugins.is_dir():
+            (root / "home" / "plugins").symlink_to(plugins)
         (workdir / "Pulumi.yaml").write_text(
             f"name: {project}\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n"
         )

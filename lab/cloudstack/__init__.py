@@ -79,7 +79,7 @@ class CloudStackLab:
 
     @property
     def admin_password(self) -> str:
-        return self.backend.accounts.admin.password
+        return self.backend.tenants.admin_user.password
 
     @property
     def endpoint(self) -> str:
@@ -88,11 +88,14 @@ class CloudStackLab:
     @property
     def api_key(self) -> str:
         """The admin's API key (a fresh install has none until `registerUserKeys`: LookupError)."""
-        return self._key(self.responses.api_key)
+        return self._key(self.responses.api_key or self.backend.tenants.admin_user.apikey)
 
     @property
     def secret_key(self) -> str:
-        return self._key(self.responses.secret_key)
+        """The admin's secret key: the lab's, or (a fresh install) the one registerUserKeys made."""
+        if self.responses.api_key is not None:
+            return self._key(self.responses.secret_key)
+        return self._key(self.backend.tenants.admin_user.secretkey)
 
     @staticmethod
     def _key(key: str | None) -> str:

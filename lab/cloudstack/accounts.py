@@ -1,121 +1,64 @@
-"""The management server's own login: the ROOT domain's `admin` user, its password, its API keys
-and the web sessions `login` opens.
+"""Logging in to the management server: the `login` command's password check and the web sessions
+it opens, over the users of `tenants.py` (who hold the passwords and the API keys).
 
-A fresh install (`Accounts(fresh=True)`) is what `cloudstack-setup-management` leaves: the `admin`
-user of the ROOT domain with the initial password `password` and no API keys, so the only way in is
-`login` (ApiServlet: POST only; a JSESSIONID cookie and a `sessionkey` that every later request
-sends back) followed by `registerUserKeys`. Otherwise the admin has the key pair the lab was given.
+A fresh install (`CloudStackLab.start(fresh=True)`) is what `cloudstack-setup-management` leaves:
+the `admin` user of the ROOT domain with the initial password `password` and no API keys, so the
+only way in is `login` (ApiServlet: POST only; a JSESSIONID cookie and a `sessionkey` that every
+later request sends back) followed by `registerUserKeys` (tenants.py).
 
-Texts from DefaultLoginAPIAuthenticatorCmd, ApiServer.loginUser, ApiServlet (session checks) and
-AccountManagerImpl (createApiKeyAndSecretKey, updateUser).
+Texts from DefaultLoginAPIAuthenticatorCmd, ApiServer.loginUser and ApiServlet (session checks).
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from lab.cloudstack import errors
 from lab.cloudstack.errors import CloudStackError
-from lab.cloudstack.jobs import ADMIN_ACCOUNT_ID, ADMIN_USER_ID, now
-from lab.cloudstack.objects import ROOT_DOMAIN_ID, Resource
 from lab.cloudstack.store import Store
+from lab.cloudstack.tenant_objects import User
+from lab.cloudstack.tenants import Tenants
 
 INITIAL_PASSWORD = "password"  # what a fresh install's admin logs in with
 SESSION_TIMEOUT = 1800  # seconds: the servlet container's session timeout
-
-
-def new_key() -> str:
-    """A key in the shape AccountManagerImpl.createUserApiKey makes (URL-safe Base64 of random bytes)."""
-    return secrets.token_urlsafe(64)
-
-
-@dataclass(eq=False)
-class LoginUser(Resource):
-    """A user who can log in (the ROOT admin): password and key pair."""
-
-    password: str = INITIAL_PASSWORD
-    apikey: str | None = None
-    secretkey: str | None = None
-    firstname: str = "admin"
-    lastname: str = "cloud"
-    created: str = field(default_factory=now)
-
-    def to_api(self) -> dict[str, Any]:
-        """UserResponse (updateUser): the key pair is listed, as 4.18 lists it to the root admin."""
-        out = {
-            "id": self.id, "username": self.name, "firstname": self.firstname, "lastname": self.lastname,
-            "created": self.created, "state": "enabled", "account": "admin", "accountid": ADMIN_ACCOUNT_ID,
-            "accounttype": 1, "domainid": ROOT_DOMAIN_ID, "domain": "ROOT", "roletype": "Admin",
-            "rolename": "Root Admin", "isdefault": True, "usersource": "native", "iscallerchilddomain": False,
-            "is2faenabled": False, "is2famandated": False,
-        }
-        if self.apikey is not None:
-            out["apikey"] = self.apikey
-        return out
 
 
 @dataclass
 class Session:
     jsessionid: str
     sessionkey: str
-    user: LoginUser
+    user: User
 
 
 class Accounts:
-    """The admin user, key lookup for signed requests, and login sessions."""
+    """Login sessions of the tenants' users; the ROOT admin starts with the install's password."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, tenants: Tenants) -> None:
         self.store = store
-        self.admin = store.add(LoginUser(ADMIN_USER_ID, 2, "admin", created=store.stamp()))
+        self.tenants = tenants
+        if not tenants.admin_user.password:
+            tenants.admin_user.password = INITIAL_PASSWORD
         self.sessions: dict[str, Session] = {}
 
-    # --- keys --------------------------------------------------------------------------------------
-    def set_keys(self, api_key: str | None, secret_key: str | None) -> None:
-        """The admin's key pair as the lab was given it (None, None: a fresh install)."""
-        self.admin.apikey, self.admin.secretkey = api_key, secret_key
+    @property
+    def admin(self) -> User:
+        return self.tenants.admin_user
 
-    def secret_for(self, api_key: str) -> str | None:
-        """ApiServer.verifyRequest: the secret key of the user owning `api_key` (None: nobody)."""
-        users = [u for u in self.store.all(LoginUser) if u.apikey is not None]
-        return next((u.secretkey for u in users if secrets.compare_digest(u.apikey or "", api_key)), None)
-
-    def user(self, uid: str) -> LoginUser:
-        user = self.store.get(LoginUser, uid)
-        if user is None:
-            raise errors.invalid_parameter(f"unable to find user by id {uid}")
-        return user
-
-    def register_keys(self, uid: str) -> dict[str, str]:
-        """registerUserKeys: a new pair replaces the old one, which stops working at once."""
-        user = self.user(uid)
-        user.apikey, user.secretkey = new_key(), new_key()
-        return {"apikey": user.apikey, "secretkey": user.secretkey}
-
-    def update_user(self, p: dict[str, Any]) -> LoginUser:
-        """updateUser for the fields a login user has: password (a root admin needs no current
-        password; a wrong one given is refused), names."""
-        user = self.user(p["id"])
-        if p.get("password") is not None:
-            if not p["password"].strip():
-                raise errors.invalid_parameter("Password cannot be empty or blank.")
-            current = p.get("currentpassword")
-            if current is not None and current != user.password:
-                raise errors.invalid_parameter("Current password is incorrect.")
-            user.password = p["password"]
-        for key in ("firstname", "lastname"):
-            if p.get(key):
-                setattr(user, key, p[key])
-        return user
-
-    # --- login sessions ------------------------------------------------------------------------------
     def login(self, username: str | None, password: str | None, domain: str | None) -> Session:
-        """ApiServer.loginUser in the ROOT domain (domain "/" or "ROOT" or none)."""
-        if domain not in (None, "", "/", "ROOT", "/ROOT/", "ROOT/", "/ROOT"):
-            raise login_failed(f"Unable to find the domain from the path {domain}")
-        user = next((u for u in self.store.all(LoginUser) if u.name == username), None)
-        if user is None or password is None or not secrets.compare_digest(user.password, password):
+        """ApiServer.loginUser: an enabled user of the domain (ROOT when none is given) and its password."""
+        path = (domain or "/").strip("/")
+        users = [u for u in self.store.all(User) if u.name == username and u.state == "enabled"
+                 and u.account is not None and u.account.domain is not None
+                 and ((path in ("", "ROOT") and u.account.domain is self.tenants.root)
+                      or u.account.domain.name == path.rsplit("/", 1)[-1])]
+        if domain not in (None, "", "/") and not users and not any(
+                d.name == path.rsplit("/", 1)[-1] for d in self.store.all(type(self.tenants.root))):
+            raise login_failed(f"Unable to find the domain from the path /{path}/")
+        user = users[0] if users else None
+        if user is None or password is None or not user.password or not secrets.compare_digest(user.password,
+                                                                                                password):
             raise login_failed(f"Failed to authenticate user {username} in domain 1; please provide valid "
                                "credentials")
         session = Session(secrets.token_hex(16).upper(), secrets.token_urlsafe(20), user)
@@ -126,7 +69,11 @@ class Accounts:
         self.sessions.pop(jsessionid or "", None)
 
     def session(self, jsessionid: str | None) -> Session | None:
-        return self.sessions.get(jsessionid or "")
+        found = self.sessions.get(jsessionid or "")
+        if found is not None and self.store.get(User, found.user.id) is None:  # the user was deleted
+            self.logout(found.jsessionid)
+            return None
+        return found
 
 
 def login_failed(text: str) -> CloudStackError:
@@ -137,9 +84,11 @@ def login_failed(text: str) -> CloudStackError:
 def login_response(session: Session) -> dict[str, Any]:
     """LoginCmdResponse (every value a string, as the real server writes them)."""
     user = session.user
+    account = user.account
+    assert account is not None and account.domain is not None
     return {
-        "username": user.name, "userid": user.id, "domainid": ROOT_DOMAIN_ID, "timeout": str(SESSION_TIMEOUT),
-        "account": "admin", "firstname": user.firstname, "lastname": user.lastname, "type": "1",
-        "registered": "false", "sessionkey": session.sessionkey, "is2faenabled": "false",
-        "issuerfor2fa": "cloudstack",
+        "username": user.name, "userid": user.id, "domainid": account.domain.id, "timeout": str(SESSION_TIMEOUT),
+        "account": account.name, "firstname": user.firstname, "lastname": user.lastname,
+        "type": str(account.accounttype), "registered": "false", "sessionkey": session.sessionkey,
+        "is2faenabled": "false", "issuerfor2fa": "cloudstack",
     }

@@ -47,6 +47,7 @@ class Ctx:
     backend: Backend
     command: str
     job_fault: CloudStackError | None = None
+    caller: Any = None  # the account whose keys signed the request (None: the lab's admin keys)
 
     def submit(self, instance_type: str, instance_id: str | None, run: Callable[[], dict[str, Any]],
                on_fail: Callable[[], None] | None = None) -> Job:
@@ -311,7 +312,6 @@ SYNC: dict[str, Sync] = {
     "createSecondaryStagingStore": Sync("secondarystorage", lambda b, p: b.storage.create_staging_store(p)),
     "createVlanIpRange": Sync("vlan", lambda b, p: b.ipranges.create_vlan_range(p)),
     "updateVlanIpRange": Sync("vlan", lambda b, p: b.ipranges.update_vlan_range(p)),
-    "updateUser": Sync("user", lambda b, p: b.accounts.update_user(p)),
 }
 
 DONE: dict[str, Done] = {
@@ -447,11 +447,6 @@ def list_capabilities(_ctx: Ctx, _p: P) -> Reply:
 
 
 # --- day 0: keys, global settings, storage ranges, system VMs, events and alerts ------------------------
-
-
-@command("registerUserKeys")
-def register_user_keys(ctx: Ctx, p: P) -> Reply:
-    return Reply({"userkeys": ctx.backend.accounts.register_keys(p["id"])})
 
 
 @command("listConfigurations")

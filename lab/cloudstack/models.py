@@ -29,9 +29,13 @@ from lab.cloudstack.objects import (
     TrafficType,
     Zone,
 )
+from lab.cloudstack.offerings import Offerings
 from lab.cloudstack.storage import Storage
 from lab.cloudstack.store import Store
 from lab.cloudstack.systemvms import SystemVms
+from lab.cloudstack.templates import Templates
+from lab.cloudstack.tenants import Tenants
+from lab.cloudstack.vms import Guests
 from lab.cloudstack.zones import Zones
 from lab.emu.clock import Clock
 
@@ -44,10 +48,14 @@ class Backend:
         self.zones = Zones(self.store)
         self.compute = Compute(self.store, self.zones)
         self.storage = Storage(self.store, self.zones, self.compute)
-        self.accounts = Accounts(self.store)
+        self.tenants = Tenants(self.store)  # domains, accounts, users, roles, keys, limits
+        self.accounts = Accounts(self.store, self.tenants)  # login sessions of the tenants' users
         self.configurations = Configurations(self.store)
         self.ipranges = IpRanges(self.store, self.zones)
         self.systemvms = SystemVms(self.store, self.ipranges)
+        self.offerings = Offerings(self.store, self.zones, self.tenants)
+        self.templates = Templates(self.store, self.zones, self.tenants)
+        self.guests = Guests(self.store, self.zones, self.tenants, self.offerings, self.templates)
         self.lock = self.store.lock
         self.jobs = self.store.jobs
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from lab.cloudstack import errors, sessions, spec
+from lab.cloudstack import tenant_commands as _tenant_commands  # noqa: F401  (registers the tenant side's handlers)
 from lab.cloudstack.commands import HANDLERS, Ctx
 from lab.cloudstack.errors import CloudStackError
 from lab.cloudstack.faults import Faults
@@ -87,7 +88,8 @@ def parse_expires(text: str) -> datetime | None:
 
 
 def verify(params: dict[str, str], secret_for: Callable[[str], str | None], clock: Callable[[], float]) -> bool:
-    """ApiServer.verifyRequest: the signature with the secret key of the user owning the apiKey."""
+    """ApiServer.verifyRequest: the key names a user (`secret_for` gives its secret key), the
+    signature is that user's."""
     lower = {k.lower(): v for k, v in params.items()}
     if spec.lookup(params.get("command")) is None:
         return False
@@ -115,18 +117,28 @@ class Responses:
     def __init__(self, backend: Backend, api_key: str | None, secret_key: str | None, faults: Faults,
                  clock: Callable[[], float] = time.time) -> None:
         self.backend = backend
-        backend.accounts.set_keys(api_key, secret_key)  # None, None: a fresh install
+        self.api_key = api_key
+        self.secret_key = secret_key
         self.faults = faults
         self.clock = clock
         self.request_log: list[LoggedRequest] = []
 
-    @property
-    def api_key(self) -> str | None:
-        return self.backend.accounts.admin.apikey
+    def _secret_for(self, api_key: str) -> str | None:
+        """The lab's admin key pair, or a user's own keys (registerUserKeys)."""
+        if self.api_key is not None and api_key == self.api_key:
+            return self.secret_key
+        with self.backend.lock:
+            user = self.backend.tenants.user_by_key(api_key)
+            return user.secretkey if user is not None else None
 
-    @property
-    def secret_key(self) -> str | None:
-        return self.backend.accounts.admin.secretkey
+    def _caller(self, params: dict[str, str]) -> Any:
+        """The account of a user who signed with their own keys; None for the lab's admin keys."""
+        given = next((v for k, v in params.items() if k.lower() == "apikey"), "")
+        if given == self.api_key:
+            return None
+        with self.backend.lock:
+            user = self.backend.tenants.user_by_key(given)
+            return user.account if user is not None else None
 
     def handle(self, params: dict[str, str], cookies: dict[str, str] | None = None, method: str = "GET") -> Answer:
         """One request; `cookies` and `method` matter to login sessions (ApiServlet, sessions.py)."""
@@ -137,16 +149,17 @@ class Responses:
             answer = Answer(a.status, a.body, a.headers, cookies=a.cookies)
             self.request_log.append(LoggedRequest(params.get("command") or "", _logged(params), auth.error))
         else:
-            answer = self._handle(params, signed=auth.session is None)
+            answer = self._handle(params, auth.session)
         wanted = next((v for k, v in params.items() if k.lower() == "response"), "")
         answer.xml = wanted.lower() != "json"
         return answer
 
-    def _handle(self, params: dict[str, str], *, signed: bool = True) -> Answer:
+    def _handle(self, params: dict[str, str], session: sessions.Session | None = None) -> Answer:
+        """`session`: authenticated by a login session (no signature); its user is the caller."""
         command_name = params.get("command") or ""
         api = spec.lookup(command_name)
         logged = _logged(params)
-        if api is None or (signed and not verify(params, self.backend.accounts.secret_for, self.clock)):
+        if api is None or (session is None and not verify(params, self._secret_for, self.clock)):
             err = errors.unauthorized()
             if api is None:
                 err.response_name = "errorresponse"
@@ -157,7 +170,8 @@ class Responses:
             self.request_log.append(LoggedRequest(command_name, logged, None, dropped=True))
             return Answer(0, None, delay=delay)
         try:
-            body = self._run(api, params)
+            caller = session.user.account if session is not None else self._caller(params)
+            body = self._run(api, params, caller)
         except CloudStackError as err:
             answer = self._fail(command_name, logged, api.response_name, err)
         else:
@@ -171,8 +185,13 @@ class Responses:
         name = err.response_name or response_name
         return Answer(err.errorcode, {name: err.body()}, {"X-Description": err.errortext})
 
-    def _run(self, api: spec.Api, params: dict[str, str]) -> dict[str, Any]:
-        """An injected error, or the command's answer; raises CloudStackError as the server answers."""
+    def _run(self, api: spec.Api, params: dict[str, str], caller: Any) -> dict[str, Any]:
+        """An injected error, or the command's answer; raises CloudStackError as the server answers.
+
+        `caller` is the account of a user who signed with their own keys (None: the lab's admin):
+        its role decides which commands it may call (432 otherwise), before anything else."""
+        if caller is not None:
+            self.backend.tenants.check_api(caller, api.name)
         injected = self.faults.take("error", api.name)
         if injected is not None and isinstance(injected.error, CloudStackError):
             raise injected.error
@@ -186,6 +205,6 @@ class Responses:
             fail_job = job_fault.error if job_fault is not None else None
             assert fail_job is None or isinstance(fail_job, CloudStackError)
             try:
-                return handler(Ctx(self.backend, api.name, fail_job), typed).answer()
+                return handler(Ctx(self.backend, api.name, fail_job, caller), typed).answer()
             except spec.UndeclaredParameter as bug:  # an emulator bug, made loud
                 raise errors.internal_error(f"CloudStack emulator bug: {bug.args[0]}") from None

@@ -23,6 +23,7 @@ from typing import Any
 
 from lab import procs
 from lab.emu import daemon
+from lab.xapi import vms as _vms  # noqa: F401  (registers the VM, VDI, VBD and VIF handlers)
 from lab.xapi.control import Clock, Faults
 from lab.xapi.errors import XapiError
 from lab.xapi.messages import check_conformance

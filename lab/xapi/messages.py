@@ -22,7 +22,8 @@ from lab.xapi.events import Event, Registration, Subscription, parse_token, subs
 from lab.xapi.events import token as event_token
 from lab.xapi.models import SR_DRIVERS, Db, Node, World
 
-MODELLED = ("session", "pool", "host", "host_metrics", "network", "PIF", "Bond", "VLAN", "SR", "PBD", "task")
+MODELLED = ("session", "pool", "host", "host_metrics", "network", "PIF", "Bond", "VLAN", "SR", "PBD", "task",
+            "VM", "VDI", "VBD", "VIF")  # the last four: lab/xapi/vms.py
 # The classes whose messages are served: the modelled objects, and the event API on them.
 SERVED_CLASSES = (*MODELLED, "event")
 

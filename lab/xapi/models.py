@@ -106,6 +106,12 @@ RELATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("PIF", "bond_master_of"): ("Bond", "master"),
     ("Bond", "slaves"): ("PIF", "bond_slave_of"),
     ("session", "tasks"): ("task", "session"),
+    ("host", "resident_VMs"): ("VM", "resident_on"),
+    ("SR", "VDIs"): ("VDI", "SR"),
+    ("network", "VIFs"): ("VIF", "network"),
+    ("VM", "VBDs"): ("VBD", "VM"),
+    ("VM", "VIFs"): ("VIF", "VM"),
+    ("VDI", "VBDs"): ("VBD", "VDI"),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from providers._core.settings import BackendSettings
-from providers._core.types import HttpUrl
+from providers._core.types import HttpUrl, SingleLine
 
 
 class CephSettings(BackendSettings):
@@ -17,10 +17,10 @@ class CephSettings(BackendSettings):
     section = "ceph"
 
     dashboard_url: HttpUrl = Field(description="Ceph Manager dashboard URL (REST API)")
-    dashboard_user: str = Field(description="dashboard user with pool management rights")
+    dashboard_user: SingleLine = Field(description="dashboard user with pool management rights")
     dashboard_password: SecretStr = Field(description="set with --secret")
     rgw_url: HttpUrl = Field(description="RGW endpoint: S3 and the Admin Ops API")
-    rgw_access_key: str = Field(description="access key of an RGW user with users/buckets caps")
+    rgw_access_key: SingleLine = Field(description="access key of an RGW user with users/buckets caps")
     rgw_secret_key: SecretStr = Field(description="set with --secret")
 
 

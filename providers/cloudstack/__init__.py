@@ -1,4 +1,5 @@
-"""CloudStack zone infrastructure as Pulumi resources, through the `cs` client.
+"""CloudStack zone infrastructure and tenants (domains, accounts, users, offerings, templates,
+limits) as Pulumi resources, through the `cs` client.
 
     from providers import cloudstack
     zone = cloudstack.Zone("zone", cloudstack.ZoneArgs(name=..., dns1=..., internal_dns1=..., guest_cidr=...))
@@ -27,6 +28,17 @@ from .ipranges import (
 )
 from .management import ManagementServer, ManagementServerArgs, ManagementServerProvider
 from .network import PhysicalNetwork, PhysicalNetworkArgs, PhysicalNetworkProvider
+from .offerings import (
+    ComputeOffering,
+    ComputeOfferingArgs,
+    ComputeOfferingProvider,
+    DiskOffering,
+    DiskOfferingArgs,
+    DiskOfferingProvider,
+    NetworkOffering,
+    NetworkOfferingArgs,
+    NetworkOfferingProvider,
+)
 from .pod import Pod, PodArgs, PodProvider
 from .readiness import (
     NetworkServiceProvider,
@@ -48,24 +60,60 @@ from .storage import (
     StagingStoreArgs,
     StagingStoreProvider,
 )
+from .templates import Iso, IsoArgs, IsoProvider, Template, TemplateArgs, TemplateProvider
+from .tenants import (
+    Account,
+    AccountArgs,
+    AccountProvider,
+    Domain,
+    DomainArgs,
+    DomainProvider,
+    ResourceLimit,
+    ResourceLimitArgs,
+    ResourceLimitProvider,
+    Role,
+    RoleArgs,
+    RoleProvider,
+    User,
+    UserArgs,
+    UserProvider,
+)
 from .zone import Zone, ZoneArgs, ZoneEnablement, ZoneEnablementArgs, ZoneEnablementProvider, ZoneProvider
 
 __all__ = [
     "CONNECTION",
+    "Account",
+    "AccountArgs",
+    "AccountProvider",
     "Api",
     "CloudStackResource",
     "Cluster",
     "ClusterArgs",
     "ClusterProvider",
+    "ComputeOffering",
+    "ComputeOfferingArgs",
+    "ComputeOfferingProvider",
+    "DiskOffering",
+    "DiskOfferingArgs",
+    "DiskOfferingProvider",
+    "Domain",
+    "DomainArgs",
+    "DomainProvider",
     "GlobalSettings",
     "GlobalSettingsArgs",
     "GlobalSettingsProvider",
     "ImageStore",
     "ImageStoreArgs",
     "ImageStoreProvider",
+    "Iso",
+    "IsoArgs",
+    "IsoProvider",
     "ManagementServer",
     "ManagementServerArgs",
     "ManagementServerProvider",
+    "NetworkOffering",
+    "NetworkOfferingArgs",
+    "NetworkOfferingProvider",
     "NetworkServiceProvider",
     "NetworkServiceProviderArgs",
     "NetworkServiceProviderProvider",
@@ -81,6 +129,12 @@ __all__ = [
     "PublicIpRange",
     "PublicIpRangeArgs",
     "PublicIpRangeProvider",
+    "ResourceLimit",
+    "ResourceLimitArgs",
+    "ResourceLimitProvider",
+    "Role",
+    "RoleArgs",
+    "RoleProvider",
     "Settings",
     "StagingStore",
     "StagingStoreArgs",
@@ -88,6 +142,12 @@ __all__ = [
     "StorageNetworkIpRange",
     "StorageNetworkIpRangeArgs",
     "StorageNetworkIpRangeProvider",
+    "Template",
+    "TemplateArgs",
+    "TemplateProvider",
+    "User",
+    "UserArgs",
+    "UserProvider",
     "Zone",
     "ZoneArgs",
     "ZoneEnablement",

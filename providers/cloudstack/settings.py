@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from providers._core.settings import BackendSettings
-from providers._core.types import HttpUrl
+from providers._core.types import HttpUrl, Seconds, SingleLine
 
 
 class CloudStackSettings(BackendSettings):
@@ -20,13 +20,15 @@ class CloudStackSettings(BackendSettings):
     section = "cloudstack"
 
     endpoint: HttpUrl = Field(description="management server API URL, e.g. http://cs:8080/client/api")
-    api_key: str | None = Field(default=None, min_length=1, description="API key of a root admin; unset: the "
-                                "keys come from a cloudstack.ManagementServer (`privatecloud:managementServer`)")
+    api_key: SingleLine | None = Field(default=None, min_length=1, description="API key of a root admin; unset: "
+                                       "the keys come from a ManagementServer (`privatecloud:managementServer`)")
     secret_key: SecretStr | None = Field(default=None, validate_default=True, description="set with --secret")
-    job_timeout: float = Field(default=900.0, gt=0, description="seconds an async job may take")
-    poll_interval: float = Field(default=2.0, gt=0, description="seconds between queryAsyncJobResult calls")
-    retry_timeout: float = Field(default=60.0, gt=0, description="seconds safe calls are retried on retryable errors")
-    http_timeout: int = Field(default=30, gt=0, description="seconds per HTTP request")
+    job_timeout: Seconds = Field(default=900.0, gt=0, le=86400, description="seconds an async job may take")
+    poll_interval: Seconds = Field(default=2.0, gt=0, le=3600, description="seconds between queryAsyncJobResult calls")
+    retry_timeout: Seconds = Field(
+        default=60.0, gt=0, le=86400, description="seconds safe calls are retried on retryable errors"
+    )
+    http_timeout: int = Field(default=30, gt=0, le=3600, strict=True, description="seconds per HTTP request")
     method: Literal["post", "get"] = Field(
         default="post", description="post keeps secrets (S3 keys, host passwords) out of URLs and access logs"
     )

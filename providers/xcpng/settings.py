@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from providers._core.settings import BackendSettings
+from providers._core.types import Seconds
 
 
 class XcpngSettings(BackendSettings):
@@ -22,16 +23,18 @@ class XcpngSettings(BackendSettings):
     scheme: Literal["https", "http"] = Field(
         default="https", description="XCP-ng serves XAPI on 443 with a self-signed certificate"
     )
-    verify_tls: bool = Field(default=False, description="XCP-ng's certificate is self-signed by default")
-    task_timeout: float = Field(
-        default=600.0, ge=0, description="seconds an async task (SR.create, VLAN, bond) may take"
+    verify_tls: bool = Field(default=False, strict=True, description="XCP-ng's certificate is self-signed by default")
+    task_timeout: Seconds = Field(
+        default=600.0, ge=0, le=86400, description="seconds an async task (SR.create, VLAN, bond) may take"
     )
-    join_timeout: float = Field(
-        default=1200.0, ge=0, description="seconds a pool.join/eject/designate may take, restarts included"
+    join_timeout: Seconds = Field(
+        default=1200.0, ge=0, le=86400, description="seconds a pool.join/eject/designate may take, restarts included"
     )
-    poll_interval: float = Field(default=2.0, ge=0, description="seconds between task polls")
-    retry_timeout: float = Field(default=60.0, ge=0, description="seconds safe calls are retried on retryable errors")
-    http_timeout: float = Field(default=60.0, ge=0, description="seconds per XML-RPC request")
+    poll_interval: Seconds = Field(default=2.0, ge=0, le=3600, description="seconds between task polls")
+    retry_timeout: Seconds = Field(
+        default=60.0, ge=0, le=86400, description="seconds safe calls are retried on retryable errors"
+    )
+    http_timeout: Seconds = Field(default=60.0, ge=0, le=3600, description="seconds per XML-RPC request")
 
     def url(self, address: str) -> str:
         return f"{self.scheme}://{address}/"

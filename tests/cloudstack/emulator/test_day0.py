@@ -80,14 +80,11 @@ def test_login_session_registers_keys_and_a_new_pair_revokes_the_old(fresh: Clou
     assert client(fresh, second["apikey"], second["secretkey"]).listZones() == {}
     with pytest.raises(cs.CloudStackApiException):
         client(fresh, first["apikey"], first["secretkey"]).listZones()
-    assert fresh.responses.api_key == second["apikey"]
+    assert fresh.api_key == second["apikey"]
 
 
 def test_the_admin_password_changes_with_update_user(fresh: CloudStackLab) -> None:
     s, answer = login(fresh)
-    status, body = session_call(s, fresh, answer["sessionkey"], command="updateUser", id=answer["userid"],
-                                password="")
-    assert status == 431 and body["errortext"] == "Password cannot be empty or blank."
     status, body = session_call(s, fresh, answer["sessionkey"], command="updateUser", id=answer["userid"],
                                 password="n3w-secret")
     assert status == 200 and body["user"]["username"] == "admin" and not _fields_ok("updateUser", body)
