@@ -52,3 +52,5 @@ if region.ceph is not None:
 pulumi.export("nodes", region.baremetal.node_uuids)
 pulumi.export("pools", {name: {"master": p.master_url, "hosts": p.host_addresses} for name, p in region.pools.items()})
 pulumi.export("cloudstackHosts", region.cloud.host_ids)
+if region.cloud.connection is not None:  # the keys the program registered itself (secret)
+    pulumi.export("cloudstack", region.cloud.connection)

@@ -11,6 +11,7 @@ Stack config follows Pulumi's conventions: everything lives in the project's nam
 | `privatecloud:ceph` | an existing cluster: dashboard and RGW Admin Ops endpoints and credentials |
 | `privatecloud:cephBootstrap` | or: the program forms the cluster on the storage servers over SSH |
 | `privatecloud:cloudstack` | management-server API endpoint, API key and secret key |
+| `privatecloud:managementServer` | day 0: the admin password; the program registers its own API keys |
 | `privatecloud:xcpng` | XAPI transport (https by default) and deadlines |
 | `privatecloud:credentials` | secrets the program hands to resources: BMC and XCP-ng root passwords |
 
@@ -324,6 +325,12 @@ class Zone(Model):
     primary_storage: PrimaryStorage
     secondary_storage: SecondaryStorage = Field(default_factory=SecondaryStorage)
     staging_store_url: NfsUrl | None = Field(default=None, description="nfs:// URL of the staging store S3 needs")
+    # day 0 (models at the end of this module)
+    public_ip_ranges: list[PublicIpRange] = Field(default_factory=list, description="system VMs need one")
+    storage_ip_range: StorageIpRange | None = None
+    network_service_providers: list[ExtraProvider] = Field(default_factory=list)
+    settings: dict[str, str] = Field(default_factory=dict, description="management-server settings")
+    readiness_timeout: float = Field(default=900.0, gt=0, description="seconds to wait for the system VMs")
 
 
 class Images(Model):
@@ -600,6 +607,7 @@ REGION_CHECKS: list[Callable[[Region], Iterator[str]]] = [
     lambda r: _zone_storage_checks(r.zone),
     _traffic_checks,
     _pod_checks,
+    lambda r: zone_day0_problems(r.zone),  # public and storage ranges, settings (end of this module)
 ]
 
 
@@ -648,6 +656,15 @@ class StackConfig(Model):
     cloudstack: CloudStackSettings
     credentials: Credentials
     xcpng: XcpngSettings = Field(default_factory=XcpngSettings)
+    management_server: ManagementServerSettings | None = Field(default=None, validate_default=True)  # day 0
+
+    @field_validator("management_server")
+    @classmethod
+    def _cloudstack_access(cls, value: Any, info: ValidationInfo) -> Any:
+        cs = info.data.get("cloudstack")
+        if value is None and cs is not None and (cs.api_key is None or cs.secret_key is None):
+            raise ValueError(CLOUDSTACK_ACCESS)
+        return value
 
     @model_validator(mode="after")
     def _across_sections(self) -> StackConfig:
@@ -1215,6 +1232,87 @@ def ceph_mode_problems(cfg: StackConfig) -> Iterator[str]:
         yield f"{PROJECT}:cephBootstrap.publicNetwork={b.public_network!r}: {e}"
 
 
+# --- day 0 of the cloud zone (issue 14): public and storage ranges, settings, the management server ---
+
+ExtraProvider = Literal["VpcVirtualRouter", "InternalLbVm"]  # VirtualRouter comes with the physical network
+SETTING_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+CLOUDSTACK_ACCESS = (
+    "missing: give cloudstack.apiKey and cloudstack.secretKey, or this section with the admin password "
+    "(the program then registers its own keys)"
+)
+
+
+class IpRange(Model):
+    gateway: ipaddress.IPv4Address
+    netmask: ipaddress.IPv4Address
+    start_ip: ipaddress.IPv4Address
+    end_ip: ipaddress.IPv4Address
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(f"{self.gateway}/{self.netmask}", strict=False)
+
+
+class PublicIpRange(IpRange):
+    """Public addresses of the zone (createVlanIpRange): system VMs and virtual routers take them."""
+
+    vlan: str = Field(default="untagged", pattern=r"^(untagged|\d{1,4})$", description="a VLAN tag or untagged")
+
+
+class StorageIpRange(IpRange):
+    """The pod's addresses on the storage network, where storage traffic has a network of its own."""
+
+    vlan: int | None = Field(default=None, ge=1, le=4094)
+
+
+class ManagementServerSettings(Model):
+    """`privatecloud:managementServer`: day 0 of a management server as its install left it."""
+
+    admin_user: str = Field(default="admin", min_length=1)
+    admin_password: SecretStr = Field(description="the install's admin password (CloudStack's initial one: password)")
+    new_admin_password: SecretStr | None = Field(default=None, description="set the admin password to this")
+    key_version: int = Field(default=1, ge=1, description="bump to rotate the program's API keys")
+
+
+def _in_range(ip: ipaddress.IPv4Address, start: ipaddress.IPv4Address, end: ipaddress.IPv4Address) -> bool:
+    return int(start) <= int(ip) <= int(end)
+
+
+def _range_problems(path: str, r: IpRange, pod: Pod) -> Iterator[str]:
+    if r.start_ip not in r.network or r.end_ip not in r.network:
+        yield f"{path}: range {r.start_ip}-{r.end_ip} is outside its network {r.network}"
+    if int(r.start_ip) > int(r.end_ip):
+        yield f"{path}.startIp={r.start_ip}: after endIp={r.end_ip}"
+    if _in_range(r.gateway, r.start_ip, r.end_ip):
+        yield f"{path}.gateway={r.gateway}: inside the range {r.start_ip}-{r.end_ip}"
+    if int(r.start_ip) <= int(pod.end_ip) and int(pod.start_ip) <= int(r.end_ip):
+        yield f"{path}: range {r.start_ip}-{r.end_ip} overlaps the pod's reserved range {pod.start_ip}-{pod.end_ip}"
+
+
+def zone_day0_problems(z: Zone) -> Iterator[str]:
+    """Public and storage ranges against the pod range, the guest CIDR and each other; settings names."""
+    for i, r in enumerate(z.public_ip_ranges):
+        path = f"zone.publicIpRanges[{i}]"
+        yield from _range_problems(path, r, z.pod)
+        if r.network.overlaps(z.guest_cidr):
+            yield f"{path}: network {r.network} overlaps the guest CIDR {z.guest_cidr}"
+        for j, other in enumerate(z.public_ip_ranges[:i]):
+            if int(r.start_ip) <= int(other.end_ip) and int(other.start_ip) <= int(r.end_ip):
+                yield f"{path}: range {r.start_ip}-{r.end_ip} overlaps zone.publicIpRanges[{j}]"
+    s = z.storage_ip_range
+    if s is not None:
+        yield from _range_problems("zone.storageIpRange", s, z.pod)
+        if z.physical_network.traffic.storage is None:
+            yield ("zone.storageIpRange: a storage network range needs storage traffic "
+                   "(zone.physicalNetwork.traffic.storage)")
+        for i, r in enumerate(z.public_ip_ranges):
+            if int(s.start_ip) <= int(r.end_ip) and int(r.start_ip) <= int(s.end_ip):
+                yield f"zone.storageIpRange: range {s.start_ip}-{s.end_ip} overlaps zone.publicIpRanges[{i}]"
+    for name in z.settings:
+        if not SETTING_NAME.match(name):
+            yield f"zone.settings.{name}: not a CloudStack setting name (lower-case, dots, e.g. expunge.delay)"
+
+
 # --- tenants (issue 15) -------------------------------------------------------------------------
 # What the zone offers its tenants and who they are. Additive: the models above refer to
 # `Tenants` from `Region.tenants` only.
@@ -1375,8 +1473,8 @@ class Tenants(Model):
         return self
 
 
-Region.model_rebuild()
-StackConfig.model_rebuild()
+for _model in (Zone, Region, StackConfig):
+    _model.model_rebuild()
 
 
 if __name__ == "__main__":

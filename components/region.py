@@ -14,7 +14,7 @@ import pulumi
 
 from components.baremetal import BareMetal, BareMetalArgs
 from components.cephcluster import CephCluster, CephClusterArgs, CephHost, ClusterSecrets, provider_config
-from components.cloudzone import CloudZone, CloudZoneArgs, ClusterSource, S3Store
+from components.cloudzone import CloudZone, CloudZoneArgs, ClusterSource, S3Store, management_access
 from components.config import PROJECT, StackConfig
 from components.hypervisors import HypervisorPool, HypervisorPoolArgs
 from components.keygen import public_key_of
@@ -138,13 +138,15 @@ class Region(pulumi.ComponentResource):
                 )
                 if r.zone.secondary_storage.type == "s3"
                 else None,
+                management=management_access(cfg),
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[self.storage]),
         )
 
         # The zone's tenants, once the zone is complete and enabled (templates need its storage).
         self.tenants = None if r.tenants is None else Tenants(
-            f"{name}-tenants", TenantsArgs(tenants=r.tenants, zone_id=self.cloud.zone_id),
+            f"{name}-tenants",
+            TenantsArgs(tenants=r.tenants, zone_id=self.cloud.zone_id, connection=self.cloud.connection),
             pulumi.ResourceOptions(parent=self, depends_on=[self.cloud]))
 
         self.register_outputs(

@@ -48,6 +48,8 @@ class TenantsArgs:
     """What the stack config declares (region.tenants)."""
     zone_id: pulumi.Input[str]
     """The zone the offerings, templates and ISOs are for."""
+    connection: pulumi.Input[dict[str, str]] | None = None
+    """A cloudstack.ManagementServer's connection (secret); None: the stack config's keys."""
 
 
 class Tenants(pulumi.ComponentResource):
@@ -65,41 +67,42 @@ class Tenants(pulumi.ComponentResource):
     def __init__(self, name: str, args: TenantsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         cfg = args.tenants
+        self.connection = conn = args.connection
         child = pulumi.ResourceOptions(parent=self)
         self.compute_offerings = {
             o.name: ComputeOffering(f"{name}-offering-{o.name}", ComputeOfferingArgs(
                 name=o.name, display_text=o.display_text or o.name, cpu_number=o.cpus, cpu_speed=o.cpu_speed_mhz,
                 memory=o.memory_mb, storage_type=o.storage_type, offer_ha=o.offer_ha, host_tags=o.host_tags,
-                storage_tags=o.storage_tags), child)
+                storage_tags=o.storage_tags), child, connection=conn)
             for o in cfg.compute_offerings
         }
         self.disk_offerings = {
             o.name: DiskOffering(f"{name}-disk-{o.name}", DiskOfferingArgs(
                 name=o.name, display_text=o.display_text or o.name, disk_size=o.size_gb, storage_type=o.storage_type,
-                tags=o.tags), child)
+                tags=o.tags), child, connection=conn)
             for o in cfg.disk_offerings
         }
         self.network_offerings = {
             o.name: NetworkOffering(f"{name}-network-{o.name}", NetworkOfferingArgs(
                 name=o.name, display_text=o.display_text or o.name, services=list(o.services),
-                egress_default_allow=o.egress_default_allow), child)
+                egress_default_allow=o.egress_default_allow), child, connection=conn)
             for o in cfg.network_offerings
         }
         self.templates = {
             t.name: Template(f"{name}-template-{t.name}", TemplateArgs(
                 zone_id=args.zone_id, name=t.name, display_text=t.display_text or t.name, url=t.url,
-                os_type=t.os_type, is_public=t.public, password_enabled=t.password_enabled), child)
+                os_type=t.os_type, is_public=t.public, password_enabled=t.password_enabled), child, connection=conn)
             for t in cfg.templates
         }
         self.isos = {
             i.name: Iso(f"{name}-iso-{i.name}", IsoArgs(
                 zone_id=args.zone_id, name=i.name, display_text=i.display_text or i.name, url=i.url,
-                os_type=i.os_type, is_public=i.public), child)
+                os_type=i.os_type, is_public=i.public), child, connection=conn)
             for i in cfg.isos
         }
         self.roles = {
             r.name: Role(f"{name}-role-{r.name.lower().replace(' ', '-')}",
-                         RoleArgs(name=r.name, type=r.type, description=r.description), child)
+                         RoleArgs(name=r.name, type=r.type, description=r.description), child, connection=conn)
             for r in cfg.roles
         }
         self.domains, self.accounts, self.users, self.limits = {}, {}, {}, []
@@ -121,7 +124,7 @@ class Tenants(pulumi.ComponentResource):
 
     def _domain(self, name: str, d: TenantDomain) -> None:
         domain = Domain(f"{name}-domain-{d.name}", DomainArgs(name=d.name, network_domain=d.network_domain),
-                        pulumi.ResourceOptions(parent=self))
+                        pulumi.ResourceOptions(parent=self), connection=self.connection)
         self.domains[d.name] = domain
         # The domain's limits come before its accounts' (an account's limit may not exceed them).
         domain_limits = self._limits(f"{name}-domain-{d.name}", d.limits, domain, None, [])
@@ -136,7 +139,7 @@ class Tenants(pulumi.ComponentResource):
             domain_id=domain.id, name=a.name, account_type=ACCOUNT_TYPES[a.type], username=owner.username,
             first_name=owner.first_name, last_name=owner.last_name, email=owner.email,
             role_id=self.roles[a.role].id if a.role else None),
-            pulumi.ResourceOptions(parent=self))
+            pulumi.ResourceOptions(parent=self), connection=self.connection)
         self.accounts[key] = account
         self._limits(f"{name}-account-{d.name}-{a.name}", a.limits, domain, account, after)
         for u in a.users:
@@ -144,7 +147,7 @@ class Tenants(pulumi.ComponentResource):
                 f"{name}-user-{d.name}-{a.name}-{u.username}",
                 UserArgs(domain_id=domain.id, account=account.name, username=u.username, first_name=u.first_name,
                          last_name=u.last_name, email=u.email),
-                pulumi.ResourceOptions(parent=self, depends_on=[account]))
+                pulumi.ResourceOptions(parent=self, depends_on=[account]), connection=self.connection)
 
     def _limits(self, prefix: str, limits: TenantLimits | None, domain: Domain, account: Account | None,
                 after: list[pulumi.Resource]) -> list[pulumi.Resource]:
@@ -154,6 +157,7 @@ class Tenants(pulumi.ComponentResource):
                 f"{prefix}-limit-{resource_type.replace('_', '-')}",
                 ResourceLimitArgs(domain_id=domain.id, account=account.name if account else None,
                                   resource_type=resource_type, max=value),
-                pulumi.ResourceOptions(parent=self, depends_on=[*after, *([account] if account else [])])))
+                pulumi.ResourceOptions(parent=self, depends_on=[*after, *([account] if account else [])]),
+                connection=self.connection))
         self.limits.extend(made)
         return list(made)

@@ -51,7 +51,8 @@ DEV: dict[str, dict[str, Any]] = {
         "base_port": 19101,
         "password": "lab-xcp-root-1",
     },
-    "cloudstack": {"port": 18096, "api_key": "lab-cloudstack-api-key-1", "secret_key": "lab-cloudstack-secret-1"},
+    # A fresh install: admin / password and no API keys; the dev stack registers its own (issue 14).
+    "cloudstack": {"port": 18096, "fresh": True},
     # The dev region's storage and controller servers as hosts (lab/hosts.py): SSH once deployed.
     "hosts": {
         "hosts": [
@@ -142,7 +143,11 @@ def pulumi_config(endpoints: dict[str, Any]) -> dict[str, Any]:
         }
     if "cloudstack" in endpoints:
         c = endpoints["cloudstack"]
-        out["cloudstack"] = {"endpoint": c["endpoint"], "apiKey": c["api_key"], "secretKey": c["secret_key"]}
+        out["cloudstack"] = {"endpoint": c["endpoint"]}
+        if "api_key" in c:
+            out["cloudstack"].update(apiKey=c["api_key"], secretKey=c["secret_key"])
+        else:  # a fresh install: the program logs in and registers its keys
+            out["managementServer"] = {"adminUser": c["admin_user"], "adminPassword": c["admin_password"]}
     if "xapi" in endpoints:
         out["xcpngHosts"] = [{"name": h["name"], "address": h["address"]} for h in endpoints["xapi"]["hosts"]]
     return out

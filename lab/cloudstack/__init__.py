@@ -50,20 +50,36 @@ def generate_key() -> str:
 class CloudStackLab:
     """One emulated management server with its own state, keys, faults and job table."""
 
-    def __init__(self, api_key: str, secret_key: str, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, api_key: str | None, secret_key: str | None, port: int = 0, host: str = "127.0.0.1") -> None:
         # Clients sign with wall-clock expiry times: the clock follows the wall clock, and a test
-        # may move it on (`lab.clock.advance(s)`) to see signatures expire; dates come from it too.
+        # may move it on (`lab.clock.advance(s)`) to see signatures expire and system VMs boot;
+        # dates come from it too.
         self.clock = Clock(realtime=True)
         self.backend = Backend(self.clock)
+        self.clock.on_change(self._scan)
         self.faults = Faults()
         self.responses = Responses(self.backend, api_key, secret_key, self.faults, clock=self.clock.time)
         self.server = Server(self.responses, host=host, port=port)
 
+    def _scan(self) -> None:
+        with self.backend.lock:
+            self.backend.systemvms.scan()
+
     @classmethod
-    def start(cls, api_key: str | None = None, secret_key: str | None = None, *, port: int = 0) -> CloudStackLab:
-        lab = cls(api_key or generate_key(), secret_key or generate_key(), port=port)
+    def start(cls, api_key: str | None = None, secret_key: str | None = None, *, port: int = 0,
+              fresh: bool = False) -> CloudStackLab:
+        """`fresh`: as a new install leaves it, the admin with password `password` and no API keys
+        (`login`, then `registerUserKeys`); otherwise the admin has the given (or generated) keys."""
+        if fresh:
+            lab = cls(None, None, port=port)
+        else:
+            lab = cls(api_key or generate_key(), secret_key or generate_key(), port=port)
         lab.server.start()
         return lab
+
+    @property
+    def admin_password(self) -> str:
+        return self.backend.tenants.admin_user.password
 
     @property
     def endpoint(self) -> str:
@@ -71,11 +87,21 @@ class CloudStackLab:
 
     @property
     def api_key(self) -> str:
-        return self.responses.api_key
+        """The admin's API key (a fresh install has none until `registerUserKeys`: LookupError)."""
+        return self._key(self.responses.api_key or self.backend.tenants.admin_user.apikey)
 
     @property
     def secret_key(self) -> str:
-        return self.responses.secret_key
+        """The admin's secret key: the lab's, or (a fresh install) the one registerUserKeys made."""
+        if self.responses.api_key is not None:
+            return self._key(self.responses.secret_key)
+        return self._key(self.backend.tenants.admin_user.secretkey)
+
+    @staticmethod
+    def _key(key: str | None) -> str:
+        if key is None:
+            raise LookupError("the admin has no API keys yet (a fresh install): login, then registerUserKeys")
+        return key
 
     @property
     def request_log(self) -> list[LoggedRequest]:
@@ -91,6 +117,8 @@ class CloudStackLab:
             return self.backend.problems()
 
     def info(self) -> dict[str, Any]:
+        if self.responses.api_key is None:  # a fresh install: the admin's initial password is the way in
+            return {"endpoint": self.endpoint, "admin_user": "admin", "admin_password": self.admin_password}
         return {"endpoint": self.endpoint, "api_key": self.api_key, "secret_key": self.secret_key}
 
     def stop(self) -> None:
@@ -111,14 +139,17 @@ def install() -> None:
 
 
 def start(state_dir: Path, port: int = 18096, api_key: str | None = None, secret_key: str | None = None,
-          timeout: float = 30.0, **_: Any) -> dict[str, Any]:
-    """Run the emulator as a daemon (`python -m lab.cloudstack serve`), wait until it answers."""
+          timeout: float = 30.0, fresh: bool = False, **_: Any) -> dict[str, Any]:
+    """Run the emulator as a daemon (`python -m lab.cloudstack serve`), wait until it answers.
+
+    `fresh`: a new install (admin `admin` / `password`, no API keys); the answer then carries
+    `admin_user` and `admin_password` instead of keys."""
     from lab import procs
 
     api_key = api_key or generate_key()
     secret_key = secret_key or generate_key()
     argv = [sys.executable, "-m", "lab.cloudstack", "serve", "--port", str(port), "--info",
-            str(state_dir / "cloudstack.json")]
+            str(state_dir / "cloudstack.json"), *(["--fresh"] if fresh else [])]
     # Keys go through the environment, not argv, so they do not show in `ps`. The daemon writes
     # its info file once it has bound the port: until then, whatever answers on that port
     # (another lab's emulator, say) is not ours.
@@ -129,6 +160,8 @@ def start(state_dir: Path, port: int = 18096, api_key: str | None = None, secret
     # An unsigned request is answered 401 once the server is up.
     procs.wait_http(f"{endpoint}?command=listZones&response=json", timeout=timeout, what="CloudStack emulator",
                     ok=(401,))
+    if fresh:
+        return {"endpoint": endpoint, "admin_user": "admin", "admin_password": "password"}
     return {"endpoint": endpoint, "api_key": api_key, "secret_key": secret_key}
 
 

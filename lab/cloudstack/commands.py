@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from lab.cloudstack import errors, spec
 from lab.cloudstack.errors import CloudStackError
+from lab.cloudstack.ipranges import StorageIpRange, VlanIpRange
 from lab.cloudstack.jobs import Job
 from lab.cloudstack.models import (
     Backend,
@@ -213,6 +214,21 @@ def _routing_hosts(_b: Backend, p: P, objs: list[Any]) -> list[Any]:
     return objs if p.get("type") in (None, "Routing") else []
 
 
+def _router_elements(providers: tuple[str, ...]) -> Select:
+    """Elements of the VR providers (listVirtualRouterElements) or of the internal LB (its own list)."""
+    return lambda _b, _p, objs: [e for e in objs if e.nsp is not None and e.nsp.name in providers]
+
+
+def _scanned_storage_range(b: Backend, uid: str) -> StorageIpRange:
+    b.systemvms.scan()  # a disabled zone's secondary storage VM gives its address back first
+    return b.ipranges.storage_range(uid)
+
+
+def _delete_vlan_range(b: Backend, uid: str) -> None:
+    b.systemvms.scan()
+    b.ipranges.delete_vlan_range(uid)
+
+
 def _role(role: str) -> Select:
     return lambda _b, _p, objs: [s for s in objs if s.role == role]
 
@@ -231,7 +247,13 @@ LIST: dict[str, Listed] = {
     "listNetworkServiceProviders": Listed("networkserviceprovider", ServiceProvider, {
         "physicalnetworkid": lambda s: s.network.id, "name": lambda s: s.name, "state": lambda s: s.state}),
     "listVirtualRouterElements": Listed("virtualrouterelement", RouterElement, {
-        "id": lambda e: e.id, "nspid": lambda e: e.nsp.id, "enabled": lambda e: e.enabled}, keyword=False),
+        "id": lambda e: e.id, "nspid": lambda e: e.nsp.id, "enabled": lambda e: e.enabled}, keyword=False,
+        select=_router_elements(("VirtualRouter", "VpcVirtualRouter"))),
+    "listVlanIpRanges": Listed("vlaniprange", VlanIpRange, {
+        "id": lambda r: r.id, "zoneid": lambda r: r.zone.id, "physicalnetworkid": lambda r: r.network.id,
+        "forvirtualnetwork": lambda _r: True}, keyword=False),
+    "listStorageNetworkIpRange": Listed("storagenetworkiprange", StorageIpRange, {
+        "id": lambda r: r.id, "podid": lambda r: r.pod.id, "zoneid": lambda r: r.pod.zone.id}, keyword=False),
     "listPods": Listed("pod", Pod, {"id": lambda x: x.id, "zoneid": lambda x: x.zone.id, "name": lambda x: x.name,
                                   "allocationstate": lambda x: x.allocationstate}),
     "listClusters": Listed("cluster", Cluster, {
@@ -288,6 +310,8 @@ SYNC: dict[str, Sync] = {
                                                                                  _s3_details(p))),
     "updateImageStore": Sync("imagestore", lambda b, p: b.storage.update_image_store(p)),
     "createSecondaryStagingStore": Sync("secondarystorage", lambda b, p: b.storage.create_staging_store(p)),
+    "createVlanIpRange": Sync("vlan", lambda b, p: b.ipranges.create_vlan_range(p)),
+    "updateVlanIpRange": Sync("vlan", lambda b, p: b.ipranges.update_vlan_range(p)),
 }
 
 DONE: dict[str, Done] = {
@@ -299,6 +323,8 @@ DONE: dict[str, Done] = {
     "deleteStoragePool": Done(lambda b, p: b.storage.delete_storage_pool(p)),
     "deleteImageStore": Done(lambda b, p: b.storage.delete_image_store(p["id"])),
     "deleteSecondaryStagingStore": Done(lambda b, p: b.storage.delete_staging_store(p["id"])),
+    # A scan first: a disabled zone's system VMs give their addresses back.
+    "deleteVlanIpRange": Done(lambda b, p: _delete_vlan_range(b, p["id"])),
 }
 
 
@@ -314,6 +340,14 @@ def _pod_of(_b: Backend, p: P) -> str:
 
 
 ASYNC: dict[str, Async] = {
+    "updateStorageNetworkIpRange": Async("None", lambda b, p: b.ipranges.storage_range(p["id"]),
+                                         lambda b, _r, p: b.ipranges.update_storage_range(p), "storagenetworkiprange"),
+    "deleteStorageNetworkIpRange": Async("None", lambda b, p: _scanned_storage_range(b, p["id"]),
+                                         lambda b, r, _p: b.ipranges.delete_storage_range(r)),
+    "startSystemVm": Async("SystemVm", lambda b, p: b.systemvms.system_vm(p["id"]),
+                           lambda b, vm, _p: b.systemvms.start(vm), "systemvm"),
+    "stopSystemVm": Async("SystemVm", lambda b, p: b.systemvms.system_vm(p["id"]),
+                          lambda b, vm, _p: b.systemvms.stop(vm), "systemvm"),
     "updatePhysicalNetwork": Async("PhysicalNetwork", lambda b, p: b.zones.physical_network(p["id"]),
                                    lambda b, _net, p: b.zones.update_physical_network(p), "physicalnetwork"),
     "deletePhysicalNetwork": Async("PhysicalNetwork", lambda b, p: b.zones.physical_network(p["id"]),
@@ -411,3 +445,83 @@ def list_capabilities(_ctx: Ctx, _p: P) -> Reply:
         "defaultuipagesize": 20, "dynamicrolesenabled": True, "apilimitinterval": 1, "apilimitmax": 20,
     }})
 
+
+# --- day 0: keys, global settings, storage ranges, system VMs, events and alerts ------------------------
+
+
+@command("listConfigurations")
+def list_configurations(ctx: Ctx, p: P) -> Reply:
+    return listing("configuration", ctx.backend.configurations.listed(p), p)
+
+
+@command("updateConfiguration")
+def update_configuration(ctx: Ctx, p: P) -> Reply:
+    return Reply({"configuration": ctx.backend.configurations.update(p)})
+
+
+@command("resetConfiguration")
+def reset_configuration(ctx: Ctx, p: P) -> Reply:
+    return Reply({"configuration": ctx.backend.configurations.reset(p)})
+
+
+@command("createStorageNetworkIpRange")
+def create_storage_network_ip_range(ctx: Ctx, p: P) -> Reply:
+    """A BaseAsyncCmd (not a create): the range is made, and checked, inside the job."""
+    b = ctx.backend
+    return Reply(job=ctx.submit("None", None, lambda: {
+        "storagenetworkiprange": b.ipranges.create_storage_range(p).to_api()}))
+
+
+@command("listSystemVms")
+def list_system_vms(ctx: Ctx, p: P) -> Reply:
+    vms = ctx.backend.systemvms.listed(p)
+    if "keyword" in p:
+        vms = [v for v in vms if p["keyword"].lower() in v.name.lower()]
+    return listing("systemvm", [v.to_api() for v in vms], p)
+
+
+@command("listEvents")
+def list_events(ctx: Ctx, p: P) -> Reply:
+    """Newest first, as EventJoinDaoImpl orders them."""
+    events = list(reversed(ctx.backend.systemvms.events()))
+    for key, get in (("type", lambda e: e.name), ("level", lambda e: e.level), ("id", lambda e: e.id),
+                     ("resourceid", lambda e: e.resourceid)):
+        if p.get(key) is not None:
+            events = [e for e in events if get(e) == p[key]]
+    if p.get("keyword"):
+        events = [e for e in events if p["keyword"].lower() in e.description.lower()]
+    return listing("event", [e.to_api() for e in events], p)
+
+
+@command("listAlerts")
+def list_alerts(ctx: Ctx, p: P) -> Reply:
+    """Newest first; `type` is the alert type's number, `keyword` matches the subject."""
+    alerts = list(reversed(ctx.backend.systemvms.alerts()))
+    for key, get in (("id", lambda a: a.id), ("type", lambda a: str(a.type)), ("name", lambda a: a.name)):
+        if p.get(key) is not None:
+            alerts = [a for a in alerts if get(a) == p[key]]
+    if p.get("keyword"):
+        alerts = [a for a in alerts if p["keyword"].lower() in a.description.lower()]
+    return listing("alert", [a.to_api() for a in alerts], p)
+
+
+def _lb_element(e: RouterElement) -> dict[str, Any]:
+    assert e.nsp is not None
+    return {"id": e.id, "nspid": e.nsp.id, "enabled": e.enabled}
+
+
+@command("listInternalLoadBalancerElements")
+def list_internal_lb_elements(ctx: Ctx, p: P) -> Reply:
+    found = [e for e in ctx.backend.store.listed(RouterElement) if e.nsp is not None and e.nsp.name == "InternalLbVm"]
+    for key, get in (("id", lambda e: e.id), ("nspid", lambda e: e.nsp.id), ("enabled", lambda e: e.enabled)):
+        if key in p:
+            found = [e for e in found if get(e) == p[key]]
+    return listing("internalloadbalancerelement", [_lb_element(e) for e in found], p)
+
+
+@command("configureInternalLoadBalancerElement")
+def configure_internal_lb_element(ctx: Ctx, p: P) -> Reply:
+    b = ctx.backend
+    el = b.zones.router_element(p["id"])
+    return Reply(job=ctx.submit("None", el.id, lambda: {
+        "internalloadbalancerelement": _lb_element(b.zones.configure_router_element(el, p))}))

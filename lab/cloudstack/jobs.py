@@ -28,6 +28,13 @@ PENDING, SUCCEEDED, FAILED, CANCELLED = 0, 1, 2, 3
 
 # The Java command class of each async command we serve (queryAsyncJobResult's `cmd`).
 CMD_CLASS = {
+    "createStorageNetworkIpRange": "org.apache.cloudstack.api.command.admin.network.CreateStorageNetworkIpRangeCmd",
+    "updateStorageNetworkIpRange": "org.apache.cloudstack.api.command.admin.network.UpdateStorageNetworkIpRangeCmd",
+    "deleteStorageNetworkIpRange": "org.apache.cloudstack.api.command.admin.network.DeleteStorageNetworkIpRangeCmd",
+    "startSystemVm": "org.apache.cloudstack.api.command.admin.systemvm.StartSystemVMCmd",
+    "stopSystemVm": "org.apache.cloudstack.api.command.admin.systemvm.StopSystemVmCmd",
+    "configureInternalLoadBalancerElement":
+        "org.apache.cloudstack.api.command.admin.internallb.ConfigureInternalLoadBalancerElementCmd",
     "createPhysicalNetwork": "org.apache.cloudstack.api.command.admin.network.CreatePhysicalNetworkCmd",
     "updatePhysicalNetwork": "org.apache.cloudstack.api.command.admin.network.UpdatePhysicalNetworkCmd",
     "deletePhysicalNetwork": "org.apache.cloudstack.api.command.admin.network.DeletePhysicalNetworkCmd",

@@ -12,7 +12,10 @@ What the rules model (and what they leave out) is in README.md.
 
 from __future__ import annotations
 
+from lab.cloudstack.accounts import Accounts
 from lab.cloudstack.compute import Compute
+from lab.cloudstack.configurations import Configurations
+from lab.cloudstack.ipranges import IpRanges
 from lab.cloudstack.objects import (
     Cluster,
     Host,
@@ -29,6 +32,7 @@ from lab.cloudstack.objects import (
 from lab.cloudstack.offerings import Offerings
 from lab.cloudstack.storage import Storage
 from lab.cloudstack.store import Store
+from lab.cloudstack.systemvms import SystemVms
 from lab.cloudstack.templates import Templates
 from lab.cloudstack.tenants import Tenants
 from lab.cloudstack.vms import Guests
@@ -45,6 +49,10 @@ class Backend:
         self.compute = Compute(self.store, self.zones)
         self.storage = Storage(self.store, self.zones, self.compute)
         self.tenants = Tenants(self.store)  # domains, accounts, users, roles, keys, limits
+        self.accounts = Accounts(self.store, self.tenants)  # login sessions of the tenants' users
+        self.configurations = Configurations(self.store)
+        self.ipranges = IpRanges(self.store, self.zones)
+        self.systemvms = SystemVms(self.store, self.ipranges)
         self.offerings = Offerings(self.store, self.zones, self.tenants)
         self.templates = Templates(self.store, self.zones, self.tenants)
         self.guests = Guests(self.store, self.zones, self.tenants, self.offerings, self.templates)

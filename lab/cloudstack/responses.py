@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from lab.cloudstack import errors, spec
+from lab.cloudstack import errors, sessions, spec
 from lab.cloudstack import tenant_commands as _tenant_commands  # noqa: F401  (registers the tenant side's handlers)
 from lab.cloudstack.commands import HANDLERS, Ctx
 from lab.cloudstack.errors import CloudStackError
@@ -49,6 +49,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     xml: bool = False  # no response=json: the server's default, XML
+    cookies: list[str] = field(default_factory=list)  # Set-Cookie values (login)
 
 
 # ----------------------------------------------------------------------------------- signature
@@ -104,10 +105,16 @@ def verify(params: dict[str, str], secret_for: Callable[[str], str | None], cloc
     return hmac.compare_digest(expected.encode(), signature.encode())
 
 
+def _logged(params: dict[str, str]) -> dict[str, str]:
+    """What the request log keeps of a request: no transport parameters, no password."""
+    return {k: ("(not shown)" if k.lower() in ("password", "currentpassword") else v)
+            for k, v in params.items() if k.lower() not in TRANSPORT}
+
+
 class Responses:
     """Request handling for one emulator: keys, backend, faults, request log."""
 
-    def __init__(self, backend: Backend, api_key: str, secret_key: str, faults: Faults,
+    def __init__(self, backend: Backend, api_key: str | None, secret_key: str | None, faults: Faults,
                  clock: Callable[[], float] = time.time) -> None:
         self.backend = backend
         self.api_key = api_key
@@ -118,7 +125,7 @@ class Responses:
 
     def _secret_for(self, api_key: str) -> str | None:
         """The lab's admin key pair, or a user's own keys (registerUserKeys)."""
-        if api_key == self.api_key:
+        if self.api_key is not None and api_key == self.api_key:
             return self.secret_key
         with self.backend.lock:
             user = self.backend.tenants.user_by_key(api_key)
@@ -133,17 +140,26 @@ class Responses:
             user = self.backend.tenants.user_by_key(given)
             return user.account if user is not None else None
 
-    def handle(self, params: dict[str, str]) -> Answer:
-        answer = self._handle(params)
+    def handle(self, params: dict[str, str], cookies: dict[str, str] | None = None, method: str = "GET") -> Answer:
+        """One request; `cookies` and `method` matter to login sessions (ApiServlet, sessions.py)."""
+        with self.backend.lock:
+            auth = sessions.authenticate(self.backend.accounts, params, cookies or {}, method)
+        if auth.answer is not None:
+            a = auth.answer
+            answer = Answer(a.status, a.body, a.headers, cookies=a.cookies)
+            self.request_log.append(LoggedRequest(params.get("command") or "", _logged(params), auth.error))
+        else:
+            answer = self._handle(params, auth.session)
         wanted = next((v for k, v in params.items() if k.lower() == "response"), "")
         answer.xml = wanted.lower() != "json"
         return answer
 
-    def _handle(self, params: dict[str, str]) -> Answer:
+    def _handle(self, params: dict[str, str], session: sessions.Session | None = None) -> Answer:
+        """`session`: authenticated by a login session (no signature); its user is the caller."""
         command_name = params.get("command") or ""
         api = spec.lookup(command_name)
-        logged = {k: v for k, v in params.items() if k.lower() not in TRANSPORT}
-        if api is None or not verify(params, self._secret_for, self.clock):
+        logged = _logged(params)
+        if api is None or (session is None and not verify(params, self._secret_for, self.clock)):
             err = errors.unauthorized()
             if api is None:
                 err.response_name = "errorresponse"
@@ -154,7 +170,8 @@ class Responses:
             self.request_log.append(LoggedRequest(command_name, logged, None, dropped=True))
             return Answer(0, None, delay=delay)
         try:
-            body = self._run(api, params, self._caller(params))
+            caller = session.user.account if session is not None else self._caller(params)
+            body = self._run(api, params, caller)
         except CloudStackError as err:
             answer = self._fail(command_name, logged, api.response_name, err)
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.cookies
 import json
 import time
 import urllib.parse
@@ -49,6 +51,24 @@ class _Handler(Handler):
     server_version = "Apache-Coyote/1.1"
     sys_version = ""
 
+    def _cookies(self) -> dict[str, str]:
+        jar = http.cookies.SimpleCookie()
+        with contextlib.suppress(http.cookies.CookieError):
+            jar.load(self.headers.get("Cookie", ""))
+        return {k: m.value for k, m in jar.items()}
+
+    def _send_with_cookies(self, status: int, ctype: str, body: bytes, answer: Answer) -> None:
+        """`send`, plus one Set-Cookie header per cookie (login answers two, as the servlet does)."""
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for cookie in answer.cookies:
+            self.send_header("Set-Cookie", cookie)
+        for k, v in answer.headers.items():
+            self.send_header(k, v.replace("\n", " ").replace("\r", " "))
+        self.end_headers()
+        self.wfile.write(body)
+
     def _serve(self, body_params: dict[str, str]) -> None:
         parsed = urllib.parse.urlsplit(self.path)
         if parsed.path.rstrip("/") != API_PATH:
@@ -57,15 +77,15 @@ class _Handler(Handler):
         params = first_values(parsed.query)
         for k, v in body_params.items():
             params.setdefault(k, v)
-        answer: Answer = self.server.responses.handle(params)
+        answer: Answer = self.server.responses.handle(params, self._cookies(), self.command)
         if answer.delay:
             self.server.sleep(answer.delay)
         if answer.body is None:
             self.drop()
         elif answer.xml:
-            self.send(answer.status, XML_CONTENT_TYPE, to_xml(answer.body), answer.headers)
+            self._send_with_cookies(answer.status, XML_CONTENT_TYPE, to_xml(answer.body), answer)
         else:
-            self.send(answer.status, CONTENT_TYPE, json.dumps(answer.body).encode(), answer.headers)
+            self._send_with_cookies(answer.status, CONTENT_TYPE, json.dumps(answer.body).encode(), answer)
 
     def do_GET(self) -> None:
         self._serve({})

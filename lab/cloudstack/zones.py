@@ -225,7 +225,7 @@ class Zones:
         for name, state in DEFAULT_PROVIDERS:
             if name == "SecurityGroupProvider" or zone.networktype == "Advanced":
                 nsp = self.add_provider(net, name, state)
-                if name in ("VirtualRouter", "VpcVirtualRouter"):
+                if name in ("VirtualRouter", "VpcVirtualRouter", "InternalLbVm"):  # InternalLbVm's is its LB element
                     self.store.add(RouterElement(*self.store.new_id(), name, nsp=nsp))
         return net
 

@@ -44,7 +44,8 @@ def parse_settings(model: type[M], section: str, raw: Mapping[str, Any]) -> M:
         return model.model_validate(dict(raw))
     except pydantic.ValidationError as e:
         err = e.errors()[0]
-        path = ".".join([section, *(str(p) for p in err["loc"])])
+        aliases = {name: info.alias or name for name, info in model.model_fields.items()}
+        path = ".".join([section, *(aliases.get(str(p), str(p)) for p in err["loc"])])
         secret = any(w in path.lower() for w in SECRET_WORDS)
         reason = err["msg"]
         if err["type"] == "extra_forbidden":

@@ -15,7 +15,18 @@ method (post|get; post by default, which keeps secrets out of URLs).
 """
 
 from .api import Api, map_error
+from .base import CONNECTION, CloudStackResource
 from .cluster import Cluster, ClusterArgs, ClusterProvider
+from .globalsettings import GlobalSettings, GlobalSettingsArgs, GlobalSettingsProvider
+from .ipranges import (
+    PublicIpRange,
+    PublicIpRangeArgs,
+    PublicIpRangeProvider,
+    StorageNetworkIpRange,
+    StorageNetworkIpRangeArgs,
+    StorageNetworkIpRangeProvider,
+)
+from .management import ManagementServer, ManagementServerArgs, ManagementServerProvider
 from .network import PhysicalNetwork, PhysicalNetworkArgs, PhysicalNetworkProvider
 from .offerings import (
     ComputeOffering,
@@ -29,6 +40,14 @@ from .offerings import (
     NetworkOfferingProvider,
 )
 from .pod import Pod, PodArgs, PodProvider
+from .readiness import (
+    NetworkServiceProvider,
+    NetworkServiceProviderArgs,
+    NetworkServiceProviderProvider,
+    ZoneReadiness,
+    ZoneReadinessArgs,
+    ZoneReadinessProvider,
+)
 from .settings import Settings
 from .storage import (
     ImageStore,
@@ -62,10 +81,12 @@ from .tenants import (
 from .zone import Zone, ZoneArgs, ZoneEnablement, ZoneEnablementArgs, ZoneEnablementProvider, ZoneProvider
 
 __all__ = [
+    "CONNECTION",
     "Account",
     "AccountArgs",
     "AccountProvider",
     "Api",
+    "CloudStackResource",
     "Cluster",
     "ClusterArgs",
     "ClusterProvider",
@@ -78,15 +99,24 @@ __all__ = [
     "Domain",
     "DomainArgs",
     "DomainProvider",
+    "GlobalSettings",
+    "GlobalSettingsArgs",
+    "GlobalSettingsProvider",
     "ImageStore",
     "ImageStoreArgs",
     "ImageStoreProvider",
     "Iso",
     "IsoArgs",
     "IsoProvider",
+    "ManagementServer",
+    "ManagementServerArgs",
+    "ManagementServerProvider",
     "NetworkOffering",
     "NetworkOfferingArgs",
     "NetworkOfferingProvider",
+    "NetworkServiceProvider",
+    "NetworkServiceProviderArgs",
+    "NetworkServiceProviderProvider",
     "PhysicalNetwork",
     "PhysicalNetworkArgs",
     "PhysicalNetworkProvider",
@@ -96,6 +126,9 @@ __all__ = [
     "PrimaryStorage",
     "PrimaryStorageArgs",
     "PrimaryStorageProvider",
+    "PublicIpRange",
+    "PublicIpRangeArgs",
+    "PublicIpRangeProvider",
     "ResourceLimit",
     "ResourceLimitArgs",
     "ResourceLimitProvider",
@@ -106,6 +139,9 @@ __all__ = [
     "StagingStore",
     "StagingStoreArgs",
     "StagingStoreProvider",
+    "StorageNetworkIpRange",
+    "StorageNetworkIpRangeArgs",
+    "StorageNetworkIpRangeProvider",
     "Template",
     "TemplateArgs",
     "TemplateProvider",
@@ -118,5 +154,8 @@ __all__ = [
     "ZoneEnablementArgs",
     "ZoneEnablementProvider",
     "ZoneProvider",
+    "ZoneReadiness",
+    "ZoneReadinessArgs",
+    "ZoneReadinessProvider",
     "map_error",
 ]

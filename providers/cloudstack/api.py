@@ -140,7 +140,8 @@ class Api:
             from cs import CloudStack
 
             s = self.settings
-            self._client = CloudStack(endpoint=s.endpoint, key=s.api_key, secret=s.secret_key.get_secret_value(),
+            secret = s.secret_key.get_secret_value() if s.secret_key is not None else ""  # checked by the provider
+            self._client = CloudStack(endpoint=s.endpoint, key=s.api_key, secret=secret,
                                       timeout=s.http_timeout, method=s.method, retry=0)
         return self._client
 

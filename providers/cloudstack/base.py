@@ -1,19 +1,38 @@
-"""What every CloudStack resource provider shares: settings, the client, lookups by name."""
+"""What every CloudStack resource provider shares: settings, the client, lookups by name.
+
+The management server's endpoint and keys reach a provider one of two ways: the stack config
+(`<project>:cloudstack`, read in `configure()`), or the `connection` property every CloudStack
+resource takes (`CloudStackResource`): the secret outputs of a `cloudstack.ManagementServer`
+(endpoint, apiKey, secretKey), so a bootstrapped region's stack config holds no keys. The
+connection is not part of the object: a change of it (a key rotation) is an in-place update that
+makes no API call but keeps the new keys in state for later reads and deletes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from providers._core import REAL_CLOCK, Clock
+import pulumi
+from pulumi.dynamic import CheckResult, DiffResult, ReadResult, UpdateResult
+
+from providers._core import REAL_CLOCK, Clock, InputError
+from providers._core.declare import Args
+from providers._core.diff import diff_fields, is_unknown
 from providers._core.lifecycle import Lifecycle, Obj
 from providers._core.normalize import as_bool, as_int, lower
+from providers._core.resource import Declared
 from providers._core.wait import Policy
 
 from .api import Api, single
 from .settings import Settings
 
-__all__ = ["Api", "CloudStackProvider", "as_bool", "as_int", "lower", "single"]
+__all__ = ["CONNECTION", "Api", "CloudStackProvider", "CloudStackResource", "as_bool", "as_int", "lower", "single"]
+
+CONNECTION = "connection"  # {"endpoint", "apiKey", "secretKey"}: a ManagementServer's outputs
+A = TypeVar("A", bound=Args)
+NO_ACCESS = ("no CloudStack API keys: set the stack config object '<project>:cloudstack' = {'endpoint', 'apiKey', "
+             "'secretKey'} (secrets with --secret), or give the resource a cloudstack.ManagementServer's connection")
 
 
 class CloudStackProvider(Lifecycle[Settings, Api]):
@@ -24,6 +43,71 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
 
     def api(self, props: Mapping[str, Any]) -> Api:
         return Api(self.settings(props), self.label(props), self.clock)
+
+    # --- the connection property ------------------------------------------------------------------
+
+    def settings(self, props: Mapping[str, Any] | None = None) -> Settings:
+        """The connection given with the resource (deadlines from the stack config), else the config's
+        keys; neither: an `InputError` that says where keys come from."""
+        conn = (props or {}).get(CONNECTION)
+        if conn and self._settings is None:
+            return Settings.model_validate(dict(conn))
+        try:
+            configured = super().settings(props)
+        except InputError:
+            raise InputError(self.label(props or {}), "config", None, NO_ACCESS) from None
+        if conn:
+            base = {k: v for k, v in configured.model_dump(by_alias=True).items()
+                    if k not in ("endpoint", "apiKey", "secretKey") and v is not None}
+            return Settings.model_validate({**base, **dict(conn)})
+        if configured.api_key is None or configured.secret_key is None:
+            raise InputError(self.label(props or {}), "config", None, NO_ACCESS)
+        return configured
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        conn = news.get(CONNECTION)
+        result = super().check(olds, {k: v for k, v in news.items() if k != CONNECTION})
+        if conn is not None:
+            result.inputs[CONNECTION] = conn
+        return result
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """The object's diff; a connection that alone changed (new keys) is an in-place update."""
+        result = super().diff(_id, olds, news)
+        if not result.changes and news.get(CONNECTION) is not None and (
+            is_unknown(news[CONNECTION]) or olds.get(CONNECTION) != news[CONNECTION]
+        ):
+            return DiffResult(changes=True, replaces=[], stables=result.stables, delete_before_replace=None)
+        return result
+
+    def inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        out = super().inputs({k: v for k, v in props.items() if k != CONNECTION})
+        if props.get(CONNECTION) is not None:
+            out[CONNECTION] = props[CONNECTION]
+        return out
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """A new connection alone (a key rotation) is kept in state without calling CloudStack."""
+        wanted = self.inputs(news)
+        rotated = wanted.get(CONNECTION) is not None and olds.get(CONNECTION) != wanted[CONNECTION]
+        if rotated and not diff_fields(olds, wanted, self.table):
+            return UpdateResult(self.managed(olds, wanted))
+        return super().update(id_, olds, news)
+
+    def read_result(self, obj_id: str, outputs: Mapping[str, Any],
+                    declared: Mapping[str, Any] | None = None) -> ReadResult:
+        """Refresh keeps the connection among the inputs too, so it never shows as drift."""
+        result = super().read_result(obj_id, outputs, declared)
+        if declared is not None and declared.get(CONNECTION) is not None and result.inputs is not None:
+            result.inputs[CONNECTION] = declared[CONNECTION]
+        return result
+
+    def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
+        """The outputs, with the connection they were made (or last read) with."""
+        out = super().managed({k: v for k, v in outputs.items() if k != CONNECTION}, declared)
+        if declared.get(CONNECTION) is not None:
+            out[CONNECTION] = declared[CONNECTION]
+        return out
 
     def client(self, props: Mapping[str, Any]) -> Api:
         return self.api(props)
@@ -46,3 +130,23 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         if not names:
             return None
         return single(api.call(command, id=obj_id, **self.table.to_api(wanted, names))) or None
+
+
+class CloudStackResource(Declared[A]):
+    """A declared CloudStack resource that may take its `connection` (a ManagementServer's
+    outputs) instead of the stack config's keys; the connection is secret in state."""
+
+    def __init__(self, resource_name: str, args: A, opts: pulumi.ResourceOptions | None = None, *,
+                 connection: pulumi.Input[Mapping[str, Any]] | None = None) -> None:
+        if connection is None:
+            super().__init__(resource_name, args, opts)
+            return
+        table = type(args).table()
+        secrets = [*table.secrets, CONNECTION]
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secrets))
+        props = table.declared(args)
+        for name in table.secrets:  # as Declared does: secret in state even when given as plain strings
+            if props.get(name) is not None:
+                props[name] = pulumi.Output.secret(props[name])
+        props[CONNECTION] = pulumi.Output.secret(connection)
+        pulumi.dynamic.Resource.__init__(self, self.provider_type(), resource_name, props, opts)

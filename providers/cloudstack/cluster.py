@@ -25,10 +25,9 @@ from typing_extensions import override
 from providers._core import Change, Permanent, ProviderError
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
-from providers._core.resource import Declared
 
 from .api import Api, single
-from .base import CloudStackProvider, as_bool
+from .base import CloudStackProvider, CloudStackResource, as_bool
 
 HOST_MAINTENANCE_FAILURES = ("ErrorInMaintenance", "ErrorInPrepareForMaintenance")
 # What CloudStack does not return, kept from the declared inputs on read.
@@ -206,7 +205,7 @@ class ClusterProvider(CloudStackProvider):
         api.remove("deleteHost", lambda: api.find("listHosts", id=host_id), destroy)
 
 
-class Cluster(Declared[ClusterArgs], module="cloudstack", name="Cluster"):
+class Cluster(CloudStackResource[ClusterArgs], module="cloudstack", name="Cluster"):
     """A XenServer cluster: one XCP-ng pool added from its master."""
 
     provider_type = ClusterProvider

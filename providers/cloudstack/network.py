@@ -23,10 +23,9 @@ from typing_extensions import override
 from providers._core import Change, Permanent, ProviderError, diff_fields
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
-from providers._core.resource import Declared
 
 from .api import Api, single
-from .base import CloudStackProvider, as_bool
+from .base import CloudStackProvider, CloudStackResource, as_bool
 
 TRAFFIC_TYPES = ("Management", "Guest", "Public", "Storage")
 VIRTUAL_ROUTER = "VirtualRouter"
@@ -273,7 +272,7 @@ class PhysicalNetworkProvider(CloudStackProvider):
         api.job("deletePhysicalNetwork", "deletion of the physical network", id=obj["id"])
 
 
-class PhysicalNetwork(Declared[PhysicalNetworkArgs], module="cloudstack", name="PhysicalNetwork"):
+class PhysicalNetwork(CloudStackResource[PhysicalNetworkArgs], module="cloudstack", name="PhysicalNetwork"):
     """A physical network with its traffic types and the virtual router provider."""
 
     provider_type = PhysicalNetworkProvider

@@ -19,10 +19,9 @@ from typing_extensions import override
 from providers._core import Change
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
-from providers._core.resource import Declared
 
 from .api import Api, single
-from .base import CloudStackProvider, as_bool, as_int, lower
+from .base import CloudStackProvider, CloudStackResource, as_bool, as_int, lower
 
 
 def _first_domain(value: Any) -> Any:
@@ -85,7 +84,7 @@ class ComputeOfferingProvider(CloudStackProvider):
         api.call("deleteServiceOffering", id=obj["id"])
 
 
-class ComputeOffering(Declared[ComputeOfferingArgs], module="cloudstack", name="ComputeOffering"):
+class ComputeOffering(CloudStackResource[ComputeOfferingArgs], module="cloudstack", name="ComputeOffering"):
     """A compute (service) offering."""
 
     provider_type = ComputeOfferingProvider
@@ -136,7 +135,7 @@ class DiskOfferingProvider(CloudStackProvider):
         api.call("deleteDiskOffering", id=obj["id"])
 
 
-class DiskOffering(Declared[DiskOfferingArgs], module="cloudstack", name="DiskOffering"):
+class DiskOffering(CloudStackResource[DiskOfferingArgs], module="cloudstack", name="DiskOffering"):
     """A disk offering."""
 
     provider_type = DiskOfferingProvider
@@ -226,7 +225,7 @@ class NetworkOfferingProvider(CloudStackProvider):
         api.call("deleteNetworkOffering", id=obj["id"])
 
 
-class NetworkOffering(Declared[NetworkOfferingArgs], module="cloudstack", name="NetworkOffering"):
+class NetworkOffering(CloudStackResource[NetworkOfferingArgs], module="cloudstack", name="NetworkOffering"):
     """A network offering, enabled after creation."""
 
     provider_type = NetworkOfferingProvider

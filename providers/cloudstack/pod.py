@@ -18,10 +18,9 @@ from typing_extensions import override
 from providers._core import Change
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
-from providers._core.resource import Declared
 
 from .api import Api, single
-from .base import CloudStackProvider
+from .base import CloudStackProvider, CloudStackResource
 
 IPv4 = ipaddress.IPv4Address
 
@@ -125,7 +124,7 @@ class PodProvider(CloudStackProvider):
         api.call("deletePod", id=obj["id"])
 
 
-class Pod(Declared[PodArgs], module="cloudstack", name="Pod"):
+class Pod(CloudStackResource[PodArgs], module="cloudstack", name="Pod"):
     """A pod of a zone."""
 
     provider_type = PodProvider

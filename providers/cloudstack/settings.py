@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from providers._core.settings import BackendSettings
 from providers._core.types import HttpUrl, Seconds, SingleLine
@@ -20,8 +20,9 @@ class CloudStackSettings(BackendSettings):
     section = "cloudstack"
 
     endpoint: HttpUrl = Field(description="management server API URL, e.g. http://cs:8080/client/api")
-    api_key: SingleLine = Field(min_length=1, description="API key of a root admin")
-    secret_key: SecretStr = Field(description="set with --secret")
+    api_key: SingleLine | None = Field(default=None, min_length=1, description="API key of a root admin; unset: "
+                                       "the keys come from a ManagementServer (`privatecloud:managementServer`)")
+    secret_key: SecretStr | None = Field(default=None, validate_default=True, description="set with --secret")
     job_timeout: Seconds = Field(default=900.0, gt=0, le=86400, description="seconds an async job may take")
     poll_interval: Seconds = Field(default=2.0, gt=0, le=3600, description="seconds between queryAsyncJobResult calls")
     retry_timeout: Seconds = Field(
@@ -31,6 +32,13 @@ class CloudStackSettings(BackendSettings):
     method: Literal["post", "get"] = Field(
         default="post", description="post keeps secrets (S3 keys, host passwords) out of URLs and access logs"
     )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _in_pairs(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None and info.data.get("api_key") is not None:
+            raise ValueError("required with apiKey (the keys come in pairs)")
+        return value
 
 
 Settings = CloudStackSettings

@@ -25,10 +25,9 @@ from typing_extensions import override
 from providers._core import Change, InputError
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
-from providers._core.resource import Declared
 
 from .api import Api, single
-from .base import CloudStackProvider, as_bool
+from .base import CloudStackProvider, CloudStackResource, as_bool
 
 # --- primary storage --------------------------------------------------------------------------
 
@@ -186,7 +185,7 @@ class PrimaryStorageProvider(CloudStackProvider):
         api.call("deleteStoragePool", id=pool_id)
 
 
-class PrimaryStorage(Declared[PrimaryStorageArgs], module="cloudstack", name="PrimaryStorage"):
+class PrimaryStorage(CloudStackResource[PrimaryStorageArgs], module="cloudstack", name="PrimaryStorage"):
     """Cluster-scoped primary storage."""
 
     provider_type = PrimaryStorageProvider
@@ -311,7 +310,7 @@ class ImageStoreProvider(CloudStackProvider):
         api.call("deleteImageStore", id=obj["id"])
 
 
-class ImageStore(Declared[ImageStoreArgs], module="cloudstack", name="ImageStore"):
+class ImageStore(CloudStackResource[ImageStoreArgs], module="cloudstack", name="ImageStore"):
     """Secondary storage: an S3 bucket on Ceph RGW (keys secret) or an NFS export."""
 
     provider_type = ImageStoreProvider
@@ -381,7 +380,7 @@ class StagingStoreProvider(CloudStackProvider):
         api.call("deleteSecondaryStagingStore", id=obj["id"])
 
 
-class StagingStore(Declared[StagingStoreArgs], module="cloudstack", name="StagingStore"):
+class StagingStore(CloudStackResource[StagingStoreArgs], module="cloudstack", name="StagingStore"):
     """The NFS secondary staging store of a zone (S3 secondary storage requires one)."""
 
     provider_type = StagingStoreProvider

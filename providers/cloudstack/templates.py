@@ -18,11 +18,10 @@ from typing_extensions import override
 from providers._core import Change, Permanent
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
-from providers._core.resource import Declared
 from providers._core.wait import wait_for
 
 from .api import Api, first_list
-from .base import CloudStackProvider, as_bool
+from .base import CloudStackProvider, CloudStackResource, as_bool
 
 IN_PROGRESS = ("Downloaded", "Installing Template", "Processing", "Download Complete")
 
@@ -140,7 +139,7 @@ class TemplateProvider(CloudStackProvider):
         api.job(self.delete_command, f"deletion of {obj.get('name')}", id=obj["id"], **self.delete_params)
 
 
-class Template(Declared[TemplateArgs], module="cloudstack", name="Template"):
+class Template(CloudStackResource[TemplateArgs], module="cloudstack", name="Template"):
     """A template registered from a URL, waited on until it is ready."""
 
     provider_type = TemplateProvider
@@ -184,7 +183,7 @@ class IsoProvider(TemplateProvider):
     delete_params: ClassVar[dict[str, Any]] = {}
 
 
-class Iso(Declared[IsoArgs], module="cloudstack", name="Iso"):
+class Iso(CloudStackResource[IsoArgs], module="cloudstack", name="Iso"):
     """An ISO registered from a URL, waited on until it is ready."""
 
     provider_type = IsoProvider

@@ -22,10 +22,9 @@ from typing_extensions import override
 from providers._core import Change, Permanent
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
-from providers._core.resource import Declared
 
 from .api import Api, single
-from .base import CloudStackProvider, as_int
+from .base import CloudStackProvider, CloudStackResource, as_int
 
 ACCOUNT_TYPES = {"User": 0, "Admin": 1, "DomainAdmin": 2}
 
@@ -75,7 +74,7 @@ class DomainProvider(CloudStackProvider):
         api.job("deleteDomain", f"deletion of domain {obj.get('name')}", id=obj["id"], cleanup=False)
 
 
-class Domain(Declared[DomainArgs], module="cloudstack", name="Domain"):
+class Domain(CloudStackResource[DomainArgs], module="cloudstack", name="Domain"):
     """A CloudStack domain."""
 
     provider_type = DomainProvider
@@ -172,7 +171,7 @@ class AccountProvider(CloudStackProvider):
         api.job("deleteAccount", f"deletion of account {obj.get('name')}", id=obj["id"])
 
 
-class Account(Declared[AccountArgs], module="cloudstack", name="Account"):
+class Account(CloudStackResource[AccountArgs], module="cloudstack", name="Account"):
     """A CloudStack account (a customer, or a reseller's administrator)."""
 
     provider_type = AccountProvider
@@ -247,7 +246,7 @@ class UserProvider(CloudStackProvider):
         api.call("deleteUser", id=obj["id"])
 
 
-class User(Declared[UserArgs], module="cloudstack", name="User"):
+class User(CloudStackResource[UserArgs], module="cloudstack", name="User"):
     """A CloudStack user with API keys."""
 
     provider_type = UserProvider
@@ -292,7 +291,7 @@ class RoleProvider(CloudStackProvider):
         api.call("deleteRole", id=obj["id"])
 
 
-class Role(Declared[RoleArgs], module="cloudstack", name="Role"):
+class Role(CloudStackResource[RoleArgs], module="cloudstack", name="Role"):
     """A custom CloudStack role."""
 
     provider_type = RoleProvider
@@ -388,7 +387,7 @@ class ResourceLimitProvider(CloudStackProvider):
         api.call("updateResourceLimit", account=obj["account"], max=(domain or {}).get("max", -1), **owner)
 
 
-class ResourceLimit(Declared[ResourceLimitArgs], module="cloudstack", name="ResourceLimit"):
+class ResourceLimit(CloudStackResource[ResourceLimitArgs], module="cloudstack", name="ResourceLimit"):
     """A resource limit of a domain or an account."""
 
     provider_type = ResourceLimitProvider

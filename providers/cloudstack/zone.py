@@ -30,10 +30,9 @@ from typing_extensions import override
 from providers._core import Change, NotFound
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
-from providers._core.resource import Declared
 
 from .api import Api, single
-from .base import CloudStackProvider, lower
+from .base import CloudStackProvider, CloudStackResource, lower
 
 IPv4 = ipaddress.IPv4Address
 
@@ -91,7 +90,7 @@ class ZoneProvider(CloudStackProvider):
         api.call("deleteZone", id=obj["id"])
 
 
-class Zone(Declared[ZoneArgs], module="cloudstack", name="Zone"):
+class Zone(CloudStackResource[ZoneArgs], module="cloudstack", name="Zone"):
     """A CloudStack zone with advanced networking, created Disabled (see `ZoneEnablement`)."""
 
     provider_type = ZoneProvider
@@ -149,7 +148,7 @@ class ZoneEnablementProvider(CloudStackProvider):
         api.call("updateZone", id=obj["id"], allocationstate="Disabled")
 
 
-class ZoneEnablement(Declared[ZoneEnablementArgs], module="cloudstack", name="ZoneEnablement"):
+class ZoneEnablement(CloudStackResource[ZoneEnablementArgs], module="cloudstack", name="ZoneEnablement"):
     """Enables a zone once everything in it exists; deleting it disables the zone."""
 
     provider_type = ZoneEnablementProvider

@@ -83,7 +83,8 @@ def test_provider_pickles_without_settings() -> None:
     blob = pickle.dumps(p)
     p.configure(SimpleNamespace(config={"cloudstack": '{"endpoint": "http://x", "apiKey": "AK", '
                                                       '"secretKey": "SECRET-XYZ"}'}))  # type: ignore[arg-type]
-    assert p._settings is not None and p._settings.secret_key.get_secret_value() == "SECRET-XYZ"
+    assert p._settings is not None and p._settings.secret_key is not None
+    assert p._settings.secret_key.get_secret_value() == "SECRET-XYZ"
     assert b"SECRET-XYZ" not in blob
     assert "_settings" not in ZoneProvider().__dict__
 

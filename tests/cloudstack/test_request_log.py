@@ -10,15 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from providers._core import Permanent
 from providers.cloudstack import (
     ClusterProvider,
+    GlobalSettingsProvider,
     ImageStoreProvider,
+    ManagementServerProvider,
+    NetworkServiceProviderProvider,
     PhysicalNetworkProvider,
     PodProvider,
     PrimaryStorageProvider,
+    PublicIpRangeProvider,
     StagingStoreProvider,
+    StorageNetworkIpRangeProvider,
     ZoneEnablementProvider,
     ZoneProvider,
+    ZoneReadinessProvider,
 )
 from tests.cloudstack.apispec import all_problems, problems
 from tests.cloudstack.choreography import normalised
@@ -35,7 +44,9 @@ TENANT_ONLY = {name for m in TENANT_MODULES for _, name, _ in CALL.findall((SOUR
 def test_a_whole_zone_sends_only_what_cloudstack_418_takes(cs_lab: Any, configured: Callable[..., Any],
                                                             xapi_lab: Any) -> None:
     kinds = (ZoneProvider, PhysicalNetworkProvider, PodProvider, ClusterProvider, PrimaryStorageProvider,
-             StagingStoreProvider, ImageStoreProvider, ZoneEnablementProvider)
+             StagingStoreProvider, ImageStoreProvider, ZoneEnablementProvider, NetworkServiceProviderProvider,
+             StorageNetworkIpRangeProvider, GlobalSettingsProvider, ZoneReadinessProvider, PublicIpRangeProvider)
+    cs_lab.backend.systemvms.boot_seconds = 0
     p: dict[type, Any] = {cls: configured(cls) for cls in kinds}
     made: list[tuple[Any, Any]] = []
 
@@ -46,7 +57,7 @@ def test_a_whole_zone_sends_only_what_cloudstack_418_takes(cs_lab: Any, configur
 
     zone = create(ZoneProvider, ZONE)
     net = create(PhysicalNetworkProvider, {"zone_id": zone.id, "name": "physnet-1", "vlan": "100-199",
-                                           "traffic_labels": LABELS})
+                                           "traffic_labels": {**LABELS, "Storage": "cloud-storage"}})
     pod = create(PodProvider, {**POD, "zone_id": zone.id})
     cluster_props = {"zone_id": zone.id, "pod_id": pod.id, "name": "pool-1", "url": xapi_lab.hosts[0].url,
                      "password": XAPI_PASSWORD}
@@ -58,7 +69,21 @@ def test_a_whole_zone_sends_only_what_cloudstack_418_takes(cs_lab: Any, configur
     s3_props = {"kind": "S3", "name": "rgw", "bucket": "b", "endpoint": "127.0.0.1:7480", "access_key": "AK",
                 "secret_key": "SK"}
     images = create(ImageStoreProvider, s3_props)
+    create(NetworkServiceProviderProvider, {"physical_network_id": net.id, "name": "InternalLbVm"})
+    storage_range = {"pod_id": pod.id, "gateway": "10.20.0.1", "netmask": "255.255.255.0", "start_ip": "10.20.0.10",
+                     "end_ip": "10.20.0.20"}
+    storage_ips = create(StorageNetworkIpRangeProvider, storage_range)
+    ranges = p[StorageNetworkIpRangeProvider]  # changed while the secondary storage VM holds none of it
+    ranges.update(storage_ips.id, storage_ips.outs, normalised(ranges, {**storage_range, "end_ip": "10.20.0.30"}))
+    settings = create(GlobalSettingsProvider, {"zone_id": zone.id, "values": {"expunge.delay": "600"}})
     enabled = create(ZoneEnablementProvider, {"zone_id": zone.id})
+    ready = p[ZoneReadinessProvider]
+    with pytest.raises(Permanent):  # no public range yet
+        ready.create(normalised(ready, {"zone_id": zone.id, "timeout": 0.01}))
+    public_props = {"zone_id": zone.id, "gateway": "192.0.2.1", "netmask": "255.255.255.0",
+                    "start_ip": "192.0.2.10", "end_ip": "192.0.2.20"}
+    public = create(PublicIpRangeProvider, public_props)
+    create(ZoneReadinessProvider, {"zone_id": zone.id})
 
     # the in-place changes
     nets, clusters, pods = p[PhysicalNetworkProvider], p[ClusterProvider], p[PodProvider]
@@ -75,6 +100,11 @@ def test_a_whole_zone_sends_only_what_cloudstack_418_takes(cs_lab: Any, configur
     pools.update(primary.id, primary.outs, normalised(pools, {**primary_props, "tags": ["ceph"]}))
     stores = p[ImageStoreProvider]
     stores.update(images.id, images.outs, normalised(stores, {**s3_props, "read_only": True}))
+    publics = p[PublicIpRangeProvider]
+    publics.update(public.id, public.outs, normalised(publics, {**public_props, "end_ip": "192.0.2.30"}))
+    gs = p[GlobalSettingsProvider]
+    gs.update(settings.id, settings.outs, normalised(gs, {"zone_id": zone.id,
+                                                          "values": {"cpu.overprovisioning.factor": "2.0"}}))
     # with the zone disabled again, a traffic type is dropped
     p[ZoneEnablementProvider].delete(enabled.id, enabled.outs)
     net_outs = nets.read(net.id, net.outs).outs
@@ -83,6 +113,13 @@ def test_a_whole_zone_sends_only_what_cloudstack_418_takes(cs_lab: Any, configur
 
     for provider, result in reversed(made):
         provider.delete(result.id, result.outs)
+
+    # last, as it replaces the admin's keys: day 0 of the management server
+    ms = ManagementServerProvider()
+    ms_props = ms.check({}, {"endpoint": cs_lab.endpoint, "password": "password", "new_password": "n3w-admin-pw"})
+    ms_made = ms.create(dict(ms_props.inputs))
+    ms.read(ms_made.id, dict(ms_made.outs or {}))
+    ms.delete(ms_made.id, dict(ms_made.outs or {}))
 
     log = [(r.command, r.params) for r in cs_lab.request_log]
     assert all_problems(log) == []

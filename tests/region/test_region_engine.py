@@ -57,10 +57,11 @@ def test_region_lifecycle(tmp_path: Path, engine_bin: Path, region_lab: dict[str
     first = stack.up()
     # 32 dynamic resources (10 nodes and their fleet; a Ceph pool, S3 user and bucket; per XCP-ng pool
     # the pool, 2 networks and the SR; zone, network, pod, 2 clusters, 2 primary stores, staging
-    # store, S3 store, enablement), 6 components and the stack; the tenants (issue 15): 2 compute
-    # offerings, a disk offering, a template, a domain, an account, an API user, 6 limits and
-    # their component.
-    assert first.changes == {"create": 39 + 14}
+    # store, S3 store, enablement; the public and storage ranges, the InternalLbVm provider, the
+    # zone's settings and its readiness), 6 components and the stack; the tenants (issue 15): 2
+    # compute offerings, a disk offering, a template, a domain, an account, an API user, 6 limits
+    # and their component.
+    assert first.changes == {"create": 44 + 14}
     out = stack.outputs()
     assert out["zoneId"]
     assert set(out["pools"]) == {"pool-a", "pool-b"}

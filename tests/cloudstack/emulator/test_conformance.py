@@ -204,13 +204,13 @@ def test_every_response_field_is_documented(lab: CloudStackLab, pool: Pool) -> N
     seen: list[tuple[str, dict[str, Any]]] = []
     original = lab.responses.handle
 
-    def spy(params: dict[str, str]) -> Any:
-        answer = original(params)
+    def spy(params: dict[str, str], *args: Any) -> Any:
+        answer = original(params, *args)
         if answer.status == 200 and answer.body:
             seen.append((params["command"], next(iter(answer.body.values()))))
         return answer
 
-    lab.responses.handle = spy  # type: ignore[method-assign]
+    lab.responses.handle = spy  # type: ignore[method-assign,assignment]
     c = cs.CloudStack(endpoint=lab.endpoint, key=lab.api_key, secret=lab.secret_key, poll_interval=0.01,
                       fetch_result=True)
     ids = build_zone(c, pool)

@@ -165,13 +165,13 @@ def test_every_tenant_answer_field_is_documented(lab: CloudStackLab, client: cs.
     seen: list[tuple[str, dict[str, Any]]] = []
     original = lab.responses.handle
 
-    def spy(params: dict[str, str]) -> Any:
-        answer = original(params)
+    def spy(params: dict[str, str], *args: Any) -> Any:
+        answer = original(params, *args)
         if answer.status == 200 and answer.body:
             seen.append((params["command"], next(iter(answer.body.values()))))
         return answer
 
-    lab.responses.handle = spy  # type: ignore[method-assign]
+    lab.responses.handle = spy  # type: ignore[method-assign,assignment]
     ids = build_zone(client)
     client.addImageStore(provider="NFS", name="sec", zoneid=ids.zone, url="nfs://127.0.0.1/export/sec")
     test_resource_limits(lab, client)
