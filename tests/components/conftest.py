@@ -8,6 +8,7 @@ dynamic providers are never asked to check, diff or create anything (their metho
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,13 +38,20 @@ class Registration:
     inputs: dict[str, Any] = field(hash=False)
     secrets: frozenset[str] = frozenset()
     """Input keys sent as secrets (wrapped in Pulumi's secret signature on the wire)."""
+    secret_outputs: frozenset[str] = frozenset()
+    """Output keys the resource asked the engine to keep secret (`additional_secret_outputs`)."""
+    provider: str = ""
+    """The explicit provider it was given (`<provider URN>::<id>`), or "" for the default one."""
 
 
-COMMAND_STDOUT = (
-    '{"fsid": "00000000-0000-4000-8000-000000000000", "monKey": "k", "adminKey": "k", '
-    '"dashboardPassword": "p", "sshPrivateKey": "private", "sshPublicKey": "ssh-ed25519 AAAA lab", '
-    '"access_key": "a", "secret_key": "s"}'
-)
+GENERATED_SECRETS = {  # what the mocked day-0 commands print that must stay secret, each value distinct
+    "monKey": "mock-mon-key", "adminKey": "mock-admin-key", "dashboardPassword": "mock-dashboard-password",
+    "sshPrivateKey": "mock-ssh-private-key", "secret_key": "mock-rgw-secret-key",
+}
+COMMAND_STDOUT = json.dumps({
+    "fsid": "00000000-0000-4000-8000-000000000000", "sshPublicKey": "ssh-ed25519 AAAA lab",
+    "access_key": "mock-rgw-access-key", **GENERATED_SECRETS,
+})
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -72,6 +80,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recorder = mocks
         self.registered: dict[str, Registration] = {}
+        self.component_outputs: dict[str, dict[str, bool]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # the gRPC method's name
         response = super().RegisterResource(request)
@@ -85,8 +94,15 @@ class RecordingMonitor(MockMonitor):
                 dependencies=frozenset(request.dependencies),
                 inputs=self.recorder.inputs.get((request.type, request.name), {}),
                 secrets=frozenset(k for k, v in request.object.fields.items() if _is_secret(v)),
+                secret_outputs=frozenset(request.additionalSecretOutputs),
+                provider=request.provider,
             )
         return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # the gRPC method's name
+        """A component's `register_outputs`: which keys it registered, and which of them as secrets."""
+        self.component_outputs[request.urn] = {k: _is_secret(v) for k, v in request.outputs.fields.items()}
+        return super().RegisterResourceOutputs(request)
 
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's signature of a secret value on the wire
@@ -119,6 +135,8 @@ class Graph:
     by_name: dict[str, Registration]
     region: Any
     outputs: dict[str, Any]
+    component_outputs: dict[str, dict[str, bool]] = field(default_factory=dict)
+    """Each component's registered outputs, by the component's name: key -> sent as a secret."""
 
     def __getitem__(self, name: str) -> Registration:
         return self.by_name[name]
@@ -158,7 +176,9 @@ def declare_region(cfg: StackConfig) -> Graph:
         region = components.region.Region(cfg.region.name, cfg)
         built["region"] = region
         return pulumi.Output.all(
-            zone_id=region.cloud.zone_id, node_uuids=region.baremetal.node_uuids, host_ids=region.cloud.host_ids
+            zone_id=region.cloud.zone_id, node_uuids=region.baremetal.node_uuids, host_ids=region.cloud.host_ids,
+            ceph_dashboard_url=region.ceph_dashboard_url,
+            tenant_api_keys=region.tenants.api_keys if region.tenants else {},
         ).apply(built.update)
 
     try:
@@ -167,7 +187,11 @@ def declare_region(cfg: StackConfig) -> Graph:
         for cls, method, original in patched:
             setattr(cls, method, original)
     assert calls == [], f"providers were called: {calls}"
-    return Graph({r.name: r for r in monitor.registered.values()}, built.pop("region"), built)
+    name_of = {r.urn: r.name for r in monitor.registered.values()}
+    return Graph(
+        {r.name: r for r in monitor.registered.values()}, built.pop("region"), built,
+        {name_of[urn]: keys for urn, keys in monitor.component_outputs.items() if urn in name_of},
+    )
 
 
 @pytest.fixture(scope="module")
