@@ -15,6 +15,7 @@ import pulumi
 
 from components.config import TenantAccount, TenantDomain, TenantLimits
 from components.config import Tenants as TenantsConfig
+from components.options import child_options
 from providers.cloudstack import (
     Account,
     AccountArgs,
@@ -68,7 +69,8 @@ class Tenants(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         cfg = args.tenants
         self.connection = conn = args.connection
-        child = pulumi.ResourceOptions(parent=self)
+        self._opts = opts
+        child = child_options(self, opts)
         self.compute_offerings = {
             o.name: ComputeOffering(f"{name}-offering-{o.name}", ComputeOfferingArgs(
                 name=o.name, display_text=o.display_text or o.name, cpu_number=o.cpus, cpu_speed=o.cpu_speed_mhz,
@@ -124,7 +126,7 @@ class Tenants(pulumi.ComponentResource):
 
     def _domain(self, name: str, d: TenantDomain) -> None:
         domain = Domain(f"{name}-domain-{d.name}", DomainArgs(name=d.name, network_domain=d.network_domain),
-                        pulumi.ResourceOptions(parent=self), connection=self.connection)
+                        child_options(self, self._opts), connection=self.connection)
         self.domains[d.name] = domain
         # The domain's limits come before its accounts' (an account's limit may not exceed them).
         domain_limits = self._limits(f"{name}-domain-{d.name}", d.limits, domain, None, [])
@@ -139,7 +141,7 @@ class Tenants(pulumi.ComponentResource):
             domain_id=domain.id, name=a.name, account_type=ACCOUNT_TYPES[a.type], username=owner.username,
             first_name=owner.first_name, last_name=owner.last_name, email=owner.email,
             role_id=self.roles[a.role].id if a.role else None),
-            pulumi.ResourceOptions(parent=self), connection=self.connection)
+            child_options(self, self._opts), connection=self.connection)
         self.accounts[key] = account
         self._limits(f"{name}-account-{d.name}-{a.name}", a.limits, domain, account, after)
         for u in a.users:
@@ -147,7 +149,7 @@ class Tenants(pulumi.ComponentResource):
                 f"{name}-user-{d.name}-{a.name}-{u.username}",
                 UserArgs(domain_id=domain.id, account=account.name, username=u.username, first_name=u.first_name,
                          last_name=u.last_name, email=u.email),
-                pulumi.ResourceOptions(parent=self, depends_on=[account]), connection=self.connection)
+                child_options(self, self._opts, [account]), connection=self.connection)
 
     def _limits(self, prefix: str, limits: TenantLimits | None, domain: Domain, account: Account | None,
                 after: list[pulumi.Resource]) -> list[pulumi.Resource]:
@@ -157,7 +159,7 @@ class Tenants(pulumi.ComponentResource):
                 f"{prefix}-limit-{resource_type.replace('_', '-')}",
                 ResourceLimitArgs(domain_id=domain.id, account=account.name if account else None,
                                   resource_type=resource_type, max=value),
-                pulumi.ResourceOptions(parent=self, depends_on=[*after, *([account] if account else [])]),
+                child_options(self, self._opts, [*after, *([account] if account else [])]),
                 connection=self.connection))
         self.limits.extend(made)
         return list(made)

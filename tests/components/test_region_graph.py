@@ -246,22 +246,17 @@ def test_tenants_come_after_the_zone_in_their_own_order(region_graph: Graph) -> 
     domain = "dev-tenants-domain-reseller-a"
     account = "dev-tenants-account-reseller-a-customer-1"
     domain_limits = {f"{domain}-limit-{t}" for t in ("instances", "cpus", "memory-mb")}
-    assert _deps(g, domain) == {MGMT}
-    assert _deps(g, account) == {MGMT, domain}
+    zone = g.children("dev-cloud")  # every tenant resource waits for the complete zone (child_options)
+    assert _deps(g, domain) == zone
+    assert _deps(g, account) == zone | {domain}
     for limit in domain_limits:
-        assert _deps(g, limit) == {MGMT, domain}
+        assert _deps(g, limit) == zone | {domain}
     for t in ("instances", "cpus", "memory-mb"):
         # An account's limit may not exceed its domain's: the domain's limits first.
-        assert _deps(g, f"{account}-limit-{t}") == {MGMT, domain, account} | domain_limits
-    assert _deps(g, TENANT_USER) == {MGMT, domain, account}
+        assert _deps(g, f"{account}-limit-{t}") == zone | {domain, account} | domain_limits
+    assert _deps(g, TENANT_USER) == zone | {domain, account}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="components/tenants.py gives its children ResourceOptions(parent=self), not child_options: "
-    "the layer's depends_on=[cloud] does not reach them (pulumi/pulumi#8721), so offerings, domains and "
-    "accounts do not wait for the zone, nor the template for its readiness (reported to the lead)",
-)
 def test_every_tenant_resource_waits_for_the_complete_zone(region_graph: Graph) -> None:
     g = region_graph
     for child in g.children("dev-tenants"):
