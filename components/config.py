@@ -70,6 +70,10 @@ from providers._core.types import (
     control_character,
     split_host_port,
 )
+from providers.ceph import settings as ceph_settings
+from providers.cloudstack import settings as cloudstack_settings
+from providers.ironic import settings as ironic_settings
+from providers.xcpng import settings as xcpng_settings
 
 PROJECT = "privatecloud"
 
@@ -103,35 +107,11 @@ class Model(BaseModel):
 # --- endpoints and credentials ----------------------------------------------------------------
 
 
-class IronicSettings(Model):
-    endpoint: str = Field(description="Ironic API URL, e.g. http://10.0.0.5:6385")
-
-
-class CephSettings(Model):
-    dashboard_url: str = Field(description="Ceph Manager dashboard URL (REST API)")
-    dashboard_user: str = Field(description="dashboard user with pool management rights")
-    dashboard_password: SecretStr = Field(description="set with --secret")
-    rgw_url: str = Field(description="RGW endpoint: S3 and the Admin Ops API")
-    rgw_access_key: str = Field(description="access key of an RGW user with users/buckets caps")
-    rgw_secret_key: SecretStr = Field(description="set with --secret")
-
-
-class CloudStackSettings(Model):
-    endpoint: str = Field(description="management server API URL, e.g. http://cs:8080/client/api")
-    api_key: str = Field(description="API key of a root admin")
-    secret_key: SecretStr = Field(description="set with --secret")
-
-
-class XcpngSettings(Model):
-    """XAPI transport and deadlines (credentials are per-host resource inputs, from `credentials`)."""
-
-    scheme: Literal["https", "http"] = Field(default="https", description="XCP-ng serves XAPI on 443")
-    verify_tls: bool = Field(default=False, description="XCP-ng's certificate is self-signed by default")
-    task_timeout: float | None = Field(default=None, gt=0, description="seconds an async task may take")
-    join_timeout: float | None = Field(default=None, gt=0, description="seconds a pool.join/eject may take")
-    poll_interval: float | None = Field(default=None, gt=0, description="seconds between task polls")
-    retry_timeout: float | None = Field(default=None, gt=0)
-    http_timeout: float | None = Field(default=None, gt=0)
+# One settings model per backend, shared with the providers' configure() (providers/<backend>/settings.py).
+IronicSettings = ironic_settings.IronicSettings
+CephSettings = ceph_settings.CephSettings
+CloudStackSettings = cloudstack_settings.CloudStackSettings
+XcpngSettings = xcpng_settings.XcpngSettings
 
 
 class Credentials(Model):

@@ -1,24 +1,33 @@
-"""The base of every dynamic provider: check through pydantic, diff through the table.
+"""The one base of every dynamic provider: check, diff, settings, labels, reads.
 
 A provider is pickled into state (by reference, since it lives in an importable module), so it
-holds no clients: connection settings arrive through `configure()` and clients are built lazily
-from them. It captures no secrets, so it opts out of being serialised as a secret.
+holds no clients: connection settings arrive through `configure()` as the backend's settings
+model (`providers/<backend>/settings.py`, the same model the stack config validates) and clients
+are built lazily from them. It captures no secrets, so it opts out of being serialised as one.
+
+Every backend gets the same behaviour from here: how a resource is named in messages (`label`),
+validated inputs (`inputs`), a vanished object (`gone`), what `read` answers (`read_result`),
+settings from the stack (`configure`) or from a test (`configure_with`), and the error when they
+are missing (`settings`: an `InputError` naming the config object).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pydantic
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ReadResult, ResourceProvider
 
+from .declare import Args
 from .diff import PROVIDER_KEY, diff, is_unknown
 from .errors import InputError
 from .fields import Table
+from .settings import BackendSettings
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+S = TypeVar("S", bound=BackendSettings)
 
 
 def failure_reason(error: Mapping[str, Any]) -> tuple[str, str]:
@@ -56,25 +65,6 @@ def parse(model: type[M], props: Mapping[str, Any], resource: str) -> M:
         raise InputError(resource, path, err.get("input"), err["msg"]) from e
 
 
-class TableProvider(ResourceProvider):
-    """check and diff for a resource described by `table` and validated by `model`."""
-
-    table: ClassVar[Table]
-    model: ClassVar[type[pydantic.BaseModel]]
-    serialize_as_secret_always = False
-
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
-        parsed, failures = validate(self.model, props)
-        if parsed is None:
-            return CheckResult(props, failures)
-        # Normalised inputs (defaults filled in) are what the engine stores and diffs.
-        return CheckResult(parsed.model_dump(mode="json", exclude_none=True), [])
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return diff(olds, news, self.table)
-
-
 def config_section(req: ConfigureRequest, name: str) -> dict[str, Any]:
     """The structured stack-config object `<project>:<name>` (a JSON string on the wire)."""
     raw = req.config.get(name)
@@ -90,3 +80,120 @@ def config_section(req: ConfigureRequest, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError("config", name, "(not shown)", "must be an object")
     return value
+
+
+class TableProvider(ResourceProvider):
+    """check and diff for a resource described by `table` and validated by `model`.
+
+    Declare `args` (an `Args` class) and both follow from it; or set `table` and `model`.
+    """
+
+    args: ClassVar[type[Args]]
+    table: ClassVar[Table]
+    model: ClassVar[type[pydantic.BaseModel]]
+    label_field: ClassVar[str] = "name"
+    serialize_as_secret_always = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "args" in cls.__dict__:
+            cls.table = cls.args.table()
+
+    @classmethod
+    def input_model(cls) -> type[pydantic.BaseModel]:
+        """The pydantic input model (built on first use, so importing costs nothing)."""
+        if "model" not in cls.__dict__ and hasattr(cls, "args"):
+            cls.model = cls.args.model()
+        return cls.model
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
+        parsed, failures = validate(self.input_model(), props)
+        if parsed is None:
+            return CheckResult(props, failures)
+        # Normalised inputs (defaults filled in) are what the engine stores and diffs.
+        return CheckResult(parsed.model_dump(mode="json", exclude_none=True), [])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return diff(olds, news, self.table)
+
+    # --- what every provider does the same way ------------------------------------------------
+
+    def label(self, props: Mapping[str, Any]) -> str:
+        """How messages name the resource: its kind and name."""
+        name = props.get(self.label_field)
+        return f"{self.table.resource} {name!r}" if name else self.table.resource
+
+    def parsed(self, props: Mapping[str, Any]) -> pydantic.BaseModel:
+        """Validated inputs of a CRUD call, as the typed model."""
+        return parse(self.input_model(), props, self.label(props))
+
+    def inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Validated, normalised inputs (defaults filled in) of a CRUD call."""
+        return self.parsed(props).model_dump(mode="json", exclude_none=True)
+
+    def gone(self) -> ReadResult:
+        """What `read` answers for an object the backend no longer has: the engine recreates it."""
+        return ReadResult("", {})
+
+    def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
+        """`outputs` without the optional inputs left undeclared (and without Nones).
+
+        Backends fill in defaults for what they are not told (a network speed, a domain): those
+        are not managed, so they must not show as a diff ("remove") on every run.
+        """
+        drop = {f.name for f in self.table.inputs if declared.get(f.name) is None}
+        return {k: v for k, v in outputs.items() if k not in drop and v is not None}
+
+    def read_result(
+        self, obj_id: str, outputs: Mapping[str, Any], declared: Mapping[str, Any] | None = None
+    ) -> ReadResult:
+        """`declared` is the state `read` was given (what the program declared last time); with
+        it, undeclared optional inputs are dropped (`managed`)."""
+        kept = dict(outputs) if declared is None else self.managed(outputs, declared)
+        return ReadResult(obj_id, kept, inputs=self.table.input_props(kept))
+
+
+class Provider(TableProvider, Generic[S]):
+    """A `TableProvider` with the settings of its backend (`<project>:<section>`).
+
+    Nothing here is pickled but the class reference: `_settings` is set in the provider process
+    by `configure()` (or by tests through `configure_with`) and never leaves it.
+    """
+
+    settings_model: ClassVar[type[BackendSettings]]
+    _settings: S | None = None
+
+    @property
+    def section(self) -> str:
+        return self.settings_model.section
+
+    def configure(self, req: ConfigureRequest) -> None:
+        raw = config_section(req, self.section)
+        if raw:
+            self._settings = self.settings_model.from_config(raw)  # type: ignore[assignment]
+
+    def configure_with(self, settings: S) -> None:
+        """Configure without the engine (tests and tools)."""
+        self._settings = settings
+
+    def settings(self, props: Mapping[str, Any] | None = None) -> S:
+        """The backend's settings; without them, an `InputError` naming the config object."""
+        if self._settings is None:
+            try:  # a backend whose settings all have defaults needs no config object
+                self._settings = self.settings_model.model_validate({})  # type: ignore[assignment]
+            except pydantic.ValidationError:
+                required = [
+                    info.alias or name
+                    for name, info in self.settings_model.model_fields.items()
+                    if info.is_required()
+                ]
+                raise InputError(
+                    self.label(props or {}),
+                    "config",
+                    None,
+                    f"no {self.section} settings: set the stack config object '<project>:{self.section}' "
+                    f"= {{{', '.join(repr(r) for r in required)}}} (secrets with --secret)",
+                ) from None
+        assert self._settings is not None
+        return self._settings

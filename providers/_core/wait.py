@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .errors import Permanent, Retryable, Timeout
+from .errors import NotFound, Permanent, Retryable, Timeout
 
 T = TypeVar("T")
 
@@ -83,3 +83,48 @@ def retry(
             if clock.now() >= deadline:
                 raise Timeout(resource, f"gave up after {timeout:g} s retrying {what}: {e.message}") from e
             clock.sleep(max(0.0, min(interval, deadline - clock.now())))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How one resource operation retries safe calls: its label, deadline, interval and clock."""
+
+    resource: str
+    timeout: float = 30.0
+    interval: float = 1.0
+    clock: Clock = REAL_CLOCK
+
+    def retry(self, call: Callable[[], T], what: str) -> T:
+        return retry(call, resource=self.resource, what=what, timeout=self.timeout, interval=self.interval,
+                     clock=self.clock)
+
+
+def ensure(policy: Policy, what: str, find: Callable[[], T | None], make: Callable[[], T]) -> tuple[T, bool]:
+    """The object `find` sees, or a new one from `make`: (object, created).
+
+    A retryable failure of `make` (a dropped connection: did it happen?) is retried only after
+    looking the object up again, so a crashed or half-answered create is adopted, not duplicated.
+    """
+
+    def attempt() -> tuple[T, bool]:
+        existing = find()
+        if existing is not None:
+            return existing, False
+        return make(), True
+
+    return policy.retry(attempt, what)
+
+
+def remove(policy: Policy, what: str, find: Callable[[], T | None], destroy: Callable[[T], object]) -> None:
+    """Delete what `find` sees (nothing if it is gone), looking again before any retry."""
+
+    def attempt() -> None:
+        existing = find()
+        if existing is None:
+            return
+        try:
+            destroy(existing)
+        except NotFound:
+            return
+
+    policy.retry(attempt, what)

@@ -1,43 +1,38 @@
-"""What the Ceph resources share: configuration from the stack and lazily built clients."""
+"""What the Ceph resources share: settings from the stack and lazily built clients."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from pulumi.dynamic import ConfigureRequest
+from providers._core import Provider
 
-from providers._core import TableProvider, config_section
+from ._http import Dashboard
+from ._rgw import AdminOps
+from .settings import Settings
 
-from ._http import CephConfig, Dashboard, Rgw
 
+class CephProvider(Provider[Settings]):
+    """Holds the `<project>:ceph` settings (from `configure()`), never a client in pickled state."""
 
-class CephProvider(TableProvider):
-    """Holds the `<project>:ceph` config (from `configure()`), never a client in pickled state."""
-
-    _cfg: CephConfig | None = None
-
-    def configure(self, req: ConfigureRequest) -> None:
-        self._cfg = CephConfig.from_section(config_section(req, "ceph"))
-        self._clients: dict[str, Any] = {}
+    settings_model = Settings
 
     def __getstate__(self) -> dict[str, Any]:
-        # Pickled into state by reference; never carry config or clients along.
+        # Pickled into state by reference; never carry settings or clients along.
         return {}
 
-    @property
-    def cfg(self) -> CephConfig:
-        return self._cfg or CephConfig()
+    def _clients(self) -> dict[str, Any]:
+        clients: dict[str, Any] = self.__dict__.setdefault("_client_cache", {})
+        return clients
 
     def dashboard(self) -> Dashboard:
-        self.cfg.need(self.table.resource, "dashboard_url", "dashboard_user", "dashboard_password")
-        clients = self.__dict__.setdefault("_clients", {})
+        clients = self._clients()
         if "dashboard" not in clients:
-            clients["dashboard"] = Dashboard(self.cfg)
-        return clients["dashboard"]
+            clients["dashboard"] = Dashboard(self.settings())
+        return cast(Dashboard, clients["dashboard"])
 
-    def rgw_admin(self) -> Rgw:
-        self.cfg.need(self.table.resource, "rgw_url", "rgw_access_key", "rgw_secret_key")
-        clients = self.__dict__.setdefault("_clients", {})
+    def rgw_admin(self) -> AdminOps:
+        clients = self._clients()
         if "rgw" not in clients:
-            clients["rgw"] = Rgw(self.cfg.rgw_url, self.cfg.rgw_access_key, self.cfg.rgw_secret_key)
-        return clients["rgw"]
+            s = self.settings()
+            clients["rgw"] = AdminOps(s.rgw_url, s.rgw_access_key, s.rgw_secret_key.get_secret_value())
+        return cast(AdminOps, clients["rgw"])

@@ -1,68 +1,28 @@
-"""The two remote Ceph APIs: the manager dashboard's REST API and RGW's Admin Ops (and S3) API.
+"""The manager dashboard's REST API (RGW goes through `rgwadmin` and `boto3`: `_rgw.py`).
 
-Both clients are built lazily from the `<project>:ceph` stack-config object that `configure()`
-stored; neither is ever pickled. `raise_for` is the one place where raw answers of either API
-become the project's error taxonomy, keeping the API's own words (the dashboard's `detail`, RGW's
-`Code`) in the message.
+The client is built lazily from the `<project>:ceph` settings that `configure()` stored; it is
+never pickled. `raise_for` is the one place where the dashboard's raw answers become the
+project's error taxonomy, keeping the API's own words (`detail`) in the message.
 """
 
 from __future__ import annotations
 
-import base64
-import email.utils
-import hashlib
-import hmac
 import json
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
-import requests
+from providers._core import NotFound, Permanent, Retryable, retry, wait_for
 
-from providers._core import InputError, NotFound, Permanent, Retryable, retry, wait_for
+from .settings import Settings
+
+if TYPE_CHECKING:
+    import requests
 
 DASHBOARD_MEDIA = "application/vnd.ceph.api.v1.0+json"
 TIMEOUT = 60.0  # seconds for one HTTP request
 TASK_TIMEOUT = 600.0  # a pool create waits for its PGs: generous for a real, busy cluster
 READ_RETRY = 30.0  # seconds during which a read is retried on temporary errors
-
-
-@dataclass(frozen=True)
-class CephConfig:
-    """The `<project>:ceph` stack-config object (camelCase keys on the wire)."""
-
-    dashboard_url: str = ""
-    dashboard_user: str = ""
-    dashboard_password: str = ""
-    rgw_url: str = ""
-    rgw_access_key: str = ""
-    rgw_secret_key: str = ""
-
-    KEYS = {
-        "dashboardUrl": "dashboard_url",
-        "dashboardUser": "dashboard_user",
-        "dashboardPassword": "dashboard_password",
-        "rgwUrl": "rgw_url",
-        "rgwAccessKey": "rgw_access_key",
-        "rgwSecretKey": "rgw_secret_key",
-    }
-
-    @classmethod
-    def from_section(cls, section: Mapping[str, Any]) -> CephConfig:
-        unknown = sorted(set(section) - set(cls.KEYS))
-        if unknown:
-            raise InputError("config", "ceph", unknown, f"unknown keys; known: {sorted(cls.KEYS)}")
-        return cls(**{cls.KEYS[k]: str(v) for k, v in section.items()})
-
-    def __repr__(self) -> str:  # never show the secrets
-        return f"CephConfig(dashboard_url={self.dashboard_url!r}, rgw_url={self.rgw_url!r})"
-
-    def need(self, resource: str, *names: str) -> None:
-        missing = [k for k, v in self.KEYS.items() if v in names and not getattr(self, v)]
-        if missing:
-            raise InputError(resource, "config ceph", missing, "missing from the stack config object <project>:ceph")
 
 
 def _body(resp: requests.Response) -> Any:
@@ -94,6 +54,8 @@ def raise_for(resource: str, what: str, resp: requests.Response) -> None:
 
 def _send(resource: str, what: str, session: requests.Session, method: str, url: str,
           **kwargs: Any) -> requests.Response:
+    import requests
+
     try:
         return session.request(method, url, timeout=TIMEOUT, **kwargs)
     except requests.RequestException as e:
@@ -103,7 +65,9 @@ def _send(resource: str, what: str, session: requests.Session, method: str, url:
 class Dashboard:
     """The manager dashboard's REST API: a bearer token from POST /api/auth, renewed on 401."""
 
-    def __init__(self, cfg: CephConfig) -> None:
+    def __init__(self, cfg: Settings) -> None:
+        import requests
+
         self.cfg = cfg
         self.session = requests.Session()
         self.session.headers.update({"Accept": DASHBOARD_MEDIA, "Content-Type": "application/json"})
@@ -113,7 +77,7 @@ class Dashboard:
     def _login(self, resource: str) -> None:
         resp = _send(resource, "dashboard login", self.session, "POST", f"{self.cfg.dashboard_url}/api/auth",
                      data=json.dumps({"username": self.cfg.dashboard_user,
-                                      "password": self.cfg.dashboard_password}))
+                                      "password": self.cfg.dashboard_password.get_secret_value()}))
         raise_for(resource, "dashboard login", resp)
         self._token = str(resp.json()["token"])
 
@@ -176,53 +140,3 @@ class Dashboard:
                  done=lambda s: not s[0] and s[1] is not None, failed=failed,
                  describe=lambda s: "running" if s[0] else "not listed yet",
                  timeout=TASK_TIMEOUT, interval=1.0)
-
-
-def sign_v2(secret_key: str, method: str, path: str, date: str, content_type: str = "") -> str:
-    """AWS signature version 2 as RGW checks it (Admin Ops and S3): HMAC-SHA1, Base64.
-
-    The string to sign is `METHOD\\n\\nContent-Type\\nDate\\n/path`; the admin sub-resources
-    (`?caps`, `?key`, `?quota`) are not part of it, RGW does not sign them.
-    """
-    to_sign = f"{method}\n\n{content_type}\n{date}\n{path}"
-    digest = hmac.new(secret_key.encode(), to_sign.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
-
-
-class Rgw:
-    """RGW's Admin Ops API (and plain S3 for buckets), signed with AWS signature v2."""
-
-    def __init__(self, url: str, access_key: str, secret_key: str) -> None:
-        self.url = url.rstrip("/")
-        self.access_key = access_key
-        self.secret_key = secret_key
-        self.session = requests.Session()
-
-    def request(self, resource: str, method: str, path: str, params: Mapping[str, Any] | None = None,
-                sub: str | None = None, body: Any = None) -> requests.Response:
-        date = email.utils.formatdate(usegmt=True)
-        ctype = "application/json" if body is not None else ""
-        query = [sub] if sub else []
-        query += [f"{k}={quote(str(v), safe='')}" for k, v in (params or {}).items()]
-        url = f"{self.url}{path}" + ("?" + "&".join(query) if query else "")
-        headers = {"Date": date,
-                   "Authorization": f"AWS {self.access_key}:{sign_v2(self.secret_key, method, path, date, ctype)}"}
-        if ctype:
-            headers["Content-Type"] = ctype
-        what = f"{method} {path}{'?' + sub if sub else ''}"
-        resp = _send(resource, what, self.session, method, url, headers=headers,
-                     data=None if body is None else json.dumps(body))
-        raise_for(resource, what, resp)
-        return resp
-
-    def admin(self, resource: str, method: str, sub: str | None = None, body: Any = None,
-              **params: Any) -> Any:
-        """An `/admin/user` call; parameters use the API's dashed names (pass them with `_`)."""
-        wire = {k.replace("_", "-"): v for k, v in params.items() if v is not None}
-        wire["format"] = "json"
-        if method == "GET":
-            resp = retry(lambda: self.request(resource, method, "/admin/user", wire, sub, body),
-                         resource=resource, what=f"GET /admin/user {sub or ''}", timeout=READ_RETRY)
-        else:
-            resp = self.request(resource, method, "/admin/user", wire, sub, body)
-        return _body(resp) if resp.content else None

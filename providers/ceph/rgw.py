@@ -26,7 +26,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from providers._core import Change, Field, NotFound, Permanent, ProviderError, Table
 
 from ._base import CephProvider
-from ._http import Rgw
+from ._rgw import s3, s3_client
 
 USER = "ceph.RgwUser"
 BUCKET = "ceph.Bucket"
@@ -185,7 +185,7 @@ class RgwUserProvider(CephProvider):
 
     def _get(self, uid: str) -> dict[str, Any] | None:
         try:
-            user = self.rgw_admin().admin(USER, "GET", uid=uid)
+            user = self.rgw_admin().get_user(USER, uid)
         except NotFound:
             return None
         return user if isinstance(user, dict) else None
@@ -203,19 +203,19 @@ class RgwUserProvider(CephProvider):
         if bool(user.get("suspended")) != want.suspended:
             modify["suspended"] = str(want.suspended).lower()
         if modify:
-            api.admin(USER, "POST", uid=want.uid, **modify)
+            api.modify_user(USER, want.uid, **modify)
         add, remove = caps_delta(norm_caps(user.get("caps")), want.caps)
         if remove:
-            api.admin(USER, "DELETE", "caps", uid=want.uid, user_caps=remove)
+            api.remove_caps(USER, want.uid, remove)
         if add:
-            api.admin(USER, "PUT", "caps", uid=want.uid, user_caps=add)
+            api.add_caps(USER, want.uid, add)
         for kind, q in (("user", want.user_quota), ("bucket", want.bucket_quota)):
             wanted = q.model_dump() if q else None
             if norm_quota(user.get(f"{kind}_quota")) != norm_quota(wanted):
-                api.admin(USER, "PUT", "quota", body=quota_body(wanted), uid=want.uid, quota_type=kind)
+                api.set_quota(USER, want.uid, kind, quota_body(wanted))
 
     def _new_key(self, uid: str, known: set[str]) -> dict[str, str]:
-        keys = self.rgw_admin().admin(USER, "PUT", "key", uid=uid, key_type="s3", generate_key="true")
+        keys = self.rgw_admin().create_key(USER, uid)
         fresh = [k for k in keys if k["user"] == uid and k["access_key"] not in known]
         if len(fresh) != 1:
             raise Permanent(USER, f"user {uid}: expected one new S3 key, RGW listed {len(fresh)}")
@@ -234,10 +234,10 @@ class RgwUserProvider(CephProvider):
         user = self._get(want.uid)
         adopted = user is not None
         if user is None:
-            user = api.admin(USER, "PUT", uid=want.uid, display_name=want.display_name, email=want.email,
-                             max_buckets=want.max_buckets, suspended=str(want.suspended).lower(),
-                             user_caps=caps_string({t: perm_set(p) for t, p in (want.caps or {}).items()})
-                             or None, key_type="s3", generate_key="true")
+            user = api.create_user(USER, want.uid, want.display_name, email=want.email,
+                                   max_buckets=want.max_buckets, suspended=str(want.suspended).lower(),
+                                   user_caps=caps_string({t: perm_set(p) for t, p in (want.caps or {}).items()})
+                                   or None, key_type="s3")
             assert isinstance(user, dict)
         try:
             self._converge(user, want)
@@ -251,7 +251,7 @@ class RgwUserProvider(CephProvider):
         except Exception:
             if not adopted:
                 try:
-                    api.admin(USER, "DELETE", uid=want.uid)
+                    api.remove_user(USER, want.uid, purge_data=False)
                 except ProviderError as e:
                     pulumi.log.warn(f"{USER} {want.uid}: could not undo the create ({e}); next up adopts it")
             raise
@@ -275,8 +275,7 @@ class RgwUserProvider(CephProvider):
             # Rotate without a gap: the new pair exists before the old one goes.
             fresh = self._new_key(id_, {k["access_key"] for k in user.get("keys", [])})
             if key is not None:
-                self.rgw_admin().admin(USER, "DELETE", "key", uid=id_, access_key=key["access_key"],
-                                       key_type="s3")
+                self.rgw_admin().remove_key(USER, id_, key["access_key"])
             key = fresh
         final = self._get(id_) or user
         return UpdateResult(user_outputs(final, want.model_dump(), key))
@@ -284,7 +283,7 @@ class RgwUserProvider(CephProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         purge = bool(props.get("purge_data"))
         try:
-            self.rgw_admin().admin(USER, "DELETE", uid=id_, purge_data="true" if purge else None)
+            self.rgw_admin().remove_user(USER, id_, purge_data=purge)
         except NotFound:
             return  # already gone
         except Permanent as e:
@@ -363,21 +362,18 @@ class BucketProvider(CephProvider):
     table: ClassVar[Table] = BUCKET_TABLE
     model: ClassVar[type[pydantic.BaseModel]] = BucketInputs
 
-    def _s3(self, props: dict[str, Any]) -> Rgw:
-        self.cfg.need(BUCKET, "rgw_url")
-        return Rgw(self.cfg.rgw_url, str(props["access_key"]), str(props["secret_key"]))
+    def _s3(self, props: dict[str, Any]) -> Any:
+        """boto3's S3 client with the owner's keys."""
+        return s3_client(self.settings().rgw_url, str(props["access_key"]), str(props["secret_key"]))
 
     def _owner(self, name: str) -> str | None:
-        try:
-            info = self.rgw_admin().request(BUCKET, "GET", "/admin/bucket", {"bucket": name, "format": "json"})
-        except NotFound:
-            return None
-        return str(info.json().get("owner"))
+        return self.rgw_admin().bucket_owner(BUCKET, name)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         want = BucketInputs.model_validate({k: v for k, v in props.items() if k in BucketInputs.model_fields})
-        # PUT on a bucket the same owner already has answers 200 (S3 in us-east-1 style): adopts it.
-        self._s3(props).request(BUCKET, "PUT", f"/{want.name}")
+        # Creating a bucket the same owner already has succeeds (S3 in us-east-1 style): adopts it.
+        client = self._s3(props)
+        s3(BUCKET, f"PUT /{want.name}", lambda: client.create_bucket(Bucket=want.name))
         return CreateResult(want.name, {**want.model_dump(), "owner": self._owner(want.name)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -393,8 +389,9 @@ class BucketProvider(CephProvider):
                              "owner": self._owner(id_)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        client = self._s3(props)
         try:
-            self._s3(props).request(BUCKET, "DELETE", f"/{id_}")
+            s3(BUCKET, f"DELETE /{id_}", lambda: client.delete_bucket(Bucket=id_))
         except NotFound:
             return
 

@@ -13,10 +13,11 @@ The management server's endpoint and keys come from the stack-config object
 method (post|get; post by default, which keeps secrets out of URLs).
 """
 
-from .api import Api, Settings, map_error
+from .api import Api, map_error
 from .cluster import Cluster, ClusterArgs, ClusterProvider
 from .network import PhysicalNetwork, PhysicalNetworkArgs, PhysicalNetworkProvider
 from .pod import Pod, PodArgs, PodProvider
+from .settings import Settings
 from .storage import (
     ImageStore,
     ImageStoreArgs,

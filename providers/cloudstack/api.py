@@ -18,23 +18,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-import requests
-from cs import CloudStack, CloudStackApiException, CloudStackException
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from providers._core import (
     REAL_CLOCK,
     Clock,
-    InputError,
     NotFound,
     Permanent,
     ProviderError,
     Retryable,
-    retry,
     wait_for,
 )
+from providers._core.wait import Policy, ensure, remove
+
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from cs import CloudStack
 
 T = TypeVar("T")
 
@@ -76,6 +76,9 @@ def map_error(resource: str, command: str, error: Any) -> ProviderError:
     `error` is what `cs` raised, a `requests` exception, or the `jobresult` of a failed job.
     Messages name the resource and the command and carry CloudStack's own words and codes.
     """
+    import requests
+    from cs import CloudStackApiException, CloudStackException
+
     if isinstance(error, ProviderError):
         return error
     if isinstance(error, (requests.ConnectionError, requests.Timeout)):
@@ -99,39 +102,6 @@ def map_error(resource: str, command: str, error: Any) -> ProviderError:
     if code in (430, 431) and NOT_FOUND.search(text):
         return NotFound(resource, message)
     return Permanent(resource, message)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The `<project>:cloudstack` stack-config object, validated."""
-
-    endpoint: str
-    api_key: str
-    secret_key: str = field(repr=False)
-    job_timeout: float = 900.0  # seconds an async job may take
-    poll_interval: float = 2.0  # seconds between queryAsyncJobResult calls
-    retry_timeout: float = 60.0  # seconds safe calls are retried on retryable errors
-    http_timeout: int = 30  # seconds per HTTP request
-    method: str = "post"  # POST keeps secrets (S3 keys, host passwords) out of URLs and access logs
-
-    @classmethod
-    def from_config(cls, raw: Mapping[str, Any]) -> Settings:
-        missing = [k for k in ("endpoint", "apiKey", "secretKey") if not raw.get(k)]
-        if missing:
-            raise InputError("config", f"cloudstack.{missing[0]}", None, "required in the cloudstack config object")
-        method = str(raw.get("method", "post")).lower()
-        if method not in ("get", "post"):
-            raise InputError("config", "cloudstack.method", method, "must be 'get' or 'post'")
-        return cls(
-            endpoint=str(raw["endpoint"]),
-            api_key=str(raw["apiKey"]),
-            secret_key=str(raw["secretKey"]),
-            job_timeout=float(raw.get("jobTimeout", 900.0)),
-            poll_interval=float(raw.get("pollInterval", 2.0)),
-            retry_timeout=float(raw.get("retryTimeout", 60.0)),
-            http_timeout=int(raw.get("httpTimeout", 30)),
-            method=method,
-        )
 
 
 def first_list(answer: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -160,19 +130,27 @@ class Api:
         self.settings = settings
         self.resource = resource
         self.clock = clock
-        self._cs = CloudStack(
-            endpoint=settings.endpoint,
-            key=settings.api_key,
-            secret=settings.secret_key,
-            timeout=settings.http_timeout,
-            method=settings.method,
-            retry=0,
-        )
+        self.policy = Policy(resource, settings.retry_timeout, settings.poll_interval, clock)
+        self._client: CloudStack | None = None
+
+    @property
+    def _cs(self) -> CloudStack:
+        """The `cs` client, imported and built when the first request is made."""
+        if self._client is None:
+            from cs import CloudStack
+
+            s = self.settings
+            self._client = CloudStack(endpoint=s.endpoint, key=s.api_key, secret=s.secret_key.get_secret_value(),
+                                      timeout=s.http_timeout, method=s.method, retry=0)
+        return self._client
 
     # --- raw calls ---------------------------------------------------------------------------
 
     def call(self, command: str, **params: Any) -> dict[str, Any]:
         """One request; every failure is mapped. Not retried: the caller knows whether it is safe."""
+        import requests
+        from cs import CloudStackException
+
         clean = {k: v for k, v in params.items() if v is not None}
         try:
             answer = getattr(self._cs, command)(**clean)
@@ -182,14 +160,7 @@ class Api:
 
     def list(self, command: str, **params: Any) -> list[dict[str, Any]]:
         """A listing (safe: retried on retryable errors until the retry deadline)."""
-        return retry(
-            lambda: first_list(self.call(command, **params)),
-            resource=self.resource,
-            what=command,
-            timeout=self.settings.retry_timeout,
-            interval=self.settings.poll_interval,
-            clock=self.clock,
-        )
+        return self.policy.retry(lambda: first_list(self.call(command, **params)), command)
 
     def find(self, command: str, **params: Any) -> dict[str, Any] | None:
         """The one object a listing returns, or None. An id that no longer exists is None too."""
@@ -270,45 +241,9 @@ class Api:
     # --- mutations done safely ------------------------------------------------------------
 
     def ensure(self, what: str, find: Callable[[], T | None], make: Callable[[], T]) -> tuple[T, bool]:
-        """The object `find` sees, or a new one from `make`: (object, created).
-
-        A retryable failure of `make` (a dropped connection: did it happen?) is retried only
-        after looking the object up again, so a crashed or half-answered create is adopted, not
-        duplicated.
-        """
-
-        def attempt() -> tuple[T, bool]:
-            existing = find()
-            if existing is not None:
-                return existing, False
-            return make(), True
-
-        return retry(
-            attempt,
-            resource=self.resource,
-            what=what,
-            timeout=self.settings.retry_timeout,
-            interval=self.settings.poll_interval,
-            clock=self.clock,
-        )
+        """`providers._core.wait.ensure` with this operation's retry policy."""
+        return ensure(self.policy, what, find, make)
 
     def remove(self, what: str, find: Callable[[], T | None], destroy: Callable[[T], object]) -> None:
-        """Delete what `find` sees (nothing if it is gone), looking again before any retry."""
-
-        def attempt() -> None:
-            existing = find()
-            if existing is None:
-                return
-            try:
-                destroy(existing)
-            except NotFound:
-                return
-
-        retry(
-            attempt,
-            resource=self.resource,
-            what=what,
-            timeout=self.settings.retry_timeout,
-            interval=self.settings.poll_interval,
-            clock=self.clock,
-        )
+        """`providers._core.wait.remove` with this operation's retry policy."""
+        remove(self.policy, what, find, destroy)

@@ -14,24 +14,26 @@ be set up, the new physical network is deleted again before the error is raised.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
-from pydantic import Field as Describe
 from pydantic import field_validator
+from typing_extensions import override
 
-from providers._core import Change, Field, Permanent, ProviderError, Table, diff_fields
+from providers._core import Change, Permanent, ProviderError, diff_fields
+from providers._core.declare import Args, PulumiInputsBase, arg, output
+from providers._core.lifecycle import Obj
+from providers._core.resource import Declared
 
 from .api import Api, single
-from .base import CloudStackProvider, Inputs, as_bool
+from .base import CloudStackProvider, as_bool
 
 TRAFFIC_TYPES = ("Management", "Guest", "Public", "Storage")
 VIRTUAL_ROUTER = "VirtualRouter"
 # Enabling an advanced zone adds Storage traffic with Management's labels when there is none
 # (ConfigurationManagerImpl.editZone): left alone unless declared, so it is no drift.
 IMPLICIT = "Storage"
+TrafficType = Literal["Management", "Guest", "Public", "Storage"]
 
 
 def _upper(value: Any) -> str:
@@ -51,55 +53,15 @@ def _labels(value: Any) -> dict[str, str]:
     return {str(k).capitalize(): str(v) for k, v in dict(value).items()}
 
 
-TABLE = Table(
-    "cloudstack.PhysicalNetwork",
-    (
-        Field("zone_id", api="zoneid", change=Change.REPLACE),
-        Field("name", change=Change.REPLACE),  # updatePhysicalNetwork cannot rename
-        Field("isolation_method", api="isolationmethods", change=Change.REPLACE, normalize=_upper),
-        Field("broadcast_domain_range", api="broadcastdomainrange", change=Change.REPLACE, normalize=_upper),
-        Field("vlan"),
-        Field("network_speed", api="networkspeed"),
-        Field("tags", normalize=_tag_list),
-        Field("traffic_labels", normalize=_labels),
-        Field("virtual_router_enabled", normalize=as_bool),
-        Field("enabled", normalize=as_bool),
-        Field("state", change=Change.OUTPUT),
-        Field("virtual_router_provider_id", change=Change.OUTPUT),
-        Field("traffic_type_ids", change=Change.OUTPUT),
-    ),
-    delete_before_replace=True,  # names are adopted: a new one beside the old would be the old
-)
+class NetworkChecks(PulumiInputsBase):
+    """Traffic types capitalised, Management and Guest present, labels not empty, VLANs in range."""
 
-
-class PhysicalNetworkInputs(Inputs):
-    """A physical network of an advanced zone."""
-
-    zone_id: str = Describe(min_length=1, description="id of the zone")
-    name: str = Describe(min_length=1, description="physical network name (adopted by it within the zone)")
-    isolation_method: Literal["VLAN", "VXLAN", "GRE", "L3"] = Describe(
-        default="VLAN", description="how guest networks are isolated"
-    )
-    broadcast_domain_range: Literal["ZONE", "POD"] = Describe(
-        default="ZONE", description="broadcast domain of the network (ZONE for advanced zones)"
-    )
-    vlan: str | None = Describe(
-        default=None, pattern=r"^\d+-\d+(,\d+-\d+)*$", description="guest VLAN range(s), e.g. 100-199"
-    )
-    network_speed: Literal["1G", "10G"] | None = Describe(default=None, description="link speed")
-    tags: list[str] | None = Describe(default=None, description="physical network tags")
-    traffic_labels: dict[Literal["Management", "Guest", "Public", "Storage"], str] = Describe(
-        description="traffic type -> XenServer network label (the XAPI network name-label)"
-    )
-    virtual_router_enabled: bool = Describe(default=True, description="enable the VirtualRouter provider")
-    enabled: bool = Describe(default=True, description="physical network state Enabled/Disabled")
-
-    @field_validator("traffic_labels", mode="before")
+    @field_validator("traffic_labels", mode="before", check_fields=False)
     @classmethod
     def _capitalise(cls, value: Any) -> Any:
         return {str(k).capitalize(): v for k, v in value.items()} if isinstance(value, dict) else value
 
-    @field_validator("traffic_labels")
+    @field_validator("traffic_labels", check_fields=False)
     @classmethod
     def _needs_management_and_guest(cls, value: dict[str, str]) -> dict[str, str]:
         missing = [t for t in ("Management", "Guest") if t not in value]
@@ -110,7 +72,7 @@ class PhysicalNetworkInputs(Inputs):
             raise ValueError(f"empty network label for {', '.join(empty)}")
         return value
 
-    @field_validator("vlan")
+    @field_validator("vlan", check_fields=False)
     @classmethod
     def _vlan_ids(cls, value: str | None) -> str | None:
         for part in (value or "").split(",") if value else []:
@@ -120,17 +82,56 @@ class PhysicalNetworkInputs(Inputs):
         return value
 
 
+class PhysicalNetworkArgs(Args, resource="cloudstack.PhysicalNetwork", delete_before_replace=True,
+                          checks=NetworkChecks):
+    """A physical network of an advanced zone.
+
+    Deleted before its replacement: names are adopted, a new one beside the old would be the old.
+    """
+
+    zone_id: pulumi.Input[str] = arg(api="zoneid", change=Change.REPLACE, min_length=1)
+    """Id of the zone."""
+    name: pulumi.Input[str] = arg(change=Change.REPLACE, min_length=1)
+    """Physical network name (adopted by it within the zone); changing it replaces the network
+    (CloudStack cannot rename one)."""
+    isolation_method: pulumi.Input[str] = arg(
+        default="VLAN", api="isolationmethods", change=Change.REPLACE, normalize=_upper,
+        check=Literal["VLAN", "VXLAN", "GRE", "L3"],
+    )
+    """VLAN, VXLAN, GRE or L3: how guest networks are isolated."""
+    broadcast_domain_range: pulumi.Input[str] = arg(
+        default="ZONE", api="broadcastdomainrange", change=Change.REPLACE, normalize=_upper,
+        check=Literal["ZONE", "POD"],
+    )
+    """ZONE (advanced zones) or POD."""
+    vlan: pulumi.Input[str] | None = arg(default=None, pattern=r"^\d+-\d+(,\d+-\d+)*$")
+    """Guest VLAN range(s), e.g. "100-199"."""
+    network_speed: pulumi.Input[str] | None = arg(default=None, api="networkspeed", check=Literal["1G", "10G"])
+    """1G or 10G."""
+    tags: pulumi.Input[list[str]] | None = arg(default=None, normalize=_tag_list)
+    """Physical network tags."""
+    traffic_labels: pulumi.Input[dict[str, str]] = arg(normalize=_labels, check=dict[TrafficType, str])
+    """Traffic type (Management, Guest, Public, Storage) -> XenServer network label (the XAPI network
+    name-label)."""
+    virtual_router_enabled: pulumi.Input[bool] = arg(default=True, normalize=as_bool)
+    """Whether the VirtualRouter network service provider is enabled."""
+    enabled: pulumi.Input[bool] = arg(default=True, normalize=as_bool)
+    """Whether the physical network is Enabled."""
+    state: pulumi.Output[str] = output()
+    """Enabled or Disabled."""
+    virtual_router_provider_id: pulumi.Output[str] = output()
+    """Id of the VirtualRouter network service provider."""
+    traffic_type_ids: pulumi.Output[dict[str, str]] = output()
+    """Traffic type -> id of its traffic type object."""
+
+
+TABLE = PhysicalNetworkArgs.table()
+
+
 class PhysicalNetworkProvider(CloudStackProvider):
-    table = TABLE
-    model = PhysicalNetworkInputs
+    args = PhysicalNetworkArgs
 
     # --- reading -----------------------------------------------------------------------------
-
-    def _find_by_name(self, api: Api, zone_id: str, name: str) -> dict[str, Any] | None:
-        for net in api.list("listPhysicalNetworks", zoneid=zone_id, name=name):
-            if net.get("name") == name:
-                return net
-        return None
 
     def _traffic(self, api: Api, net_id: str) -> dict[str, dict[str, Any]]:
         types = api.list("listTrafficTypes", physicalnetworkid=net_id)
@@ -166,6 +167,7 @@ class PhysicalNetworkProvider(CloudStackProvider):
             outputs["tags"] = _tag_list(outputs["tags"]) or None
         return {k: v for k, v in outputs.items() if v is not None}
 
+    @override
     def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
         kept = super().managed(outputs, declared)
         labels = kept.get("traffic_labels")
@@ -221,30 +223,44 @@ class PhysicalNetworkProvider(CloudStackProvider):
             api.job("updateNetworkServiceProvider", "VirtualRouter provider disabled", id=nsp["id"],
                     state="Disabled")
 
-    # --- CRUD ----------------------------------------------------------------------------------
+    # --- the lifecycle's hooks --------------------------------------------------------------
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        wanted = self.inputs(props)
-        api = self.api(wanted)
+    @override
+    def fetch(self, api: Api, obj_id: str) -> Obj | None:
+        return api.find("listPhysicalNetworks", id=obj_id)
 
-        def make() -> dict[str, Any]:
-            payload = self.table.to_api(wanted, ["zone_id", "name", "isolation_method", "broadcast_domain_range",
-                                                 "vlan", "network_speed", "tags"])
-            return api.job("createPhysicalNetwork", "creation of the physical network", **payload)
+    @override
+    def find(self, api: Api, wanted: Obj) -> Obj | None:
+        return self.named(api.list("listPhysicalNetworks", zoneid=wanted["zone_id"], name=wanted["name"]),
+                          wanted["name"])
 
-        net, created = api.ensure(
-            "createPhysicalNetwork", lambda: self._find_by_name(api, wanted["zone_id"], wanted["name"]), make
-        )
-        net_id = str(net["id"])
+    @override
+    def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
+        return self._state(api, obj)
+
+    @override
+    def make(self, api: Api, wanted: Obj) -> Obj:
+        payload = self.table.to_api(wanted, ["zone_id", "name", "isolation_method", "broadcast_domain_range",
+                                             "vlan", "network_speed", "tags"])
+        return api.job("createPhysicalNetwork", "creation of the physical network", **payload)
+
+    @override
+    def created(self, api: Api, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
+        """Traffic types, the router and the state are set up after the network: transactionally."""
         try:
-            current = self._state(api, api.find("listPhysicalNetworks", id=net_id) or net)
-            self._converge(api, net_id, current, wanted)
+            current = self._state(api, api.find("listPhysicalNetworks", id=obj_id) or obj)
+            self._converge(api, obj_id, current, wanted)
         except ProviderError:
-            if created:  # transactional: leave nothing half-built behind
-                api.remove("deletePhysicalNetwork", lambda: api.find("listPhysicalNetworks", id=net_id),
+            if created:  # leave nothing half-built behind
+                api.remove("deletePhysicalNetwork", lambda: api.find("listPhysicalNetworks", id=obj_id),
                            lambda n: api.job("deletePhysicalNetwork", "undo", id=n["id"]))
             raise
-        return CreateResult(net_id, self.managed(self._read_state(api, net_id), wanted))
+        return self._read_state(api, obj_id)
+
+    @override
+    def converge(self, api: Api, obj_id: str, current: Obj, wanted: Obj) -> Obj:
+        self._converge(api, obj_id, current, wanted)
+        return self._read_state(api, obj_id)
 
     def _read_state(self, api: Api, net_id: str) -> dict[str, Any]:
         net = api.find("listPhysicalNetworks", id=net_id)
@@ -252,60 +268,12 @@ class PhysicalNetworkProvider(CloudStackProvider):
             raise Permanent(api.resource, f"listPhysicalNetworks: {net_id} vanished")
         return self._state(api, net)
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        api = self.api(props)
-        net = api.find("listPhysicalNetworks", id=id_)
-        if net is None:
-            return self.gone()
-        return self.read_result(id_, self._state(api, net), props)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        wanted = self.inputs(news)
-        api = self.api(wanted)
-        self._converge(api, id_, olds, wanted)
-        return UpdateResult(self.managed(self._read_state(api, id_), wanted))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        api = self.api(props)
-        api.remove(
-            "deletePhysicalNetwork",
-            lambda: api.find("listPhysicalNetworks", id=id_),
-            lambda n: api.job("deletePhysicalNetwork", "deletion of the physical network", id=n["id"]),
-        )
+    @override
+    def destroy(self, api: Api, obj: Obj) -> None:
+        api.job("deletePhysicalNetwork", "deletion of the physical network", id=obj["id"])
 
 
-@dataclass
-class PhysicalNetworkArgs:
-    zone_id: pulumi.Input[str]
-    """Id of the zone."""
-    name: pulumi.Input[str]
-    """Physical network name; changing it replaces the network (CloudStack cannot rename one)."""
-    traffic_labels: pulumi.Input[dict[str, str]]
-    """Traffic type (Management, Guest, Public, Storage) -> XenServer network label."""
-    isolation_method: pulumi.Input[str] = "VLAN"
-    """VLAN, VXLAN, GRE or L3."""
-    vlan: pulumi.Input[str] | None = None
-    """Guest VLAN range(s), e.g. "100-199"."""
-    broadcast_domain_range: pulumi.Input[str] = "ZONE"
-    """ZONE (advanced zones) or POD."""
-    network_speed: pulumi.Input[str] | None = None
-    """1G or 10G."""
-    tags: pulumi.Input[list[str]] | None = None
-    """Physical network tags."""
-    virtual_router_enabled: pulumi.Input[bool] = True
-    """Whether the VirtualRouter network service provider is enabled."""
-    enabled: pulumi.Input[bool] = True
-    """Whether the physical network is Enabled."""
-
-
-class PhysicalNetwork(Resource, module="cloudstack", name="PhysicalNetwork"):
+class PhysicalNetwork(Declared[PhysicalNetworkArgs], module="cloudstack", name="PhysicalNetwork"):
     """A physical network with its traffic types and the virtual router provider."""
 
-    state: pulumi.Output[str]
-    virtual_router_provider_id: pulumi.Output[str]
-    traffic_type_ids: pulumi.Output[dict[str, str]]
-
-    def __init__(
-        self, resource_name: str, args: PhysicalNetworkArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__(PhysicalNetworkProvider(), resource_name, TABLE.declared(args), opts)
+    provider_type = PhysicalNetworkProvider

@@ -9,18 +9,21 @@ hands to system VMs; it must lie inside gateway/netmask and not include the gate
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
-from pydantic import Field as Describe
 from pydantic import ValidationInfo, field_validator
+from typing_extensions import override
 
-from providers._core import Change, Field, Permanent, Table, diff_fields
+from providers._core import Change
+from providers._core.declare import Args, PulumiInputsBase, arg, output
+from providers._core.lifecycle import Obj
+from providers._core.resource import Declared
 
 from .api import Api, single
-from .base import CloudStackProvider, Inputs
+from .base import CloudStackProvider
+
+IPv4 = ipaddress.IPv4Address
 
 
 def _first(value: Any) -> str:
@@ -31,42 +34,20 @@ def _first(value: Any) -> str:
     return str(value)
 
 
-TABLE = Table(
-    "cloudstack.Pod",
-    (
-        Field("zone_id", api="zoneid", change=Change.REPLACE),
-        Field("name"),
-        Field("gateway"),
-        Field("netmask"),
-        Field("start_ip", api="startip", normalize=_first),
-        Field("end_ip", api="endip", normalize=_first),
-        Field("allocation_state", api="allocationstate", change=Change.OUTPUT),
-    ),
-    delete_before_replace=True,
-)
+class PodChecks(PulumiInputsBase):
+    """A contiguous netmask; a reserved range inside the pod network, ascending, without the gateway."""
 
-
-class PodInputs(Inputs):
-    """A pod: one L2 management network of the zone."""
-
-    zone_id: str = Describe(min_length=1, description="id of the zone")
-    name: str = Describe(min_length=1, description="pod name (adopted by it within the zone)")
-    gateway: ipaddress.IPv4Address = Describe(description="gateway of the pod's management network")
-    netmask: ipaddress.IPv4Address = Describe(description="netmask of the pod's management network")
-    start_ip: ipaddress.IPv4Address = Describe(description="first address reserved for system VMs")
-    end_ip: ipaddress.IPv4Address = Describe(description="last address reserved for system VMs")
-
-    @field_validator("netmask")
+    @field_validator("netmask", check_fields=False)
     @classmethod
-    def _contiguous(cls, value: ipaddress.IPv4Address) -> ipaddress.IPv4Address:
+    def _contiguous(cls, value: IPv4) -> IPv4:
         bits = int(value)
         if bits and (~bits & 0xFFFFFFFF) & ((~bits & 0xFFFFFFFF) + 1):
             raise ValueError(f"{value} is not a contiguous netmask")
         return value
 
-    @field_validator("start_ip", "end_ip")
+    @field_validator("start_ip", "end_ip", check_fields=False)
     @classmethod
-    def _in_pod_network(cls, value: ipaddress.IPv4Address, info: ValidationInfo) -> ipaddress.IPv4Address:
+    def _in_pod_network(cls, value: IPv4, info: ValidationInfo) -> IPv4:
         gateway, netmask = info.data.get("gateway"), info.data.get("netmask")
         if gateway is None or netmask is None:
             return value  # reported on the field that failed
@@ -82,90 +63,69 @@ class PodInputs(Inputs):
         return value
 
 
+class PodArgs(Args, resource="cloudstack.Pod", delete_before_replace=True, checks=PodChecks):
+    """A pod: one L2 management network of the zone."""
+
+    zone_id: pulumi.Input[str] = arg(api="zoneid", change=Change.REPLACE, min_length=1)
+    """Id of the zone; changing it replaces the pod."""
+    name: pulumi.Input[str] = arg(min_length=1)
+    """Pod name (adopted by it within the zone); renamed in place."""
+    gateway: pulumi.Input[str] = arg(check=IPv4)
+    """Gateway of the pod's management network."""
+    netmask: pulumi.Input[str] = arg(check=IPv4)
+    """Netmask of the pod's management network."""
+    start_ip: pulumi.Input[str] = arg(api="startip", normalize=_first, check=IPv4)
+    """First address of the range reserved for system VMs."""
+    end_ip: pulumi.Input[str] = arg(api="endip", normalize=_first, check=IPv4)
+    """Last address of the range reserved for system VMs."""
+    allocation_state: pulumi.Output[str] = output(api="allocationstate")
+    """Enabled or Disabled."""
+
+
+TABLE = PodArgs.table()
+
+
 class PodProvider(CloudStackProvider):
-    table = TABLE
-    model = PodInputs
+    args = PodArgs
 
-    def _outputs(self, pod: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in self.table.from_api(pod).items() if v is not None}
+    @override
+    def fetch(self, api: Api, obj_id: str) -> Obj | None:
+        return api.find("listPods", id=obj_id)
 
-    def _find_by_name(self, api: Api, zone_id: str, name: str) -> dict[str, Any] | None:
-        return next((p for p in api.list("listPods", zoneid=zone_id, name=name) if p.get("name") == name), None)
+    @override
+    def find(self, api: Api, wanted: Obj) -> Obj | None:
+        return self.named(api.list("listPods", zoneid=wanted["zone_id"], name=wanted["name"]), wanted["name"])
 
-    def _update(self, api: Api, pod_id: str, current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
+    @override
+    def make(self, api: Api, wanted: Obj) -> Obj:
+        return single(api.call("createPod", **self.table.to_api(wanted)))
+
+    @override
+    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
         """updatePod for name, gateway and netmask; the reserved range through its own command.
 
         CloudStack 4.18's updatePod takes startip/endip but ignores them (editPod passes null
         for both): a pod's management IP range changes with updatePodManagementNetworkIpRange.
         """
-        changed = {c.path for c in diff_fields(current, wanted, self.table) if c.new is not None}
-        if not changed:
-            return current
-        plain = sorted(changed & {"name", "gateway", "netmask"})
-        if plain:
-            api.call("updatePod", id=pod_id, **self.table.to_api(wanted, plain))
+        self.update_call(api, "updatePod", obj_id, changed & {"name", "gateway", "netmask"}, wanted)
         if changed & {"start_ip", "end_ip"}:
             api.job(
                 "updatePodManagementNetworkIpRange",
                 "change of the reserved IP range",
-                podid=pod_id,
+                podid=obj_id,
                 currentstartip=current["start_ip"],
                 currentendip=current["end_ip"],
                 newstartip=wanted["start_ip"],
                 newendip=wanted["end_ip"],
             )
-        pod = api.find("listPods", id=pod_id)
-        if pod is None:
-            raise Permanent(api.resource, f"listPods: pod {pod_id} vanished during the update")
-        return self._outputs(pod)
+        return None  # listPods again: updatePod answers the range CloudStack had
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        wanted = self.inputs(props)
-        api = self.api(wanted)
-        pod, created = api.ensure(
-            "createPod",
-            lambda: self._find_by_name(api, wanted["zone_id"], wanted["name"]),
-            lambda: single(api.call("createPod", **self.table.to_api(wanted))),
-        )
-        outputs = self._outputs(pod)
-        if not created:
-            outputs = self._update(api, str(pod["id"]), outputs, wanted)
-        return CreateResult(str(pod["id"]), self.managed(outputs, wanted))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        pod = self.api(props).find("listPods", id=id_)
-        return self.gone() if pod is None else self.read_result(id_, self._outputs(pod), props)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        wanted = self.inputs(news)
-        return UpdateResult(self.managed(self._update(self.api(wanted), id_, olds, wanted), wanted))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        api = self.api(props)
-        api.remove("deletePod", lambda: api.find("listPods", id=id_), lambda p: api.call("deletePod", id=p["id"]))
+    @override
+    def destroy(self, api: Api, obj: Obj) -> None:
+        api.call("deletePod", id=obj["id"])
 
 
-@dataclass
-class PodArgs:
-    zone_id: pulumi.Input[str]
-    """Id of the zone; changing it replaces the pod."""
-    name: pulumi.Input[str]
-    """Pod name; renamed in place."""
-    gateway: pulumi.Input[str]
-    """Gateway of the pod's management network."""
-    netmask: pulumi.Input[str]
-    """Netmask of the pod's management network."""
-    start_ip: pulumi.Input[str]
-    """First address of the range reserved for system VMs."""
-    end_ip: pulumi.Input[str]
-    """Last address of the range reserved for system VMs."""
-
-
-class Pod(Resource, module="cloudstack", name="Pod"):
+class Pod(Declared[PodArgs], module="cloudstack", name="Pod"):
     """A pod of a zone."""
 
-    name: pulumi.Output[str]
-    allocation_state: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, args: PodArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(PodProvider(), resource_name, TABLE.declared(args), opts)
+    provider_type = PodProvider

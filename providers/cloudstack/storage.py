@@ -16,18 +16,19 @@ is a replace, known at preview.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
-from pydantic import Field as Describe
 from pydantic import ValidationInfo, field_validator
+from typing_extensions import override
 
-from providers._core import Change, Field, InputError, Permanent, Table, diff_fields
+from providers._core import Change, InputError
+from providers._core.declare import Args, PulumiInputsBase, arg, output
+from providers._core.lifecycle import Obj
+from providers._core.resource import Declared
 
 from .api import Api, single
-from .base import CloudStackProvider, Inputs, as_bool
+from .base import CloudStackProvider, as_bool
 
 # --- primary storage --------------------------------------------------------------------------
 
@@ -48,58 +49,22 @@ def _tag_list(value: Any) -> list[str]:
     return sorted(str(t).strip() for t in items if str(t).strip())
 
 
-PRIMARY = Table(
-    "cloudstack.PrimaryStorage",
-    (
-        Field("zone_id", api="zoneid", change=Change.REPLACE),
-        Field("pod_id", api="podid", change=Change.REPLACE),
-        Field("cluster_id", api="clusterid", change=Change.REPLACE),
-        Field("name"),
-        Field("hypervisor", change=Change.REPLACE),
-        Field("type", change=Change.REPLACE),
-        Field("url", change=Change.REPLACE),
-        Field("tags", normalize=_tag_list),
-        Field("enabled", normalize=as_bool),
-        Field("state", change=Change.OUTPUT),
-        Field("path", change=Change.OUTPUT),
-        Field("ip_address", api="ipaddress", change=Change.OUTPUT),
-    ),
-    delete_before_replace=True,
-)
+class PrimaryChecks(PulumiInputsBase):
+    """The type's spelling, RBD only on KVM, a URL of the type's scheme."""
 
-
-class PrimaryStorageInputs(Inputs):
-    """Cluster-scoped primary storage."""
-
-    zone_id: str = Describe(min_length=1, description="id of the zone")
-    pod_id: str = Describe(min_length=1, description="id of the pod")
-    cluster_id: str = Describe(min_length=1, description="id of the cluster")
-    name: str = Describe(min_length=1, description="storage pool name (adopted by it within the cluster)")
-    hypervisor: Literal["XenServer", "KVM"] = Describe(
-        default="XenServer", description="hypervisor of the cluster (checked against CloudStack at create)"
-    )
-    type: Literal["PreSetup", "NFS", "iSCSI", "RBD"] = Describe(
-        description="PreSetup (an SR already on the pool), NFS or iSCSI; RBD is KVM-only"
-    )
-    url: str = Describe(
-        description="presetup://<host>/<SR name-label>, nfs://<server>/<path>, iscsi://<target>/<iqn>/<lun>"
-    )
-    tags: list[str] | None = Describe(default=None, description="storage tags (disk offerings select by them)")
-    enabled: bool = Describe(default=True, description="false disables the pool for new volumes")
-
-    @field_validator("type", mode="before")
+    @field_validator("type", mode="before", check_fields=False)
     @classmethod
     def _spelling(cls, value: Any) -> Any:
         return {k.lower(): k for k in URL_SCHEMES}.get(str(value).lower(), value)
 
-    @field_validator("type")
+    @field_validator("type", check_fields=False)
     @classmethod
     def _rbd_needs_kvm(cls, value: str, info: ValidationInfo) -> str:
         if value == "RBD" and info.data.get("hypervisor") == "XenServer":
             raise ValueError(RBD_ON_XENSERVER)
         return value
 
-    @field_validator("url")
+    @field_validator("url", check_fields=False)
     @classmethod
     def _scheme_matches(cls, value: str, info: ValidationInfo) -> str:
         kind = info.data.get("type")
@@ -111,27 +76,81 @@ class PrimaryStorageInputs(Inputs):
         return value
 
 
-class PrimaryStorageProvider(CloudStackProvider):
-    table = PRIMARY
-    model = PrimaryStorageInputs
+class PrimaryStorageArgs(Args, resource="cloudstack.PrimaryStorage", delete_before_replace=True,
+                         checks=PrimaryChecks):
+    """Cluster-scoped primary storage."""
 
-    def _outputs(self, pool: dict[str, Any], carried: dict[str, Any]) -> dict[str, Any]:
-        outputs = {k: v for k, v in self.table.from_api(pool).items() if v is not None}
-        outputs["type"] = POOL_TYPES.get(str(pool.get("type", "")).lower(), carried.get("type"))
+    zone_id: pulumi.Input[str] = arg(api="zoneid", change=Change.REPLACE, min_length=1)
+    """Id of the zone."""
+    pod_id: pulumi.Input[str] = arg(api="podid", change=Change.REPLACE, min_length=1)
+    """Id of the pod."""
+    cluster_id: pulumi.Input[str] = arg(api="clusterid", change=Change.REPLACE, min_length=1)
+    """Id of the cluster the pool is scoped to."""
+    name: pulumi.Input[str] = arg(min_length=1)
+    """Storage pool name (adopted by it within the cluster); renamed in place."""
+    hypervisor: pulumi.Input[str] = arg(default="XenServer", change=Change.REPLACE, check=Literal["XenServer", "KVM"])
+    """Hypervisor of the cluster (checked against CloudStack at create)."""
+    type: pulumi.Input[str] = arg(change=Change.REPLACE, check=Literal["PreSetup", "NFS", "iSCSI", "RBD"])
+    """PreSetup (an SR already on the pool), NFS or iSCSI (RBD only on KVM clusters)."""
+    url: pulumi.Input[str] = arg(change=Change.REPLACE)
+    """presetup://<host>/<SR name-label>, nfs://<server>/<path> or iscsi://<target>/<iqn>/<lun>."""
+    tags: pulumi.Input[list[str]] | None = arg(default=None, normalize=_tag_list)
+    """Storage tags (disk offerings select by them)."""
+    enabled: pulumi.Input[bool] = arg(default=True, normalize=as_bool)
+    """False disables the pool for new volumes."""
+    state: pulumi.Output[str] = output()
+    """Up, Maintenance, Disabled..."""
+    path: pulumi.Output[str] = output()
+    """The pool's path as CloudStack answers it."""
+    ip_address: pulumi.Output[str] = output(api="ipaddress")
+    """The pool's host as CloudStack answers it."""
+
+
+PRIMARY = PrimaryStorageArgs.table()
+
+
+class PrimaryStorageProvider(CloudStackProvider):
+    args = PrimaryStorageArgs
+
+    @override
+    def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
+        outputs = super().outputs(api, obj, carried)
+        outputs["type"] = POOL_TYPES.get(str(obj.get("type", "")).lower(), carried.get("type"))
         outputs["url"] = carried.get("url")  # CloudStack answers host and path, not the URL
-        outputs["hypervisor"] = pool.get("hypervisor") or carried.get("hypervisor")
-        outputs["enabled"] = pool.get("state") != "Disabled"
-        outputs["tags"] = _tag_list(pool.get("tags") or "") or None
+        outputs["hypervisor"] = obj.get("hypervisor") or carried.get("hypervisor")
+        outputs["enabled"] = obj.get("state") != "Disabled"
+        outputs["tags"] = _tag_list(obj.get("tags") or "") or None
         return {k: v for k, v in outputs.items() if v is not None}
 
-    def _find_by_name(self, api: Api, wanted: dict[str, Any]) -> dict[str, Any] | None:
-        return next(
-            (p for p in api.list("listStoragePools", zoneid=wanted["zone_id"], clusterid=wanted["cluster_id"],
-                                 name=wanted["name"]) if p.get("name") == wanted["name"]),
-            None,
-        )
+    @override
+    def fetch(self, api: Api, obj_id: str) -> Obj | None:
+        return api.find("listStoragePools", id=obj_id)
 
-    def _check_cluster(self, api: Api, wanted: dict[str, Any]) -> None:
+    @override
+    def find(self, api: Api, wanted: Obj) -> Obj | None:
+        return self.named(api.list("listStoragePools", zoneid=wanted["zone_id"], clusterid=wanted["cluster_id"],
+                                   name=wanted["name"]), wanted["name"])
+
+    @override
+    def settle(self, created: bool, wanted: Obj) -> bool:
+        return not created or not wanted["enabled"]
+
+    @override
+    def make(self, api: Api, wanted: Obj) -> Obj:
+        self._check_cluster(api, wanted)
+        return single(api.call(
+            "createStoragePool",
+            zoneid=wanted["zone_id"],
+            podid=wanted["pod_id"],
+            clusterid=wanted["cluster_id"],
+            name=wanted["name"],
+            url=wanted["url"],
+            scope="cluster",
+            hypervisor=wanted["hypervisor"],
+            tags=",".join(wanted["tags"]) if wanted.get("tags") else None,
+        ))
+
+    def _check_cluster(self, api: Api, wanted: Obj) -> None:
         """The declared hypervisor is what the cluster really runs (RBD's refusal depends on it)."""
         cluster = api.find("listClusters", id=wanted["cluster_id"])
         if cluster is None:
@@ -143,8 +162,8 @@ class PrimaryStorageProvider(CloudStackProvider):
         if actual == "XenServer" and wanted["type"] == "RBD":
             raise InputError(api.resource, "type", "RBD", RBD_ON_XENSERVER)
 
-    def _update(self, api: Api, pool_id: str, current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
-        changed = {c.path for c in diff_fields(current, wanted, self.table)}
+    @override
+    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
         params: dict[str, Any] = {}
         if "name" in changed:
             params["name"] = wanted["name"]
@@ -153,298 +172,194 @@ class PrimaryStorageProvider(CloudStackProvider):
         if "enabled" in changed:
             params["enabled"] = wanted["enabled"]
         if params:
-            api.call("updateStoragePool", id=pool_id, **params)
-        pool = api.find("listStoragePools", id=pool_id)
-        if pool is None:
-            raise Permanent(api.resource, f"listStoragePools: pool {pool_id} vanished during the update")
-        return self._outputs(pool, wanted)
+            api.call("updateStoragePool", id=obj_id, **params)
+        return None
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        wanted = self.inputs(props)
-        api = self.api(wanted)
-        self._check_cluster(api, wanted)
-
-        def make() -> dict[str, Any]:
-            return single(api.call(
-                "createStoragePool",
-                zoneid=wanted["zone_id"],
-                podid=wanted["pod_id"],
-                clusterid=wanted["cluster_id"],
-                name=wanted["name"],
-                url=wanted["url"],
-                scope="cluster",
-                hypervisor=wanted["hypervisor"],
-                tags=",".join(wanted["tags"]) if wanted.get("tags") else None,
-            ))
-
-        pool, created = api.ensure("createStoragePool", lambda: self._find_by_name(api, wanted), make)
-        pool_id = str(pool["id"])
-        outputs = self._outputs(pool, wanted)
-        if not created or not wanted["enabled"]:
-            outputs = self._update(api, pool_id, outputs, wanted)
-        return CreateResult(pool_id, self.managed(outputs, wanted))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        pool = self.api(props).find("listStoragePools", id=id_)
-        return self.gone() if pool is None else self.read_result(id_, self._outputs(pool, props), props)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        wanted = self.inputs(news)
-        return UpdateResult(self.managed(self._update(self.api(wanted), id_, olds, wanted), wanted))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        api = self.api(props)
-
-        def destroy(pool: dict[str, Any]) -> None:
-            if pool.get("state") != "Maintenance":
-                api.job("enableStorageMaintenance", "storage pool maintenance", id=id_)
-                api.wait_state("listStoragePools", id_, key="state", target="Maintenance",
-                               failures=POOL_MAINTENANCE_FAILURES, what="storage pool in Maintenance")
-            api.call("deleteStoragePool", id=id_)
-
-        api.remove("deleteStoragePool", lambda: api.find("listStoragePools", id=id_), destroy)
+    @override
+    def destroy(self, api: Api, obj: Obj) -> None:
+        """Maintenance first, and wait for it, as CloudStack requires."""
+        pool_id = str(obj["id"])
+        if obj.get("state") != "Maintenance":
+            api.job("enableStorageMaintenance", "storage pool maintenance", id=pool_id)
+            api.wait_state("listStoragePools", pool_id, key="state", target="Maintenance",
+                           failures=POOL_MAINTENANCE_FAILURES, what="storage pool in Maintenance")
+        api.call("deleteStoragePool", id=pool_id)
 
 
-@dataclass
-class PrimaryStorageArgs:
-    zone_id: pulumi.Input[str]
-    """Id of the zone."""
-    pod_id: pulumi.Input[str]
-    """Id of the pod."""
-    cluster_id: pulumi.Input[str]
-    """Id of the cluster the pool is scoped to."""
-    name: pulumi.Input[str]
-    """Storage pool name; renamed in place."""
-    type: pulumi.Input[str]
-    """PreSetup, NFS or iSCSI (RBD only on KVM clusters)."""
-    url: pulumi.Input[str]
-    """presetup://<host>/<SR name-label>, nfs://<server>/<path> or iscsi://<target>/<iqn>/<lun>."""
-    hypervisor: pulumi.Input[str] = "XenServer"
-    """Hypervisor of the cluster."""
-    tags: pulumi.Input[list[str]] | None = None
-    """Storage tags."""
-    enabled: pulumi.Input[bool] = True
-    """False disables the pool for new volumes."""
-
-
-class PrimaryStorage(Resource, module="cloudstack", name="PrimaryStorage"):
+class PrimaryStorage(Declared[PrimaryStorageArgs], module="cloudstack", name="PrimaryStorage"):
     """Cluster-scoped primary storage."""
 
-    name: pulumi.Output[str]
-    state: pulumi.Output[str]
-    path: pulumi.Output[str]
-    ip_address: pulumi.Output[str]
-
-    def __init__(
-        self, resource_name: str, args: PrimaryStorageArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__(PrimaryStorageProvider(), resource_name, PRIMARY.declared(args), opts)
+    provider_type = PrimaryStorageProvider
 
 
 # --- image store (secondary storage) ------------------------------------------------------------
 
-IMAGE = Table(
-    "cloudstack.ImageStore",
-    (
-        Field("kind", change=Change.REPLACE),
-        Field("name", change=Change.REPLACE),  # updateImageStore cannot rename
-        Field("zone_id", api="zoneid", change=Change.REPLACE),
-        Field("url", change=Change.REPLACE),
-        Field("bucket", change=Change.REPLACE),
-        Field("endpoint", change=Change.REPLACE),
-        Field("access_key", change=Change.REPLACE, secret=True),
-        Field("secret_key", change=Change.REPLACE, secret=True),
-        Field("use_https", change=Change.REPLACE, normalize=as_bool),
-        Field("s3_signer", change=Change.REPLACE),
-        Field("read_only", normalize=as_bool),
-        Field("protocol", change=Change.OUTPUT),
-        Field("provider_name", api="providername", change=Change.OUTPUT),
-        Field("scope", change=Change.OUTPUT),
-    ),
-    delete_before_replace=True,
-)
-# Declared inputs CloudStack never answers (S3 details): kept from the inputs on read.
-IMAGE_CARRIED = ("kind", "zone_id", "url", "bucket", "endpoint", "access_key", "secret_key", "use_https", "s3_signer")
+NEEDED = {"NFS": ("zone_id", "url"), "S3": ("bucket", "endpoint", "access_key", "secret_key")}
 
 
-class ImageStoreInputs(Inputs):
-    """Secondary storage: S3 (Ceph RGW) or NFS."""
+class ImageChecks(PulumiInputsBase):
+    """What each kind needs."""
 
-    kind: Literal["S3", "NFS"] = Describe(description="S3 (needs a StagingStore in the zone) or NFS")
-    name: str = Describe(min_length=1, description="image store name (adopted by it)")
-    zone_id: str | None = Describe(
-        default=None,
-        validate_default=True,
-        description="NFS: id of the zone. S3 stores are region-wide: CloudStack refuses a zone for them "
-        "('does not support scope ZONE'), so a zone given for S3 is not sent",
-    )
-    url: str | None = Describe(default=None, validate_default=True, description="NFS: nfs://<server>/<path>")
-    bucket: str | None = Describe(default=None, validate_default=True, description="S3: bucket")
-    endpoint: str | None = Describe(default=None, validate_default=True, description="S3: RGW endpoint host[:port]")
-    access_key: str | None = Describe(default=None, validate_default=True, description="S3: access key (secret)")
-    secret_key: str | None = Describe(default=None, validate_default=True, description="S3: secret key (secret)")
-    use_https: bool | None = Describe(default=None, description="S3: talk HTTPS to the endpoint")
-    s3_signer: Literal["S3SignerType", "AWSS3V4SignerType"] | None = Describe(
-        default=None, description="S3: request signer"
-    )
-    read_only: bool = Describe(default=False, description="true: no new templates go to this store")
-
-    @field_validator("zone_id", "url", "bucket", "endpoint", "access_key", "secret_key")
+    @field_validator("zone_id", "url", "bucket", "endpoint", "access_key", "secret_key", check_fields=False)
     @classmethod
     def _needed_by_kind(cls, value: str | None, info: ValidationInfo) -> str | None:
         kind, name = info.data.get("kind"), info.field_name
-        needed = {"NFS": ("zone_id", "url"), "S3": ("bucket", "endpoint", "access_key", "secret_key")}
-        if kind in needed and name in needed[kind] and not value:
+        if kind in NEEDED and name in NEEDED[kind] and not value:
             raise ValueError(f"required for a {kind} image store")
         if kind == "NFS" and name == "url" and value and not value.startswith("nfs://"):
             raise ValueError("an NFS image store's URL is nfs://<server>/<path>")
         return value
 
 
-class ImageStoreProvider(CloudStackProvider):
-    table = IMAGE
-    model = ImageStoreInputs
+def _needed(**kw: Any) -> Any:
+    """An optional input that `ImageChecks` requires for one kind."""
+    return arg(default=None, change=Change.REPLACE, validate_default=True, **kw)
 
-    def _outputs(self, store: dict[str, Any], carried: dict[str, Any]) -> dict[str, Any]:
-        outputs = {k: v for k, v in self.table.from_api(store).items() if v is not None}
+
+class ImageStoreArgs(Args, resource="cloudstack.ImageStore", delete_before_replace=True, checks=ImageChecks):
+    """Secondary storage: S3 (Ceph RGW) or NFS."""
+
+    kind: pulumi.Input[str] = arg(change=Change.REPLACE, check=Literal["S3", "NFS"])
+    """S3 (Ceph RGW; needs a StagingStore in the zone) or NFS."""
+    name: pulumi.Input[str] = arg(change=Change.REPLACE, min_length=1)
+    """Image store name; a new name is a new store (CloudStack cannot rename one)."""
+    zone_id: pulumi.Input[str] | None = _needed(api="zoneid")
+    """NFS: id of the zone. S3 stores are region-wide: CloudStack refuses a zone for them ('does not
+    support scope ZONE'), so a zone given for S3 is not sent."""
+    url: pulumi.Input[str] | None = _needed()
+    """NFS: nfs://<server>/<path>."""
+    bucket: pulumi.Input[str] | None = _needed()
+    """S3: bucket."""
+    endpoint: pulumi.Input[str] | None = _needed()
+    """S3: the RGW endpoint, host[:port]."""
+    access_key: pulumi.Input[str] | None = _needed(secret=True)
+    """S3: access key (secret)."""
+    secret_key: pulumi.Input[str] | None = _needed(secret=True)
+    """S3: secret key (secret)."""
+    use_https: pulumi.Input[bool] | None = arg(default=None, change=Change.REPLACE, normalize=as_bool)
+    """S3: HTTPS to the endpoint."""
+    s3_signer: pulumi.Input[str] | None = arg(
+        default=None, change=Change.REPLACE, check=Literal["S3SignerType", "AWSS3V4SignerType"]
+    )
+    """S3: S3SignerType or AWSS3V4SignerType."""
+    read_only: pulumi.Input[bool] = arg(default=False, normalize=as_bool)
+    """True: CloudStack stops placing new templates on this store."""
+    protocol: pulumi.Output[str] = output()
+    """s3 or nfs."""
+    provider_name: pulumi.Output[str] = output(api="providername")
+    """S3 or NFS."""
+    scope: pulumi.Output[str] = output()
+    """REGION (S3) or ZONE (NFS)."""
+
+
+IMAGE = ImageStoreArgs.table()
+# Declared inputs CloudStack never answers (S3 details): kept from the inputs on read.
+IMAGE_CARRIED = ("kind", "zone_id", "url", "bucket", "endpoint", "access_key", "secret_key", "use_https", "s3_signer")
+
+
+class ImageStoreProvider(CloudStackProvider):
+    args = ImageStoreArgs
+
+    @override
+    def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
+        outputs = super().outputs(api, obj, carried)
         for k in IMAGE_CARRIED:
             outputs.pop(k, None)
             if carried.get(k) is not None:
                 outputs[k] = carried[k]
-        outputs["read_only"] = as_bool(store.get("readonly", False))
+        outputs["read_only"] = as_bool(obj.get("readonly", False))
         return outputs
 
-    def _find_by_name(self, api: Api, wanted: dict[str, Any]) -> dict[str, Any] | None:
-        return next((s for s in api.list("listImageStores", name=wanted["name"]) if s.get("name") == wanted["name"]),
-                    None)
+    @override
+    def fetch(self, api: Api, obj_id: str) -> Obj | None:
+        return api.find("listImageStores", id=obj_id)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        wanted = self.inputs(props)
-        api = self.api(wanted)
+    @override
+    def find(self, api: Api, wanted: Obj) -> Obj | None:
+        return self.named(api.list("listImageStores", name=wanted["name"]), wanted["name"])
 
-        def make() -> dict[str, Any]:
-            if wanted["kind"] == "NFS":
-                return single(api.call("addImageStore", name=wanted["name"], provider="NFS",
-                                       zoneid=wanted["zone_id"], url=wanted["url"]))
-            details = {
-                "accesskey": wanted["access_key"],
-                "secretkey": wanted["secret_key"],
-                "bucket": wanted["bucket"],
-                "endpoint": wanted["endpoint"],
-                "usehttps": None if wanted.get("use_https") is None else str(wanted["use_https"]).lower(),
-                "s3signer": wanted.get("s3_signer"),
-            }
-            return single(api.call(
-                "addImageStore", name=wanted["name"], provider="S3",
-                details=[{"key": k, "value": v} for k, v in details.items() if v is not None],
-            ))
+    @override
+    def settle(self, created: bool, wanted: Obj) -> bool:
+        return not created or wanted["read_only"]
 
-        store, created = api.ensure("addImageStore", lambda: self._find_by_name(api, wanted), make)
-        store_id = str(store["id"])
-        outputs = self._outputs(store, wanted)
-        if not created or wanted["read_only"]:
-            outputs = self._update(api, store_id, outputs, wanted)
-        return CreateResult(store_id, self.managed(outputs, wanted))
+    @override
+    def make(self, api: Api, wanted: Obj) -> Obj:
+        if wanted["kind"] == "NFS":
+            return single(api.call("addImageStore", name=wanted["name"], provider="NFS",
+                                   zoneid=wanted["zone_id"], url=wanted["url"]))
+        details = {
+            "accesskey": wanted["access_key"],
+            "secretkey": wanted["secret_key"],
+            "bucket": wanted["bucket"],
+            "endpoint": wanted["endpoint"],
+            "usehttps": None if wanted.get("use_https") is None else str(wanted["use_https"]).lower(),
+            "s3signer": wanted.get("s3_signer"),
+        }
+        return single(api.call(
+            "addImageStore", name=wanted["name"], provider="S3",
+            details=[{"key": k, "value": v} for k, v in details.items() if v is not None],
+        ))
 
-    def _update(self, api: Api, store_id: str, current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
-        if "read_only" in {c.path for c in diff_fields(current, wanted, self.table)}:
-            api.call("updateImageStore", id=store_id, readonly=wanted["read_only"])
-        store = api.find("listImageStores", id=store_id)
-        if store is None:
-            raise Permanent(api.resource, f"listImageStores: store {store_id} vanished during the update")
-        return self._outputs(store, wanted)
+    @override
+    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
+        if "read_only" in changed:
+            api.call("updateImageStore", id=obj_id, readonly=wanted["read_only"])
+        return None
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        store = self.api(props).find("listImageStores", id=id_)
-        return self.gone() if store is None else self.read_result(id_, self._outputs(store, props), props)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        wanted = self.inputs(news)
-        return UpdateResult(self.managed(self._update(self.api(wanted), id_, olds, wanted), wanted))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        api = self.api(props)
-        api.remove("deleteImageStore", lambda: api.find("listImageStores", id=id_),
-                   lambda s: api.call("deleteImageStore", id=s["id"]))
+    @override
+    def destroy(self, api: Api, obj: Obj) -> None:
+        api.call("deleteImageStore", id=obj["id"])
 
 
-@dataclass
-class ImageStoreArgs:
-    kind: pulumi.Input[str]
-    """S3 (Ceph RGW; needs a StagingStore in the zone) or NFS."""
-    name: pulumi.Input[str]
-    """Image store name; a new name is a new store (CloudStack cannot rename one)."""
-    zone_id: pulumi.Input[str] | None = None
-    """NFS: id of the zone. S3 image stores are region-wide."""
-    url: pulumi.Input[str] | None = None
-    """NFS: nfs://<server>/<path>."""
-    bucket: pulumi.Input[str] | None = None
-    """S3: bucket."""
-    endpoint: pulumi.Input[str] | None = None
-    """S3: the RGW endpoint, host[:port]."""
-    access_key: pulumi.Input[str] | None = None
-    """S3: access key (secret)."""
-    secret_key: pulumi.Input[str] | None = None
-    """S3: secret key (secret)."""
-    use_https: pulumi.Input[bool] | None = None
-    """S3: HTTPS to the endpoint."""
-    s3_signer: pulumi.Input[str] | None = None
-    """S3: S3SignerType or AWSS3V4SignerType."""
-    read_only: pulumi.Input[bool] = False
-    """True: CloudStack stops placing new templates on this store."""
-
-
-class ImageStore(Resource, module="cloudstack", name="ImageStore"):
+class ImageStore(Declared[ImageStoreArgs], module="cloudstack", name="ImageStore"):
     """Secondary storage: an S3 bucket on Ceph RGW (keys secret) or an NFS export."""
 
-    protocol: pulumi.Output[str]
-    provider_name: pulumi.Output[str]
-    scope: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, args: ImageStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["access_key", "secret_key"])
-        )
-        super().__init__(ImageStoreProvider(), resource_name, IMAGE.declared(args), opts)
+    provider_type = ImageStoreProvider
 
 
 # --- staging store ------------------------------------------------------------------------------
 
-STAGING = Table(
-    "cloudstack.StagingStore",
-    (
-        Field("zone_id", api="zoneid", change=Change.REPLACE),
-        Field("url", change=Change.REPLACE),
-        Field("name", change=Change.OUTPUT),
-        Field("protocol", change=Change.OUTPUT),
-        Field("provider_name", api="providername", change=Change.OUTPUT),
-        Field("scope", change=Change.OUTPUT),
-    ),
-    delete_before_replace=True,  # adopted by URL: a new one beside the old would be the old
-)
+
+class StagingStoreArgs(Args, resource="cloudstack.StagingStore", delete_before_replace=True):
+    """The NFS secondary staging store S3 secondary storage needs in every zone.
+
+    Deleted before its replacement: it is adopted by URL, a new one beside the old would be the old.
+    """
+
+    zone_id: pulumi.Input[str] = arg(api="zoneid", change=Change.REPLACE, min_length=1)
+    """Id of the zone."""
+    url: pulumi.Input[str] = arg(change=Change.REPLACE, pattern=r"^nfs://[^/]+/.+")
+    """nfs://<server>/<path> of the staging area."""
+    name: pulumi.Output[str] = output()
+    """The name CloudStack gives it."""
+    protocol: pulumi.Output[str] = output()
+    """nfs."""
+    provider_name: pulumi.Output[str] = output(api="providername")
+    """NFS."""
+    scope: pulumi.Output[str] = output()
+    """ZONE."""
 
 
-class StagingStoreInputs(Inputs):
-    """The NFS secondary staging store S3 secondary storage needs in every zone."""
-
-    zone_id: str = Describe(min_length=1, description="id of the zone")
-    url: str = Describe(pattern=r"^nfs://[^/]+/.+", description="nfs://<server>/<path>")
+STAGING = StagingStoreArgs.table()
 
 
 class StagingStoreProvider(CloudStackProvider):
-    table = STAGING
-    model = StagingStoreInputs
+    args = StagingStoreArgs
+    label_field = "url"
 
-    def label(self, props: Any) -> str:
-        return f"{self.table.resource} {props.get('url')!r}"
-
-    def _outputs(self, store: dict[str, Any], carried: dict[str, Any]) -> dict[str, Any]:
-        outputs = {k: v for k, v in self.table.from_api(store).items() if v is not None}
+    @override
+    def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
+        outputs = super().outputs(api, obj, carried)
         outputs["url"] = carried.get("url") or outputs.get("url")
         outputs["zone_id"] = outputs.get("zone_id") or carried.get("zone_id")
         return outputs
 
-    def _find(self, api: Api, wanted: dict[str, Any]) -> dict[str, Any] | None:
+    @override
+    def fetch(self, api: Api, obj_id: str) -> Obj | None:
+        return api.find("listSecondaryStagingStores", id=obj_id)
+
+    @override
+    def find(self, api: Api, wanted: Obj) -> Obj | None:
         want = wanted["url"].rstrip("/")
         return next(
             (s for s in api.list("listSecondaryStagingStores", zoneid=wanted["zone_id"])
@@ -452,45 +367,21 @@ class StagingStoreProvider(CloudStackProvider):
             None,
         )
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        wanted = self.inputs(props)
-        api = self.api(wanted)
-        store, _ = api.ensure(
-            "createSecondaryStagingStore",
-            lambda: self._find(api, wanted),
-            lambda: single(api.call("createSecondaryStagingStore", url=wanted["url"], zoneid=wanted["zone_id"],
-                                    scope="zone", provider="NFS")),
-        )
-        return CreateResult(str(store["id"]), self.managed(self._outputs(store, wanted), wanted))
+    @override
+    def settle(self, created: bool, wanted: Obj) -> bool:
+        return False  # every field is replace-only: an adopted store is taken as it is
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        store = self.api(props).find("listSecondaryStagingStores", id=id_)
-        return self.gone() if store is None else self.read_result(id_, self._outputs(store, props), props)
+    @override
+    def make(self, api: Api, wanted: Obj) -> Obj:
+        return single(api.call("createSecondaryStagingStore", url=wanted["url"], zoneid=wanted["zone_id"],
+                               scope="zone", provider="NFS"))
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        raise Permanent(self.label(news), "a staging store has nothing to change in place")  # all replace
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        api = self.api(props)
-        api.remove("deleteSecondaryStagingStore", lambda: api.find("listSecondaryStagingStores", id=id_),
-                   lambda s: api.call("deleteSecondaryStagingStore", id=s["id"]))
+    @override
+    def destroy(self, api: Api, obj: Obj) -> None:
+        api.call("deleteSecondaryStagingStore", id=obj["id"])
 
 
-@dataclass
-class StagingStoreArgs:
-    zone_id: pulumi.Input[str]
-    """Id of the zone."""
-    url: pulumi.Input[str]
-    """nfs://<server>/<path> of the staging area."""
-
-
-class StagingStore(Resource, module="cloudstack", name="StagingStore"):
+class StagingStore(Declared[StagingStoreArgs], module="cloudstack", name="StagingStore"):
     """The NFS secondary staging store of a zone (S3 secondary storage requires one)."""
 
-    name: pulumi.Output[str]
-    protocol: pulumi.Output[str]
-
-    def __init__(
-        self, resource_name: str, args: StagingStoreArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__(StagingStoreProvider(), resource_name, STAGING.declared(args), opts)
+    provider_type = StagingStoreProvider

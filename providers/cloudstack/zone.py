@@ -22,192 +22,134 @@ updateZone cannot clear it.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
-from pydantic import Field as Describe
+from typing_extensions import override
 
-from providers._core import Change, Field, NotFound, Table, diff_fields
+from providers._core import Change, NotFound
+from providers._core.declare import Args, arg, output
+from providers._core.lifecycle import Obj
+from providers._core.resource import Declared
 
 from .api import Api, single
-from .base import CloudStackProvider, Inputs, lower
+from .base import CloudStackProvider, lower
 
-TABLE = Table(
-    "cloudstack.Zone",
-    (
-        Field("name", doc="zone name; renamed in place"),
-        Field("network_type", api="networktype", change=Change.REPLACE, normalize=lower),
-        Field("dns1"),
-        Field("dns2"),
-        Field("internal_dns1", api="internaldns1"),
-        Field("internal_dns2", api="internaldns2"),
-        Field("guest_cidr", api="guestcidraddress"),
-        Field("domain"),
-        Field("allocation_state", api="allocationstate", change=Change.OUTPUT),
-    ),
-)
+IPv4 = ipaddress.IPv4Address
 
 
-class ZoneInputs(Inputs):
+class ZoneArgs(Args, resource="cloudstack.Zone"):
     """An advanced-networking zone."""
 
-    name: str = Describe(min_length=1, description="zone name (unique in CloudStack; adopted by it)")
-    network_type: Literal["Advanced"] = Describe(
-        default="Advanced", description="only advanced networking (VLAN-isolated guest networks)"
+    name: pulumi.Input[str] = arg(min_length=1)
+    """Zone name, unique in CloudStack; renamed in place. An existing zone of that name is adopted."""
+    network_type: pulumi.Input[str] = arg(
+        default="Advanced", api="networktype", change=Change.REPLACE, normalize=lower, check=Literal["Advanced"]
     )
-    dns1: ipaddress.IPv4Address = Describe(description="first public DNS for guest VMs")
-    dns2: ipaddress.IPv4Address | None = Describe(default=None, description="second public DNS")
-    internal_dns1: ipaddress.IPv4Address = Describe(description="first DNS for system VMs")
-    internal_dns2: ipaddress.IPv4Address | None = Describe(default=None, description="second internal DNS")
-    guest_cidr: ipaddress.IPv4Network = Describe(description="CIDR of guest networks, e.g. 10.1.1.0/24")
-    domain: str | None = Describe(default=None, description="network domain of the zone's networks")
+    """Only Advanced (VLAN-isolated guest networks) is supported."""
+    dns1: pulumi.Input[str] = arg(check=IPv4)
+    """First public DNS server for guest VMs."""
+    dns2: pulumi.Input[str] | None = arg(default=None, check=IPv4)
+    """Second public DNS server."""
+    internal_dns1: pulumi.Input[str] = arg(api="internaldns1", check=IPv4)
+    """First DNS server for system VMs (resolves the management server)."""
+    internal_dns2: pulumi.Input[str] | None = arg(default=None, api="internaldns2", check=IPv4)
+    """Second internal DNS server."""
+    guest_cidr: pulumi.Input[str] = arg(api="guestcidraddress", check=ipaddress.IPv4Network)
+    """CIDR of the zone's guest networks, e.g. 10.1.1.0/24."""
+    domain: pulumi.Input[str] | None = None
+    """Network domain of the zone's networks."""
+    allocation_state: pulumi.Output[str] = output(api="allocationstate")
+    """Disabled until `ZoneEnablement` enables the zone."""
+
+
+TABLE = ZoneArgs.table()
 
 
 class ZoneProvider(CloudStackProvider):
-    table = TABLE
-    model = ZoneInputs
+    args = ZoneArgs
 
-    def _find_by_name(self, api: Api, name: str) -> dict[str, Any] | None:
-        for zone in api.list("listZones", name=name):
-            if zone.get("name") == name:  # listZones name= may match loosely
-                return dict(zone)
-        return None
+    @override
+    def fetch(self, api: Api, obj_id: str) -> Obj | None:
+        return api.find("listZones", id=obj_id)
 
-    def _outputs(self, zone: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in self.table.from_api(zone).items() if v is not None}
+    @override
+    def find(self, api: Api, wanted: Obj) -> Obj | None:
+        return self.named(api.list("listZones", name=wanted["name"]), wanted["name"])
 
-    def _update(self, api: Api, zone_id: str, current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
-        changed = [c.path for c in diff_fields(current, wanted, self.table) if c.new is not None]
-        if not changed:
-            return current
-        payload = self.table.to_api(wanted, changed)
-        return self._outputs(single(api.call("updateZone", id=zone_id, **payload)))
+    @override
+    def make(self, api: Api, wanted: Obj) -> Obj:
+        payload = {**self.table.to_api(wanted), "networktype": "Advanced"}
+        return single(api.call("createZone", allocationstate="Disabled", **payload))
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        wanted = self.inputs(props)
-        api = self.api(wanted)
+    @override
+    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
+        return self.update_call(api, "updateZone", obj_id, changed, wanted)
 
-        def make() -> dict[str, Any]:
-            payload = self.table.to_api(wanted)
-            payload["networktype"] = "Advanced"
-            return single(api.call("createZone", allocationstate="Disabled", **payload))
-
-        zone, created = api.ensure("createZone", lambda: self._find_by_name(api, wanted["name"]), make)
-        outputs = self._outputs(zone)
-        if not created:  # adopted: bring it to what is declared
-            outputs = self._update(api, zone["id"], outputs, wanted)
-        return CreateResult(str(zone["id"]), self.managed(outputs, wanted))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        zone = self.api(props).find("listZones", id=id_)
-        if zone is None:
-            return self.gone()
-        return self.read_result(id_, self._outputs(zone), props)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        wanted = self.inputs(news)
-        api = self.api(wanted)
-        return UpdateResult(self.managed(self._update(api, id_, olds, wanted), wanted))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        api = self.api(props)
-        api.remove("deleteZone", lambda: api.find("listZones", id=id_), lambda z: api.call("deleteZone", id=z["id"]))
+    @override
+    def destroy(self, api: Api, obj: Obj) -> None:
+        api.call("deleteZone", id=obj["id"])
 
 
-@dataclass
-class ZoneArgs:
-    name: pulumi.Input[str]
-    """Zone name, unique in CloudStack. An existing zone of that name is adopted."""
-    dns1: pulumi.Input[str]
-    """First public DNS server for guest VMs."""
-    internal_dns1: pulumi.Input[str]
-    """First DNS server for system VMs (resolves the management server)."""
-    guest_cidr: pulumi.Input[str]
-    """CIDR of the zone's guest networks, e.g. 10.1.1.0/24."""
-    dns2: pulumi.Input[str] | None = None
-    """Second public DNS server."""
-    internal_dns2: pulumi.Input[str] | None = None
-    """Second internal DNS server."""
-    domain: pulumi.Input[str] | None = None
-    """Network domain of the zone's networks."""
-    network_type: pulumi.Input[str] = "Advanced"
-    """Only Advanced (VLAN-isolated guest networks) is supported."""
-
-
-class Zone(Resource, module="cloudstack", name="Zone"):
+class Zone(Declared[ZoneArgs], module="cloudstack", name="Zone"):
     """A CloudStack zone with advanced networking, created Disabled (see `ZoneEnablement`)."""
 
-    name: pulumi.Output[str]
-    allocation_state: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, args: ZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(ZoneProvider(), resource_name, TABLE.declared(args), opts)
+    provider_type = ZoneProvider
 
 
 # --- enablement -----------------------------------------------------------------------------
 
-ENABLEMENT = Table(
-    "cloudstack.ZoneEnablement",
-    (
-        Field("zone_id", api="id", change=Change.REPLACE),
-        Field("allocation_state", api="allocationstate", change=Change.OUTPUT),
-    ),
-)
 
-
-class ZoneEnablementInputs(Inputs):
+class ZoneEnablementArgs(Args, resource="cloudstack.ZoneEnablement"):
     """Enables a zone; declared last so the zone is complete first."""
 
-    zone_id: str = Describe(min_length=1, description="id of the zone to enable")
+    zone_id: pulumi.Input[str] = arg(api="id", change=Change.REPLACE, min_length=1)
+    """Id of the zone to enable. Declare it with `depends_on` every other piece of the zone."""
+    allocation_state: pulumi.Output[str] = output(api="allocationstate")
+    """Enabled."""
+
+
+ENABLEMENT = ZoneEnablementArgs.table()
+SUFFIX = "-enabled"
 
 
 class ZoneEnablementProvider(CloudStackProvider):
-    table = ENABLEMENT
-    model = ZoneEnablementInputs
+    """The enablement "exists" while its zone is Enabled: a zone disabled out of band reads as
+    gone, and the next `up` enables it again."""
 
+    args = ZoneEnablementArgs
+
+    @override
     def label(self, props: Any) -> str:
         return f"{self.table.resource} of zone {props.get('zone_id')!r}"
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        wanted = self.inputs(props)
-        api = self.api(wanted)
-        zone_id = wanted["zone_id"]
-        zone = api.find("listZones", id=zone_id)
+    @override
+    def obj_id(self, obj: Obj) -> str:
+        return f"{obj['id']}{SUFFIX}"
+
+    @override
+    def fetch(self, api: Api, obj_id: str) -> Obj | None:
+        zone = api.find("listZones", id=obj_id.removesuffix(SUFFIX))
+        return zone if zone is not None and zone.get("allocationstate") == "Enabled" else None
+
+    @override
+    def find(self, api: Api, wanted: Obj) -> Obj | None:
+        zone = api.find("listZones", id=wanted["zone_id"])
         if zone is None:
-            raise NotFound(self.label(wanted), f"listZones: no zone with id {zone_id}")
-        if zone.get("allocationstate") != "Enabled":
-            api.call("updateZone", id=zone_id, allocationstate="Enabled")
-        return CreateResult(f"{zone_id}-enabled", {"zone_id": zone_id, "allocation_state": "Enabled"})
+            raise NotFound(self.label(wanted), f"listZones: no zone with id {wanted['zone_id']}")
+        return zone if zone.get("allocationstate") == "Enabled" else None
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        zone = self.api(props).find("listZones", id=props.get("zone_id") or id_.removesuffix("-enabled"))
-        if zone is None or zone.get("allocationstate") != "Enabled":
-            return self.gone()  # disabled out of band: the next `up` enables it again
-        outputs = {"zone_id": zone["id"], "allocation_state": "Enabled"}
-        return self.read_result(id_, outputs, props)
+    @override
+    def make(self, api: Api, wanted: Obj) -> Obj:
+        api.call("updateZone", id=wanted["zone_id"], allocationstate="Enabled")
+        return {"id": wanted["zone_id"], "allocationstate": "Enabled"}
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        api = self.api(props)
-        zone = api.find("listZones", id=props.get("zone_id") or id_.removesuffix("-enabled"))
-        if zone is not None and zone.get("allocationstate") == "Enabled":
-            api.call("updateZone", id=zone["id"], allocationstate="Disabled")
+    @override
+    def destroy(self, api: Api, obj: Obj) -> None:
+        api.call("updateZone", id=obj["id"], allocationstate="Disabled")
 
 
-@dataclass
-class ZoneEnablementArgs:
-    zone_id: pulumi.Input[str]
-    """Id of the zone to enable. Declare it with `depends_on` every other piece of the zone."""
-
-
-class ZoneEnablement(Resource, module="cloudstack", name="ZoneEnablement"):
+class ZoneEnablement(Declared[ZoneEnablementArgs], module="cloudstack", name="ZoneEnablement"):
     """Enables a zone once everything in it exists; deleting it disables the zone."""
 
-    zone_id: pulumi.Output[str]
-    allocation_state: pulumi.Output[str]
-
-    def __init__(
-        self, resource_name: str, args: ZoneEnablementArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__(ZoneEnablementProvider(), resource_name, ENABLEMENT.declared(args), opts)
+    provider_type = ZoneEnablementProvider

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal
 
 import pulumi
 import pydantic
-from pulumi.dynamic import ConfigureRequest, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 
 from providers._core import (
     REAL_CLOCK,
@@ -32,10 +32,9 @@ from providers._core import (
     Clock,
     Field,
     Permanent,
+    Provider,
     ProviderError,
     Table,
-    TableProvider,
-    config_section,
     parse,
     retry,
     wait_for,
@@ -45,6 +44,7 @@ from . import _states as st
 from . import _walk
 from ._api import LIST_FIELDS, client, errors
 from .node import Node, Timeouts
+from .settings import Settings
 
 RESOURCE = "ironic.Fleet"
 ACTION_THREADS = 8  # verbs issued at once per poll (each is one short API call)
@@ -222,18 +222,13 @@ def report(tracks: Sequence[Track]) -> str | None:
     return f"{len(failed)} of {len(tracks)} nodes failed (the next `up` resumes them): {lines}"
 
 
-class FleetProvider(TableProvider):
+class FleetProvider(Provider[Settings]):
     table: ClassVar[Table] = TABLE
     model: ClassVar[type[pydantic.BaseModel]] = FleetInputs
-    endpoint: str | None = None
-
-    def configure(self, req: ConfigureRequest) -> None:
-        self.endpoint = config_section(req, "ironic").get("endpoint")
+    settings_model = Settings
 
     def _client(self) -> Any:
-        if not self.endpoint:
-            raise Permanent(RESOURCE, "no Ironic endpoint: set the stack config <project>:ironic")
-        return client(self.endpoint)
+        return client(self.settings().endpoint)
 
     def _run(self, props: dict[str, Any]) -> dict[str, Any]:
         want = parse(FleetInputs, props, RESOURCE)

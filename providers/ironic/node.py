@@ -26,17 +26,15 @@ from typing import Any, ClassVar, Literal
 
 import pulumi
 import pydantic
-from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from providers._core import (
     Change,
     Field,
     NotFound,
-    Permanent,
+    Provider,
     Table,
-    TableProvider,
     args_props,
-    config_section,
     diff_fields,
     diff_result,
     parse,
@@ -45,6 +43,7 @@ from providers._core import (
 from . import _states as st
 from . import _walk
 from ._api import client, errors
+from .settings import Settings
 
 MASK = "******"
 
@@ -200,6 +199,9 @@ TABLE = Table(
     delete_before_replace=True,
 )
 
+# Fields a node is created with, and the plain ones a patch replaces as they are.
+CREATE_FIELDS = ("name", "driver", "driver_info", "properties", "resource_class")
+PLAIN_FIELDS = ("name", "driver", "resource_class")
 # Fields Ironic refuses to change on a deployed node.
 RECONFIGURE_ONLY = ("driver", "interfaces", "resource_class")
 
@@ -258,9 +260,8 @@ def node_patch(live: Mapping[str, Any], want: NodeInputs, before: Mapping[str, A
     (None for an adopted node)."""
     prev = before or {}
     ops: list[dict[str, Any]] = []
-    for key in ("name", "driver", "resource_class"):
-        value = getattr(want, key)
-        if value is not None and live.get(key) != value:
+    for key, value in TABLE.to_api(want.model_dump(mode="json"), list(PLAIN_FIELDS)).items():
+        if live.get(key) != value:
             ops.append({"op": "replace", "path": f"/{key}", "value": value})
     for family, iface in want.interfaces.items():
         if live.get(f"{family}_interface") != iface:
@@ -300,18 +301,13 @@ def every_field(outs: Mapping[str, Any]) -> dict[str, Any]:
 # The provider
 
 
-class NodeProvider(TableProvider):
+class NodeProvider(Provider[Settings]):
     table: ClassVar[Table] = TABLE
     model: ClassVar[type[pydantic.BaseModel]] = NodeInputs
-    endpoint: str | None = None
+    settings_model = Settings
 
-    def configure(self, req: ConfigureRequest) -> None:
-        self.endpoint = config_section(req, "ironic").get("endpoint")
-
-    def _client(self, resource: str) -> Any:
-        if not self.endpoint:
-            raise Permanent(resource, "no Ironic endpoint: set the stack config <project>:ironic = {\"endpoint\": ...}")
-        return client(self.endpoint)
+    def _client(self) -> Any:
+        return client(self.settings().endpoint)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return node_diff(olds, news)
@@ -378,7 +374,7 @@ class NodeProvider(TableProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         want = parse(NodeInputs, props, self._res(str(props.get("name"))))
         res = self._res(want.name)
-        c = self._client(res)
+        c = self._client()
         node = self._find(c, res, want.name)
         if node is not None:
             # Adopt what an earlier run left (or an operator enrolled): no twin, resume its walk.
@@ -386,10 +382,8 @@ class NodeProvider(TableProvider):
             self._apply(c, res, node, want, None)
             self._sync_ports(c, res, node.uuid, want.ports)
             return CreateResult(node.uuid, self._finish(c, res, node.uuid, want))
-        body: dict[str, Any] = {"name": want.name, "driver": want.driver, "driver_info": want.driver_info,
-                                "properties": want.properties}
-        if want.resource_class:
-            body["resource_class"] = want.resource_class
+        # The creation attributes through the table (instance_info and ports come after).
+        body = TABLE.to_api(want.model_dump(mode="json"), list(CREATE_FIELDS))
         body.update({f"{fam}_interface": iface for fam, iface in want.interfaces.items()})
         with errors(res, "create node"):
             node = c.node.create(**body)
@@ -406,7 +400,7 @@ class NodeProvider(TableProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         res = self._res(str(props.get("name") or id_))
-        c = self._client(res)
+        c = self._client()
         node = self._find(c, res, id_)
         if node is None:
             return ReadResult("", {})
@@ -439,7 +433,7 @@ class NodeProvider(TableProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         want = parse(NodeInputs, news, self._res(str(news.get("name"))))
         res = self._res(want.name)
-        c = self._client(res)
+        c = self._client()
         ref = self._ref(res, id_, want)
         node = _walk.settle(c, ref)
         live = node.to_dict()
@@ -463,7 +457,7 @@ class NodeProvider(TableProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Undeploy, wait, delete. A node that is already gone is fine (delete again)."""
         res = self._res(str(props.get("name") or id_))
-        c = self._client(res)
+        c = self._client()
         timeouts = {**Timeouts.model_validate({}).model_dump(), **(props.get("timeouts") or {})}
         ref = _walk.NodeRef(res, id_, str(props.get("name") or id_), timeouts)
         try:

@@ -14,9 +14,10 @@ The optional stack-config object `<project>:xcpng` sets transport and deadlines:
 (https|http), verifyTls, taskTimeout, joinTimeout, pollInterval, retryTimeout, httpTimeout.
 """
 
-from ._xapi import Credentials, Settings, Xapi, map_error
+from ._xapi import Credentials, Xapi, map_error
 from .network import Network, NetworkArgs, NetworkProvider
 from .pool import Pool, PoolArgs, PoolProvider
+from .settings import Settings
 from .storage import SharedSR, SharedSRArgs, SharedSRProvider
 
 __all__ = [

@@ -7,25 +7,23 @@ import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import pulumi
 import pydantic
-from pulumi.dynamic import CheckResult, ConfigureRequest, DiffResult, ReadResult
+from pulumi.dynamic import CheckResult, DiffResult
 
 from providers._core import (
     REAL_CLOCK,
     Clock,
     NotFound,
     Permanent,
-    TableProvider,
-    config_section,
+    Provider,
     diff,
     is_unknown,
-    parse,
 )
-from providers._core.diff import PROVIDER_KEY
+from providers._core.declare import Args, PulumiInputsBase, arg
 
-from ._xapi import Credentials, Settings, Xapi
-
-CONFIG_SECTION = "xcpng"
+from ._xapi import Credentials, Xapi
+from .settings import Settings
 
 # host, IPv4 or [IPv6], with an optional port: what XAPI keeps in host.address and HOST_IS_SLAVE.
 ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
@@ -41,11 +39,6 @@ def check_address(value: str) -> str:
     return value
 
 
-def as_int(value: Any) -> int:
-    """XAPI answers ints as decimal strings over XML-RPC; the engine sends floats."""
-    return int(float(value))
-
-
 def warn(message: str) -> None:
     """A warning the CLI shows during preview and update.
 
@@ -55,28 +48,27 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
-class Inputs(pydantic.BaseModel):
-    """Base of every input model: unknown properties are errors, not silently dropped."""
+class ConnectionChecks(PulumiInputsBase):
+    """The connection's address is a host address."""
 
-    model_config = pydantic.ConfigDict(extra="forbid")
-
-
-class Connection(Inputs):
-    """How a resource on an existing pool reaches it: any host of the pool and its root login."""
-
-    address: str = pydantic.Field(
-        min_length=1, description="address of the pool master, or of any member (the login follows HOST_IS_SLAVE)"
-    )
-    username: str = pydantic.Field(default="root", min_length=1, description="XAPI user (root)")
-    password: str = pydantic.Field(min_length=1, description="XAPI password of that user (secret)")
-
-    @pydantic.field_validator("address")
+    @pydantic.field_validator("address", check_fields=False)
     @classmethod
     def _address(cls, value: str) -> str:
         return check_address(value)
 
 
-class XcpngProvider(TableProvider):
+class ConnectionArgs(Args):
+    """How a resource on an existing pool reaches it: any host of the pool and its root login."""
+
+    address: pulumi.Input[str] = arg(min_length=1)
+    """Address of the pool master or any member (e.g. `pool.master_address`); the login follows HOST_IS_SLAVE."""
+    username: pulumi.Input[str] = arg(default="root", min_length=1)
+    """Root user (root)."""
+    password: pulumi.Input[str] = arg(secret=True, min_length=1)
+    """Root password of the pool (secret)."""
+
+
+class XcpngProvider(Provider[Settings]):
     """A `TableProvider` that talks to XAPI with settings from `configure()` (all optional).
 
     Nothing here is pickled but the class reference: `_settings` lives in the provider process.
@@ -86,7 +78,8 @@ class XcpngProvider(TableProvider):
     # Inputs that only order and check (a pool's uuid): unknown at preview whenever the pool is
     # being updated, yet they never change for an existing object, so unknown is not a change.
     stable_when_unknown: ClassVar[tuple[str, ...]] = ()
-    _settings: Settings | None = None
+    settings_model = Settings
+    label_field = "name_label"
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """As the core's, but defaults are filled in even when unknowns (preview) stop validation.
@@ -98,7 +91,7 @@ class XcpngProvider(TableProvider):
         props = dict(result.inputs)
         if result.failures or not any(is_unknown(v) for v in props.values()):
             return result
-        for name, info in self.model.model_fields.items():
+        for name, info in self.input_model().model_fields.items():
             if name not in props and not info.is_required() and info.default is not None:
                 props[name] = info.default
         return CheckResult(props, [])
@@ -113,40 +106,11 @@ class XcpngProvider(TableProvider):
             for k, v in news.items()
         }
 
-    def configure(self, req: ConfigureRequest) -> None:
-        section = config_section(req, CONFIG_SECTION)
-        self._settings = Settings.from_config(section) if section else Settings()
-
-    def configure_with(self, settings: Settings) -> None:
-        """Configure without the engine (tests and tools)."""
-        self._settings = settings
-
-    @property
-    def settings(self) -> Settings:
-        return self._settings or Settings()
-
-    def label(self, props: Mapping[str, Any]) -> str:
-        """How messages name the resource: its kind and XAPI name."""
-        name = props.get("name_label")
-        return f"{self.table.resource} {name!r}" if name else self.table.resource
-
-    def inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        """Validated, normalised inputs (defaults filled in) of a CRUD call."""
-        model = parse(self.model, {k: v for k, v in props.items() if k != PROVIDER_KEY}, self.label(props))
-        return model.model_dump(mode="json", exclude_none=True)
-
     def xapi(self, props: Mapping[str, Any], address: str | None = None) -> Xapi:
         """A session (to be used with `with`) on the pool reached through `props`' connection."""
         creds = Credentials(address or str(props["address"]), str(props.get("username") or "root"),
                             str(props["password"]))
-        return Xapi(self.settings, self.label(props), creds, clock=self.clock)
-
-    def gone(self) -> ReadResult:
-        """What `read` answers for an object XAPI no longer has: the engine recreates it."""
-        return ReadResult("", {})
-
-    def read_result(self, obj_id: str, outputs: dict[str, Any]) -> ReadResult:
-        return ReadResult(obj_id, outputs, inputs=self.table.input_props(outputs))
+        return Xapi(self.settings(props), self.label(props), creds, clock=self.clock)
 
     @staticmethod
     def by_uuid(x: Xapi, cls: str, uuid: str) -> str | None:

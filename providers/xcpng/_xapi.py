@@ -24,12 +24,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import XenAPI
-
 from providers._core import (
     REAL_CLOCK,
     Clock,
-    InputError,
     NotFound,
     Permanent,
     ProviderError,
@@ -37,6 +34,8 @@ from providers._core import (
     retry,
     wait_for,
 )
+
+from .settings import Settings
 
 T = TypeVar("T")
 
@@ -67,6 +66,13 @@ def xint(value: int) -> str:
     return str(int(value))
 
 
+def _xenapi() -> Any:
+    """The XenAPI library, imported when a provider first talks to XAPI (not at import time)."""
+    import XenAPI
+
+    return XenAPI
+
+
 def map_error(resource: str, what: str, error: BaseException | list[str]) -> ProviderError:
     """THE mapping of an XAPI failure or transport error to the taxonomy (the only one).
 
@@ -77,7 +83,7 @@ def map_error(resource: str, what: str, error: BaseException | list[str]) -> Pro
         return error
     if isinstance(error, list):
         details = [str(d) for d in error] or ["INTERNAL_ERROR", "task failed without error_info"]
-    elif isinstance(error, XenAPI.Failure):
+    elif isinstance(error, _xenapi().Failure):
         details = [str(d) for d in error.details] or ["INTERNAL_ERROR"]
     elif isinstance(error, xmlrpc.client.Fault):
         return Permanent(resource, f"{what}: XML-RPC fault {error.faultCode}: {error.faultString}")
@@ -96,60 +102,6 @@ def map_error(resource: str, what: str, error: BaseException | list[str]) -> Pro
     if code == "SESSION_AUTHENTICATION_FAILED":
         return Permanent(resource, message + "; check the username and password given for this host")
     return Permanent(resource, message)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The optional `<project>:xcpng` stack-config object: transport and deadlines.
-
-    Credentials are not here: they are (secret) inputs of each resource, since every host of a
-    pool to be built has its own root password until it joins.
-    """
-
-    scheme: str = "https"  # XCP-ng serves XAPI on 443 with a self-signed certificate
-    verify_tls: bool = False
-    task_timeout: float = 600.0  # seconds an async task (SR.create, VLAN, bond) may take
-    join_timeout: float = 1200.0  # seconds a pool.join/eject/designate may take, restarts included
-    poll_interval: float = 2.0  # seconds between task.get_record calls
-    retry_timeout: float = 60.0  # seconds safe calls are retried on retryable errors
-    http_timeout: float = 60.0  # seconds per XML-RPC request
-
-    @classmethod
-    def from_config(cls, raw: Mapping[str, Any]) -> Settings:
-        known = {
-            "scheme": "scheme",
-            "verifyTls": "verify_tls",
-            "taskTimeout": "task_timeout",
-            "joinTimeout": "join_timeout",
-            "pollInterval": "poll_interval",
-            "retryTimeout": "retry_timeout",
-            "httpTimeout": "http_timeout",
-        }
-        unknown = sorted(set(raw) - set(known))
-        if unknown:
-            raise InputError("config", f"xcpng.{unknown[0]}", raw[unknown[0]], f"unknown key; known: {sorted(known)}")
-        values: dict[str, Any] = {}
-        for key, attr in known.items():
-            if key not in raw:
-                continue
-            value = raw[key]
-            if attr == "scheme":
-                if value not in ("http", "https"):
-                    raise InputError("config", "xcpng.scheme", value, "must be 'http' or 'https'")
-            elif attr == "verify_tls":
-                value = bool(value)
-            else:
-                try:
-                    value = float(value)
-                except (TypeError, ValueError) as e:
-                    raise InputError("config", f"xcpng.{key}", value, "must be a number of seconds") from e
-                if value < 0:
-                    raise InputError("config", f"xcpng.{key}", value, "must not be negative")
-            values[attr] = value
-        return cls(**values)
-
-    def url(self, address: str) -> str:
-        return f"{self.scheme}://{address}/"
 
 
 class _Transport(xmlrpc.client.Transport):
@@ -221,7 +173,7 @@ class Xapi:
         self.creds = creds
         self.clock = clock
         self.follow_master = follow_master
-        self._factory = session_factory or (lambda url: XenAPI.Session(url, transport=_transport(settings)))
+        self._factory = session_factory or (lambda url: _xenapi().Session(url, transport=_transport(settings)))
         self._session: Any = None
         self.address = creds.address  # the address actually logged in to (the master's)
 
@@ -242,7 +194,7 @@ class Xapi:
             session = self._factory(self.settings.url(target))
             try:
                 self._login_once(session, target)
-            except XenAPI.Failure as e:
+            except _xenapi().Failure as e:
                 details = [str(d) for d in e.details]
                 if details[0] == "HOST_IS_SLAVE" and self.follow_master and len(details) > 1:
                     master = details[1]
@@ -263,7 +215,7 @@ class Xapi:
         def attempt() -> None:
             try:
                 session.xenapi.login_with_password(self.creds.username, self.creds.password, API_VERSION, ORIGINATOR)
-            except XenAPI.Failure:
+            except _xenapi().Failure:
                 raise
             except Exception as e:  # transport: retried below when retryable
                 raise map_error(self.resource, f"login to {target}", e) from e

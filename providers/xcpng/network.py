@@ -24,58 +24,21 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
-from pydantic import Field as Describe
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import field_validator, model_validator
 
-from providers._core import Change, Field, NotFound, Permanent, ProviderError, Table, args_props
+from providers._core import Change, Declared, NotFound, Permanent, ProviderError, arg, as_int, output
 from providers._core.diff import PROVIDER_KEY
 
-from ._base import Connection, XcpngProvider, as_int
+from ._base import ConnectionArgs, ConnectionChecks, XcpngProvider
 from ._xapi import Xapi, is_null, xint
 
 BondMode = Literal["balance-slb", "active-backup", "lacp"]
 
-TABLE = Table(
-    "xcpng.Network",
-    (
-        Field("address"),
-        Field("username"),
-        Field("password", secret=True),
-        Field("pool_uuid"),
-        Field("name_label"),
-        Field("name_description"),
-        Field("mtu", api="MTU", normalize=as_int),
-        Field("device", change=Change.REPLACE),
-        Field("vlan", change=Change.REPLACE, normalize=as_int),
-        Field("bond_devices", change=Change.REPLACE, normalize=lambda v: sorted(v)),
-        Field("bond_mode"),
-        Field("network_uuid", change=Change.OUTPUT),
-        Field("bridge", change=Change.OUTPUT),
-        Field("kind", change=Change.OUTPUT),
-        Field("host_uuids", change=Change.OUTPUT),
-    ),
-    delete_before_replace=True,  # a VLAN tag on a device, and a NIC in a bond, exist once per host
-)
+class NetworkChecks(ConnectionChecks):
+    """At least two distinct bond devices; a bond, or a device (with a VLAN tag), not both."""
 
-CARRIED = ("address", "username", "password", "pool_uuid")
-
-
-class NetworkInputs(Connection):
-    """A pool-wide network: a VLAN on a device, a bond of devices, or a physical device's network."""
-
-    pool_uuid: str | None = Describe(
-        default=None, description="uuid of the pool (xcpng.Pool.pool_uuid): orders the network after the joins"
-    )
-    name_label: str = Describe(min_length=1, description="name-label, as CloudStack traffic labels name it")
-    name_description: str = Describe(default="", description="description")
-    mtu: int = Describe(default=1500, ge=68, le=9216, description="MTU in octets (1500, or 9000 for jumbo frames)")
-    device: str | None = Describe(default=None, min_length=1, description="NIC (eth1) or bond (bond0) device")
-    vlan: int | None = Describe(default=None, ge=1, le=4094, description="802.1Q tag of a VLAN on device")
-    bond_devices: list[str] | None = Describe(default=None, description="NICs bonded together on every host")
-    bond_mode: BondMode | None = Describe(default=None, description="bond mode (balance-slb by default)")
-
-    @field_validator("bond_devices")
+    @field_validator("bond_devices", check_fields=False)
     @classmethod
     def _bond_devices(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
@@ -87,22 +50,57 @@ class NetworkInputs(Connection):
         return sorted(value)
 
     @model_validator(mode="after")
-    def _one_kind(self) -> NetworkInputs:
-        if self.bond_devices is not None:
-            if self.device is not None or self.vlan is not None:
+    def _one_kind(self) -> Any:
+        values = self.__dict__
+        if values.get("bond_devices") is not None:
+            if values.get("device") is not None or values.get("vlan") is not None:
                 raise ValueError("give either bond_devices (a bond) or device (and vlan), not both")
-            if self.bond_mode is None:
-                self.bond_mode = "balance-slb"
+            if values.get("bond_mode") is None:
+                self.__dict__["bond_mode"] = "balance-slb"
         else:
-            if self.device is None:
+            if values.get("device") is None:
                 raise ValueError("give device (with vlan for a VLAN) or bond_devices")
-            if self.bond_mode is not None:
+            if values.get("bond_mode") is not None:
                 raise ValueError("bond_mode applies to bond_devices only")
         return self
 
-    @property
-    def kind(self) -> str:
-        return "bond" if self.bond_devices else "vlan" if self.vlan is not None else "physical"
+
+class NetworkArgs(ConnectionArgs, resource="xcpng.Network", delete_before_replace=True, checks=NetworkChecks):
+    """A pool-wide network: a VLAN on a device, a bond of devices, or a physical device's network.
+
+    Deleted before its replacement: a VLAN tag on a device, and a NIC in a bond, exist once per host.
+    """
+
+    pool_uuid: pulumi.Input[str] | None = None
+    """`xcpng.Pool.pool_uuid`: checked, and orders the network after the pool's joins."""
+    name_label: pulumi.Input[str] = arg(min_length=1)
+    """Name-label of the network, as CloudStack traffic labels name it; renamed in place."""
+    name_description: pulumi.Input[str] = ""
+    """Description."""
+    mtu: pulumi.Input[int] = arg(default=1500, api="MTU", normalize=as_int, ge=68, le=9216)
+    """MTU in octets (1500, or 9000 for jumbo frames); changed in place."""
+    device: pulumi.Input[str] | None = arg(default=None, change=Change.REPLACE, min_length=1)
+    """Device (eth1, bond0) of a VLAN, or a NIC whose own network this is; a change replaces."""
+    vlan: pulumi.Input[int] | None = arg(default=None, change=Change.REPLACE, normalize=as_int, ge=1, le=4094)
+    """802.1Q tag of a VLAN on `device`; a change replaces."""
+    bond_devices: pulumi.Input[list[pulumi.Input[str]]] | None = arg(
+        default=None, change=Change.REPLACE, normalize=sorted, check=list[str]
+    )
+    """NICs bonded on every host; a change replaces."""
+    bond_mode: pulumi.Input[str] | None = arg(default=None, check=BondMode)
+    """balance-slb (default for a bond), active-backup or lacp; changed in place."""
+    network_uuid: pulumi.Output[str] = output()
+    """uuid of the network."""
+    bridge: pulumi.Output[str] = output()
+    """Its bridge on the hosts (xapi1, ...)."""
+    kind: pulumi.Output[str] = output()
+    """vlan, bond or physical."""
+    host_uuids: pulumi.Output[list[str]] = output()
+    """The hosts the network is on."""
+
+
+TABLE = NetworkArgs.table()
+CARRIED = ("address", "username", "password", "pool_uuid")
 
 
 @dataclass(frozen=True)
@@ -144,9 +142,8 @@ def read_view(x: Xapi) -> View:
 
 
 class NetworkProvider(XcpngProvider):
-    table = TABLE
+    args = NetworkArgs
     stable_when_unknown = ("pool_uuid",)
-    model = NetworkInputs
 
     # --- finding what is there ------------------------------------------------------------------
     @staticmethod
@@ -321,41 +318,7 @@ class NetworkProvider(XcpngProvider):
             x.call("network.destroy", network)
 
 
-@dataclass
-class NetworkArgs:
-    address: pulumi.Input[str]
-    """Address of the pool master or any member (e.g. `pool.master_address`); the login follows HOST_IS_SLAVE."""
-    password: pulumi.Input[str]
-    """Root password of the pool (secret)."""
-    name_label: pulumi.Input[str]
-    """Name-label of the network, as CloudStack traffic labels name it; renamed in place."""
-    username: pulumi.Input[str] | None = None
-    """Root user (root)."""
-    pool_uuid: pulumi.Input[str] | None = None
-    """`xcpng.Pool.pool_uuid`: checked, and orders the network after the pool's joins."""
-    name_description: pulumi.Input[str] | None = None
-    """Description."""
-    mtu: pulumi.Input[int] | None = None
-    """MTU (1500 by default); changed in place."""
-    device: pulumi.Input[str] | None = None
-    """Device (eth1, bond0) of a VLAN, or a NIC whose own network this is; a change replaces."""
-    vlan: pulumi.Input[int] | None = None
-    """802.1Q tag of a VLAN on `device`; a change replaces."""
-    bond_devices: pulumi.Input[list[pulumi.Input[str]]] | None = None
-    """NICs bonded on every host; a change replaces."""
-    bond_mode: pulumi.Input[str] | None = None
-    """balance-slb (default), active-backup or lacp; changed in place."""
-
-
-class Network(Resource, module="xcpng", name="Network"):
+class Network(Declared[NetworkArgs], module="xcpng", name="Network"):
     """A network of an XCP-ng pool, present on every host."""
 
-    network_uuid: pulumi.Output[str]
-    bridge: pulumi.Output[str]
-    kind: pulumi.Output[str]
-    host_uuids: pulumi.Output[list[str]]
-
-    def __init__(self, resource_name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props = args_props(args)
-        props["password"] = pulumi.Output.secret(props["password"])
-        super().__init__(NetworkProvider(), resource_name, TABLE.declared(props), opts)
+    provider_type = NetworkProvider

@@ -30,73 +30,37 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
-from pydantic import Field as Describe
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import field_validator, model_validator
 
 from providers._core import (
-    Change,
-    Field,
+    Args,
+    Declared,
     NotFound,
     Permanent,
     ProviderError,
-    Table,
-    args_props,
+    arg,
     diff,
     is_unknown,
+    output,
     wait_for,
 )
+from providers._core.declare import PulumiInputsBase
 from providers._core.diff import PROVIDER_KEY
 
-from ._base import Inputs, XcpngProvider, check_address, warn
+from ._base import XcpngProvider, check_address, warn
 from ._xapi import Credentials, Xapi, is_null, map_error
 
-TABLE = Table(
-    "xcpng.Pool",
-    (
-        Field("name_label", doc="the pool's name"),
-        Field("name_description"),
-        Field("master", doc="address of the master; a change designates a new master"),
-        Field("hosts", normalize=lambda v: sorted(v), doc="addresses of every host of the pool"),
-        Field("username"),
-        Field("password", secret=True),
-        Field("host_passwords", secret=True),
-        Field("default_sr", doc="uuid or name-label of the pool's default SR"),
-        Field("pool_uuid", change=Change.OUTPUT),
-        Field("master_address", change=Change.OUTPUT),
-        Field("master_url", change=Change.OUTPUT),
-        Field("master_uuid", change=Change.OUTPUT),
-        Field("host_uuids", change=Change.OUTPUT),
-        Field("host_addresses", change=Change.OUTPUT),
-    ),
-)
 
-# Inputs XAPI cannot give back, kept from the declared ones on read.
-CARRIED = ("username", "password", "host_passwords")
+class PoolChecks(PulumiInputsBase):
+    """Addresses, no duplicate host, the master among the hosts, passwords only for hosts."""
 
-
-class PoolInputs(Inputs):
-    """An XCP-ng pool: its hosts by address, which one is master, and how to log in."""
-
-    name_label: str = Describe(min_length=1, description="name of the pool")
-    name_description: str = Describe(default="", description="description of the pool")
-    master: str = Describe(description="address of the pool master (one of hosts)")
-    hosts: list[str] = Describe(min_length=1, description="addresses of all hosts of the pool, master included")
-    username: str = Describe(default="root", min_length=1, description="root user of the hosts")
-    password: str = Describe(min_length=1, description="root password of the master, the pool's (secret)")
-    host_passwords: dict[str, str] | None = Describe(
-        default=None, description="root passwords of joining hosts whose own differ from password (secret)"
-    )
-    default_sr: str | None = Describe(
-        default=None, description="uuid or name-label of the SR to make the pool's default (unmanaged if unset)"
-    )
-
-    @field_validator("master")
+    @field_validator("master", check_fields=False)
     @classmethod
     def _master(cls, value: str) -> str:
         return check_address(value)
 
-    @field_validator("hosts")
+    @field_validator("hosts", check_fields=False)
     @classmethod
     def _hosts(cls, value: list[str]) -> list[str]:
         hosts = [check_address(h) for h in value]
@@ -106,13 +70,54 @@ class PoolInputs(Inputs):
         return sorted(hosts)
 
     @model_validator(mode="after")
-    def _master_is_a_host(self) -> PoolInputs:
-        if self.master not in self.hosts:
-            raise ValueError(f"master {self.master!r} must be one of hosts {self.hosts}")
-        extra = sorted(set(self.host_passwords or {}) - set(self.hosts))
+    def _master_is_a_host(self) -> Any:
+        values = self.__dict__
+        if values["master"] not in values["hosts"]:
+            raise ValueError(f"master {values['master']!r} must be one of hosts {values['hosts']}")
+        extra = sorted(set(values.get("host_passwords") or {}) - set(values["hosts"]))
         if extra:
             raise ValueError(f"host_passwords names hosts not in hosts: {extra}")
         return self
+
+
+class PoolArgs(Args, resource="xcpng.Pool", checks=PoolChecks):
+    """An XCP-ng pool: its hosts by address, which one is master, and how to log in."""
+
+    name_label: pulumi.Input[str] = arg(min_length=1)
+    """Name of the pool; renamed in place."""
+    name_description: pulumi.Input[str] = ""
+    """Description of the pool."""
+    master: pulumi.Input[str] = arg()
+    """Address of the pool master, one of `hosts`; a change is `pool.designate_new_master`."""
+    hosts: pulumi.Input[list[pulumi.Input[str]]] = arg(normalize=sorted, check=list[str], min_length=1)
+    """Addresses of every host of the pool, master included; added ones join, removed ones are EJECTED (wiped)."""
+    username: pulumi.Input[str] = arg(default="root", min_length=1)
+    """Root user of the hosts (root)."""
+    password: pulumi.Input[str] = arg(secret=True, min_length=1)
+    """Root password of the master, which is the pool's (secret)."""
+    host_passwords: pulumi.Input[dict[str, pulumi.Input[str]]] | None = arg(
+        default=None, secret=True, check=dict[str, str]
+    )
+    """Root passwords of joining hosts whose own differs from `password`, by address (secret)."""
+    default_sr: pulumi.Input[str] | None = None
+    """Uuid or name-label of the pool's default SR; left alone when unset."""
+    pool_uuid: pulumi.Output[str] = output()
+    """uuid of the pool."""
+    master_address: pulumi.Output[str] = output()
+    """Address of the master (what resources on the pool log in to)."""
+    master_url: pulumi.Output[str] = output()
+    """XAPI URL of the master: what a CloudStack cluster takes."""
+    master_uuid: pulumi.Output[str] = output()
+    """uuid of the master host."""
+    host_uuids: pulumi.Output[list[str]] = output()
+    """uuids of the pool's hosts."""
+    host_addresses: pulumi.Output[list[str]] = output()
+    """Addresses of the pool's hosts (`cloudstack.Cluster.members`)."""
+
+
+TABLE = PoolArgs.table()
+# Inputs XAPI cannot give back, kept from the declared ones on read.
+CARRIED = ("username", "password", "host_passwords")
 
 
 def eject_warning(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
@@ -146,8 +151,7 @@ class Members:
 
 
 class PoolProvider(XcpngProvider):
-    table = TABLE
-    model = PoolInputs
+    args = PoolArgs
 
     # --- preview ------------------------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -163,7 +167,7 @@ class PoolProvider(XcpngProvider):
 
     def _pool_session(self, wanted: Mapping[str, Any], address: str | None = None) -> Xapi:
         """A session on the pool's master, reached from `address` (or the declared master)."""
-        return Xapi(self.settings, self.label(wanted), self._host_creds(wanted, address or wanted["master"]),
+        return Xapi(self.settings(), self.label(wanted), self._host_creds(wanted, address or wanted["master"]),
                     clock=self.clock)
 
     def _open_pool(self, wanted: Mapping[str, Any]) -> Xapi:
@@ -194,7 +198,7 @@ class PoolProvider(XcpngProvider):
         """`pool.join` on the joining host, waited on until the master lists it."""
         members = self._members(x)
         master_address = members.master_address
-        joining = Xapi(self.settings, self.label(wanted), self._host_creds(wanted, address), clock=self.clock,
+        joining = Xapi(self.settings(), self.label(wanted), self._host_creds(wanted, address), clock=self.clock,
                        follow_master=False)
         try:
             joining.login()
@@ -239,8 +243,8 @@ class PoolProvider(XcpngProvider):
 
         try:
             wait_for(probe, resource=x.resource, what=what, done=lambda s: s[0] == "done", failed=failed,
-                     describe=lambda s: s[0], timeout=self.settings.join_timeout,
-                     interval=self.settings.poll_interval, clock=self.clock)
+                     describe=lambda s: s[0], timeout=self.settings().join_timeout,
+                     interval=self.settings().poll_interval, clock=self.clock)
         finally:
             with contextlib.suppress(ProviderError):
                 on.call("task.destroy", task)
@@ -275,10 +279,10 @@ class PoolProvider(XcpngProvider):
             return
         if host == members.master_ref:
             raise Permanent(x.resource, f"cannot eject {address}: it is the master (designate another first)")
-        x.run("pool.eject", host, what=f"pool.eject of {address}", timeout=self.settings.join_timeout)
+        x.run("pool.eject", host, what=f"pool.eject of {address}", timeout=self.settings().join_timeout)
         wait_for(lambda: self._members(x), resource=x.resource, what=f"{address} to leave the pool",
                  done=lambda m: address not in m.by_address, describe=lambda m: f"members {sorted(m.by_address)}",
-                 timeout=self.settings.join_timeout, interval=self.settings.poll_interval, clock=self.clock)
+                 timeout=self.settings().join_timeout, interval=self.settings().poll_interval, clock=self.clock)
 
     def _find_sr(self, x: Xapi, key: str) -> str:
         with contextlib.suppress(NotFound):
@@ -386,39 +390,7 @@ class PoolProvider(XcpngProvider):
             x.logout()
 
 
-@dataclass
-class PoolArgs:
-    name_label: pulumi.Input[str]
-    """Name of the pool; renamed in place."""
-    master: pulumi.Input[str]
-    """Address of the pool master, one of `hosts`; a change is `pool.designate_new_master`."""
-    hosts: pulumi.Input[list[pulumi.Input[str]]]
-    """Addresses of every host of the pool; added ones join, removed ones are EJECTED (wiped)."""
-    password: pulumi.Input[str]
-    """Root password of the master, which is the pool's (secret)."""
-    username: pulumi.Input[str] | None = None
-    """Root user of the hosts (root)."""
-    host_passwords: pulumi.Input[dict[str, pulumi.Input[str]]] | None = None
-    """Root passwords of joining hosts whose own differs from `password`, by address (secret)."""
-    name_description: pulumi.Input[str] | None = None
-    """Description of the pool."""
-    default_sr: pulumi.Input[str] | None = None
-    """Uuid or name-label of the pool's default SR; left alone when unset."""
-
-
-class Pool(Resource, module="xcpng", name="Pool"):
+class Pool(Declared[PoolArgs], module="xcpng", name="Pool"):
     """An XCP-ng pool: hosts joined to a master. `master_url` is what a CloudStack cluster takes."""
 
-    pool_uuid: pulumi.Output[str]
-    master_address: pulumi.Output[str]
-    master_url: pulumi.Output[str]
-    master_uuid: pulumi.Output[str]
-    host_uuids: pulumi.Output[list[str]]
-    host_addresses: pulumi.Output[list[str]]
-
-    def __init__(self, resource_name: str, args: PoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props = args_props(args)
-        for key in ("password", "host_passwords"):
-            if props.get(key) is not None:
-                props[key] = pulumi.Output.secret(props[key])
-        super().__init__(PoolProvider(), resource_name, TABLE.declared(props), opts)
+    provider_type = PoolProvider

@@ -20,18 +20,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
-from pydantic import Field as Describe
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import field_validator, model_validator
 
-from providers._core import Change, Field, NotFound, Permanent, ProviderError, Table, args_props
+from providers._core import Change, Declared, NotFound, Permanent, ProviderError, arg, as_int, output
 from providers._core.diff import PROVIDER_KEY
 
-from ._base import Connection, XcpngProvider, as_int
+from ._base import ConnectionArgs, ConnectionChecks, XcpngProvider
 from ._xapi import NULL_REF, Xapi, xint
 
 SrType = Literal["nfs", "lvmoiscsi"]
@@ -43,48 +41,10 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
 }
 SECRET_KEYS = ("chappassword", "chappassword_secret")
 
-TABLE = Table(
-    "xcpng.SharedSR",
-    (
-        Field("address"),
-        Field("username"),
-        Field("password", secret=True),
-        Field("pool_uuid"),
-        Field("name_label"),
-        Field("name_description"),
-        Field("type", change=Change.REPLACE),
-        Field("device_config"),
-        Field("chap_password", secret=True),
-        Field("make_default"),
-        Field("destroy_on_delete"),
-        Field("sr_uuid", change=Change.OUTPUT),
-        Field("physical_size", change=Change.OUTPUT),
-        Field("host_uuids", change=Change.OUTPUT),
-    ),
-    delete_before_replace=True,  # the same storage cannot hold two SRs of one name
-)
+class SharedSRChecks(ConnectionChecks):
+    """The driver's keys present; the CHAP password only as chap_password, only for iSCSI."""
 
-CARRIED = ("address", "username", "password", "pool_uuid", "chap_password", "destroy_on_delete")
-
-
-class SharedSRInputs(Connection):
-    """A shared SR: NFS or iSCSI (LVM over iSCSI), plugged on every host of the pool."""
-
-    pool_uuid: str | None = Describe(default=None, description="uuid of the pool (xcpng.Pool.pool_uuid), checked")
-    name_label: str = Describe(min_length=1, description="name-label of the SR (adopted by it)")
-    name_description: str = Describe(default="", description="description")
-    type: SrType = Describe(description="nfs or lvmoiscsi: how Ceph storage reaches XCP-ng")
-    device_config: dict[str, str] = Describe(
-        description="SM driver configuration: nfs: server, serverpath[, nfsversion]; "
-        "lvmoiscsi: target, targetIQN, SCSIid[, port, chapuser]"
-    )
-    chap_password: str | None = Describe(default=None, description="iSCSI CHAP password (secret)")
-    make_default: bool = Describe(default=False, description="make this SR the pool's default SR")
-    destroy_on_delete: bool = Describe(
-        default=False, description="delete the SR's data on delete (SR.destroy) instead of forgetting it"
-    )
-
-    @field_validator("device_config", mode="before")
+    @field_validator("device_config", mode="before", check_fields=False)
     @classmethod
     def _strings(cls, value: Any) -> Any:
         if isinstance(value, dict):  # the engine sends numbers (a port) as floats
@@ -92,16 +52,53 @@ class SharedSRInputs(Connection):
         return value
 
     @model_validator(mode="after")
-    def _driver_keys(self) -> SharedSRInputs:
-        missing = [k for k in REQUIRED_KEYS[self.type] if not self.device_config.get(k)]
+    def _driver_keys(self) -> Any:
+        values = self.__dict__
+        kind, config = values["type"], values["device_config"]
+        missing = [k for k in REQUIRED_KEYS[kind] if not config.get(k)]
         if missing:
-            raise ValueError(f"device_config of a {self.type} SR needs {missing}")
-        secret = [k for k in SECRET_KEYS if k in self.device_config]
+            raise ValueError(f"device_config of a {kind} SR needs {missing}")
+        secret = [k for k in SECRET_KEYS if k in config]
         if secret:
             raise ValueError(f"give the CHAP password as chap_password (secret), not device_config{secret}")
-        if self.chap_password is not None and self.type != "lvmoiscsi":
+        if values.get("chap_password") is not None and kind != "lvmoiscsi":
             raise ValueError("chap_password applies to lvmoiscsi only")
         return self
+
+
+class SharedSRArgs(ConnectionArgs, resource="xcpng.SharedSR", delete_before_replace=True, checks=SharedSRChecks):
+    """A shared SR: NFS or iSCSI (LVM over iSCSI), plugged on every host of the pool.
+
+    Deleted before its replacement: the same storage cannot hold two SRs of one name.
+    """
+
+    pool_uuid: pulumi.Input[str] | None = None
+    """`xcpng.Pool.pool_uuid`: checked, and orders the SR after the pool's joins."""
+    name_label: pulumi.Input[str] = arg(min_length=1)
+    """Name-label of the SR; renamed in place; an SR with this name and type is adopted."""
+    name_description: pulumi.Input[str] = ""
+    """Description."""
+    type: pulumi.Input[str] = arg(change=Change.REPLACE, check=SrType)
+    """nfs or lvmoiscsi (how Ceph storage reaches XCP-ng); a change replaces the SR."""
+    device_config: pulumi.Input[dict[str, pulumi.Input[str]]] = arg(check=dict[str, str])
+    """SM configuration (nfs: server, serverpath[, nfsversion]; lvmoiscsi: target, targetIQN, SCSIid[, port,
+    chapuser]); changed by re-plugging."""
+    chap_password: pulumi.Input[str] | None = arg(default=None, secret=True)
+    """iSCSI CHAP password (secret)."""
+    make_default: pulumi.Input[bool] = False
+    """Make this SR the pool's default SR."""
+    destroy_on_delete: pulumi.Input[bool] = False
+    """On delete, SR.destroy (deletes the data) instead of SR.forget."""
+    sr_uuid: pulumi.Output[str] = output()
+    """uuid of the SR."""
+    physical_size: pulumi.Output[int] = output()
+    """Size in bytes."""
+    host_uuids: pulumi.Output[list[str]] = output()
+    """The hosts the SR is plugged on."""
+
+
+TABLE = SharedSRArgs.table()
+CARRIED = ("address", "username", "password", "pool_uuid", "chap_password", "destroy_on_delete")
 
 
 def full_config(wanted: Mapping[str, Any]) -> dict[str, str]:
@@ -113,9 +110,8 @@ def full_config(wanted: Mapping[str, Any]) -> dict[str, str]:
 
 
 class SharedSRProvider(XcpngProvider):
-    table = TABLE
+    args = SharedSRArgs
     stable_when_unknown = ("pool_uuid",)
-    model = SharedSRInputs
 
     @staticmethod
     def _pool(x: Xapi) -> tuple[str, dict[str, Any]]:
@@ -257,42 +253,7 @@ class SharedSRProvider(XcpngProvider):
                 x.run("SR.forget", sr, what="SR.forget")
 
 
-@dataclass
-class SharedSRArgs:
-    address: pulumi.Input[str]
-    """Address of the pool master or any member (e.g. `pool.master_address`)."""
-    password: pulumi.Input[str]
-    """Root password of the pool (secret)."""
-    name_label: pulumi.Input[str]
-    """Name-label of the SR; renamed in place; an SR with this name and type is adopted."""
-    type: pulumi.Input[str]
-    """nfs or lvmoiscsi; a change replaces the SR."""
-    device_config: pulumi.Input[dict[str, pulumi.Input[str]]]
-    """SM configuration (nfs: server, serverpath; lvmoiscsi: target, targetIQN, SCSIid); changed by re-plugging."""
-    username: pulumi.Input[str] | None = None
-    """Root user (root)."""
-    pool_uuid: pulumi.Input[str] | None = None
-    """`xcpng.Pool.pool_uuid`: checked, and orders the SR after the pool's joins."""
-    name_description: pulumi.Input[str] | None = None
-    """Description."""
-    chap_password: pulumi.Input[str] | None = None
-    """iSCSI CHAP password (secret)."""
-    make_default: pulumi.Input[bool] | None = None
-    """Make this SR the pool's default SR."""
-    destroy_on_delete: pulumi.Input[bool] | None = None
-    """On delete, SR.destroy (deletes the data) instead of SR.forget."""
-
-
-class SharedSR(Resource, module="xcpng", name="SharedSR"):
+class SharedSR(Declared[SharedSRArgs], module="xcpng", name="SharedSR"):
     """A shared SR on an XCP-ng pool, plugged on every host."""
 
-    sr_uuid: pulumi.Output[str]
-    physical_size: pulumi.Output[int]
-    host_uuids: pulumi.Output[list[str]]
-
-    def __init__(self, resource_name: str, args: SharedSRArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props = args_props(args)
-        for key in ("password", "chap_password"):
-            if props.get(key) is not None:
-                props[key] = pulumi.Output.secret(props[key])
-        super().__init__(SharedSRProvider(), resource_name, TABLE.declared(props), opts)
+    provider_type = SharedSRProvider

@@ -19,7 +19,7 @@ from lab import ceph as lab_ceph
 from providers._core import InputError, Permanent
 from providers.ceph import BucketProvider, PoolProvider, RgwUserProvider
 from providers.ceph._base import CephProvider
-from providers.ceph._http import Rgw
+from providers.ceph._rgw import s3, s3_client
 from tests.ceph.conftest import configured
 
 pytestmark = [pytest.mark.ceph, pytest.mark.slow]
@@ -188,7 +188,8 @@ def test_pool_vanished_reads_empty(ceph_lab: dict[str, Any]) -> None:
 def s3_status(ceph_lab: dict[str, Any], access: str, secret: str) -> int:
     """GET / (list my buckets) with these keys: 200 when they work, 403 when not."""
     try:
-        Rgw(ceph_lab["rgw_url"], access, secret).request("test", "GET", "/")
+        client = s3_client(ceph_lab["rgw_url"], access, secret)
+        s3("test", "GET /", client.list_buckets)
     except Permanent as e:
         return int(e.message.split("HTTP ")[1][:3])
     return 200

@@ -9,12 +9,13 @@ import pytest
 import requests
 from pulumi.runtime.rpc import UNKNOWN
 
-from providers._core import InputError, NotFound, Permanent, Retryable
+from providers._core import InputError, NotFound, Permanent, Retryable, parse_settings
 from providers.ceph import PoolProvider, RgwUserProvider
-from providers.ceph._http import CephConfig, raise_for, sign_v2
+from providers.ceph._http import raise_for
 from providers.ceph.pool import TABLE as POOL_TABLE
 from providers.ceph.pool import PoolInputs, outputs_for
 from providers.ceph.rgw import USER_TABLE, caps_delta, norm_caps, norm_quota, user_outputs
+from providers.ceph.settings import CephSettings
 
 POOL = {"name": "data", "type": "replicated", "allow_delete": False}
 USER = {"uid": "cs", "display_name": "CloudStack", "suspended": False, "purge_data": False}
@@ -242,13 +243,6 @@ def test_user_outputs_flag_a_vanished_key_as_drift() -> None:
 # --------------------------------------------------------------------------------- wire & errors
 
 
-def test_sign_v2_known_vector() -> None:
-    # AWS's documented S3 signature v2 example (GET /photos/puppy.jpg).
-    sig = sign_v2("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "GET", "/johnsmith/photos/puppy.jpg",
-                  "Tue, 27 Mar 2007 19:36:42 +0000")
-    assert sig == "bWq2s1WEIj+Ydj0vQ697zp+IXMU="
-
-
 def response(status: int, body: Any) -> requests.Response:
     r = requests.Response()
     r.status_code = status
@@ -275,21 +269,24 @@ def test_raise_for_maps_both_apis(status: int, body: Any, kind: type[Exception],
     assert words in str(e.value) and "ceph.Pool" in str(e.value) and f"HTTP {status}" in str(e.value)
 
 
+FULL = {"dashboardUrl": "http://d", "dashboardUser": "admin", "dashboardPassword": "hunter2",
+        "rgwUrl": "http://r", "rgwAccessKey": "AK", "rgwSecretKey": "s3cr3t"}
+
+
 def test_config_never_shows_secrets_and_rejects_unknown_keys() -> None:
-    cfg = CephConfig.from_section({"dashboardUrl": "http://d", "dashboardPassword": "hunter2",
-                                   "rgwSecretKey": "s3cr3t"})
+    cfg = CephSettings.from_config(FULL)
     assert "hunter2" not in repr(cfg) and "s3cr3t" not in repr(cfg)
     with pytest.raises(InputError, match="unknown keys"):
-        CephConfig.from_section({"dashboardURL": "x"})
+        CephSettings.from_config({**FULL, "dashboardURL": "x"})
     with pytest.raises(InputError, match="rgwUrl"):
-        cfg.need("ceph.RgwUser", "rgw_url")
+        parse_settings(CephSettings, "ceph", {k: v for k, v in FULL.items() if k != "rgwUrl"})
 
 
 def test_providers_pickle_without_config() -> None:
     import pickle
 
     p = PoolProvider()
-    p._cfg = CephConfig(dashboard_password="hunter2")
+    p.configure_with(CephSettings.from_config(FULL))
     assert b"hunter2" not in pickle.dumps(p)
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from cs import CloudStackApiException, CloudStackException
 
-from providers._core import InputError, NotFound, Permanent, ProviderError, Retryable
+from providers._core import InputError, NotFound, Permanent, ProviderError, Retryable, parse_settings
 from providers.cloudstack import Settings, ZoneProvider, map_error
 from tests.cloudstack.apispec import async_commands, commands
 
@@ -68,12 +68,12 @@ def test_map_error(error: Any, kind: type[ProviderError], words: list[str]) -> N
 
 
 def test_settings_from_config_and_secret_not_in_repr() -> None:
-    s = Settings.from_config({"endpoint": "http://cs/client/api", "apiKey": "k", "secretKey": "TOPSECRET",
-                              "pollInterval": 0.5})
+    s = parse_settings(Settings, "cloudstack", {"endpoint": "http://cs/client/api", "apiKey": "k",
+                                                "secretKey": "TOPSECRET", "pollInterval": 0.5})
     assert s.poll_interval == 0.5 and s.method == "post"
     assert "TOPSECRET" not in repr(s)
     with pytest.raises(InputError) as e:
-        Settings.from_config({"endpoint": "http://cs/client/api", "apiKey": "k"})
+        parse_settings(Settings, "cloudstack", {"endpoint": "http://cs/client/api", "apiKey": "k"})
     assert e.value.field == "cloudstack.secretKey"
 
 
@@ -83,7 +83,7 @@ def test_provider_pickles_without_settings() -> None:
     blob = pickle.dumps(p)
     p.configure(SimpleNamespace(config={"cloudstack": '{"endpoint": "http://x", "apiKey": "AK", '
                                                       '"secretKey": "SECRET-XYZ"}'}))  # type: ignore[arg-type]
-    assert p._settings is not None and p._settings.secret_key == "SECRET-XYZ"
+    assert p._settings is not None and p._settings.secret_key.get_secret_value() == "SECRET-XYZ"
     assert b"SECRET-XYZ" not in blob
     assert "_settings" not in ZoneProvider().__dict__
 

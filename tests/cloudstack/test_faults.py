@@ -4,7 +4,6 @@ slow answers are retried where that is safe, maintenance failures stop a delete.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ def test_a_job_that_never_finishes_hits_its_deadline(cs_lab: Any, raw: CloudStac
                                                       zone_id: str) -> None:
     nets = configured(PhysicalNetworkProvider)
     assert nets._settings is not None
-    nets.configure_with(replace(nets._settings, job_timeout=0.2))
+    nets.configure_with(nets._settings.model_copy(update={"job_timeout": 0.2}))
     cs_lab.jobs.hold()
     with pytest.raises(Timeout) as e:
         nets.create(normalised(nets, {"zone_id": zone_id, "name": "physnet-1", "traffic_labels": LABELS}))
@@ -28,7 +27,7 @@ def test_a_job_that_never_finishes_hits_its_deadline(cs_lab: Any, raw: CloudStac
     cs_lab.jobs.release()
     cs_lab.jobs.advance()
     # the job finished after all: the next create adopts the network instead of making a second one
-    nets.configure_with(replace(nets._settings, job_timeout=60))
+    nets.configure_with(nets._settings.model_copy(update={"job_timeout": 60}))
     made = nets.create(normalised(nets, {"zone_id": zone_id, "name": "physnet-1", "traffic_labels": LABELS}))
     assert [n["id"] for n in raw.listPhysicalNetworks(zoneid=zone_id)["physicalnetwork"]] == [made.id]
 
@@ -37,7 +36,7 @@ def test_slow_answers_to_reads_are_retried(cs_lab: Any, configured: Callable[...
     zones = configured(ZoneProvider)
     zone = zones.create(normalised(zones, ZONE))
     assert zones._settings is not None
-    zones.configure_with(replace(zones._settings, http_timeout=1))
+    zones.configure_with(zones._settings.model_copy(update={"http_timeout": 1}))
     cs_lab.faults.latency(3.0, command="listZones", times=1)
     assert zones.read(zone.id, zone.outs).id == zone.id
     assert [r.command for r in cs_lab.request_log].count("listZones") >= 2

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from providers._core import Clock, NotFound, Permanent, Retryable, Timeout
 from providers.cloudstack import Api, Settings
@@ -33,8 +34,8 @@ def time_() -> FakeTime:
 
 
 def make_api(time_: FakeTime, answers: Iterator[dict[str, Any] | Exception]) -> tuple[Api, list[tuple[str, dict]]]:
-    settings = Settings(endpoint="http://127.0.0.1:1/client/api", api_key="k", secret_key="s", job_timeout=30,
-                        poll_interval=5, retry_timeout=20)
+    settings = Settings(endpoint="http://127.0.0.1:1/client/api", api_key="k", secret_key=SecretStr("s"),
+                        job_timeout=30, poll_interval=5, retry_timeout=20)
     api = Api(settings, "cloudstack.Test 't'", Clock(now=time_.now, sleep=time_.sleep))
     sent: list[tuple[str, dict]] = []
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from cs import CloudStack
+from pydantic import SecretStr
 
 from providers._core import NotFound, Permanent, Retryable
 from providers.cloudstack import PhysicalNetworkProvider, ZoneEnablementProvider, ZoneProvider
@@ -103,9 +104,8 @@ def test_listing_survives_dropped_connections(cs_lab: Any, configured: Callable[
 def test_bad_keys_are_a_permanent_error_naming_the_config(cs_lab: Any, configured: Callable[..., Any]) -> None:
     zones = configured(ZoneProvider)
     assert zones._settings is not None
-    from dataclasses import replace
 
-    zones.configure_with(replace(zones._settings, secret_key="wrong"))
+    zones.configure_with(zones._settings.model_copy(update={"secret_key": SecretStr("wrong")}))
     with pytest.raises(Permanent) as e:
         zones.create(normalised(zones, ZONE))
     assert "errorcode 401" in str(e.value) and "secretKey" in str(e.value)

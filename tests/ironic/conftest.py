@@ -16,6 +16,7 @@ import pytest
 
 from lab import ironic as lab_ironic
 from providers.ironic import FleetProvider, NodeProvider
+from providers.ironic.settings import Settings
 
 
 def _cannot_run() -> str | None:
@@ -60,11 +61,11 @@ def slow_ironic(tmp_path: Path) -> Iterator[Callable[..., dict[str, Any]]]:
 
 def node_provider(endpoint: str) -> NodeProvider:
     p = NodeProvider()
-    p.endpoint = endpoint
+    p.configure_with(Settings(endpoint=endpoint))
     return p
 
 
 def fleet_provider(endpoint: str) -> FleetProvider:
     p = FleetProvider()
-    p.endpoint = endpoint
+    p.configure_with(Settings(endpoint=endpoint))
     return p
