@@ -30,8 +30,8 @@ LINKED = ["bin", "engine", "components", "providers", "lab", "requirements.txt",
 
 
 def small_region() -> dict[str, Any]:
-    """One XCP-ng pool of two hosts, one storage server, the controller: 4 Ironic nodes."""
-    region = region_design(1, 2, 1)
+    """One XCP-ng pool of two hosts, two storage servers (pool size 2), the controller: 5 Ironic nodes."""
+    region = region_design(1, 2, 2)
     region["deployTimeouts"] = {"manage": 60, "clean": 120, "deploy": 300, "undeploy": 300, "pollInterval": 0.5}
     return region
 
