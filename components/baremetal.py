@@ -82,6 +82,10 @@ class BareMetal(pulumi.ComponentResource):
                     resource_class=f"baremetal.{server.role}",
                     ports=list(server.macs),
                     target_state="active",
+                    # Kept, not just recorded: a server powered off or put in maintenance by hand
+                    # is drift that refresh shows and up repairs.
+                    power="on",
+                    maintenance=False,
                     instance_info=instance_info(server, args.images),
                     timeouts=timeouts or None,
                     wait=False,
