@@ -552,4 +552,5 @@ class Node(Resource, module="ironic", name="Node"):
         self.fleet_inputs: dict[str, Any] = {
             "name": props["name"], "target": props.get("target_state", "available"),
             "timeouts": props.get("timeouts"), "config_drive": props.get("config_drive"),
+            "power": props.get("power"),
         }

@@ -9,6 +9,7 @@ import pytest
 
 from lab import ceph
 from lab.ephemeral import running_lab
+from tests.cloudstack.conftest import cs_lab, raw, xapi_lab  # noqa: F401  (the fault matrix's emulators)
 
 HOSTS = [f"xcp-{i:02d}" for i in range(1, 3)]
 

@@ -1,0 +1,93 @@
+"""The fault matrix through the real engine: a backend misbehaves mid-`up`, then behaves again.
+
+Each cell injects one fault into one CloudStack command of a small zone (the emulator runs in this
+test process, so its fault switches are at hand; the engine's provider process reaches it over
+HTTP). The `up` that meets the fault must fail naming the resource and carrying CloudStack's own
+words (a timed-out answer has no words: the resource is named); the next `up`, the fault gone,
+must converge: every object exactly once (no twins), no pending operations, and a preview that
+plans nothing.
+
+Cells: an error answer (530, CloudStack's 5xx), an answer that comes after the client's timeout
+(the command did run), a dropped connection, a failed async job, and a conflict (431: the object
+is in a state that refuses the call, as CloudStack answers a concurrent change).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cs import CloudStack
+
+from tests.cloudstack.conftest import XAPI_PASSWORD
+from tests.cloudstack.test_engine import REGION
+from tests.enginekit import EngineStack
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
+
+HTTP_TIMEOUT = 2
+
+CELLS: dict[str, tuple[str, str, Callable[[Any], object]]] = {
+    # cell: (resource, CloudStack's words expected in the error, inject)
+    "5xx-createPod": ("pod", "pod store unavailable",
+                      lambda lab: lab.faults.error("createPod", "pod store unavailable", 530, times=None)),
+    "timeout-createPod": ("pod", "",
+                          lambda lab: lab.faults.latency(HTTP_TIMEOUT * 3, "createPod", times=1)),
+    "dropped-addCluster": ("cluster", "",
+                           lambda lab: lab.faults.drop("addCluster", times=None)),
+    "failed-job-addImageStoreS3": ("images", "S3 endpoint refused the credentials",
+                                   lambda lab: lab.faults.fail_job("addImageStoreS3",
+                                                                   "S3 endpoint refused the credentials",
+                                                                   times=None)),
+    "conflict-updateZone": ("enabled", "zone is being modified by another operation",
+                            lambda lab: lab.faults.error("updateZone", "zone is being modified by another operation",
+                                                         431, times=None)),
+}
+
+
+def held(raw: CloudStack) -> dict[str, Counter[str]]:
+    out = {}
+    for kind, call in [("zones", "listZones"), ("pods", "listPods"), ("clusters", "listClusters"),
+                       ("physnets", "listPhysicalNetworks"), ("primary", "listStoragePools"),
+                       ("imagestores", "listImageStores"), ("staging", "listSecondaryStagingStores")]:
+        out[kind] = Counter(o.get("name") or o.get("url") for o in getattr(raw, call)(fetch_list=True))
+    return out
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_cloudstack_fault_then_converge(cell: str, tmp_path: Path, engine_bin: Path, cs_lab: Any, xapi_lab: Any,
+                                        raw: CloudStack) -> None:
+    resource, words, inject = CELLS[cell]
+    config = {"cloudstack": json.dumps({"endpoint": cs_lab.endpoint, "apiKey": cs_lab.api_key,
+                                        "secretKey": cs_lab.secret_key, "pollInterval": 0.01, "jobTimeout": 120,
+                                        "retryTimeout": 5, "httpTimeout": HTTP_TIMEOUT}),
+              "xapi": json.dumps({"url": xapi_lab.hosts[0].url, "password": XAPI_PASSWORD}),
+              "s3": json.dumps({"accessKey": "RGWACCESS", "secretKey": "rgw-secret-key-0001"})}
+    st = EngineStack.create(tmp_path, engine_bin, program=REGION, secrets=config,
+                            config={"dns1": "8.8.8.8", "vlan": "100-199", "clusterName": "pool-1",
+                                    "stagingUrl": "nfs://10.0.0.5/staging"})
+    inject(cs_lab)
+    faulted = st.run("up", "--skip-preview")
+    errors = "".join(faulted.diagnostics("error"))
+    if faulted.returncode != 0:
+        failed = [ev["resOpFailedEvent"]["metadata"]["urn"].rsplit("::", 1)[-1]
+                  for ev in faulted.events if "resOpFailedEvent" in ev]
+        assert failed == [resource], (failed, errors)
+        assert words in errors, errors
+    cs_lab.faults.clear()
+
+    st.up()
+    assert st.export()["deployment"].get("pending_operations") in (None, [])
+    assert st.preview().changes == {}
+    objects = held(raw)
+    assert all(n == 1 for kind in objects.values() for n in kind.values()), objects
+    assert (len(objects["zones"]), len(objects["pods"]), len(objects["clusters"]), len(objects["imagestores"])) \
+        == (1, 1, 1, 1), objects
+    zone = raw.listZones(fetch_list=True)[0]
+    assert zone["allocationstate"] == "Enabled"
+    print(f"\nfault cell {cell}: first up {'failed' if faulted.returncode else 'succeeded (retried safely)'}; "
+          f"converged with one more up")
