@@ -8,8 +8,11 @@ must converge: every object exactly once (no twins), no pending operations, and 
 plans nothing.
 
 Cells: an error answer (530, CloudStack's 5xx), an answer that comes after the client's timeout
-(the command did run), a dropped connection, a failed async job, and a conflict (431: the object
-is in a state that refuses the call, as CloudStack answers a concurrent change).
+(the command did run: the provider may look it up and finish, which is a pass), a dropped
+connection, a failed async job, and a conflict (431: the object is in a state that refuses the
+call, as CloudStack answers a concurrent change). Not here yet: XAPI and Ironic cells, and a
+backend restarted mid-up (tests/recovery/test_killed_deploy.py covers the engine's side of a
+crash; a restart of the emulators keeps no state to restart with).
 """
 
 from __future__ import annotations
@@ -39,10 +42,10 @@ CELLS: dict[str, tuple[str, str, Callable[[Any], object]]] = {
                           lambda lab: lab.faults.latency(HTTP_TIMEOUT * 3, "createPod", times=1)),
     "dropped-addCluster": ("cluster", "",
                            lambda lab: lab.faults.drop("addCluster", times=None)),
-    "failed-job-addImageStoreS3": ("images", "S3 endpoint refused the credentials",
-                                   lambda lab: lab.faults.fail_job("addImageStoreS3",
-                                                                   "S3 endpoint refused the credentials",
-                                                                   times=None)),
+    "failed-job-addTrafficType": ("physnet", "traffic label not found on the hosts",
+                                  lambda lab: lab.faults.fail_job("addTrafficType",
+                                                                  "traffic label not found on the hosts",
+                                                                  times=None)),
     "conflict-updateZone": ("enabled", "zone is being modified by another operation",
                             lambda lab: lab.faults.error("updateZone", "zone is being modified by another operation",
                                                          431, times=None)),
@@ -73,6 +76,9 @@ def test_cloudstack_fault_then_converge(cell: str, tmp_path: Path, engine_bin: P
     inject(cs_lab)
     faulted = st.run("up", "--skip-preview")
     errors = "".join(faulted.diagnostics("error"))
+    # Only a timed-out answer may be followed by a successful up: the command ran, and the
+    # provider looks it up again before trying once more.
+    assert faulted.returncode != 0 or cell.startswith("timeout"), f"the fault went unnoticed:\n{errors}"
     if faulted.returncode != 0:
         failed = [ev["resOpFailedEvent"]["metadata"]["urn"].rsplit("::", 1)[-1]
                   for ev in faulted.events if "resOpFailedEvent" in ev]
