@@ -17,6 +17,7 @@ from components.cloudzone import CloudZone, CloudZoneArgs, ClusterSource, S3Stor
 from components.config import StackConfig
 from components.hypervisors import HypervisorPool, HypervisorPoolArgs
 from components.storage import Storage, StorageArgs
+from components.tenants import Tenants, TenantsArgs
 
 TYPE = "privatecloud:region:Region"
 
@@ -26,6 +27,7 @@ class Region(pulumi.ComponentResource):
     storage: Storage
     pools: dict[str, HypervisorPool]
     cloud: CloudZone
+    tenants: Tenants | None
 
     def __init__(self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
@@ -94,10 +96,16 @@ class Region(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[self.storage]),
         )
 
+        # The zone's tenants, once the zone is complete and enabled (templates need its storage).
+        self.tenants = None if r.tenants is None else Tenants(
+            f"{name}-tenants", TenantsArgs(tenants=r.tenants, zone_id=self.cloud.zone_id),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.cloud]))
+
         self.register_outputs(
             {
                 "zone_id": self.cloud.zone_id,
                 "s3_endpoint": self.storage.s3_endpoint,
                 "pool_hosts": {n: p.host_addresses for n, p in self.pools.items()},
+                "tenant_api_keys": self.tenants.api_keys if self.tenants else {},
             }
         )

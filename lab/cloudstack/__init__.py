@@ -12,9 +12,11 @@ In-process, for tests:
 
 As a lab daemon (the lead's `python -m lab`): `start(state_dir, port=, api_key=, secret_key=)`
 runs `python -m lab.cloudstack serve` through lab.procs and `stop(state_dir)` stops it by PID.
-Split as moto does: models.py (state and rules: objects, store, zones, compute, storage),
-jobs.py (job state machine), responses.py (parse, verify, validate, call, serialise), server.py
-(HTTP), errors.py, spec.py (listApis 4.18). README.md says what is and is not modelled.
+Split as moto does, on the lab core (lab.emu: server, faults, clock, error base, registry):
+models.py (state and rules: objects, store, and the zones/compute/storage collaborators), jobs.py
+(job state machine), commands.py (the handlers, mostly as table rows), responses.py (verify,
+validate, dispatch, serialise), server.py (HTTP), errors.py, spec.py (listApis 4.18).
+README.md says what is and is not modelled and how to add a command.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from lab.cloudstack.jobs import Jobs
 from lab.cloudstack.models import Backend
 from lab.cloudstack.responses import LoggedRequest, Responses
 from lab.cloudstack.server import Server
+from lab.emu import daemon
+from lab.emu.clock import Clock
 
 NAME = "cloudstack"
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -47,9 +51,12 @@ class CloudStackLab:
     """One emulated management server with its own state, keys, faults and job table."""
 
     def __init__(self, api_key: str, secret_key: str, port: int = 0, host: str = "127.0.0.1") -> None:
-        self.backend = Backend()
+        # Clients sign with wall-clock expiry times: the clock follows the wall clock, and a test
+        # may move it on (`lab.clock.advance(s)`) to see signatures expire; dates come from it too.
+        self.clock = Clock(realtime=True)
+        self.backend = Backend(self.clock)
         self.faults = Faults()
-        self.responses = Responses(self.backend, api_key, secret_key, self.faults)
+        self.responses = Responses(self.backend, api_key, secret_key, self.faults, clock=self.clock.time)
         self.server = Server(self.responses, host=host, port=port)
 
     @classmethod
@@ -110,17 +117,14 @@ def start(state_dir: Path, port: int = 18096, api_key: str | None = None, secret
 
     api_key = api_key or generate_key()
     secret_key = secret_key or generate_key()
-    state_dir.mkdir(parents=True, exist_ok=True)
-    info_path = state_dir / "cloudstack.json"
-    info_path.unlink(missing_ok=True)
-    argv = [sys.executable, "-m", "lab.cloudstack", "serve", "--port", str(port), "--info", str(info_path)]
-    # Keys go through the environment, not argv, so they do not show in `ps`.
-    env = {"CLOUDSTACK_API_KEY": api_key, "CLOUDSTACK_SECRET_KEY": secret_key,
-           "PYTHONPATH": str(REPO)}
-    procs.start(NAME, argv, state_dir, env=env, cwd=REPO)
-    # The daemon writes its info file once it has bound the port: until then, whatever answers on
-    # that port (another lab's emulator, say) is not ours.
-    procs.wait_for_file(NAME, state_dir, info_path, timeout=timeout, what=f"the CloudStack emulator on port {port}")
+    argv = [sys.executable, "-m", "lab.cloudstack", "serve", "--port", str(port), "--info",
+            str(state_dir / "cloudstack.json")]
+    # Keys go through the environment, not argv, so they do not show in `ps`. The daemon writes
+    # its info file once it has bound the port: until then, whatever answers on that port
+    # (another lab's emulator, say) is not ours.
+    env = {"CLOUDSTACK_API_KEY": api_key, "CLOUDSTACK_SECRET_KEY": secret_key, "PYTHONPATH": str(REPO)}
+    daemon.start(NAME, argv, state_dir, state_dir / "cloudstack.json", env=env, cwd=REPO, timeout=timeout,
+                 what=f"the CloudStack emulator on port {port}")
     endpoint = f"http://127.0.0.1:{port}/client/api"
     # An unsigned request is answered 401 once the server is up.
     procs.wait_http(f"{endpoint}?command=listZones&response=json", timeout=timeout, what="CloudStack emulator",

@@ -1,21 +1,18 @@
 """`python -m lab.cloudstack serve [--port N]`: run the emulator in the foreground.
 
 Keys come from CLOUDSTACK_API_KEY / CLOUDSTACK_SECRET_KEY (generated when unset); with --info
-the endpoint and keys are written there as JSON once the server listens.
+the endpoint and keys are written there as JSON once the server listens (lab.emu.daemon).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 
 from lab.cloudstack import CloudStackLab, generate_key
+from lab.emu import daemon
 
 
 def main(argv: list[str]) -> int:
@@ -24,22 +21,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--info", type=Path, help="write endpoint and keys here as JSON")
     args = ap.parse_args(argv)
-    lab = CloudStackLab(
-        os.environ.get("CLOUDSTACK_API_KEY") or generate_key(),
-        os.environ.get("CLOUDSTACK_SECRET_KEY") or generate_key(),
-        port=args.port,
-    )
+    lab = CloudStackLab.start(os.environ.get("CLOUDSTACK_API_KEY") or generate_key(),
+                              os.environ.get("CLOUDSTACK_SECRET_KEY") or generate_key(), port=args.port)
     if args.info:
-        args.info.write_text(json.dumps(lab.info(), indent=2))
-        os.chmod(args.info, 0o600)
+        daemon.write_info(args.info, lab.info())
     print(f"cloudstack emulator at {lab.endpoint}", file=sys.stderr, flush=True)
-
-    def _term(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _term)
-    with contextlib.suppress(KeyboardInterrupt):
-        lab.server.serve_forever()
+    daemon.wait_for_signal()
+    lab.stop()
     return 0
 
 

@@ -24,11 +24,18 @@ from lab.cloudstack.objects import (
     Zone,
     valid_ip4,
 )
+from lab.cloudstack.store import Store
 from lab.cloudstack.xapi_discovery import XapiDiscoveryError
-from lab.cloudstack.zones import ZoneRules
+from lab.cloudstack.zones import Zones
 
 
-class ComputeRules(ZoneRules):
+class Compute:
+    """Pods, clusters and hosts; hosts are discovered over XAPI."""
+
+    def __init__(self, store: Store, zones: Zones) -> None:
+        self.store = store
+        self.zones = zones
+
     # --- pods -----------------------------------------------------------------------------------
     @staticmethod
     def _cidr(gateway: str, netmask: str) -> ipaddress.IPv4Network:
@@ -37,10 +44,24 @@ class ComputeRules(ZoneRules):
     def _check_pod(self, zone: Zone, name: str, gateway: str, netmask: str, start: str | None, end: str | None,
                    state: str | None, pod: Pod | None) -> None:
         """ConfigurationManagerImpl.checkPodAttributes / checkIpRange."""
-        if (pod is None or pod.name != name) and any(p.zone is zone and p.name == name for p in self.all(Pod)):
+        if (pod is None or pod.name != name) and any(p.zone is zone and p.name == name for p in self.store.all(Pod)):
             raise errors.invalid_parameter(f"A pod with name: {name} already exists in zone {zone.dbid}. "
                                            "Please specify a different pod name. ")
-        net = self._cidr(gateway, netmask)
+        self._check_range(self._cidr(gateway, netmask), gateway, start, end)
+        for other in self.store.all(Pod):
+            if other is pod or other.zone is not zone or not start or not end:
+                continue
+            for s, e in other.ranges:
+                if not (ipaddress.IPv4Address(end) < ipaddress.IPv4Address(s)
+                        or ipaddress.IPv4Address(start) > ipaddress.IPv4Address(e)):
+                    raise errors.invalid_parameter(
+                        f"The Start IP and EndIP address range overlap with private IP :{s}:{e}")
+        if state and state not in ALLOCATION_STATES:
+            raise errors.invalid_parameter(f"Unable to resolve Allocation State '{state}' to a supported state")
+
+    @staticmethod
+    def _check_range(net: ipaddress.IPv4Network, gateway: str, start: str | None, end: str | None) -> None:
+        """ConfigurationManagerImpl.checkIpRange: the range inside the CIDR, in order, clear of the gateway."""
         if start and not valid_ip4(start):
             raise errors.invalid_parameter("The start address of the IP range is not a valid IP address.")
         if end and not valid_ip4(end):
@@ -54,16 +75,6 @@ class ComputeRules(ZoneRules):
         gw = ipaddress.IPv4Address(gateway)
         if start and end and ipaddress.IPv4Address(start) <= gw <= ipaddress.IPv4Address(end):
             raise errors.invalid_parameter("The gateway shouldn't overlap start/end ip addresses")
-        for other in self.all(Pod):
-            if other is pod or other.zone is not zone or not start or not end:
-                continue
-            for s, e in other.ranges:
-                if not (ipaddress.IPv4Address(end) < ipaddress.IPv4Address(s)
-                        or ipaddress.IPv4Address(start) > ipaddress.IPv4Address(e)):
-                    raise errors.invalid_parameter(
-                        f"The Start IP and EndIP address range overlap with private IP :{s}:{e}")
-        if state and state not in ALLOCATION_STATES:
-            raise errors.invalid_parameter(f"Unable to resolve Allocation State '{state}' to a supported state")
 
     def create_pod(self, p: dict[str, Any]) -> Pod:
         gateway, netmask = p.get("gateway"), p.get("netmask")
@@ -72,7 +83,7 @@ class ComputeRules(ZoneRules):
         assert gateway is not None
         if not netmask or not valid_ip4(netmask) or not self._is_netmask(netmask):
             raise errors.invalid_parameter("The netmask is invalid")
-        zone = self.zone(p["zoneid"], "Please specify a valid zone.")
+        zone = self.zones.zone(p["zoneid"], "Please specify a valid zone.")
         start, end = p.get("startip"), p.get("endip")
         if start and not end:
             end = str(self._cidr(gateway, netmask).broadcast_address - 1)
@@ -80,9 +91,9 @@ class ComputeRules(ZoneRules):
         if not start:
             raise errors.invalid_parameter("Start ip is required parameter")
         assert end is not None
-        uid, dbid = self.new_id()
-        return self.add(Pod(uid, dbid, p["name"], zone=zone, gateway=gateway, netmask=netmask, ranges=[(start, end)],
-                            allocationstate=p.get("allocationstate") or "Enabled"))
+        uid, dbid = self.store.new_id()
+        return self.store.add(Pod(uid, dbid, p["name"], zone=zone, gateway=gateway, netmask=netmask,
+                                  ranges=[(start, end)], allocationstate=p.get("allocationstate") or "Enabled"))
 
     @staticmethod
     def _is_netmask(text: str) -> bool:
@@ -93,7 +104,7 @@ class ComputeRules(ZoneRules):
         return True
 
     def pod(self, uid: str | None, text: str | None = None) -> Pod:
-        pod = self.get(Pod, uid)
+        pod = self.store.get(Pod, uid)
         if pod is None:
             raise errors.invalid_parameter(text or f"Unable to find pod by id {uid}")
         return pod
@@ -122,11 +133,11 @@ class ComputeRules(ZoneRules):
     def delete_pod(self, uid: str) -> None:
         pod = self.pod(uid, f"A pod with ID: {uid} does not exist.")
         why = "The pod cannot be deleted because "
-        if any(h.cluster and h.cluster.pod is pod for h in self.all(Host)):
+        if any(h.cluster and h.cluster.pod is pod for h in self.store.all(Host)):
             raise errors.cloud_runtime(why + "there are servers in this pod.")
-        if any(c.pod is pod for c in self.all(Cluster)):
+        if any(c.pod is pod for c in self.store.all(Cluster)):
             raise errors.cloud_runtime(why + "there are clusters in this pod.")
-        self.remove(pod)
+        self.store.remove(pod)
 
     # --- pod management IP ranges (createManagementNetworkIpRange & co, async) ---------------------
     @staticmethod
@@ -214,14 +225,14 @@ class ComputeRules(ZoneRules):
 
     # --- clusters and hosts ---------------------------------------------------------------------
     def cluster(self, uid: str | None) -> Cluster:
-        c = self.get(Cluster, uid)
+        c = self.store.get(Cluster, uid)
         if c is None:
             raise errors.invalid_parameter(f"Can't find cluster by id {uid}")
         return c
 
     def add_cluster(self, p: dict[str, Any]) -> Cluster:
         """ResourceManagerImpl.discoverCluster."""
-        zone = self.zone(p["zoneid"], "Can't find zone by the id specified")
+        zone = self.zones.zone(p["zoneid"], "Can't find zone by the id specified")
         pod = self.pod(p["podid"], f"Can't find pod by id {p['podid']}")
         if pod.zone is not zone:
             raise errors.invalid_parameter(f"Pod with specified id doesn't belong to the zone {zone.dbid}")
@@ -238,10 +249,10 @@ class ComputeRules(ZoneRules):
         state = p.get("allocationstate") or "Enabled"
         if state not in ALLOCATION_STATES:
             raise errors.invalid_parameter(f"Unable to resolve Allocation State '{state}' to a supported state")
-        if any(c.pod is pod and c.name == name for c in self.all(Cluster)):
+        if any(c.pod is pod and c.name == name for c in self.store.all(Cluster)):
             raise errors.cloud_runtime(f"Unable to create cluster {name} in pod and data center with specified ids")
-        uid, dbid = self.new_id()
-        cluster = self.add(Cluster(uid, dbid, name, pod=pod, hypervisor=canonical, clustertype=clustertype,
+        uid, dbid = self.store.new_id()
+        cluster = self.store.add(Cluster(uid, dbid, name, pod=pod, hypervisor=canonical, clustertype=clustertype,
                                    allocationstate=state))
         if clustertype == "CloudManaged":
             return cluster  # no discovery: the hosts come with addHost
@@ -257,7 +268,7 @@ class ComputeRules(ZoneRules):
             if hosts is None:
                 raise errors.internal_error("Unable to add the external cluster")
         except CloudStackError:
-            self.remove(cluster)
+            self.store.remove(cluster)
             raise
         return cluster
 
@@ -271,30 +282,44 @@ class ComputeRules(ZoneRules):
         if cluster.hypervisor != "XenServer" or urllib.parse.urlsplit(url).scheme != "http":
             return None
         try:
-            info = self.discover(url, username, password)
+            info = self.store.discover(url, username, password)
         except XapiDiscoveryError as e:
             if str(e) == "Authentication error":
                 raise errors.internal_error("Authentication error") from None
             return None
-        members = [h for h in self.all(Host) if h.cluster is cluster]
+        members = [h for h in self.store.all(Host) if h.cluster is cluster]
         if cluster.guid is not None and members and cluster.guid != info.pool_uuid:
             return None  # "Please join the host ... to XS pool ... through XC/XS" (logged only)
         cluster.guid = info.pool_uuid
         cluster.xapi = (info.master_url, username, password)
         added = []
         for h in info.hosts:
-            if any(existing.guid == h.uuid for existing in self.all(Host)):
+            if any(existing.guid == h.uuid for existing in self.store.all(Host)):
                 continue  # "Skipping <address> because <uuid> is already in the database."
-            uid, dbid = self.new_id()
-            added.append(self.add(Host(
+            uid, dbid = self.store.new_id()
+            added.append(self.store.add(Host(
                 uid, dbid, h.hostname or h.name_label, cluster=cluster, ipaddress=h.address, guid=h.uuid,
                 hypervisorversion=h.product_version, cpunumber=h.cpu_count, cpuspeed=h.cpu_speed,
-                memorytotal=h.memory_total)))
+                memorytotal=h.memory_total, created=self.store.stamp())))
         return added
+
+    def _host_cluster(self, p: dict[str, Any], pod: Pod) -> tuple[Cluster, Cluster | None]:
+        """addHost's cluster: by id, or by name (made when missing: then also returned as created)."""
+        if p.get("clusterid"):
+            cluster = self.store.get(Cluster, p["clusterid"])
+            if cluster is None:
+                raise errors.invalid_parameter("can not find cluster for specified clusterId")
+            return cluster, None
+        name = p.get("clustername") or f"Standalone-{p['url']}"
+        found = next((c for c in self.store.all(Cluster) if c.pod is pod and c.name == name), None)
+        if found is not None:
+            return found, None
+        cluster = self.store.add(Cluster(*self.store.new_id(), name, pod=pod, hypervisor=p["hypervisor"]))
+        return cluster, cluster
 
     def add_host(self, p: dict[str, Any]) -> list[Host]:
         """ResourceManagerImpl.discoverHosts -> discoverHostsFull, hypervisor XenServer."""
-        zone = self.zone(p["zoneid"], f"Can't find zone by id {p['zoneid']}")
+        zone = self.zones.zone(p["zoneid"], f"Can't find zone by id {p['zoneid']}")
         pod = self.pod(p["podid"], f"Can't find pod by id {p['podid']}")
         if pod.zone is not zone:
             raise errors.invalid_parameter(
@@ -304,22 +329,13 @@ class ComputeRules(ZoneRules):
             raise errors.invalid_parameter("Can't specify cluster by both id and name")
         if not p.get("username") or not p.get("password"):
             raise errors.invalid_parameter("Username and Password need to be provided.")
-        created = None
-        if p.get("clusterid"):
-            cluster = self.get(Cluster, p["clusterid"])
-            if cluster is None:
-                raise errors.invalid_parameter("can not find cluster for specified clusterId")
-        else:
-            name = p.get("clustername") or f"Standalone-{url}"
-            found = next((c for c in self.all(Cluster) if c.pod is pod and c.name == name), None)
-            cluster = found or self.add(Cluster(*self.new_id(), name, pod=pod, hypervisor=p["hypervisor"]))
-            created = None if found else cluster
+        cluster, created = self._host_cluster(p, pod)
         if not urllib.parse.urlsplit(url).scheme:
             raise errors.invalid_parameter(f"uri.scheme is null {url}, add nfs:// (or cifs://) as a prefix")
         hosts = self._discover_xenserver(cluster, url, p["username"], p["password"])
         if hosts is None:
             if created is not None:
-                self.remove(created)
+                self.store.remove(created)
             if p["hypervisor"].lower() != "xenserver":
                 raise errors.internal_error(f"Do not support HypervisorType {p['hypervisor']} for {url}")
             raise errors.internal_error(f"Unable to add the host: Cannot find the server resources at {url}")
@@ -342,14 +358,14 @@ class ComputeRules(ZoneRules):
                     "Single host update is not supported by XenServer hypervisors. Please try again specifying the "
                     "cluster.")
             return
-        cluster = self.get(Cluster, p["clusterid"])
+        cluster = self.store.get(Cluster, p["clusterid"])
         if cluster is None or cluster.hypervisor not in ("XenServer", "KVM"):
             raise errors.invalid_parameter("This operation is not supported for this hypervisor type")
         if cluster.xapi is not None:
             cluster.xapi = (cluster.xapi[0], p["username"], p["password"])
 
     def host(self, uid: str | None) -> Host:
-        h = self.get(Host, uid)
+        h = self.store.get(Host, uid)
         if h is None:
             raise errors.invalid_parameter(f"Host with id {uid} doesn't exist")
         return h
@@ -380,14 +396,14 @@ class ComputeRules(ZoneRules):
         return c
 
     def delete_cluster(self, uid: str) -> None:
-        c = self.get(Cluster, uid)
+        c = self.store.get(Cluster, uid)
         if c is None:
             raise errors.cloud_runtime(f"Cluster: {uid} does not exist")
-        if any(h.cluster is c for h in self.all(Host)):
+        if any(h.cluster is c for h in self.store.all(Host)):
             raise errors.cloud_runtime(f"Cluster: {c.dbid} cannot be removed. Cluster still has hosts")
-        if any(s.cluster is c for s in self.all(StoragePool)):
+        if any(s.cluster is c for s in self.store.all(StoragePool)):
             raise errors.cloud_runtime(f"Cluster: {c.dbid} cannot be removed. Cluster still has storage pools")
-        self.remove(c)
+        self.store.remove(c)
 
     def update_host(self, p: dict[str, Any]) -> Host:
         h = self.host(p["id"])
@@ -415,7 +431,7 @@ class ComputeRules(ZoneRules):
             raise errors.cloud_runtime(
                 f"Host is already in state {h.resourcestate}. Cannot recall for maintenance until resolved.")
         if any(o.cluster is h.cluster and o.resourcestate in ("PrepareForMaintenance", "ErrorInPrepareForMaintenance")
-               for o in self.all(Host)):
+               for o in self.store.all(Host)):
             assert h.cluster is not None
             raise errors.cloud_runtime(
                 "There are other servers attempting migrations for maintenance. Found hosts in PrepareForMaintenance "
@@ -425,7 +441,7 @@ class ComputeRules(ZoneRules):
         self.check_maintain(h)
         h.resourcestate = "PrepareForMaintenance"
         # No VMs to migrate: the server's maintenance check moves it on by itself.
-        self.jobs.later(h, "resourcestate", "PrepareForMaintenance", "Maintenance")
+        self.store.jobs.later(h, "resourcestate", "PrepareForMaintenance", "Maintenance")
         return h
 
     def cancel_maintenance(self, h: Host) -> Host:
@@ -442,7 +458,7 @@ class ComputeRules(ZoneRules):
                 f"Host {h.id} cannot be deleted as it is not in maintenance mode. Either put the host into maintenance "
                 "or perform a forced deletion.")
         cluster = h.cluster
-        self.remove(h)
-        if cluster is not None and not any(o.cluster is cluster for o in self.all(Host)):
+        self.store.remove(h)
+        if cluster is not None and not any(o.cluster is cluster for o in self.store.all(Host)):
             cluster.guid = None
 

@@ -9,10 +9,10 @@ the table in reference/cloudstack-error-codes.json instead of being chosen per c
 
 from __future__ import annotations
 
-import json
-from functools import cache
 from pathlib import Path
 from typing import Any
+
+from lab.emu.errors import ApiError, reference
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 
@@ -29,9 +29,8 @@ RESOURCE_IN_USE_ERROR = 536
 BAD_CREDENTIALS = "unable to verify user credentials and/or request signature"
 
 
-@cache
 def error_table() -> dict[str, Any]:
-    return dict(json.loads((REFERENCE / "cloudstack-error-codes.json").read_text()))
+    return dict(reference(REFERENCE / "cloudstack-error-codes.json"))
 
 
 def cs_code(exception: str) -> int:
@@ -43,8 +42,8 @@ def cs_code(exception: str) -> int:
     raise ValueError(f"{exception} is not in CSExceptionErrorCode")
 
 
-class CloudStackError(Exception):
-    """One ExceptionResponse. `response_name` None means `<command>response`."""
+class CloudStackError(ApiError):
+    """One ExceptionResponse (`code` = errorcode). `response_name` None means `<command>response`."""
 
     def __init__(
         self,
@@ -54,13 +53,16 @@ class CloudStackError(Exception):
         *,
         response_name: str | None = None,
     ) -> None:
-        if errorcode not in set(error_table()["ApiErrorCode_http_status"].values()):
-            raise ValueError(f"{errorcode} is not an ApiErrorCode HTTP status")
-        super().__init__(errortext)
+        super().__init__(errorcode, errortext)
         self.errorcode = errorcode
         self.errortext = errortext
         self.cserrorcode = cserrorcode
         self.response_name = response_name
+
+    @classmethod
+    def check(cls, code: Any, _args: tuple[object, ...]) -> None:
+        if code not in set(error_table()["ApiErrorCode_http_status"].values()):
+            raise ValueError(f"{code} is not an ApiErrorCode HTTP status")
 
     def body(self) -> dict[str, Any]:
         """ExceptionResponse as Gson writes it (null fields left out)."""

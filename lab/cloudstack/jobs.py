@@ -54,9 +54,12 @@ CMD_CLASS = {
 }
 
 
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S+0000"  # CloudStack's dates in responses: 2024-01-31T12:00:00+0000
+
+
 def now() -> str:
-    """CloudStack's date format in responses: 2024-01-31T12:00:00+0000."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    """The wall clock in CloudStack's date format (objects made outside the emulator's rules)."""
+    return datetime.now(UTC).strftime(DATE_FORMAT)
 
 
 @dataclass
@@ -74,6 +77,7 @@ class Job:
     completed: str | None = None
     fail_with: CloudStackError | None = None
     on_fail: Callable[[], None] | None = None
+    clock: Callable[[], str] = now  # the date stamps come from the lab's clock
 
     def finish(self) -> None:
         """Run the job's work now: SUCCEEDED with its response, or FAILED with the error's code."""
@@ -93,7 +97,7 @@ class Job:
             self.result = {"errorcode": code, "errortext": e.errortext}
             if self.on_fail is not None:
                 self.on_fail()
-        self.completed = now()
+        self.completed = self.clock()
 
     def to_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -135,8 +139,9 @@ class Transition:
 class Jobs:
     """The job table and the knobs a test turns: `pending_polls`, `hold()`, `advance()`."""
 
-    def __init__(self, lock: threading.RLock) -> None:
+    def __init__(self, lock: threading.RLock, stamp: Callable[[], str] = now) -> None:
         self._lock = lock
+        self._stamp = stamp
         self._jobs: dict[str, Job] = {}
         self._transitions: list[Transition] = []
         self.pending_polls = 0
@@ -198,7 +203,7 @@ class Jobs:
     ) -> Job:
         with self._lock:
             job = Job(str(uuid.uuid4()), command, instance_type, instance_id, run, fail_with=fail_with,
-                      on_fail=on_fail)
+                      on_fail=on_fail, created=self._stamp(), clock=self._stamp)
             self._jobs[job.id] = job
             return job
 

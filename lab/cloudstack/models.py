@@ -1,36 +1,18 @@
-"""The management server's state and rules: what exists, what refers to what, what is refused.
+"""Every object of one management server and the rules between them, composed as collaborators.
 
-One `Backend` per emulator holds every object (in insertion order) with its uuid and the internal
-numeric id that the real server prints in some error texts. Methods raise `CloudStackError`
-carrying the exception the real service layer raises; the texts are the ones in apache/cloudstack
-(ConfigurationManagerImpl, NetworkServiceImpl, ResourceManagerImpl, StorageManagerImpl,
-CloudStackPrimaryDataStoreLifeCycleImpl) wherever they were read, and say so where paraphrased.
+The store (store.py) holds the objects, the job table and the lock; each rule set takes the
+store and the rule sets it needs, so nothing inherits from anything:
 
-Relations modelled (each with the real server's refusal):
-- a zone with hosts, pods, physical networks or zone-scoped image stores cannot be deleted;
-  enabling an Advanced zone needs physical networks carrying Management and (without security
-  groups) Public traffic; a Storage traffic type is then added like Management's, as the server does;
-- a physical network comes with the default providers of 4.18 (VirtualRouter with a disabled
-  virtual router element, VpcVirtualRouter, InternalLbVm, SecurityGroupProvider, ...); the
-  VirtualRouter provider can be Enabled only once its element is enabled;
-- a pod with clusters cannot be deleted, a cluster with hosts or storage pools cannot either;
-- `addCluster` of clustertype CloudManaged (what XenServer uses) creates an EMPTY cluster, as
-  ResourceManagerImpl.discoverCluster does; the pool's hosts arrive with `addHost` on any host
-  of the pool (XcpServerDiscoverer logs in over XAPI, follows HOST_IS_SLAVE to the master and adds
-  every host of the pool). With clustertype ExternalManaged, addCluster runs the discoverer on
-  its url. Either way the emulator really connects to the XAPI endpoint with the XenAPI library;
-- a host is deleted only in Maintenance (or forced); maintenance goes Enabled ->
-  PrepareForMaintenance -> Maintenance (the last step on a later read, as the server's
-  background check does), and only one host per cluster may be preparing at a time;
-- primary storage: NFS, iSCSI (LUN in the URL), PreSetup (the SR, named by the URL path, must
-  exist on the cluster's XAPI pool; the pool's uuid IS that name, as in CloudStack); RBD on a
-  XenServer cluster fails on the host as CloudStack does ("The pool type: RBD is not supported");
-  cluster scope needs an Up host in the cluster; a pool is deleted only in Maintenance;
-- image stores of different providers cannot coexist; S3 is region-wide (no zoneid), NFS is
-  zone-wide; an S3 store needs an NFS staging store in each zone (reported by `problems()`).
+    zones = Zones(store)                       # zones, physical networks, traffic types, providers
+    compute = Compute(store, zones)            # pods, clusters, hosts (discovered over XAPI)
+    storage = Storage(store, zones, compute)   # primary storage, image and staging stores
+
+What the rules model (and what they leave out) is in README.md.
 """
+
 from __future__ import annotations
 
+from lab.cloudstack.compute import Compute
 from lab.cloudstack.objects import (
     Cluster,
     Host,
@@ -44,12 +26,34 @@ from lab.cloudstack.objects import (
     TrafficType,
     Zone,
 )
-from lab.cloudstack.storage import StorageRules
+from lab.cloudstack.offerings import Offerings
+from lab.cloudstack.storage import Storage
+from lab.cloudstack.store import Store
+from lab.cloudstack.templates import Templates
+from lab.cloudstack.tenants import Tenants
+from lab.cloudstack.vms import Guests
+from lab.cloudstack.zones import Zones
+from lab.emu.clock import Clock
 
 
-class Backend(StorageRules):
-    """Every object of one management server, and the rules between them (zones.py, compute.py,
-    storage.py, on the object store of store.py)."""
+class Backend:
+    """One management server's state: the store and the three rule sets on it."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.store = Store(clock)
+        self.zones = Zones(self.store)
+        self.compute = Compute(self.store, self.zones)
+        self.storage = Storage(self.store, self.zones, self.compute)
+        self.tenants = Tenants(self.store)  # domains, accounts, users, roles, keys, limits
+        self.offerings = Offerings(self.store, self.zones, self.tenants)
+        self.templates = Templates(self.store, self.zones, self.tenants)
+        self.guests = Guests(self.store, self.zones, self.tenants, self.offerings, self.templates)
+        self.lock = self.store.lock
+        self.jobs = self.store.jobs
+
+    def problems(self) -> list[str]:
+        """What a real zone would complain about later (template copies, system VMs), in its words."""
+        return self.storage.problems()
 
 
 __all__ = [

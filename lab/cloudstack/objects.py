@@ -10,12 +10,9 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from lab.cloudstack.jobs import now
-
-if TYPE_CHECKING:
-    from lab.cloudstack.models import Backend
 
 T = TypeVar("T", bound="Resource")
 
@@ -77,7 +74,7 @@ class Resource:
     dbid: int
     name: str
 
-    def to_api(self, b: Backend) -> dict[str, Any]:
+    def to_api(self) -> dict[str, Any]:
         raise NotImplementedError
 
 
@@ -102,7 +99,7 @@ class Zone(Resource):
     zonetoken: str = field(default_factory=lambda: str(uuid.uuid4()))
     details: dict[str, str] = field(default_factory=dict)
 
-    def to_api(self, b: Backend) -> dict[str, Any]:
+    def to_api(self) -> dict[str, Any]:
         return drop_none({
             "id": self.id, "name": self.name,
             "dns1": self.dns1, "dns2": self.dns2, "internaldns1": self.internaldns1,
@@ -127,7 +124,7 @@ class PhysicalNetwork(Resource):
     broadcastdomainrange: str = "ZONE"
     state: str = "Disabled"
 
-    def to_api(self, b: Backend) -> dict[str, Any]:
+    def to_api(self) -> dict[str, Any]:
         assert self.zone is not None
         return drop_none({
             "id": self.id, "name": self.name, "zoneid": self.zone.id, "zonename": self.zone.name,
@@ -148,7 +145,7 @@ class TrafficType(Resource):
     vlan: str | None = None
     isolationmethod: str | None = None
 
-    def to_api(self, b: Backend) -> dict[str, Any]:
+    def to_api(self) -> dict[str, Any]:
         assert self.network is not None
         return drop_none({
             "id": self.id, "traffictype": self.name, "physicalnetworkid": self.network.id,
@@ -164,7 +161,7 @@ class ServiceProvider(Resource):
     state: str = "Disabled"
     servicelist: list[str] = field(default_factory=list)
 
-    def to_api(self, b: Backend) -> dict[str, Any]:
+    def to_api(self) -> dict[str, Any]:
         assert self.network is not None
         return {
             "id": self.id, "name": self.name, "physicalnetworkid": self.network.id,
@@ -180,7 +177,7 @@ class RouterElement(Resource):
     nsp: ServiceProvider | None = None
     enabled: bool = False
 
-    def to_api(self, b: Backend) -> dict[str, Any]:
+    def to_api(self) -> dict[str, Any]:
         assert self.nsp is not None
         return {"id": self.id, "nspid": self.nsp.id, "enabled": self.enabled, "account": "system",
                 "domainid": ROOT_DOMAIN_ID, "domain": "ROOT"}
@@ -197,7 +194,7 @@ class Pod(Resource):
     ranges: list[tuple[str, str]] = field(default_factory=list)
     allocationstate: str = "Enabled"
 
-    def to_api(self, b: Backend) -> dict[str, Any]:
+    def to_api(self) -> dict[str, Any]:
         assert self.zone is not None
         return {
             "id": self.id, "name": self.name, "zoneid": self.zone.id, "zonename": self.zone.name,
@@ -220,7 +217,7 @@ class Cluster(Resource):
     guid: str | None = None  # the XAPI pool uuid once a host is discovered
     xapi: tuple[str, str, str] | None = None  # master url, username, password (from discovery)
 
-    def to_api(self, b: Backend) -> dict[str, Any]:
+    def to_api(self) -> dict[str, Any]:
         assert self.pod is not None and self.pod.zone is not None
         return {
             "id": self.id, "name": self.name, "podid": self.pod.id, "podname": self.pod.name,
@@ -247,7 +244,7 @@ class Host(Resource):
     annotation: str | None = None
     created: str = field(default_factory=now)
 
-    def to_api(self, b: Backend) -> dict[str, Any]:
+    def to_api(self) -> dict[str, Any]:
         c = self.cluster
         assert c is not None and c.pod is not None and c.pod.zone is not None
         return drop_none({
@@ -281,7 +278,7 @@ class StoragePool(Resource):
     state: str = "Up"
     created: str = field(default_factory=now)
 
-    def to_api(self, b: Backend) -> dict[str, Any]:
+    def to_api(self) -> dict[str, Any]:
         assert self.zone is not None
         return drop_none({
             "id": self.id, "name": self.name, "zoneid": self.zone.id, "zonename": self.zone.name,
@@ -309,7 +306,7 @@ class ImageStore(Resource):
     readonly: bool = False
     details: dict[str, str] = field(default_factory=dict)  # S3 keys: never serialised
 
-    def to_api(self, b: Backend) -> dict[str, Any]:
+    def to_api(self) -> dict[str, Any]:
         return drop_none({
             "id": self.id, "name": self.name or None, "url": self.url or None, "protocol": self.protocol,
             "providername": self.providername, "scope": self.scope,

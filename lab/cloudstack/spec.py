@@ -1,4 +1,4 @@
-"""The 4.18 API description (listApis) and the dispatcher's parameter processing.
+"""The 4.18 API description (the real server's listApis answer) and the dispatcher's parameter processing.
 
 `process()` follows ParamProcessWorker.processParameters in apache/cloudstack: a required
 parameter that is absent fails with "Unable to execute API command <cmd> due to missing parameter
@@ -11,6 +11,7 @@ all PARAM_ERROR 431 with cserrorcode 9999. Unknown parameters are ignored, as th
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -55,6 +56,8 @@ class Api:
 
 @cache
 def apis() -> dict[str, Api]:
+    """What the dispatcher needs of each command (`reference/listApis-4.18.json`, extracted from the
+    full answer by `reference/_extract.py`): isasync, the parameters, the response field names."""
     raw = json.loads((REFERENCE / "listApis-4.18.json").read_text())
     out: dict[str, Api] = {}
     for name, a in raw.items():
@@ -64,6 +67,15 @@ def apis() -> dict[str, Api]:
         }
         out[name] = Api(name, bool(a["isasync"]), params, frozenset(a["response"]))
     return out
+
+
+@cache
+def discovery() -> dict[str, dict[str, Any]]:
+    """The 4.18 server's own listApis answer (`reference/listApis-4.18.json.gz`, verbatim), by name.
+    Read only when listApis is called: it takes a good part of a second to parse."""
+    with gzip.open(REFERENCE / "listApis-4.18.json.gz", "rt", encoding="utf-8") as f:
+        raw = json.load(f)
+    return {a["name"]: a for a in raw["api"]}
 
 
 def lookup(command: str | None) -> Api | None:
@@ -124,6 +136,40 @@ class Params(dict[str, Any]):
         return super().__contains__(key)
 
 
+_SKIP = object()  # the value is dropped, as the dispatcher leaves the field null
+
+# Plain conversions by listApis type (ValueError: "invalid value"); the others are below.
+_CONVERT: dict[str, Callable[[str], Any]] = {
+    "boolean": lambda v: v.lower() == "true",  # Boolean.valueOf never fails
+    "integer": lambda v: _to_int(v, JAVA_INT) if v.strip() else _SKIP,
+    "long": lambda v: _to_int(v, JAVA_LONG),
+    "short": lambda v: _to_int(v, JAVA_SHORT),
+    "float": lambda v: float(v) if v.strip() else _SKIP,
+    "double": lambda v: float(v) if v.strip() else _SKIP,
+    "list": lambda v: [t for t in v.split(",") if t],
+}
+
+
+def _value(cmd: str, p: Param, value: str, exists: Callable[[str], bool]) -> Any:
+    """One parameter's typed value (or _SKIP); raises CloudStackError (431) as the dispatcher does."""
+    if p.type == "uuid":
+        resolved = _uuid(cmd, p, value, exists)
+        return _SKIP if resolved is None else resolved
+    if p.type == "string" and len(value) > p.length:
+        raise param_error(
+            f"Unable to execute API command {cmd} due to invalid value. "
+            f"Value greater than max allowed length {p.length} for param: {p.name}"
+        )
+    convert = _CONVERT.get(p.type)
+    if convert is None:  # string, date, tzdate, object: passed through as text
+        return value
+    try:
+        return convert(value)
+    except ValueError:
+        raise param_error(
+            f"Unable to execute API command {cmd} due to invalid value {value} for parameter {p.name}") from None
+
+
 def process(api: Api, raw: Mapping[str, str], exists: Callable[[str], bool]) -> Params:
     """Typed parameters of one call; raises CloudStackError (431) as the real dispatcher does."""
     grouped = group_maps(raw)
@@ -136,43 +182,13 @@ def process(api: Api, raw: Mapping[str, str], exists: Callable[[str], bool]) -> 
                 raise param_error(f"Unable to execute API command {cmd} due to missing parameter {p.name}")
             continue
         if p.type == "map":
-            if isinstance(value, str):  # a map sent flat is ignored by the real server too
-                continue
-            out[p.name] = value
+            if not isinstance(value, str):  # a map sent flat is ignored by the real server too
+                out[p.name] = value
             continue
         assert isinstance(value, str)
-        invalid = param_error(
-            f"Unable to execute API command {cmd} due to invalid value {value} for parameter {p.name}")
-        try:
-            if p.type == "boolean":
-                out[p.name] = value.lower() == "true"  # Boolean.valueOf never fails
-            elif p.type == "integer":
-                if value.strip():
-                    out[p.name] = _to_int(value, JAVA_INT)
-            elif p.type == "long":
-                out[p.name] = _to_int(value, JAVA_LONG)
-            elif p.type == "short":
-                out[p.name] = _to_int(value, JAVA_SHORT)
-            elif p.type in ("float", "double"):
-                if value.strip():
-                    out[p.name] = float(value)
-            elif p.type == "list":
-                out[p.name] = [t for t in value.split(",") if t]
-            elif p.type == "uuid":
-                resolved = _uuid(cmd, p, value, exists)
-                if resolved is not None:
-                    out[p.name] = resolved
-            elif p.type == "string":
-                if len(value) > p.length:
-                    raise param_error(
-                        f"Unable to execute API command {cmd} due to invalid value. "
-                        f"Value greater than max allowed length {p.length} for param: {p.name}"
-                    )
-                out[p.name] = value
-            else:  # date, tzdate, object: passed through as text
-                out[p.name] = value
-        except ValueError:
-            raise invalid from None
+        typed = _value(cmd, p, value, exists)
+        if typed is not _SKIP:
+            out[p.name] = typed
     return Params(api, out)
 
 

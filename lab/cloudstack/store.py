@@ -1,4 +1,5 @@
-"""The object store under every rule module: objects by uuid with an internal id, the job table."""
+"""The object store the rule collaborators share: objects by uuid with an internal id, the job table,
+the lock every request holds, and how XAPI is reached for discovery."""
 
 from __future__ import annotations
 
@@ -6,32 +7,40 @@ import itertools
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any
 
-from lab.cloudstack.errors import CloudStackError
-from lab.cloudstack.jobs import Job, Jobs
+from lab.cloudstack.jobs import DATE_FORMAT, Jobs
 from lab.cloudstack.objects import Resource, T
 from lab.cloudstack.xapi_discovery import PoolInfo, discover_pool
+from lab.emu.clock import Clock
 
 
 class Store:
     """Every object of one management server (in insertion order) and its async jobs."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self.lock = threading.RLock()
-        self.jobs = Jobs(self.lock)
+        self.clock = clock or Clock(realtime=True)
+        self.jobs = Jobs(self.lock, self.stamp)
         self._objects: dict[str, Resource] = {}
         self._ids = itertools.count(1)
         # How XAPI is reached (replaceable in tests): (url, username, password) -> PoolInfo
         self.discover: Callable[[str, str, str], PoolInfo] = discover_pool
 
     # --- store ----------------------------------------------------------------------------------
+    def stamp(self) -> str:
+        """Now on the lab's clock, in CloudStack's date format (`created`, job dates)."""
+        return self.clock.stamp(DATE_FORMAT)
+
     def exists(self, uid: str) -> bool:
         """Does a uuid name anything (an object or an async job)?"""
         return uid in self._objects or self.jobs.get(uid) is not None
 
     def new_id(self) -> tuple[str, int]:
         return str(uuid.uuid4()), next(self._ids)
+
+    def next_dbid(self) -> int:
+        """An internal id for an object whose uuid is chosen elsewhere (a PreSetup pool's SR name)."""
+        return next(self._ids)
 
     def add(self, obj: T) -> T:
         self._objects[obj.id] = obj
@@ -53,8 +62,3 @@ class Store:
         for o in out:
             self.jobs.settle(o)
         return out
-
-    def submit(self, command: str, instance_type: str, instance_id: str | None,
-               run: Callable[[], dict[str, Any]], *, fail_with: CloudStackError | None = None,
-               on_fail: Callable[[], None] | None = None) -> Job:
-        return self.jobs.submit(command, instance_type, instance_id, run, fail_with=fail_with, on_fail=on_fail)

@@ -31,11 +31,16 @@ from lab.cloudstack.objects import (
 from lab.cloudstack.store import Store
 
 
-class ZoneRules(Store):
+class Zones:
+    """Zones and their physical networks, traffic types, providers and VR elements."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
     # --- zones ----------------------------------------------------------------------------------
     def _check_zone_parameters(self, p: dict[str, Any], check_name: str | None) -> None:
         """ConfigurationManagerImpl.checkZoneParameters."""
-        if check_name is not None and any(z.name == check_name for z in self.all(Zone)):
+        if check_name is not None and any(z.name == check_name for z in self.store.all(Zone)):
             raise errors.invalid_parameter("A zone with that name already exists. Please specify a unique zone name.")
         for key, label in (("dns1", "DNS1"), ("dns2", "DNS2"), ("internaldns1", "internal DNS1"),
                            ("internaldns2", "internal DNS2")):
@@ -70,7 +75,7 @@ class ZoneRules(Store):
             raise errors.invalid_parameter("guestCidrAddress parameter is not supported for Basic zone")
         self._check_guest_cidr(p.get("guestcidraddress"))
         self._check_zone_parameters(p, check_name=p["name"])
-        uid, dbid = self.new_id()
+        uid, dbid = self.store.new_id()
         zone = Zone(
             uid, dbid, p["name"], networktype=networktype,
             dns1=p["dns1"] or None, dns2=p.get("dns2") or None, internaldns1=p["internaldns1"] or None,
@@ -80,10 +85,10 @@ class ZoneRules(Store):
             securitygroupsenabled=networktype == "Basic" or bool(p.get("securitygroupenabled", False)),
             localstorageenabled=bool(p.get("localstorageenabled", False)),
         )
-        return self.add(zone)
+        return self.store.add(zone)
 
     def zone(self, uid: str | None, text: str | None = None) -> Zone:
-        zone = self.get(Zone, uid)
+        zone = self.store.get(Zone, uid)
         if zone is None:
             raise errors.invalid_parameter(text or f"unable to find zone by id {uid}")
         return zone
@@ -121,8 +126,8 @@ class ZoneRules(Store):
         return zone
 
     def _networks_with_traffic(self, zone: Zone, traffic: str) -> list[PhysicalNetwork]:
-        return [n for n in self.all(PhysicalNetwork)
-                if n.zone is zone and any(t.network is n and t.name == traffic for t in self.all(TrafficType))]
+        return [n for n in self.store.all(PhysicalNetwork)
+                if n.zone is zone and any(t.network is n and t.name == traffic for t in self.store.all(TrafficType))]
 
     def _default_network(self, zone: Zone, traffic: str) -> PhysicalNetwork:
         """NetworkModelImpl.getDefaultPhysicalNetworkByZoneAndTrafficType."""
@@ -144,35 +149,35 @@ class ZoneRules(Store):
             try:
                 self._default_network(zone, "Storage")
             except CloudStackError:
-                like = next(t for t in self.all(TrafficType) if t.network is mgmt and t.name == "Management")
-                uid, dbid = self.new_id()
-                self.add(TrafficType(uid, dbid, "Storage", network=mgmt, xennetworklabel=like.xennetworklabel,
+                like = next(t for t in self.store.all(TrafficType) if t.network is mgmt and t.name == "Management")
+                uid, dbid = self.store.new_id()
+                self.store.add(TrafficType(uid, dbid, "Storage", network=mgmt, xennetworklabel=like.xennetworklabel,
                                      kvmnetworklabel=like.kvmnetworklabel, vmwarenetworklabel=like.vmwarenetworklabel,
                                      hypervnetworklabel=like.hypervnetworklabel, vlan=like.vlan))
         except CloudStackError as e:
             raise errors.invalid_parameter(f"Cannot enable this Zone since: {e.errortext}") from None
 
     def delete_zone(self, uid: str) -> None:
-        zone = self.get(Zone, uid)
+        zone = self.store.get(Zone, uid)
         if zone is None:
             raise errors.invalid_parameter(f"A zone with ID: {uid} does not exist.")
         why = "The zone cannot be deleted because "
-        if any(h.cluster and h.cluster.pod and h.cluster.pod.zone is zone for h in self.all(Host)):
+        if any(h.cluster and h.cluster.pod and h.cluster.pod.zone is zone for h in self.store.all(Host)):
             raise errors.cloud_runtime(why + "there are servers in this zone.")
-        if any(p.zone is zone for p in self.all(Pod)):
+        if any(p.zone is zone for p in self.store.all(Pod)):
             raise errors.cloud_runtime(why + "there are pods in this zone.")
-        if any(n.zone is zone for n in self.all(PhysicalNetwork)):
+        if any(n.zone is zone for n in self.store.all(PhysicalNetwork)):
             raise errors.cloud_runtime(why + "there are physical networks in this zone.")
-        if any(s.zone is zone and s.scope == "ZONE" and s.role == "Image" for s in self.all(ImageStore)):
+        if any(s.zone is zone and s.scope == "ZONE" and s.role == "Image" for s in self.store.all(ImageStore)):
             raise errors.cloud_runtime(why + "there are Secondary storages in this zone")
-        for s in self.all(ImageStore):  # staging stores go with the zone
+        for s in self.store.all(ImageStore):  # staging stores go with the zone
             if s.zone is zone:
-                self.remove(s)
-        self.remove(zone)
+                self.store.remove(s)
+        self.store.remove(zone)
 
     # --- physical networks, traffic types, providers ---------------------------------------------
     def physical_network(self, uid: str | None) -> PhysicalNetwork:
-        net = self.get(PhysicalNetwork, uid)
+        net = self.store.get(PhysicalNetwork, uid)
         if net is None:
             raise errors.invalid_parameter("Physical Network with specified id doesn't exist in the system")
         return net
@@ -207,11 +212,25 @@ class ZoneRules(Store):
         if zone.allocationstate == "Enabled":
             raise errors.permission_denied(
                 f"Cannot create PhysicalNetwork since the Zone is currently enabled, zone id={zone.dbid}")
-        if zone.networktype == "Basic" and any(n.zone is zone for n in self.all(PhysicalNetwork)):
+        if zone.networktype == "Basic" and any(n.zone is zone for n in self.store.all(PhysicalNetwork)):
             raise errors.cloud_runtime(
                 f"Cannot add the physical network to basic zone id: {zone.dbid}, there is a physical network "
                 "already existing in this basic Zone")
         tags, isolation = p.get("tags") or [], p.get("isolationmethods") or []
+        bdr = self._check_new_network(zone, p, tags, isolation)
+        uid, dbid = self.store.new_id()
+        net = self.store.add(PhysicalNetwork(
+            uid, dbid, p["name"], zone=zone, vlan=p.get("vlan"), isolationmethods=list(isolation), tags=list(tags),
+            networkspeed=p.get("networkspeed"), broadcastdomainrange=(bdr or "ZONE").upper()))
+        for name, state in DEFAULT_PROVIDERS:
+            if name == "SecurityGroupProvider" or zone.networktype == "Advanced":
+                nsp = self.add_provider(net, name, state)
+                if name in ("VirtualRouter", "VpcVirtualRouter"):
+                    self.store.add(RouterElement(*self.store.new_id(), name, nsp=nsp))
+        return net
+
+    def _check_new_network(self, zone: Zone, p: dict[str, Any], tags: list[str], isolation: list[str]) -> str | None:
+        """createPhysicalNetwork's checks on its parameters; the broadcast domain range given, if any."""
         if len(tags) > 1:
             raise errors.invalid_parameter("Only one tag can be specified for a physical network at this time")
         if len(isolation) > 1:
@@ -229,20 +248,11 @@ class ZoneRules(Store):
                 raise errors.invalid_parameter("Advance zone can have broadcast domain type of value ZONE only")
         if p.get("vlan"):
             self._check_vlan_range(p["vlan"], isolation)
-        uid, dbid = self.new_id()
-        net = self.add(PhysicalNetwork(
-            uid, dbid, p["name"], zone=zone, vlan=p.get("vlan"), isolationmethods=list(isolation), tags=list(tags),
-            networkspeed=p.get("networkspeed"), broadcastdomainrange=(bdr or "ZONE").upper()))
-        for name, state in DEFAULT_PROVIDERS:
-            if name == "SecurityGroupProvider" or zone.networktype == "Advanced":
-                nsp = self.add_provider(net, name, state)
-                if name in ("VirtualRouter", "VpcVirtualRouter"):
-                    self.add(RouterElement(*self.new_id(), name, nsp=nsp))
-        return net
+        return bdr
 
     def add_provider(self, net: PhysicalNetwork, name: str, state: str = "Disabled") -> ServiceProvider:
-        uid, dbid = self.new_id()
-        return self.add(ServiceProvider(uid, dbid, name, network=net, state=state,
+        uid, dbid = self.store.new_id()
+        return self.store.add(ServiceProvider(uid, dbid, name, network=net, state=state,
                                         servicelist=list(PROVIDER_SERVICES.get(name, []))))
 
     def update_physical_network(self, p: dict[str, Any]) -> PhysicalNetwork:
@@ -271,23 +281,23 @@ class ZoneRules(Store):
 
     def delete_physical_network(self, net: PhysicalNetwork) -> None:
         """Removes the network with its providers, elements and traffic types, as the server does."""
-        for nsp in [s for s in self.all(ServiceProvider) if s.network is net]:
-            for el in [e for e in self.all(RouterElement) if e.nsp is nsp]:
-                self.remove(el)
-            self.remove(nsp)
-        for t in [t for t in self.all(TrafficType) if t.network is net]:
-            self.remove(t)
-        self.remove(net)
+        for nsp in [s for s in self.store.all(ServiceProvider) if s.network is net]:
+            for el in [e for e in self.store.all(RouterElement) if e.nsp is nsp]:
+                self.store.remove(el)
+            self.store.remove(nsp)
+        for t in [t for t in self.store.all(TrafficType) if t.network is net]:
+            self.store.remove(t)
+        self.store.remove(net)
 
     def add_traffic_type(self, p: dict[str, Any]) -> TrafficType:
-        net = self.get(PhysicalNetwork, p["physicalnetworkid"])
+        net = self.store.get(PhysicalNetwork, p["physicalnetworkid"])
         if net is None:
             raise errors.invalid_parameter(f"Physical Network id={p['physicalnetworkid']}doesn't exist in the system")
         assert net.zone is not None
         kind = p["traffictype"]
         if kind not in TRAFFIC_TYPES:
             raise errors.invalid_parameter(f"Unable to resolve trafficType '{kind}' to a supported value")
-        if any(t.network is net and t.name == kind for t in self.all(TrafficType)):
+        if any(t.network is net and t.name == kind for t in self.store.all(TrafficType)):
             raise errors.cloud_runtime(f"This physical network already supports the traffic type: {kind}")
         if kind in ("Management", "Control", "Public", "Storage") and self._networks_with_traffic(net.zone, kind):
             raise errors.cloud_runtime(
@@ -297,15 +307,15 @@ class ZoneRules(Store):
             raise errors.cloud_runtime(
                 f"There are more than 1 physical network without tags in the "
                 f"zone= {net.zone.dbid}")
-        uid, dbid = self.new_id()
-        return self.add(TrafficType(
+        uid, dbid = self.store.new_id()
+        return self.store.add(TrafficType(
             uid, dbid, kind, network=net, xennetworklabel=p.get("xennetworklabel"),
             kvmnetworklabel=p.get("kvmnetworklabel"), vmwarenetworklabel=p.get("vmwarenetworklabel"),
             hypervnetworklabel=p.get("hypervnetworklabel"), ovm3networklabel=p.get("ovm3networklabel"),
             vlan=p.get("vlan"), isolationmethod=p.get("isolationmethod")))
 
     def traffic_type(self, uid: str) -> TrafficType:
-        t = self.get(TrafficType, uid)
+        t = self.store.get(TrafficType, uid)
         if t is None:
             raise errors.invalid_parameter(f"Traffic Type with id={uid}doesn't exist in the system")
         return t
@@ -319,10 +329,27 @@ class ZoneRules(Store):
         return t
 
     def provider(self, uid: str) -> ServiceProvider:
-        nsp = self.get(ServiceProvider, uid)
+        nsp = self.store.get(ServiceProvider, uid)
         if nsp is None:
             raise errors.invalid_parameter(f"Network Service Provider id={uid}doesn't exist in the system")
         return nsp
+
+    def add_network_service_provider(self, p: dict[str, Any]) -> ServiceProvider:
+        """NetworkServiceImpl.addProviderToPhysicalNetwork: one provider of a name per network."""
+        net = self.physical_network(p["physicalnetworkid"])
+        if any(s.network is net and s.name == p["name"] for s in self.store.all(ServiceProvider)):
+            raise errors.cloud_runtime(
+                f"The '{p['name']}' provider already exists on physical network : {net.dbid}")
+        nsp = self.add_provider(net, p["name"])
+        if p.get("servicelist") is not None:
+            nsp.servicelist = list(p["servicelist"])
+        return nsp
+
+    def delete_provider(self, nsp: ServiceProvider) -> None:
+        """The provider goes with its VR elements."""
+        for el in [e for e in self.store.all(RouterElement) if e.nsp is nsp]:
+            self.store.remove(el)
+        self.store.remove(nsp)
 
     def update_provider(self, nsp: ServiceProvider, p: dict[str, Any]) -> ServiceProvider:
         """NetworkServiceImpl.updateNetworkServiceProvider (in the job)."""
@@ -348,12 +375,22 @@ class ZoneRules(Store):
     def _provider_ready(self, nsp: ServiceProvider) -> bool:
         """element.isReady: the router providers need their element enabled; the others are ready."""
         if nsp.name in ("VirtualRouter", "VpcVirtualRouter", "InternalLbVm"):
-            return any(e.nsp is nsp and e.enabled for e in self.all(RouterElement))
+            return any(e.nsp is nsp and e.enabled for e in self.store.all(RouterElement))
         return True
 
     def router_element(self, uid: str) -> RouterElement:
-        el = self.get(RouterElement, uid)
+        el = self.store.get(RouterElement, uid)
         if el is None:
             raise errors.invalid_parameter(f"Can't find element with network service provider id {uid}")
         return el
 
+    def create_router_element(self, p: dict[str, Any]) -> RouterElement:
+        nsp = self.provider(p["nspid"])
+        if any(e.nsp is nsp for e in self.store.all(RouterElement)):
+            raise errors.invalid_parameter(
+                f"There is already a virtual router element with service provider id {nsp.dbid}")
+        return self.store.add(RouterElement(*self.store.new_id(), nsp.name, nsp=nsp))
+
+    def configure_router_element(self, el: RouterElement, p: dict[str, Any]) -> RouterElement:
+        el.enabled = p["enabled"]
+        return el

@@ -22,10 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from lab import procs
+from lab.emu import daemon
+from lab.xapi import vms as _vms  # noqa: F401  (registers the VM, VDI, VBD and VIF handlers)
 from lab.xapi.control import Clock, Faults
 from lab.xapi.errors import XapiError
+from lab.xapi.messages import check_conformance
 from lab.xapi.models import World
-from lab.xapi.responses import Call, Dispatcher, check_conformance
+from lab.xapi.responses import Call, Dispatcher
 from lab.xapi.server import HostServer
 
 __all__ = ["Call", "Clock", "Faults", "HostInfo", "XapiError", "XapiLab", "install", "read_log", "start", "stop"]
@@ -175,16 +178,14 @@ def start(
 ) -> dict[str, Any]:
     """Run the emulator as a daemon on fixed ports; return its hosts' endpoints and credentials."""
     state_dir = Path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
     info = state_dir / "xapi-hosts.json"
-    info.unlink(missing_ok=True)
     argv = [sys.executable, "-m", "lab.xapi", "serve", "--hosts", ",".join(hosts), "--base-port", str(base_port),
             "--password", password, "--write", str(info), "--log", str(state_dir / REQUEST_LOG)]
-    procs.start(DAEMON, argv, state_dir, cwd=REPO, env={"PYTHONPATH": str(REPO)})
-    procs.wait_for_file(DAEMON, state_dir, info, timeout=timeout, what="the XAPI emulator")
-    for h in json.loads(info.read_text())["hosts"]:
+    endpoints = daemon.start(DAEMON, argv, state_dir, info, env={"PYTHONPATH": str(REPO)}, cwd=REPO,
+                             timeout=timeout, what="the XAPI emulator")
+    for h in endpoints["hosts"]:
         procs.wait_http(h["url"], timeout=timeout, what=f"XAPI emulator host {h['name']}")
-    return dict(json.loads(info.read_text()))
+    return endpoints
 
 
 def stop(state_dir: Path) -> None:

@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
+from lab.emu import daemon
 from lab.xapi import XapiLab
 from lab.xapi.datamodel import datamodel
-from lab.xapi.responses import check_conformance, served_messages
+from lab.xapi.messages import check_conformance, served_messages
 
 
 def main(argv: list[str]) -> int:
@@ -50,16 +48,10 @@ def main(argv: list[str]) -> int:
         secs, _, polls = spec.partition("/")
         lab.clock.set_policy(method, seconds=float(secs or 0) if secs != "inf" else math.inf, polls=int(polls or 0))
     endpoints = {"hosts": [h.as_dict() for h in lab.hosts]}
-    text = json.dumps(endpoints, indent=2)
-    print(text, flush=True)
+    print(json.dumps(endpoints, indent=2), flush=True)
     if args.write:
-        tmp = args.write.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, args.write)
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
-    done.wait()
+        daemon.write_info(args.write, endpoints)
+    daemon.wait_for_signal()
     lab.stop()
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import xmlrpc.client
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -129,6 +130,12 @@ class Datamodel:
         if t.endswith(" map"):
             k, v = split_map(t)
             return {str(self.encode(key, k, wire)): self.encode(val, v, wire) for key, val in (value or {}).items()}
+        if t == "an event batch":  # event.from's result: a struct outside the type system
+            return {"events": [self.encode(e, "event record", wire) for e in value["events"]],
+                    "valid_ref_counts": {k: int(v) for k, v in value["valid_ref_counts"].items()},
+                    "token": str(value["token"])}
+        if t == "event record":
+            return self.encode_event(value, wire)
         if t.endswith(" record"):
             cls = t[: -len(" record")]
             fields = self.classes[cls].fields
@@ -145,6 +152,16 @@ class Datamodel:
         if t.endswith(" ref"):
             return value or NULL_REF
         return "" if value is None else str(value)
+
+    def encode_event(self, value: dict[str, Any], wire: Wire) -> dict[str, Any]:
+        """An event record; its snapshot is a record of the class it names (in any case)."""
+        out = {k: self.encode(value[k], t, wire) for k, t in (
+            ("id", "int"), ("timestamp", "datetime"), ("class", "string"), ("operation", "enum event_operation"),
+            ("ref", "string"), ("obj_uuid", "string"))}
+        if "snapshot" in value:
+            cls = next(c for c in self.classes if c.lower() == value["class"].lower())
+            out["snapshot"] = self.encode(value["snapshot"], f"{cls} record", wire)
+        return out
 
     def decode(self, value: Any, typ: str) -> Any:
         """A parameter from the wire as a Python value; raises TypeError when it does not fit."""
@@ -163,34 +180,60 @@ class Datamodel:
                 raise TypeError(t)
             fields = self.classes[t[: -len(" record")]].fields
             return {n: self.decode(v, fields[n].type) for n, v in value.items() if n in fields}
-        if t == "int":
-            if isinstance(value, bool):
-                raise TypeError(t)
-            if isinstance(value, int):
-                return value
-            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-                return int(value)
-            raise TypeError(t)
-        if t == "float":
-            if isinstance(value, bool) or not isinstance(value, int | float | str):
-                raise TypeError(t)
-            return float(value)
-        if t == "bool":
-            if isinstance(value, bool):
-                return value
-            if value in ("true", "false"):
-                return value == "true"
-            raise TypeError(t)
-        if t == "datetime":
-            return str(value)
         if t.startswith("enum "):
             values = self.enums.get(t[5:])
             if not isinstance(value, str) or (values is not None and value not in values):
                 raise TypeError(t)
             return value
-        if not isinstance(value, str):
-            raise TypeError(t)
+        return decode_scalar(value, t)
+
+
+def _decode_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("int")
+    if isinstance(value, int):
         return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise TypeError("int")
+
+
+def _decode_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError("float")
+    return float(value)
+
+
+def _decode_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return bool(value == "true")
+    raise TypeError("bool")
+
+
+def _decode_string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("string")
+    return value
+
+
+def _decode_datetime(value: Any) -> str:
+    return str(value)
+
+
+SCALARS: dict[str, Callable[[Any], Any]] = {
+    "int": _decode_int,
+    "float": _decode_float,
+    "bool": _decode_bool,
+    "datetime": _decode_datetime,
+}
+
+
+def decode_scalar(value: Any, t: str) -> Any:
+    """int, float, bool, datetime; anything else (string, refs) must be a string."""
+    decoder = SCALARS.get(t)
+    return _decode_string(value) if decoder is None else decoder(value)
 
 
 def split_map(t: str) -> tuple[str, str]:

@@ -6,16 +6,17 @@ bug in the emulator, so constructing one fails loudly (ValueError) instead of re
 
 from __future__ import annotations
 
-import json
 from functools import cache
+from typing import Any
 
+from lab.emu.errors import ApiError, reference
 from lab.xapi.datamodel import REFERENCE
 
 
 @cache
 def error_table() -> dict[str, tuple[str, ...] | None]:
     """code -> documented parameter names (None: declared in api_errors.ml without a doc entry)."""
-    raw = json.loads((REFERENCE / "xenapi-errors.json").read_text())
+    raw = reference(REFERENCE / "xenapi-errors.json")
     table: dict[str, tuple[str, ...] | None] = {e["code"]: tuple(e["params"]) for e in raw["errors"]}
     for code in raw["codes_declared_without_datamodel_entry"]:
         table.setdefault(code, None)
@@ -31,15 +32,20 @@ def check_error(code: str, params: tuple[str, ...]) -> None:
         raise ValueError(f"{code} takes {list(documented)}, got {list(params)}")
 
 
-class XapiError(Exception):
+class XapiError(ApiError):
     """A XenAPI failure: ErrorDescription = [code, *params] (all strings)."""
+
+    code: str
 
     def __init__(self, code: str, *params: object) -> None:
         strs = tuple(str(p) for p in params)
-        check_error(code, strs)
         super().__init__(code, *strs)
-        self.code = code
+        self.args = (code, *strs)
         self.params = strs
+
+    @classmethod
+    def check(cls, code: Any, args: tuple[object, ...]) -> None:
+        check_error(code, tuple(str(a) for a in args))
 
     @property
     def description(self) -> list[str]:

@@ -19,13 +19,14 @@ from __future__ import annotations
 import math
 import threading
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from lab.xapi.control import Clock, Faults
 from lab.xapi.datamodel import NULL_REF, Datamodel, datamodel
 from lab.xapi.errors import XapiError, handle_invalid, not_allowed
+from lab.xapi.events import EventLog, Registration
 
 # --- state machines as data -------------------------------------------------------------------
 
@@ -105,6 +106,12 @@ RELATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("PIF", "bond_master_of"): ("Bond", "master"),
     ("Bond", "slaves"): ("PIF", "bond_slave_of"),
     ("session", "tasks"): ("task", "session"),
+    ("host", "resident_VMs"): ("VM", "resident_on"),
+    ("SR", "VDIs"): ("VDI", "SR"),
+    ("network", "VIFs"): ("VIF", "network"),
+    ("VM", "VBDs"): ("VBD", "VM"),
+    ("VM", "VIFs"): ("VIF", "VM"),
+    ("VDI", "VBDs"): ("VBD", "VDI"),
 }
 
 
@@ -122,8 +129,15 @@ class Db:
     def __init__(self, dm: Datamodel) -> None:
         self.dm = dm
         self.id = new_uuid()
-        self.tables: dict[str, dict[str, dict[str, Any]]] = {c: {} for c in dm.classes}
+        self.tables: dict[str, dict[str, dict[str, Any]]] = {c: {} for c in dm.classes if c != "event"}
         self.alive = True
+        self.events = EventLog()
+
+    def all_records(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(class, ref, record as XAPI returns it) for every object: what events are made of."""
+        for cls, table in self.tables.items():
+            for ref in table:
+                yield cls, ref, self.record(cls, ref)
 
     def create(self, cls: str, ref: str | None = None, **fields: Any) -> str:
         rec = self.dm.default_record(cls)
@@ -224,7 +238,10 @@ class World:
         self.faults = faults or Faults()
         self.nodes: dict[str, Node] = {}
         self.pending: dict[str, TaskRun] = {}
-        self.clock._on_change = self.settle
+        # Notified at the end of every call and task completion: event.from/next wait on it.
+        self.changed = threading.Condition(self.lock)
+        self.registrations: dict[str, Registration] = {}  # session -> event.register state
+        self.clock.on_change(self.settle)
 
     # --- hosts --------------------------------------------------------------------------------
     def add_host(self, name: str, address: str, password: str, username: str = "root") -> Node:
@@ -331,6 +348,16 @@ class World:
 
     def logout(self, db: Db, session: str) -> None:
         db.delete("session", session)
+        self.registrations.pop(session, None)
+
+    # --- events -------------------------------------------------------------------------------
+    def sync_events(self, db: Db) -> None:
+        """Stamp what changed in `db` since the last look (events are computed when asked for)."""
+        db.events.sync(db.all_records, self.clock.stamp())
+
+    def notify(self) -> None:
+        """Something may have changed: wake event.from/next waiters to look."""
+        self.changed.notify_all()
 
     # --- tasks --------------------------------------------------------------------------------
     def start_task(self, node: Node, session: str, method: str, run: Callable[[], str]) -> str:
@@ -341,10 +368,10 @@ class World:
             allowed_operations=["cancel"], session=session,
         )
         policy = self.clock.policy(method)
-        fault = self.faults.take("task_failure", node.name, method)
+        fault = self.faults.take("task_failure", method, host=node.name)
         self.pending[ref] = TaskRun(
             ref, db, method, run, due=self.clock.now() + policy.seconds, polls_left=policy.polls,
-            failure=fault.error if fault else None,
+            failure=fault.error if fault is not None and isinstance(fault.error, XapiError) else None,
         )
         self.settle()
         return ref
@@ -381,6 +408,7 @@ class World:
                 else:
                     self._finish(task, "complete", result=result)
             self.clock.forget_release_all()
+            self.notify()
 
     def _finish(self, task: dict[str, Any], event: str, *, result: str = "", error: XapiError | None = None) -> None:
         task["status"] = TASK_TRANSITIONS[(task["status"], event)]

@@ -3,28 +3,27 @@
 Every message is looked up in the datamodel first: a name real XAPI does not know gets
 MESSAGE_METHOD_UNKNOWN, one it knows but the emulator does not model gets NOT_IMPLEMENTED, a
 wrong parameter count MESSAGE_PARAMETER_COUNT_MISMATCH [method, expected, received] (counts
-without the session and without defaulted parameters). Explicit handlers below take exactly the
-datamodel's parameter names (checked by `check_conformance`); the implicit accessors (get_record,
-get_<field>, set_<field>, add_to_<map> ...) are served generically from the field table.
+without the session and without defaulted parameters); then the handler (messages.py) runs with
+the decoded parameters, at once or, for `Async.*`, as a task; every call goes to the request log.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 import xmlrpc.client
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from lab.xapi.control import base_method
-from lab.xapi.datamodel import NULL_REF, Datamodel, MessageSpec, Wire
-from lab.xapi.errors import XapiError, handle_invalid
-from lab.xapi.models import SR_DRIVERS, Db, Node, World
+from lab.xapi.datamodel import Datamodel, MessageSpec, Wire
+from lab.xapi.errors import XapiError
+from lab.xapi.messages import HANDLERS, MODELLED, Ctx, check_conformance, handler_for, served_messages
+from lab.xapi.models import Node, World
+
+__all__ = ["HANDLERS", "MODELLED", "Call", "Dispatcher", "Drop", "check_conformance", "served_messages"]
 
 log = logging.getLogger("lab.xapi")
-MODELLED = ("session", "pool", "host", "host_metrics", "network", "PIF", "Bond", "VLAN", "SR", "PBD", "task")
 SECRET_PARAMS = frozenset({"pwd", "master_password", "password", "old_pwd", "new_pwd"})
 TASK_READS = frozenset({"get_status", "get_record", "get_progress", "get_result", "get_error_info"})
 
@@ -41,369 +40,26 @@ class Drop(Exception):
     """The server closes the connection without answering (a dropped-connection fault)."""
 
 
-@dataclass
-class Ctx:
-    world: World
-    node: Node
-    db: Db
-    session: str
-    wire: Wire
-
-
-Handler = Callable[..., Any]
-HANDLERS: dict[str, Handler] = {}
-
-
-def message(wire_name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[wire_name] = fn
-        return fn
-
-    return register
-
-
-# --- explicit handlers (parameter names = datamodel names) -------------------------------------
-
-
-@message("session.logout")
-def session_logout(ctx: Ctx) -> None:
-    ctx.world.logout(ctx.db, ctx.session)
-
-
-@message("session.local_logout")
-def session_local_logout(ctx: Ctx) -> None:
-    ctx.world.logout(ctx.db, ctx.session)
-
-
-@message("pool.join")
-def pool_join(ctx: Ctx, master_address: str, master_username: str, master_password: str) -> None:
-    ctx.world.pool_join(ctx.node, master_address, master_username, master_password)
-
-
-@message("pool.eject")
-def pool_eject(ctx: Ctx, host: str) -> None:
-    ctx.world.pool_eject(ctx.db, host)
-
-
-@message("pool.designate_new_master")
-def pool_designate_new_master(ctx: Ctx, host: str) -> None:
-    ctx.world.designate_new_master(ctx.db, host)
-
-
-@message("pool.create_VLAN")
-def pool_create_vlan(ctx: Ctx, device: str, network: str, VLAN: int) -> list[str]:
-    return ctx.world.pool_create_vlan(ctx.db, device, network, VLAN)
-
-
-@message("pool.create_VLAN_from_PIF")
-def pool_create_vlan_from_pif(ctx: Ctx, pif: str, network: str, VLAN: int) -> list[str]:
-    return ctx.world.pool_create_vlan(ctx.db, ctx.db.get("PIF", pif)["device"], network, VLAN)
-
-
-@message("pool.join_force")
-def pool_join_force(ctx: Ctx, master_address: str, master_username: str, master_password: str) -> None:
-    ctx.world.pool_join(ctx.node, master_address, master_username, master_password)
-
-
-@message("host.disable")
-def host_disable(ctx: Ctx, host: str, auto_enable: bool = True) -> None:
-    ctx.db.get("host", host)["enabled"] = False
-
-
-@message("host.enable")
-def host_enable(ctx: Ctx, host: str) -> None:
-    ctx.db.get("host", host)["enabled"] = True
-
-
-@message("host.assert_can_evacuate")
-def host_assert_can_evacuate(ctx: Ctx, host: str) -> None:
-    ctx.db.get("host", host)  # no VMs are modelled, so there is never anything to move
-
-
-@message("host.evacuate")
-def host_evacuate(ctx: Ctx, host: str, network: str = NULL_REF, evacuate_batch_size: int = 0) -> None:
-    ctx.db.get("host", host)
-
-
-@message("host.get_servertime")
-def host_get_servertime(ctx: Ctx, host: str) -> str:
-    ctx.db.get("host", host)
-    return ctx.world.clock.stamp()
-
-
-@message("host.get_management_interface")
-def host_get_management_interface(ctx: Ctx, host: str) -> str:
-    ctx.db.get("host", host)
-    refs = ctx.db.refs("PIF", host=host, management=True)
-    if not refs:
-        raise XapiError("PIF_HAS_NO_NETWORK_CONFIGURATION", NULL_REF)
-    return refs[0]
-
-
-@message("host.get_server_localtime")
-def host_get_server_localtime(ctx: Ctx, host: str) -> str:
-    ctx.db.get("host", host)
-    return ctx.world.clock.stamp()
-
-
-@message("network.create")
-def network_create(ctx: Ctx, args: dict[str, Any]) -> str:
-    return ctx.world.network_create(ctx.db, args)
-
-
-@message("network.destroy")
-def network_destroy(ctx: Ctx, self: str) -> None:
-    ctx.world.network_destroy(ctx.db, self)
-
-
-@message("network.set_MTU")
-def network_set_mtu(ctx: Ctx, self: str, value: int) -> None:
-    ctx.world.network_set_mtu(ctx.db, self, value)
-
-
-@message("VLAN.create")
-def vlan_create(ctx: Ctx, tagged_PIF: str, tag: int, network: str) -> str:
-    return ctx.world.vlan_create(ctx.db, tagged_PIF, tag, network)
-
-
-@message("VLAN.destroy")
-def vlan_destroy(ctx: Ctx, self: str) -> None:
-    ctx.world.vlan_destroy(ctx.db, self)
-
-
-@message("PIF.create_VLAN")
-def pif_create_vlan(ctx: Ctx, device: str, network: str, host: str, VLAN: int) -> str:
-    tagged = ctx.db.refs("PIF", host=host, device=device, VLAN=-1)
-    if not tagged:
-        raise XapiError("PIF_DEVICE_NOT_FOUND")
-    vlan = ctx.world.vlan_create(ctx.db, tagged[0], VLAN, network)
-    return str(ctx.db.get("VLAN", vlan)["untagged_PIF"])
-
-
-@message("PIF.destroy")
-def pif_destroy(ctx: Ctx, self: str) -> None:
-    ctx.world.pif_destroy(ctx.db, self)
-
-
-@message("PIF.plug")
-def pif_plug(ctx: Ctx, self: str) -> None:
-    ctx.world.pif_plug(ctx.db, self, True)
-
-
-@message("PIF.unplug")
-def pif_unplug(ctx: Ctx, self: str) -> None:
-    ctx.world.pif_plug(ctx.db, self, False)
-
-
-@message("PIF.reconfigure_ip")
-def pif_reconfigure_ip(ctx: Ctx, self: str, mode: str, IP: str, netmask: str, gateway: str,
-                       DNS: str) -> None:
-    ctx.db.get("PIF", self).update(ip_configuration_mode=mode, IP=IP, netmask=netmask, gateway=gateway, DNS=DNS)
-
-
-@message("Bond.create")
-def bond_create(ctx: Ctx, network: str, members: list[str], MAC: str, mode: str = "balance-slb",
-                properties: dict[str, str] | None = None) -> str:
-    return ctx.world.bond_create(ctx.db, network, members, MAC, mode, properties or {})
-
-
-@message("Bond.destroy")
-def bond_destroy(ctx: Ctx, self: str) -> None:
-    ctx.world.bond_destroy(ctx.db, self)
-
-
-@message("Bond.set_mode")
-def bond_set_mode(ctx: Ctx, self: str, value: str) -> None:
-    ctx.world.bond_set_mode(ctx.db, self, value)
-
-
-@message("SR.create")
-def sr_create(ctx: Ctx, host: str, device_config: dict[str, str], physical_size: int, name_label: str,
-              name_description: str, type: str, content_type: str, shared: bool,
-              sm_config: dict[str, str] | None = None) -> str:
-    return ctx.world.sr_create(ctx.db, host, device_config, physical_size, name_label, name_description, type,
-                               content_type, shared, sm_config)
-
-
-@message("SR.introduce")
-def sr_introduce(ctx: Ctx, uuid: str, name_label: str, name_description: str, type: str, content_type: str,
-                 shared: bool, sm_config: dict[str, str] | None = None) -> str:
-    return ctx.world.sr_introduce(ctx.db, uuid, name_label, name_description, type, content_type, shared, sm_config)
-
-
-@message("SR.forget")
-def sr_forget(ctx: Ctx, sr: str) -> None:
-    ctx.world.sr_forget(ctx.db, sr)
-
-
-@message("SR.destroy")
-def sr_destroy(ctx: Ctx, sr: str) -> None:
-    ctx.world.sr_destroy(ctx.db, sr)
-
-
-@message("SR.scan")
-def sr_scan(ctx: Ctx, sr: str) -> None:
-    ctx.db.get("SR", sr)
-
-
-@message("SR.update")
-def sr_update(ctx: Ctx, sr: str) -> None:
-    ctx.db.get("SR", sr)
-
-
-@message("SR.set_name_label")
-def sr_set_name_label(ctx: Ctx, sr: str, value: str) -> None:
-    ctx.db.get("SR", sr)["name_label"] = value
-
-
-@message("SR.set_name_description")
-def sr_set_name_description(ctx: Ctx, sr: str, value: str) -> None:
-    ctx.db.get("SR", sr)["name_description"] = value
-
-
-@message("SR.set_shared")
-def sr_set_shared(ctx: Ctx, sr: str, value: bool) -> None:
-    ctx.db.get("SR", sr)["shared"] = value
-
-
-@message("SR.get_supported_types")
-def sr_get_supported_types(ctx: Ctx) -> list[str]:
-    return sorted(SR_DRIVERS)
-
-
-@message("PBD.create")
-def pbd_create(ctx: Ctx, args: dict[str, Any]) -> str:
-    return ctx.world.pbd_create(ctx.db, args)
-
-
-@message("PBD.destroy")
-def pbd_destroy(ctx: Ctx, self: str) -> None:
-    ctx.world.pbd_destroy(ctx.db, self)
-
-
-@message("PBD.plug")
-def pbd_plug(ctx: Ctx, self: str) -> None:
-    ctx.world.pbd_transition(ctx.db, self, "plug")
-
-
-@message("PBD.unplug")
-def pbd_unplug(ctx: Ctx, self: str) -> None:
-    ctx.world.pbd_transition(ctx.db, self, "unplug")
-
-
-@message("PBD.set_device_config")
-def pbd_set_device_config(ctx: Ctx, self: str, value: dict[str, str]) -> None:
-    ctx.db.get("PBD", self)["device_config"] = dict(value)
-
-
-@message("task.cancel")
-def task_cancel(ctx: Ctx, task: str) -> None:
-    ctx.world.cancel_task(ctx.db, task)
-
-
-@message("task.destroy")
-def task_destroy(ctx: Ctx, self: str) -> None:
-    ctx.world.destroy_task(ctx.db, self)
-
-
-# --- generic implicit accessors ------------------------------------------------------------------
-
-
-def implicit(dm: Datamodel, spec: MessageSpec) -> Handler | None:
-    """A handler for an implicit getter/setter of a modelled class, or None."""
-    if not spec.implicit or spec.cls not in MODELLED:
-        return None
-    cls, name, fields = spec.cls, spec.name, dm.classes[spec.cls].fields
-    if name == "get_all":
-        return lambda ctx: list(ctx.db.tables[cls])
-    if name == "get_all_records":
-        return lambda ctx: {r: ctx.db.record(cls, r) for r in ctx.db.tables[cls]}
-    if name == "get_record":
-        return lambda ctx, self: ctx.db.record(cls, self)
-    if name == "get_by_uuid":
-        def by_uuid(ctx: Ctx, uuid: str) -> str:
-            for r, rec in ctx.db.tables[cls].items():
-                if rec["uuid"] == uuid:
-                    return r
-            raise XapiError("UUID_INVALID", cls, uuid)
-        return by_uuid
-    if name == "get_by_name_label":
-        return lambda ctx, label: ctx.db.refs(cls, name_label=label)
-    if name.startswith("get_") and name[4:] in fields:
-        fname = name[4:]
-        return lambda ctx, self: ctx.db.record(cls, self)[fname]
-    if name.startswith("set_") and name[4:] in fields:
-        fname, ftype = name[4:], fields[name[4:]].type
-
-        def setter(ctx: Ctx, self: str, value: Any) -> None:
-            rec = ctx.db.get(cls, self)
-            if ftype.endswith(" ref") and value != NULL_REF:
-                target = ftype[: -len(" ref")]
-                if target in ctx.db.tables and not ctx.db.has(target, value):
-                    raise handle_invalid(target, value)
-            rec[fname] = value
-        return setter
-    if name.startswith("add_to_") and name[7:] in fields:
-        fname = name[7:]
-
-        def add_to(ctx: Ctx, self: str, key: str, value: str) -> None:
-            rec = ctx.db.get(cls, self)
-            if key in rec[fname]:
-                raise XapiError("MAP_DUPLICATE_KEY", cls, fname, rec["uuid"], key)
-            rec[fname][key] = value
-        return add_to
-    if name.startswith("remove_from_") and name[12:] in fields:
-        fname = name[12:]
-        return lambda ctx, self, key: ctx.db.get(cls, self)[fname].pop(key, None) and None
-    if name.startswith("add_") and name[4:] in fields:
-        fname = name[4:]
-
-        def add(ctx: Ctx, self: str, value: Any) -> None:
-            rec = ctx.db.get(cls, self)
-            if value not in rec[fname]:
-                rec[fname].append(value)
-        return add
-    if name.startswith("remove_") and name[7:] in fields:
-        fname = name[7:]
-
-        def remove(ctx: Ctx, self: str, value: Any) -> None:
-            rec = ctx.db.get(cls, self)
-            if value in rec[fname]:
-                rec[fname].remove(value)
-        return remove
-    return None
-
-
-def handler_for(dm: Datamodel, spec: MessageSpec) -> Handler | None:
-    return HANDLERS.get(spec.wire_name) or implicit(dm, spec)
-
-
-def served_messages(dm: Datamodel) -> dict[str, MessageSpec]:
-    """Every message the emulator answers (other than with NOT_IMPLEMENTED), by wire name."""
-    out = {"session.login_with_password": dm.classes["session"].messages["login_with_password"]}
-    for cls in MODELLED:
-        for spec in dm.classes[cls].messages.values():
-            if handler_for(dm, spec) is not None:
-                out[spec.wire_name] = spec
-    return out
-
-
-def check_conformance(dm: Datamodel) -> list[str]:
-    """Problems: explicit handlers whose name or parameters differ from the datamodel."""
-    problems = []
-    for wire_name, fn in HANDLERS.items():
-        spec = dm.message(wire_name)
-        if spec is None:
-            problems.append(f"{wire_name}: not in the datamodel")
-            continue
-        names = list(inspect.signature(fn).parameters)[1:]
-        expected = [p.name for p in spec.call_params]
-        if names != expected:
-            problems.append(f"{wire_name}: handler takes {names}, datamodel says {expected}")
-    return problems
-
-
 # --- dispatch ---------------------------------------------------------------------------------
+
+# XML-RPC introspection, answered without a session as xapi does (api_server.ml). Xen Orchestra's
+# xen-api reads the classes to watch from it (every `<class>.get_all_records` listed).
+LIST_METHODS = "system.listMethods"
+
+
+def list_methods(dm: Datamodel) -> list[str]:
+    """The messages the emulator answers (real xapi lists all of its own), sorted, and itself."""
+    return sorted([*served_messages(dm), LIST_METHODS])
+
+
+def unknown(dm: Datamodel, method: str) -> XapiError:
+    """NOT_IMPLEMENTED for a message real XAPI knows but the emulator does not model (VM, VDI...);
+    where the Async flags are known (modelled classes), a bad Async form is unknown."""
+    name = base_method(method)
+    if dm.exists(name) and (dm.message(name) is None or not method.startswith("Async.")):
+        return XapiError("NOT_IMPLEMENTED", method)
+    return XapiError("MESSAGE_METHOD_UNKNOWN", method)
+
 
 
 class Dispatcher:
@@ -425,18 +81,18 @@ class Dispatcher:
         """The encoded value of a successful call; raises XapiError for a failure, Drop for a drop."""
         world = self.world
         host = self.node_name
-        if world.faults.take("drop", host, method, after=False) is not None:
+        if world.faults.take("drop", method, host=host, after=False) is not None:
             self._log(method, args, self._spec(method))
             raise Drop(method)
-        latency = world.faults.take("latency", host, method)
+        latency = world.faults.take("latency", method, host=host)
         if latency is not None:
             time.sleep(latency.seconds)
         with world.lock:
             world.settle()
             spec = self._spec(method)
             self._log(method, args, spec)
-            fault = world.faults.take("error", host, method)
-            if fault is not None and fault.error is not None:
+            fault = world.faults.take("error", method, host=host)
+            if fault is not None and isinstance(fault.error, XapiError):
                 raise fault.error
             try:
                 value = self._run(method, spec, args, wire)
@@ -446,7 +102,8 @@ class Dispatcher:
                 log.exception("%s on %s", method, host)
                 raise XapiError("INTERNAL_ERROR", f"{type(e).__name__}: {e}") from e
             finally:
-                if world.faults.take("drop", host, method, after=True) is not None:
+                world.notify()  # event.from/next waiters look again
+                if world.faults.take("drop", method, host=host, after=True) is not None:
                     raise Drop(method)  # the reply is lost whatever it was
             return value
 
@@ -460,12 +117,9 @@ class Dispatcher:
     def _run(self, method: str, spec: MessageSpec | None, args: list[Any], wire: Wire) -> Any:
         world, dm, node = self.world, self.world.dm, self.node
         if spec is None:
-            name = base_method(method)
-            # Real XAPI knows this message but the emulator does not model it (VM, VDI...); where
-            # the Async flags are known (modelled classes), a bad Async form is unknown.
-            if dm.exists(name) and (dm.message(name) is None or not method.startswith("Async.")):
-                raise XapiError("NOT_IMPLEMENTED", method)
-            raise XapiError("MESSAGE_METHOD_UNKNOWN", method)
+            if method == LIST_METHODS:
+                return list_methods(dm)
+            raise unknown(dm, method)
         received = len(args) - (1 if spec.takes_session else 0)
         if not spec.required_count <= received <= len(spec.call_params):
             raise XapiError("MESSAGE_PARAMETER_COUNT_MISMATCH", method, str(spec.required_count), str(max(received, 0)))

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Literal
 import pulumi
 import pydantic
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from typing_extensions import override
 
 from providers._core import Change, Field, InputError, NotFound, Permanent, Table, diff_fields, diff_result
 
@@ -204,6 +205,28 @@ class Plan:
         return not self.body
 
 
+def _plan_sizes(body: dict[str, Any], current: dict[str, Any], size: Any, min_size: Any) -> None:
+    """size before min_size when growing and after when shrinking: Ceph never sees min_size > size."""
+    size_change = size is not None and size != current["size"]
+    if size_change and (size or 0) >= current["size"]:
+        body["size"] = size
+    if min_size is not None and min_size != current["min_size"]:
+        body["min_size"] = min_size
+    if size_change and "size" not in body:
+        body["size"] = size
+
+
+def _plan_compression(body: dict[str, Any], current: dict[str, Any], mode: str | None, algorithm: str | None) -> None:
+    if mode is None and current["compression_mode"] is not None:
+        body["compression_mode"] = "unset"  # the dashboard also unsets algorithm and ratios
+    elif mode != current["compression_mode"]:
+        body["compression_mode"] = mode
+    if algorithm != current["compression_algorithm"] and not (
+        algorithm is None and body.get("compression_mode") == "unset"
+    ):
+        body["compression_algorithm"] = algorithm or "unset"
+
+
 class PoolProvider(CephProvider):
     table: ClassVar[Table] = TABLE
     model: ClassVar[type[pydantic.BaseModel]] = PoolInputs
@@ -268,15 +291,7 @@ class PoolProvider(CephProvider):
         mode = target("pg_autoscale_mode")
         if mode is not None and mode != current["pg_autoscale_mode"]:
             body["pg_autoscale_mode"] = mode
-        size, min_size = (None if want.type == "erasure" else target("size")), target("min_size")
-        size_change = size is not None and size != current["size"]
-        min_change = min_size is not None and min_size != current["min_size"]
-        if size_change and (size or 0) >= current["size"]:
-            body["size"] = size
-        if min_change:
-            body["min_size"] = min_size
-        if size_change and "size" not in body:
-            body["size"] = size
+        _plan_sizes(body, current, None if want.type == "erasure" else target("size"), target("min_size"))
         effective_mode = mode or current["pg_autoscale_mode"]
         pg_num = target("pg_num")
         if effective_mode != "on" and pg_num is not None and pg_num != current["pg_num"]:
@@ -289,14 +304,7 @@ class PoolProvider(CephProvider):
         for f in ("quota_max_bytes", "quota_max_objects"):
             if getattr(want, f) != current[f]:
                 body[f] = getattr(want, f) or 0
-        if want.compression_mode is None and current["compression_mode"] is not None:
-            body["compression_mode"] = "unset"  # the dashboard also unsets algorithm and ratios
-        elif want.compression_mode != current["compression_mode"]:
-            body["compression_mode"] = want.compression_mode
-        if want.compression_algorithm != current["compression_algorithm"] and not (
-            want.compression_algorithm is None and body.get("compression_mode") == "unset"
-        ):
-            body["compression_algorithm"] = want.compression_algorithm or "unset"
+        _plan_compression(body, current, want.compression_mode, want.compression_algorithm)
         return Plan(body)
 
     def _apply(self, name: str, plan: Plan) -> None:
@@ -356,6 +364,7 @@ class PoolProvider(CephProvider):
         outs = outputs_for(pool, props)
         return ReadResult(id_, outs, inputs=TABLE.input_props(outs))
 
+    @override
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         want = PoolInputs.model_validate({k: v for k, v in news.items() if k in PoolInputs.model_fields})
         reason = refused(olds, news)

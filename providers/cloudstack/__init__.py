@@ -1,4 +1,5 @@
-"""CloudStack zone infrastructure as Pulumi resources, through the `cs` client.
+"""CloudStack zone infrastructure and tenants (domains, accounts, users, offerings, templates,
+limits) as Pulumi resources, through the `cs` client.
 
     from providers import cloudstack
     zone = cloudstack.Zone("zone", cloudstack.ZoneArgs(name=..., dns1=..., internal_dns1=..., guest_cidr=...))
@@ -16,6 +17,17 @@ method (post|get; post by default, which keeps secrets out of URLs).
 from .api import Api, map_error
 from .cluster import Cluster, ClusterArgs, ClusterProvider
 from .network import PhysicalNetwork, PhysicalNetworkArgs, PhysicalNetworkProvider
+from .offerings import (
+    ComputeOffering,
+    ComputeOfferingArgs,
+    ComputeOfferingProvider,
+    DiskOffering,
+    DiskOfferingArgs,
+    DiskOfferingProvider,
+    NetworkOffering,
+    NetworkOfferingArgs,
+    NetworkOfferingProvider,
+)
 from .pod import Pod, PodArgs, PodProvider
 from .settings import Settings
 from .storage import (
@@ -29,16 +41,52 @@ from .storage import (
     StagingStoreArgs,
     StagingStoreProvider,
 )
+from .templates import Iso, IsoArgs, IsoProvider, Template, TemplateArgs, TemplateProvider
+from .tenants import (
+    Account,
+    AccountArgs,
+    AccountProvider,
+    Domain,
+    DomainArgs,
+    DomainProvider,
+    ResourceLimit,
+    ResourceLimitArgs,
+    ResourceLimitProvider,
+    Role,
+    RoleArgs,
+    RoleProvider,
+    User,
+    UserArgs,
+    UserProvider,
+)
 from .zone import Zone, ZoneArgs, ZoneEnablement, ZoneEnablementArgs, ZoneEnablementProvider, ZoneProvider
 
 __all__ = [
+    "Account",
+    "AccountArgs",
+    "AccountProvider",
     "Api",
     "Cluster",
     "ClusterArgs",
     "ClusterProvider",
+    "ComputeOffering",
+    "ComputeOfferingArgs",
+    "ComputeOfferingProvider",
+    "DiskOffering",
+    "DiskOfferingArgs",
+    "DiskOfferingProvider",
+    "Domain",
+    "DomainArgs",
+    "DomainProvider",
     "ImageStore",
     "ImageStoreArgs",
     "ImageStoreProvider",
+    "Iso",
+    "IsoArgs",
+    "IsoProvider",
+    "NetworkOffering",
+    "NetworkOfferingArgs",
+    "NetworkOfferingProvider",
     "PhysicalNetwork",
     "PhysicalNetworkArgs",
     "PhysicalNetworkProvider",
@@ -48,10 +96,22 @@ __all__ = [
     "PrimaryStorage",
     "PrimaryStorageArgs",
     "PrimaryStorageProvider",
+    "ResourceLimit",
+    "ResourceLimitArgs",
+    "ResourceLimitProvider",
+    "Role",
+    "RoleArgs",
+    "RoleProvider",
     "Settings",
     "StagingStore",
     "StagingStoreArgs",
     "StagingStoreProvider",
+    "Template",
+    "TemplateArgs",
+    "TemplateProvider",
+    "User",
+    "UserArgs",
+    "UserProvider",
     "Zone",
     "ZoneArgs",
     "ZoneEnablement",

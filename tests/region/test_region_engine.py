@@ -57,8 +57,10 @@ def test_region_lifecycle(tmp_path: Path, engine_bin: Path, region_lab: dict[str
     first = stack.up()
     # 32 dynamic resources (10 nodes and their fleet; a Ceph pool, S3 user and bucket; per XCP-ng pool
     # the pool, 2 networks and the SR; zone, network, pod, 2 clusters, 2 primary stores, staging
-    # store, S3 store, enablement), 6 components and the stack.
-    assert first.changes == {"create": 39}
+    # store, S3 store, enablement), 6 components and the stack; the tenants (issue 15): 2 compute
+    # offerings, a disk offering, a template, a domain, an account, an API user, 6 limits and
+    # their component.
+    assert first.changes == {"create": 39 + 14}
     out = stack.outputs()
     assert out["zoneId"]
     assert set(out["pools"]) == {"pool-a", "pool-b"}
@@ -67,6 +69,8 @@ def test_region_lifecycle(tmp_path: Path, engine_bin: Path, region_lab: dict[str
     assert {"vm-disks"} <= ceph_pools(lab)
     zones = cloudstack_client(lab).listZones(fetch_list=True)
     assert [(z["name"], z["allocationstate"]) for z in zones] == [("dev-zone-1", "Enabled")]
+    accounts = cloudstack_client(lab).listAccounts(name="customer-1", listall=True, fetch_list=True)
+    assert [(a["name"], a["domain"]) for a in accounts] == [("customer-1", "reseller-a")]
 
     # Secrets never appear in plaintext in state.
     state = json.dumps(stack.export())

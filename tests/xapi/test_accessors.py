@@ -31,6 +31,12 @@ def populate(lab: XapiLab, login: Login) -> Any:
     x.Bond.create(bnet, [pifs[(master, "eth2")], pifs[(master, "eth3")]], "", "lacp", {})
     x.SR.create(master, {"server": "s", "serverpath": "/p"}, "0", "nfs", "", "nfs", "user", True, {})
     x.task.get_status(x.Async.host.enable(master))
+    sr = x.SR.get_by_name_label("nfs")[0]
+    vm = x.VM.create({"name_label": "guest", "memory_static_max": str(1 << 30), "VCPUs_max": "1"})
+    vdi = x.VDI.create({"name_label": "root", "SR": sr, "virtual_size": str(1 << 30), "type": "user"})
+    x.VBD.create({"VM": vm, "VDI": vdi, "userdevice": "0", "bootable": True, "mode": "RW", "type": "Disk"})
+    x.VIF.create({"VM": vm, "network": net, "device": "0", "MAC": "", "MTU": "1500"})
+    x.VM.start_on(vm, master, False, False)
     return x
 
 

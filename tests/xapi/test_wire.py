@@ -78,10 +78,10 @@ def test_dispatch_errors(lab: XapiLab) -> None:
         "MESSAGE_PARAMETER_COUNT_MISMATCH", "session.login_with_password", "2", "1"]
     assert xml_call(lab, "Async.task.get_status", s, "x")[1]["ErrorDescription"] == [
         "MESSAGE_METHOD_UNKNOWN", "Async.task.get_status"]
-    assert xml_call(lab, "VM.get_all", s)[1]["ErrorDescription"] == ["NOT_IMPLEMENTED", "VM.get_all"]
-    assert xml_call(lab, "VDI.get_all", s)[1]["ErrorDescription"] == ["NOT_IMPLEMENTED", "VDI.get_all"]
-    assert xml_call(lab, "Async.VM.start", s, "x", False, False)[1]["ErrorDescription"] == [
-        "NOT_IMPLEMENTED", "Async.VM.start"]
+    assert xml_call(lab, "VTPM.get_all", s)[1]["ErrorDescription"] == ["NOT_IMPLEMENTED", "VTPM.get_all"]
+    assert xml_call(lab, "console.get_all", s)[1]["ErrorDescription"] == ["NOT_IMPLEMENTED", "console.get_all"]
+    assert xml_call(lab, "Async.VM.snapshot", s, "x", "y", [])[1]["ErrorDescription"] == [
+        "NOT_IMPLEMENTED", "Async.VM.snapshot"]
     (net, *_) = xml_call(lab, "network.get_all", s)[1]["Value"]
     assert xml_call(lab, "network.set_MTU", s, net, "lots")[1]["ErrorDescription"] == ["FIELD_TYPE_ERROR", "value"]
     assert xml_call(lab, "host.get_record", s, "OpaqueRef:missing")[1]["ErrorDescription"] == [

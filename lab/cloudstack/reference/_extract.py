@@ -1,6 +1,6 @@
-"""Regenerate listApis-4.18.json from the shared reference (run by hand, not at import).
+"""Regenerate listApis-4.18.json from the full answer beside it (run by hand, not at import).
 
-    python lab/cloudstack/reference/_extract.py /work/shared/reference/cloudstack-listApis.json
+    python lab/cloudstack/reference/_extract.py lab/cloudstack/reference/listApis-4.18.json.gz
 
 Keeps, for every one of the 705 commands of CloudStack 4.18's listApis output: isasync, each
 parameter's type/required/length/since, and the names of the top-level response fields. Drops
@@ -9,13 +9,15 @@ descriptions (the file shrinks from 4.1 MB to 0.4 MB); nothing is renamed or reo
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 from pathlib import Path
 
 
 def extract(src: Path) -> dict[str, object]:
-    apis = json.loads(src.read_text())["api"]
+    with gzip.open(src, "rt", encoding="utf-8") if src.suffix == ".gz" else src.open() as f:
+        apis = json.load(f)["api"]
     out: dict[str, object] = {}
     for api in apis:
         out[api["name"]] = {

@@ -163,7 +163,7 @@ def test_service_errors_carry_the_exception_code(lab: CloudStackLab) -> None:
 
 
 def test_a_command_the_emulator_does_not_model_is_432(lab: CloudStackLab) -> None:
-    status, body, _ = call(lab, {"command": "listVirtualMachines"})
+    status, body, _ = call(lab, {"command": "listLoadBalancers"})
     assert status == 432
     assert body["errorresponse"]["errorcode"] == 432
 

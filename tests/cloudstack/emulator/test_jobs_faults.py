@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import cs
@@ -120,13 +121,13 @@ def test_host_maintenance_settles_under_control(client: cs.CloudStack, lab: Clou
     from lab.cloudstack.models import Host
 
     with lab.backend.lock:
-        zone = lab.backend.create_zone({**ZONE, "dns2": None, "internaldns2": None})
-        pod = lab.backend.create_pod(spec_params("createPod", zoneid=zone.id, name="p", gateway="10.0.0.1",
+        zone = lab.backend.zones.create_zone({**ZONE, "dns2": None, "internaldns2": None})
+        pod = lab.backend.compute.create_pod(spec_params("createPod", zoneid=zone.id, name="p", gateway="10.0.0.1",
                                                  netmask="255.255.255.0", startip="10.0.0.10"))
         from lab.cloudstack.models import Cluster
 
-        cluster = lab.backend.add(Cluster(*lab.backend.new_id(), "c", pod=pod))
-        host = lab.backend.add(Host(*lab.backend.new_id(), "h", cluster=cluster, guid="g"))
+        cluster = lab.backend.store.add(Cluster(*lab.backend.store.new_id(), "c", pod=pod))
+        host = lab.backend.store.add(Host(*lab.backend.store.new_id(), "h", cluster=cluster, guid="g"))
     lab.jobs.settle_reads = 3
     client.prepareHostForMaintenance(id=host.id)
     states = [client.listHosts(id=host.id)["host"][0]["resourcestate"] for _ in range(5)]
@@ -147,3 +148,24 @@ def test_a_service_error_inside_a_job_is_530(client: cs.CloudStack) -> None:
         client.updatePhysicalNetwork(id=net["id"], state="Bogus")
     assert e.value.error == {"errorcode": 530,
                              "errortext": "Unable to resolve state 'Bogus' to a supported value {Enabled or Disabled}"}
+
+
+def test_signatures_expire_on_the_labs_clock(lab: CloudStackLab, client: cs.CloudStack) -> None:
+    """`cs` signs with signatureVersion 3 and an expiry 10 minutes ahead; the lab's clock (lab.emu)
+    follows the wall clock, and a test moves it on instead of waiting."""
+    client.listZones()
+    lab.clock.advance(601)
+    with pytest.raises(cs.CloudStackApiException) as e:
+        client.listZones()
+    assert e.value.error["errorcode"] == 401
+    assert [r.error is None for r in lab.request_log] == [True, False]
+
+
+def test_dates_come_from_the_labs_clock(lab: CloudStackLab) -> None:
+    """Jobs' dates (and hosts', storage pools') are stamped on the lab's clock: a year on, a year later."""
+    client = cs.CloudStack(endpoint=lab.endpoint, key=lab.api_key, secret=lab.secret_key, expiration=-1)
+    lab.clock.advance(366 * 86400)
+    zone = client.createZone(name="z", networktype="Advanced", dns1="10.0.0.2", internaldns1="10.0.0.3")["zone"]
+    job = client.createPhysicalNetwork(zoneid=zone["id"], name="p")
+    created = client.queryAsyncJobResult(jobid=job["jobid"])["created"]
+    assert int(created[:4]) > datetime.now(UTC).year

@@ -135,7 +135,7 @@ def test_discovery_failures(client: cs.CloudStack, pool: Pool) -> None:
 def test_cluster_with_hosts_and_host_outside_maintenance(client: cs.CloudStack, pool: Pool,
                                                          lab: CloudStackLab) -> None:
     ids = build_zone(client, pool)
-    cluster_dbid = lab.backend.cluster(ids.cluster).dbid
+    cluster_dbid = lab.backend.compute.cluster(ids.cluster).dbid
     assert refused(client.deleteCluster, id=ids.cluster)["errortext"] == (
         f"Cluster: {cluster_dbid} cannot be removed. Cluster still has hosts")
     a, b = client.listHosts()["host"]
@@ -168,7 +168,7 @@ def test_primary_storage_rules(client: cs.CloudStack, pool: Pool, lab: CloudStac
                     hypervisor="XenServer")
     assert error["errortext"] == "zone wide storage pool is not supported for hypervisor type XenServer"
     primary = client.createStoragePool(**where, name="p", url=f"presetup://localhost/{SR_NAME}")["storagepool"]
-    dbid = lab.backend.storage_pool(primary["id"]).dbid
+    dbid = lab.backend.storage.storage_pool(primary["id"]).dbid
     assert refused(client.deleteStoragePool, id=primary["id"])["errortext"] == (
         f"Unable to delete storage due to it is not in Maintenance state, id: {dbid}")
     assert refused(client.deleteCluster, id=ids.cluster)["errorcode"] == 530
@@ -184,7 +184,7 @@ def test_image_store_rules(client: cs.CloudStack, lab: CloudStackLab) -> None:
     client.addImageStore(provider="S3", name="s3", details=s3_details())
     error = refused(client.addImageStore, provider="NFS", zoneid=zone["id"], url="nfs://10.0.0.7/export/sec")
     assert error["errortext"] == "You can only add new image stores from the same provider S3 already added"
-    dbid = lab.backend.zone(zone["id"]).dbid
+    dbid = lab.backend.zones.zone(zone["id"]).dbid
     assert lab.problems() == [f"zone zone-1: Can't find staging storage in zone {dbid}"]
     client.createSecondaryStagingStore(zoneid=zone["id"], url="nfs://127.0.0.1/export/staging")
     assert lab.problems() == []
@@ -207,7 +207,7 @@ def test_update_host_password_is_per_cluster_on_xenserver(client: cs.CloudStack,
     error = refused(client.updateHostPassword, hostid=host["id"], username="root", password="new")
     assert error["errortext"].startswith("Single host update is not supported by XenServer hypervisors.")
     client.updateHostPassword(clusterid=ids.cluster, username="root", password="rotated")
-    assert lab.backend.cluster(ids.cluster).xapi is not None
+    assert lab.backend.compute.cluster(ids.cluster).xapi is not None
     # CloudStack stores what it is told: the next XAPI login (PreSetup's SR check) uses it and fails.
     error = refused(client.createStoragePool, zoneid=ids.zone, podid=ids.pod, clusterid=ids.cluster, name="p",
                     url=f"presetup://localhost/{SR_NAME}")
