@@ -97,3 +97,63 @@ def test_cloudstack_fault_then_converge(cell: str, tmp_path: Path, engine_bin: P
     assert zone["allocationstate"] == "Enabled"
     print(f"\nfault cell {cell}: first up {'failed' if faulted.returncode else 'succeeded (retried safely)'}; "
           f"converged with one more up")
+
+
+# XCP-ng: a pool of three hosts, a VLAN network and a shared SR (tests/xcpng/test_engine.py's program)
+# on the XAPI emulator in this process.
+
+XAPI_CELLS: dict[str, tuple[str, str, Callable[[Any], object]]] = {
+    "error-pool.create_VLAN": ("public", "vlan store unavailable",
+                               lambda lab: lab.faults.error("pool.create_VLAN", "INTERNAL_ERROR",
+                                                            "vlan store unavailable", times=None)),
+    "failed-task-pool.join": ("pool", "join refused by the master",
+                              lambda lab: lab.faults.fail_task("pool.join", "INTERNAL_ERROR",
+                                                               "join refused by the master", times=None)),
+    "conflict-SR.create": ("sr", "OTHER_OPERATION_IN_PROGRESS",
+                           lambda lab: lab.faults.error("SR.create", "OTHER_OPERATION_IN_PROGRESS", "pool",
+                                                        "OpaqueRef:pool", "sr_create", "OpaqueRef:task",
+                                                        times=None)),
+    "dropped-SR.create": ("sr", "",
+                          lambda lab: lab.faults.drop("SR.create", times=None)),
+}
+
+
+@pytest.mark.parametrize("cell", list(XAPI_CELLS))
+def test_xapi_fault_then_converge(cell: str, tmp_path: Path, engine_bin: Path) -> None:
+    from lab.xapi import XapiLab
+    from tests.xcpng.conftest import PASSWORD, Direct, addresses
+    from tests.xcpng.test_engine import PROGRAM, SETTINGS
+
+    resource, words, inject = XAPI_CELLS[cell]
+    lab = XapiLab.start(hosts=("xcp-01", "xcp-02", "xcp-03"), password=PASSWORD)
+    try:
+        a = addresses(lab)
+        st = EngineStack.create(
+            tmp_path, engine_bin, program=PROGRAM,
+            config={"xcpng": json.dumps(SETTINGS), "master": a[0], "hosts": json.dumps(a), "poolName": "pool-a",
+                    "vlan": "100"},
+            secrets={"rootPassword": PASSWORD},
+        )
+        inject(lab)
+        faulted = st.run("up", "--skip-preview")
+        errors = "".join(faulted.diagnostics("error"))
+        assert faulted.returncode != 0, f"the fault went unnoticed:\n{errors}"
+        failed = [ev["resOpFailedEvent"]["metadata"]["urn"].rsplit("::", 1)[-1]
+                  for ev in faulted.events if "resOpFailedEvent" in ev]
+        assert failed == [resource], (failed, errors)
+        assert words in errors, errors
+        lab.faults.clear()
+
+        st.up()
+        assert st.export()["deployment"].get("pending_operations") in (None, [])
+        assert st.preview().changes == {}
+        with Direct(lab) as x:
+            assert len(x.host.get_all()) == 3
+            labels = Counter(x.network.get_name_label(n) for n in x.network.get_all())
+            srs = Counter(x.SR.get_name_label(s) for s in x.SR.get_all())
+            vlans = Counter(x.VLAN.get_tag(v) for v in x.VLAN.get_all())
+        assert labels["cloud-public"] == 1 and srs["ceph-nfs"] == 1, (labels, srs)
+        assert {str(t) for t in vlans} == {"100"} and sum(vlans.values()) == 3, vlans  # one per host, no twin
+        print(f"\nfault cell xapi {cell}: first up failed naming {resource}; converged with one more up")
+    finally:
+        lab.stop()
