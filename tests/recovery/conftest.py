@@ -10,6 +10,7 @@ import pytest
 from lab import ceph
 from lab.ephemeral import running_lab
 from tests.cloudstack.conftest import cs_lab, raw, xapi_lab  # noqa: F401  (the fault matrix's emulators)
+from tests.ironic.conftest import slow_ironic  # noqa: F401  (an Ironic the fault matrix restarts)
 
 HOSTS = [f"xcp-{i:02d}" for i in range(1, 3)]
 

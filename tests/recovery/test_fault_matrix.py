@@ -157,3 +157,48 @@ def test_xapi_fault_then_converge(cell: str, tmp_path: Path, engine_bin: Path) -
         print(f"\nfault cell xapi {cell}: first up failed naming {resource}; converged with one more up")
     finally:
         lab.stop()
+
+
+# Ironic: its conductor and API restarted (same database, same port) while the engine deploys
+# four nodes (tests/ironic/test_engine.py's program).
+
+
+@pytest.mark.ironic
+def test_ironic_restarted_mid_up_then_converge(tmp_path: Path, engine_bin: Path,
+                                               slow_ironic: Callable[..., dict[str, Any]]) -> None:
+    import os
+    import subprocess
+    import time
+
+    from providers.ironic._api import client
+    from tests.ironic.test_engine import PROGRAM as IRONIC_PROGRAM
+
+    endpoint = str(slow_ironic(deploy_delay="3")["endpoint"])
+    st = EngineStack.create(tmp_path, engine_bin, program=IRONIC_PROGRAM, config={"cpus": "8", "rc": "compute"},
+                            secrets={"bmc": "s3cret", "ironic": json.dumps({"endpoint": endpoint})})
+    c = client(endpoint)
+    up = subprocess.Popen(["pulumi", "--non-interactive", "up", "--yes", "--skip-preview", "--json",
+                           "--stack", st.name], cwd=st.workdir, env={**os.environ, **st.env},
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        while not any(n.provision_state in ("deploying", "wait call-back") for n in c.node.list()):
+            assert up.poll() is None, "the up ended before any deploy started"
+            time.sleep(0.2)
+        slow_ironic(deploy_delay="3", fresh=False)  # restarted mid-deploy: same database, same port
+        out, _ = up.communicate(timeout=900)
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    first = "succeeded" if up.returncode == 0 else "failed"
+    if up.returncode != 0:
+        assert "ironic.Node" in out or "ironic.Fleet" in out, out[-3000:]
+
+    st.up()
+    assert st.export()["deployment"].get("pending_operations") in (None, [])
+    assert st.preview().changes == {}
+    c = client(endpoint)
+    nodes = Counter(n.name for n in c.node.list())
+    assert nodes == Counter(["eng-solo", "eng-rack-0", "eng-rack-1", "eng-rack-2"]), nodes
+    assert {n.provision_state for n in c.node.list()} == {"active"}
+    print(f"\nfault cell ironic restarted mid-up: first up {first}; converged with one more up")
