@@ -359,7 +359,7 @@ def fleet_benchmark() -> None:
         root = Path(tmp)
         with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(48)],
                          ironic_deploy_delay=str(delay)) as lab:
-            small = region_design(1, 1, 1)  # 3 servers: one hypervisor, one storage, the controller
+            small = region_design(1, 1, 2)  # 4 servers: one hypervisor, two storage (pool size 2), the controller
             single = region_stack(root / "small", lab, small, root / "api-small.log")
             small_s, _ = timed(single.up)
             single.destroy()

@@ -97,6 +97,10 @@ class BareMetal(pulumi.ComponentResource):
                     resource_class=f"baremetal.{server.role}",
                     ports=list(server.macs),
                     target_state="active",
+                    # Kept, not just recorded: a server powered off or put in maintenance by hand
+                    # is drift that refresh shows and up repairs.
+                    power="on",
+                    maintenance=False,
                     instance_info=instance_info(server, args.images),
                     timeouts=timeouts or None,
                     config_drive=config_drive(server, args.storage_public_key),

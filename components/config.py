@@ -531,6 +531,9 @@ def _storage_checks(r: Region) -> Iterator[str]:
                 f"storage.pools[{i}].size={p.size}: more replicas than storage servers ({storage_hosts}); "
                 "Ceph could never place them"
             )
+        if p.size == 1:
+            yield (f"storage.pools[{i}].size=1: the program could never restore size 1 once it drifted (Ceph's "
+                   "dashboard API cannot confirm size 1); declare 2 or more")
         if p.min_size is not None and p.min_size > p.size:
             yield f"storage.pools[{i}].minSize={p.min_size}: above size={p.size}"
         if p.pg_num is not None and p.pg_num & (p.pg_num - 1):

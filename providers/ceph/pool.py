@@ -11,9 +11,12 @@ and the crush rule go back to the cluster's defaults (`osd_pool_default_*`, read
 cluster's configuration database). Those five fields report a live value only while the program
 declares them, so a pool that follows the cluster defaults shows no diff.
 
-Changes Ceph would refuse are refused at preview with Ceph's reason: pg_num while the autoscaler
-is on, size on an erasure-coded pool, min_size above size, size 1 (the dashboard never sends the
-confirmation flag Ceph needs for it), out-of-range sizes and pg counts.
+Values Ceph would refuse are refused by `check` (at preview, for this pool alone) with Ceph's
+reason: pg_num while the autoscaler is on, size on an erasure-coded pool, min_size above size,
+out-of-range sizes and pg counts, and size 1: the dashboard never sends the confirmation flag Ceph
+needs to set it, so a pool declared with size 1 could never be brought back once its size drifted.
+`diff` never raises: what drifted is a planned update, so one hard value cannot fail the refresh
+or the preview of the whole stack.
 
 Pools hold data: deleting one needs `allow_delete=True` in the program; otherwise destroy (and a
 replace) fails and says so.
@@ -121,6 +124,8 @@ class PoolInputs(pydantic.BaseModel):
         if self.type == "erasure" and self.size is not None:
             raise ValueError("size: an erasure-coded pool's size is k+m of its profile; Ceph refuses "
                              "to change it (EINVAL), leave size unset")
+        if self.size == 1:
+            raise ValueError(SIZE_ONE)
         if self.type == "replicated" and self.erasure_code_profile is not None:
             raise ValueError("erasure_code_profile: only erasure pools have one")
         if self.size is not None and self.min_size is not None and self.min_size > self.size:
@@ -130,6 +135,11 @@ class PoolInputs(pydantic.BaseModel):
             raise ValueError("pg_num: the autoscaler owns pg_num while pg_autoscale_mode is on; "
                              "leave pg_num unset or set the mode to off or warn")
         return self
+
+
+SIZE_ONE = ("size: 1 cannot be reached through the dashboard API: Ceph needs --yes-i-really-mean-it to set it "
+            "(EPERM: 'setting pool size 1 could lead to data loss') and the dashboard never sends it, so a pool "
+            "that drifted to another size could never be brought back; declare size 2 or more")
 
 
 def refused(olds: dict[str, Any], news: dict[str, Any]) -> str | None:
@@ -224,12 +234,9 @@ class PoolProvider(CephProvider):
     # ------------------------------------------------------------------ preview
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changes = diff_fields(olds, news, TABLE)
-        if any(c.path == "size" for c in changes) and not any(c.replace for c in changes):
-            reason = refused(olds, news)
-            if reason:
-                raise InputError(RESOURCE, "size", news.get("size"), reason)
-        return diff_result(changes, TABLE)
+        # No refusal here: the engine calls diff for every resource of a refresh-and-up, and an
+        # error fails the whole stack's preview. Unreachable values are refused by check.
+        return diff_result(diff_fields(olds, news, TABLE), TABLE)
 
     # ------------------------------------------------------------------ API helpers
 

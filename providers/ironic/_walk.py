@@ -133,3 +133,46 @@ def settle(client: Any, ref: NodeRef, *, clock: Clock = REAL_CLOCK) -> Any:
     if st.settled(node.provision_state, node.target_provision_state):
         return node
     return wait_settled(client, ref, _phase_of(node, None), clock)
+
+
+def set_maintenance(client: Any, ref: NodeRef, node: Any, wanted: bool | None) -> Any:
+    """Set or clear the maintenance flag when the program declares it and the node differs.
+
+    Cleared first of all: Ironic refuses provisioning and power actions on a node in maintenance."""
+    if wanted is None or bool(node.maintenance) == wanted:
+        return node
+
+    def call() -> None:
+        with errors(ref.resource, f"{'set' if wanted else 'clear'} maintenance on node {ref.name}"):
+            client.node.set_maintenance(ref.uuid, "true" if wanted else "false",
+                                        maint_reason="declared by the program" if wanted else None)
+
+    retry(call, resource=ref.resource, what="maintenance flag", interval=min(ref.poll, 2.0))
+    return get(client, ref)
+
+
+def set_power(client: Any, ref: NodeRef, node: Any, wanted: str | None, clock: Clock = REAL_CLOCK) -> Any:
+    """Power a deployed node on (or off) when the program declares it, and wait until it is.
+
+    Only a node resting in `active` is touched: a deploy or an undeploy manages power itself."""
+    if wanted is None or node.provision_state != "active" or node.target_provision_state:
+        return node
+    target = f"power {wanted}"
+    if node.power_state == target and not node.target_power_state:
+        return node
+
+    def call() -> None:
+        with errors(ref.resource, f"power {wanted} node {ref.name}"):
+            client.node.set_power_state(ref.uuid, wanted)
+
+    retry(call, resource=ref.resource, what=f"power {wanted}", interval=min(ref.poll, 2.0))
+    return wait_for(
+        lambda: get(client, ref),
+        resource=ref.resource,
+        what=f"power {wanted} of node {ref.name} (timeouts.manage)",
+        done=lambda n: n.power_state == target and not n.target_power_state,
+        describe=lambda n: f"power state '{n.power_state}' -> '{n.target_power_state}'",
+        timeout=ref.deadline("manage"),
+        interval=ref.poll,
+        clock=clock,
+    )

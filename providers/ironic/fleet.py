@@ -62,6 +62,8 @@ class Member(pydantic.BaseModel):
     )
     walk: str = pydantic.Field(default="", description="the node's walk id: a new one makes the Fleet wait again")
     config_drive: str | dict[str, Any] | None = pydantic.Field(default=None, description="for the deploy verb")
+    power: Literal["on", "off"] | None = pydantic.Field(
+        default=None, description="the node's declared power: set once it rests at its target (active)")
 
 
 class FleetInputs(pydantic.BaseModel):
@@ -237,6 +239,12 @@ class FleetProvider(Provider[Settings]):
         problem = report(tracks)
         if problem:
             raise Permanent(RESOURCE, problem)
+        # A deploy leaves the power where the driver left it: a node declared powered on is
+        # switched on here, so the first refresh after the deploy finds no drift.
+        c = self._client()
+        for t in tracks:
+            if t.member.power is not None:
+                _walk.set_power(c, t.ref(), _walk.get(c, t.ref()), t.member.power)
         outs = want.model_dump(mode="json", exclude_none=True)
         outs["states"] = {t.member.name: t.state for t in tracks}
         return outs

@@ -143,6 +143,14 @@ class NodeInputs(pydantic.BaseModel):
         True, description="wait for the target state (True) or return once Ironic accepted the next step, "
         "leaving the wait to an ironic.Fleet (False)"
     )
+    power: Literal["on", "off"] | None = pydantic.Field(
+        None, description="power state of the deployed node, kept: one powered off by hand is drift that "
+        "refresh shows and up repairs; unset: power is not managed"
+    )
+    maintenance: bool | None = pydantic.Field(
+        None, description="maintenance flag, kept: one set by hand is drift that refresh shows and up "
+        "repairs; unset: the flag is not managed"
+    )
 
     @pydantic.field_validator("name")
     @classmethod
@@ -189,6 +197,8 @@ TABLE = Table(
         Field("config_drive", secret=True),
         Field("timeouts", normalize=_floats),
         Field("wait"),
+        Field("power", doc="kept while declared (read back as the live power state)"),
+        Field("maintenance", doc="kept while declared (read back as the live flag)"),
         Field("uuid", change=Change.OUTPUT),
         Field("provision_state", change=Change.OUTPUT),
         Field("power_state", change=Change.OUTPUT),
@@ -364,6 +374,7 @@ class NodeProvider(Provider[Settings]):
                 node, pending = _walk.step(c, ref, want.target_state, node=node)
             if pending:
                 walk_id = uuidlib.uuid4().hex
+        node = _walk.set_power(c, ref, node, want.power)
         outs = want.model_dump(mode="json", exclude_none=True)
         outs.update(uuid=uuid, provision_state=node.provision_state, power_state=node.power_state,
                     last_error=node.last_error, walk=walk_id or "")
@@ -378,6 +389,7 @@ class NodeProvider(Provider[Settings]):
         node = self._find(c, res, want.name)
         if node is not None:
             # Adopt what an earlier run left (or an operator enrolled): no twin, resume its walk.
+            node = _walk.set_maintenance(c, self._ref(res, node.uuid, want), node, want.maintenance)
             node = _walk.settle(c, self._ref(res, node.uuid, want))
             self._apply(c, res, node, want, None)
             self._sync_ports(c, res, node.uuid, want.ports)
@@ -421,6 +433,10 @@ class NodeProvider(Provider[Settings]):
             power_state=node.power_state,
             last_error=node.last_error,
         )
+        if props.get("power") is not None:
+            outs["power"] = "on" if node.power_state == "power on" else "off"
+        if props.get("maintenance") is not None:
+            outs["maintenance"] = bool(node.maintenance)
         if props.get("resource_class") is not None or node.resource_class:
             outs["resource_class"] = node.resource_class
         # Ironic clears instance_info at undeploy: only a deployed node's is worth comparing.
@@ -435,6 +451,7 @@ class NodeProvider(Provider[Settings]):
         res = self._res(want.name)
         c = self._client()
         ref = self._ref(res, id_, want)
+        node = _walk.set_maintenance(c, ref, _walk.get(c, ref), want.maintenance)
         node = _walk.settle(c, ref)
         live = node.to_dict()
         self._apply(c, res, node, want, olds)
@@ -502,6 +519,10 @@ class NodeArgs:
     """Deadline per phase in seconds (`manage`, `clean`, `deploy`, `undeploy`) and `poll_interval`."""
     wait: pulumi.Input[bool] = True
     """False: return once Ironic accepted the next step; an `ironic.Fleet` waits for many at once."""
+    power: pulumi.Input[str] | None = None
+    """`on` (or `off`): the deployed node's power, kept (powered off by hand: drift, repaired); unset: not managed."""
+    maintenance: pulumi.Input[bool] | None = None
+    """The maintenance flag, kept (set by hand: drift, repaired); unset: not managed."""
 
 
 class Node(Resource, module="ironic", name="Node"):
@@ -531,4 +552,5 @@ class Node(Resource, module="ironic", name="Node"):
         self.fleet_inputs: dict[str, Any] = {
             "name": props["name"], "target": props.get("target_state", "available"),
             "timeouts": props.get("timeouts"), "config_drive": props.get("config_drive"),
+            "power": props.get("power"),
         }

@@ -16,7 +16,11 @@ What a change does, as preview shows it:
 
 Create adopts what it finds: hosts already members are not joined again, so a run that crashed
 half-way through the joins is finished by the next one. Delete dissolves the pool by ejecting
-every member but the master (use `retain_on_delete` to keep a pool out of `pulumi destroy`).
+every member but the master (use `retain_on_delete` to keep a pool out of `pulumi destroy`), and
+gives the master's pool back the name and description it had before create (recorded then, as
+`prior_name_label` / `prior_name_description`): the master is not the program's to keep renamed.
+A pool adopted already bearing the declared name (a run killed after renaming it) is given back
+XCP-ng's default, the empty name.
 
 Credentials: `password` is the root password of the master, which becomes the pool's; a joining
 host whose root password differs before it joins is given in `host_passwords`. Both are secret.
@@ -113,11 +117,17 @@ class PoolArgs(Args, resource="xcpng.Pool", checks=PoolChecks):
     """uuids of the pool's hosts."""
     host_addresses: pulumi.Output[list[str]] = output()
     """Addresses of the pool's hosts (`cloudstack.Cluster.members`)."""
+    prior_name_label: pulumi.Output[str] = output()
+    """The pool's name before create: destroy gives it back."""
+    prior_name_description: pulumi.Output[str] = output()
+    """The pool's description before create: destroy gives it back."""
 
 
 TABLE = PoolArgs.table()
 # Inputs XAPI cannot give back, kept from the declared ones on read.
 CARRIED = ("username", "password", "host_passwords")
+# Outputs recorded at create and carried through reads and updates (what destroy restores).
+PRIOR = ("prior_name_label", "prior_name_description")
 
 
 def eject_warning(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
@@ -344,7 +354,7 @@ class PoolProvider(XcpngProvider):
             "host_uuids": [str(members.records[members.by_address[a]]["uuid"]) for a in addresses],
             "host_addresses": addresses,
         }
-        for key in CARRIED:
+        for key in (*CARRIED, *PRIOR):
             if declared.get(key) is not None:
                 out[key] = declared[key]
         return {k: v for k, v in out.items() if v is not None}
@@ -354,7 +364,15 @@ class PoolProvider(XcpngProvider):
         wanted = self.inputs(props)
         # Adopt what is there: members already joined stay, extra members are left for an update
         # (whose preview warns before ejecting them).
-        outputs = self._converge(wanted, eject=False)
+        x = self._open_pool(wanted)
+        try:
+            pool = self._members(x).pool
+        finally:
+            x.logout()
+        renamed = pool.get("name_label") == wanted["name_label"]  # by a run that was killed
+        prior = {"prior_name_label": "" if renamed else str(pool.get("name_label", "")),
+                 "prior_name_description": "" if renamed else str(pool.get("name_description", ""))}
+        outputs = self._converge({**wanted, **prior}, eject=False)
         return CreateResult(outputs["pool_uuid"], outputs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -370,9 +388,10 @@ class PoolProvider(XcpngProvider):
             return self.gone()  # the hosts now make up another pool
         return self.read_result(id_, outputs)
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
-        return UpdateResult(self._converge(wanted, eject=True))
+        prior = {k: olds[k] for k in PRIOR if olds.get(k) is not None}
+        return UpdateResult(self._converge({**wanted, **prior}, eject=True))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
@@ -386,6 +405,10 @@ class PoolProvider(XcpngProvider):
                 warn(f"{self.label(declared)}: ejecting {others} to dissolve the pool (eject wipes those hosts)")
             for address in others:
                 self._eject(x, address)
+            # The master is not the program's: its pool gets back the name it had before create.
+            for key, field in (("prior_name_label", "name_label"), ("prior_name_description", "name_description")):
+                if declared.get(key) is not None and members.pool.get(field) != declared[key]:
+                    x.call(f"pool.set_{field}", members.pool_ref, declared[key])
         finally:
             x.logout()
 

@@ -16,7 +16,7 @@ import requests
 from pulumi.dynamic import DiffResult
 
 from lab import ceph as lab_ceph
-from providers._core import InputError, Permanent
+from providers._core import Permanent
 from providers.ceph import BucketProvider, PoolProvider, RgwUserProvider
 from providers.ceph._base import CephProvider
 from providers.ceph._rgw import s3, s3_client
@@ -144,7 +144,7 @@ def test_pool_lifecycle(ceph_lab: dict[str, Any]) -> None:
 
 
 def test_pool_size_changes_and_the_size_one_refusal(ceph_lab: dict[str, Any]) -> None:
-    """Size grows in place; going back to 1 is refused before any call, with Ceph's reason."""
+    """Size grows in place; going back to 1 is refused by check, with Ceph's reason."""
     p = live_provider(PoolProvider(), ceph_lab)
     name = unique("sized")
     inputs = p.check({"name": name, "allow_delete": True})
@@ -152,8 +152,9 @@ def test_pool_size_changes_and_the_size_one_refusal(ceph_lab: dict[str, Any]) ->
     grown = p.check({**inputs, "size": 2, "min_size": 1})
     outs = p.update(name, outs, grown).outs
     assert (live_pool(ceph_lab, name)["size"], outs["size"]) == (2, 2)
-    with pytest.raises(InputError, match="yes-i-really-mean-it"):
-        p.diff(name, outs, {**grown, "size": 1})
+    # Size 1 cannot be set again through the dashboard: check refuses it, before any call.
+    failures = p.p.check({}, {**grown, "size": 1}).failures
+    assert failures and "yes-i-really-mean-it" in failures[0].reason, failures
     # Removing size resets it to the cluster default, 1 in the lab: Ceph's EPERM comes through.
     with pytest.raises(Permanent, match="could lead to data loss"):
         p.update(name, outs, {**grown, "size": None})

@@ -109,11 +109,11 @@ def test_pool_diff_ignores_outputs_and_provider() -> None:
     assert PoolProvider().diff("data", old, {**POOL, "__provider": "x"}).changes is False
 
 
-def test_pool_diff_refuses_size_one_at_preview() -> None:
-    with pytest.raises(InputError) as e:
-        PoolProvider().diff("data", olds(size=2), {**POOL, "size": 1})
-    assert e.value.field == "size"
-    assert "--yes-i-really-mean-it" in e.value.reason
+def test_pool_diff_never_raises_check_refuses_size_one() -> None:
+    # A pool that drifted from what the program declares is a planned update, never a failed preview.
+    assert PoolProvider().diff("data", olds(size=2), {**POOL, "size": 3}).changes is True
+    _, failures = pool_check({**POOL, "size": 1})
+    assert failures and "--yes-i-really-mean-it" in failures[0][1], failures
 
 
 def test_pool_outputs_report_defaulted_fields_only_when_declared() -> None:

@@ -208,3 +208,36 @@ def test_fleet_deploys_many_and_reports_every_failure(slow_ironic: Callable[...,
     assert "deploy failed" in message and "can't be resumed" in message
     # the next run resumes them all
     assert set(o(f.update(res.id, res.outs, props3))["states"].values()) == {"active"}
+
+
+def test_power_and_maintenance_are_kept(ironic_endpoint: str) -> None:
+    """A deployed node powered off by hand, or put in maintenance, is drift: read shows it, update repairs it."""
+    p = node_provider(ironic_endpoint)
+    c = client(ironic_endpoint)
+    want = props("power-1", ports=[mac(40)], target_state="active", power="on", maintenance=False,
+                 instance_info={"boot_iso": "http://iso/xcp-ng.iso"})
+    created: Any = p.create(want)
+    uuid, outs = created.id, created.outs
+    assert c.node.get(uuid).power_state == "power on"
+    assert p.diff(uuid, o(p.read(uuid, outs)), want).changes is False
+    try:
+        c.node.set_power_state(uuid, "off")
+        c.node.set_maintenance(uuid, "true", maint_reason="operator")
+        for _ in range(100):  # the conductor applies the power change asynchronously
+            node = c.node.get(uuid)
+            if node.power_state == "power off" and not node.target_power_state:
+                break
+            time.sleep(0.1)
+        drifted: Any = p.read(uuid, outs)
+        assert (drifted.outs["power"], drifted.outs["maintenance"]) == ("off", True)
+        assert drifted.inputs["power"] == "off" and drifted.inputs["maintenance"] is True
+        assert p.diff(uuid, drifted.outs, want).changes is True
+        repaired = o(p.update(uuid, drifted.outs, want))
+        live = c.node.get(uuid)
+        assert (live.power_state, live.maintenance, repaired["power_state"]) == ("power on", False, "power on")
+        assert p.diff(uuid, o(p.read(uuid, repaired)), want).changes is False
+    finally:
+        p.delete(uuid, outs)
+
+    # Unset: not managed, a powered-off node is recorded but is no drift.
+    assert "power" not in props("power-2") and "maintenance" not in props("power-2")

@@ -79,6 +79,7 @@ def test_pool_choreography(lab: XapiLab, pools: PoolProvider) -> None:
     assert {c.params["master_address"] for c in joins} == {a[0]}
     assert outs["hosts"] == sorted(a) and outs["master"] == a[0] and len(outs["host_uuids"]) == 3
     assert outs["master_url"] == f"http://{a[0]}" and created.id == outs["pool_uuid"]
+    assert (outs["prior_name_label"], outs["prior_name_description"]) == ("", "")  # a fresh host's pool
     assert not pools.diff(created.id, outs, props).changes
 
     # create again: adopts, no join
@@ -113,10 +114,11 @@ def test_pool_choreography(lab: XapiLab, pools: PoolProvider) -> None:
     outs = out_of(pools.update(created.id, out_of(read), news))
     assert outs["name_label"] == "pool-b"
 
-    # delete: the members are ejected, the master stays as a pool of one
+    # delete: the members are ejected, the master stays as a pool of one with its name of before
     pools.delete(created.id, outs)
     with Direct(lab, a[1]) as x:
         assert len(x.host.get_all()) == 1
+        assert x.pool.get_name_label(x.pool.get_all()[0]) == ""
     # delete again: nothing left to do
     mark = len(lab.request_log)
     pools.delete(created.id, outs)
