@@ -56,7 +56,9 @@ def region_design(pools: int, hosts_per_pool: int, storage: int) -> dict[str, An
                           "sr": {**region["hypervisorPools"][0]["sr"], "name": f"ceph-nfs-{p + 1:02d}"}})
     for i in range(storage):
         servers.append({**template["storage"], "name": f"sto-{i + 1:03d}", "macs": [f"52:54:02:00:{i:02x}:01"],
-                        "bmc": {**template["storage"]["bmc"], "address": f"10.2.{i >> 8}.{i & 255}"}})
+                        "bmc": {**template["storage"]["bmc"], "address": f"10.2.{i >> 8}.{i & 255}"},
+                        # one SSH address per server (the config refuses two servers sharing one)
+                        "managementAddress": f"127.0.{2 + (i + 1) // 256}.{(i + 1) % 256}"})
     servers.append({**template["controller"], "name": "ctl-001", "macs": ["52:54:03:00:00:01"]})
     region["servers"] = servers
     region["hypervisorPools"] = pool_cfgs

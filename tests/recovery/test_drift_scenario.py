@@ -54,7 +54,7 @@ def test_drift_everywhere_converges_with_one_deploy(tmp_path: Path, engine_bin: 
                            extra_env={"PYTHONPATH": f"{APICOUNT}:{REPO}", "PRIVATECLOUD_API_LOG": str(log)})
     try:
         first = bin_deploy(stack)
-        assert first.returncode == 0, first.stderr[-6000:]
+        assert first.returncode == 0, f"{first.stderr[-6000:]}\n{first.stdout[-3000:]}"
         pool = region["storage"]["pools"][0]["name"]
         xcp_pool = region["hypervisorPools"][0]["name"]
         pod = region["zone"]["pod"]["name"]
@@ -87,7 +87,7 @@ def test_drift_everywhere_converges_with_one_deploy(tmp_path: Path, engine_bin: 
 
         # One command converges.
         again = bin_deploy(stack)
-        assert again.returncode == 0, again.stderr[-6000:]
+        assert again.returncode == 0, f"{again.stderr[-6000:]}\n{again.stdout[-3000:]}"
         assert stack.preview().changes == {}
         nodes = {n.name: n for n in c.node.list(fields=["name", "power_state", "maintenance"])}
         assert nodes[servers[0]].power_state == "power on"
