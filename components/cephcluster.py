@@ -221,7 +221,8 @@ class CephCluster(pulumi.ComponentResource):
         dashboard_password = _secret(values["dashboardPassword"])
         dash_user = self._cmd("dashboard-user", first, pulumi.Output.from_input(self._dashboard_user_script()),
                               stdin=dashboard_password.apply(lambda p: f"{p}\n"),
-                              delete=f"ceph dashboard ac-user-delete {DASHBOARD_USER} >/dev/null 2>&1 || true",
+                              delete=(f"timeout 60 ceph dashboard ac-user-delete {DASHBOARD_USER}"
+                                      " >/dev/null 2>&1 || true"),
                               deps=[mgr])
         osds = [
             self._cmd(f"osd-{h.name}", h, pulumi.Output.from_input(self._osd_script(h)),
@@ -231,7 +232,7 @@ class CephCluster(pulumi.ComponentResource):
         rgw = self._cmd("rgw", first, first_address.apply(lambda a: self._rgw_script(first.name, a)),
                         delete=self._rgw_delete(first.name), deps=osds)
         rgw_user = self._cmd("rgw-admin-user", first, pulumi.Output.from_input(self._rgw_user_script()),
-                             delete=f"radosgw-admin user rm --uid={RGW_ADMIN_UID} >/dev/null 2>&1 || true",
+                             delete=f"timeout 60 radosgw-admin user rm --uid={RGW_ADMIN_UID} >/dev/null 2>&1 || true",
                              deps=[rgw], secret_stdout=True)
         rgw_keys = _secret(rgw_user.stdout).apply(json.loads)
 
