@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from components.config import ConfigError, load, load_stack_file
-
-REPO = Path(__file__).resolve().parents[2]
+from components.config import load
+from tests.unit.devstack import dev_raw, problems
 
 
 @pytest.fixture()
 def raw() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(load_stack_file(str(REPO / "Pulumi.dev.yaml")).model_dump_json(by_alias=True))
-    data.pop("ceph")
-    data["cloudstack"]["secretKey"] = "s3cret"
-    data["credentials"].update(bmcPassword="s3cret", xcpngRootPassword="s3cret")
-    return data
-
-
-def problems(raw: dict[str, Any]) -> list[str]:
-    with pytest.raises(ConfigError) as e:
-        load(raw)
-    return e.value.problems
+    return dev_raw()
 
 
 def test_a_cephfs_sr_with_the_regions_file_system(raw: dict[str, Any]) -> None:
