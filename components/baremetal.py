@@ -48,8 +48,9 @@ def instance_info(server: Server, images: Images) -> dict[str, Any]:
 
 
 def config_drive(server: Server, public_key: pulumi.Input[str] | None) -> pulumi.Output[Any] | None:
-    """A storage server's config drive: its hostname and the deploy key (cloud-init installs it)."""
-    if server.role != "storage" or public_key is None:
+    """A storage or compute server's config drive: its hostname and the deploy key (cloud-init
+    installs it; on a compute server, root of its dom0)."""
+    if server.role not in ("storage", "compute") or public_key is None:
         return None
     return pulumi.Output.from_input(public_key).apply(
         lambda key: {"meta_data": {"hostname": server.name, "public_keys": {"deploy": key}}}

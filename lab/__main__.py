@@ -34,6 +34,8 @@ PIECES = ("ironic", "ceph", "hosts", "xapi", "cloudstack")
 # for stacks that name an existing cluster. `install` still installs Ceph's packages: they are the
 # storage servers' image.
 UP_DEFAULT = ("ironic", "hosts", "xapi", "cloudstack")
+# A piece that must start again when one it uses did (the XAPI emulator reads the hosts' dom0s).
+USES = {"xapi": ("hosts",)}
 
 # The dev profile: fixed ports and throwaway credentials (Pulumi.dev.yaml names them).
 DEV: dict[str, dict[str, Any]] = {
@@ -46,16 +48,18 @@ DEV: dict[str, dict[str, Any]] = {
         "rgw_access_key": "LABRGWADMINACCESS001",
         "rgw_secret_key": "lab-rgw-admin-secret-key-0000000000000001",
     },
+    # The compute servers' XCP-ng: XAPI on each compute host's own address (port 80), as a real
+    # host serves it; its SR drivers see that host's dom0 (lab/hosts.py).
     "xapi": {
-        "hosts": [f"xcp-{i:02d}" for i in range(1, 7)],
-        "base_port": 19101,
+        "hosts": [{"name": f"cmp-{i:02d}", "address": f"127.0.1.{10 + i}"} for i in range(1, 7)],
         "password": "lab-xcp-root-1",
     },
     # A fresh install: admin / password and no API keys; the dev stack registers its own (issue 14).
     "cloudstack": {"port": 18096, "fresh": True},
-    # The dev region's storage and controller servers as hosts (lab/hosts.py): SSH once deployed.
+    # The dev region's servers as hosts (lab/hosts.py): SSH once deployed.
     "hosts": {
         "hosts": [
+            *({"name": f"cmp-{i:02d}", "address": f"127.0.1.{10 + i}"} for i in range(1, 7)),
             {"name": "sto-01", "address": "127.0.1.21"},
             {"name": "sto-02", "address": "127.0.1.22"},
             {"name": "sto-03", "address": "127.0.1.23"},
@@ -70,7 +74,22 @@ def piece_settings(name: str) -> dict[str, Any]:
     if name == "hosts":
         return {**DEV["hosts"], "ironic": f"http://127.0.0.1:{DEV['ironic']['port']}",
                 "ironic_db": state_dir() / "ironic" / "ironic.sqlite"}
+    if name == "xapi":
+        return {**DEV["xapi"], "dom0": compute_dom0s()}
     return DEV[name]
+
+
+def compute_dom0s() -> dict[str, Path]:
+    """The running compute hosts' filesystems (their dom0 for the XAPI emulator's SR drivers)."""
+    from lab import hosts
+
+    out = {}
+    for h in DEV["xapi"]["hosts"]:
+        try:
+            out[h["name"]] = hosts.dom0(state_dir() / "hosts", h["name"])
+        except (hosts.HostLabError, OSError):
+            print(f"lab: WARNING: host {h['name']} is not running: its cephfs SRs cannot plug", file=sys.stderr)
+    return out
 
 
 def state_dir() -> Path:
@@ -99,8 +118,9 @@ def generation_file() -> Path:
 
 def up(names: list[str]) -> dict[str, Any]:
     endpoints: dict[str, Any] = {}
+    fresh: set[str] = set()
     for name in names:
-        if running(name) and info_file(name).exists():
+        if running(name) and info_file(name).exists() and not fresh & set(USES.get(name, ())):
             print(f"lab: {name} already running", file=sys.stderr)
             endpoints[name] = json.loads(info_file(name).read_text())
             continue
@@ -112,6 +132,7 @@ def up(names: list[str]) -> dict[str, Any]:
         generation_file().write_text(f"{uuid.uuid4()}\n")
         print(f"lab: {name} ready in {time.monotonic() - started:.1f} s", file=sys.stderr)
         endpoints[name] = info
+        fresh.add(name)
     return endpoints
 
 

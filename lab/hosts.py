@@ -18,6 +18,11 @@ host's disk (its overlay layers), as cleaning would.
     info = start(state_dir, hosts=[{"name", "address"}], ironic=endpoint, ironic_db=sqlite_file)
     stop(state_dir)                              # by the PIDs recorded at start
     run(state_dir, name, *argv)                  # run a command on a host (tests, out of band)
+    dom0(state_dir, name)                        # its filesystem view (/proc/<init>/root)
+
+Compute servers are hosts too: their "dom0", reached over SSH once deployed (the region writes
+their Ceph secret files there); the XAPI emulator serves each on the host's own address and reads
+its dom0 through `dom0()`.
 """
 
 from __future__ import annotations
@@ -182,6 +187,12 @@ def init_pid(state_dir: Path, name: str) -> int:
     if not children:
         raise HostLabError(f"lab host {name}: unshare {pid} has no init")
     return int(children[0])
+
+
+def dom0(state_dir: Path, name: str) -> Path:
+    """Host `name`'s filesystem as its own processes see it (its /etc, /var/lib, /root, /run):
+    a compute host's dom0 for the XAPI emulator's SR drivers (cephfs reads its secret file there)."""
+    return Path(f"/proc/{init_pid(state_dir, name)}/root")
 
 
 def run(state_dir: Path, name: str, *argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

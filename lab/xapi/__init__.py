@@ -7,8 +7,14 @@ In-process, for tests::
     lab.request_log, lab.faults, lab.clock
     lab.stop()
 
+Hosts on addresses of their own, as real XCP-ng hosts serve XAPI on theirs (the lab's compute
+hosts, `lab/hosts.py`): `XapiLab.start(hosts=[...], addresses={"cmp-01": "127.0.1.11"})` serves
+each such host on its address, port 80 (XAPI's HTTP port) unless `port` says otherwise; its
+`host.address` is then the bare address, which is what `pool.join` takes as the master's.
+
 As a daemon, for the lab CLI: `start(state_dir, hosts=[...], base_port=19101, password=...)`
-runs `python -m lab.xapi serve` through `lab.procs` and returns the endpoints; `stop(state_dir)`.
+(or `hosts=[{"name", "address"}]` and `dom0={name: dir}`) runs `python -m lab.xapi serve`
+through `lab.procs` and returns the endpoints; `stop(state_dir)`.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,12 +42,13 @@ __all__ = ["Call", "Clock", "Faults", "HostInfo", "XapiError", "XapiLab", "insta
 REPO = Path(__file__).resolve().parents[2]
 DAEMON = "xapi"
 REQUEST_LOG = "requests.jsonl"
+XAPI_HTTP_PORT = 80  # where a real host answers XAPI over plain HTTP (443: HTTPS)
 
 
 @dataclass(frozen=True)
 class HostInfo:
     name: str
-    address: str  # "127.0.0.1:PORT": host.address, and the parameter of HOST_IS_SLAVE
+    address: str  # host.address and the parameter of HOST_IS_SLAVE: "127.0.1.11" or "127.0.0.1:PORT"
     url: str
     username: str
     password: str
@@ -101,8 +108,14 @@ class XapiLab:
         log_file: Path | None = None,
         log_limit: int | None = None,
         dom0: dict[str, Path] | None = None,
+        addresses: Mapping[str, str] | None = None,
+        port: int = XAPI_HTTP_PORT,
     ) -> XapiLab:
         """Start one server per host (port 0, or base_port + i); every host a master of its own pool.
+
+        A host named in `addresses` is served on its own loopback address instead, on `port`
+        (XAPI's port 80 by default: binding it needs root); its address is then bare (no port)
+        when `port` is 80, as a real host's is.
 
         `log_file` also appends every call as a JSON line (for a daemon's request log);
         `log_limit` keeps only the latest calls in memory; `dom0` gives hosts their dom0 filesystem
@@ -120,8 +133,13 @@ class XapiLab:
         try:
             for i, name in enumerate(hosts):
                 dispatcher = Dispatcher(world, name, log, sink, log_limit)
-                server = HostServer(dispatcher, 0 if base_port is None else base_port + i)
-                address = f"127.0.0.1:{server.port}"
+                own = (addresses or {}).get(name)
+                if own:
+                    server = HostServer(dispatcher, port, host=own)
+                    address = own if port == XAPI_HTTP_PORT else f"{own}:{server.port}"
+                else:
+                    server = HostServer(dispatcher, 0 if base_port is None else base_port + i)
+                    address = f"127.0.0.1:{server.port}"
                 pw = (passwords or {}).get(name, password)
                 world.add_host(name, address, pw, username, (dom0 or {}).get(name))
                 servers.append(server)
@@ -179,16 +197,23 @@ def install() -> None:
 def start(
     state_dir: Path,
     *,
-    hosts: Sequence[str] = ("xcp-01", "xcp-02", "xcp-03"),
+    hosts: Sequence[str | Mapping[str, str]] = ("xcp-01", "xcp-02", "xcp-03"),
     base_port: int = 19101,
     password: str = "password",
+    dom0: Mapping[str, Path] | None = None,
     timeout: float = 20.0,
 ) -> dict[str, Any]:
-    """Run the emulator as a daemon on fixed ports; return its hosts' endpoints and credentials."""
+    """Run the emulator as a daemon; return its hosts' endpoints and credentials.
+
+    `hosts`: names (served on 127.0.0.1, base_port + i) or {"name", "address"} (served on that
+    address, port 80, as the lab's compute hosts are); `dom0`: host name -> its dom0 filesystem."""
     state_dir = Path(state_dir)
     info = state_dir / "xapi-hosts.json"
-    argv = [sys.executable, "-m", "lab.xapi", "serve", "--hosts", ",".join(hosts), "--base-port", str(base_port),
+    names = [h if isinstance(h, str) else h["name"] for h in hosts]
+    argv = [sys.executable, "-m", "lab.xapi", "serve", "--hosts", ",".join(names), "--base-port", str(base_port),
             "--password", password, "--write", str(info), "--log", str(state_dir / REQUEST_LOG)]
+    argv += [f"--address={h['name']}={h['address']}" for h in hosts if not isinstance(h, str) and h.get("address")]
+    argv += [f"--dom0={name}={root}" for name, root in (dom0 or {}).items()]
     endpoints = daemon.start(DAEMON, argv, state_dir, info, env={"PYTHONPATH": str(REPO)}, cwd=REPO,
                              timeout=timeout, what="the XAPI emulator")
     for h in endpoints["hosts"]:

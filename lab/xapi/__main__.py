@@ -1,4 +1,5 @@
-"""`python -m lab.xapi serve --hosts xcp-01,xcp-02 --base-port 19101 --password X [--write FILE]`
+"""`python -m lab.xapi serve --hosts xcp-01,xcp-02 --base-port 19101 --password X [--write FILE]
+[--address xcp-01=127.0.1.11] [--dom0 xcp-01=/proc/PID/root]`
 
 Serves the emulated hosts until SIGTERM/SIGINT; prints (and optionally writes) their endpoints
 as JSON once every server is listening. `python -m lab.xapi check` prints conformance problems.
@@ -29,6 +30,8 @@ def main(argv: list[str]) -> int:
     serve.add_argument("--log", type=Path, help="append every call served to this file as JSON lines")
     serve.add_argument("--task-policy", action="append", default=[], metavar="METHOD=SECONDS[/POLLS]",
                        help="tasks of METHOD (or *) stay pending SECONDS (wall clock) and POLLS reads")
+    serve.add_argument("--address", action="append", default=[], metavar="HOST=ADDRESS",
+                       help="serve HOST on its own loopback ADDRESS, port 80 (as a real host serves XAPI)")
     serve.add_argument("--dom0", action="append", default=[], metavar="HOST=DIR",
                        help="HOST's dom0 filesystem is DIR (e.g. /proc/<pid>/root of a lab host): cephfs SRs")
     sub.add_parser("check", help="print conformance problems and the served messages")
@@ -45,7 +48,8 @@ def main(argv: list[str]) -> int:
     names = [n for n in args.hosts.split(",") if n]
     lab = XapiLab.start(names, args.password, base_port=args.base_port or None, realtime=bool(args.task_policy),
                         log_file=args.log, log_limit=10_000,
-                        dom0={h: Path(d) for h, _, d in (item.partition("=") for item in args.dom0)})
+                        dom0={h: Path(d) for h, _, d in (item.partition("=") for item in args.dom0)},
+                        addresses={h: a for h, _, a in (item.partition("=") for item in args.address)})
     for item in args.task_policy:
         method, _, spec = item.partition("=")
         secs, _, polls = spec.partition("/")

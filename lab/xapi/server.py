@@ -89,8 +89,8 @@ class _Handler(Handler):
 
 
 class HostServer(LoopbackServer):
-    """One emulated host's endpoint on 127.0.0.1 (`port=0`: a free port)."""
+    """One emulated host's endpoint on a loopback address (`port=0`: a free port)."""
 
-    def __init__(self, dispatcher: Dispatcher, port: int = 0) -> None:
+    def __init__(self, dispatcher: Dispatcher, port: int = 0, *, host: str = "127.0.0.1") -> None:
         self.dispatcher = dispatcher
-        super().__init__(_Handler, port, name=f"xapi-{dispatcher.node_name}")
+        super().__init__(_Handler, port, host=host, name=f"xapi-{dispatcher.node_name}")

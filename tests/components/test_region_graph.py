@@ -141,7 +141,7 @@ def test_bare_metal_is_deployed_before_the_layers_that_run_on_it(region_graph: G
     """Every resource of the storage and hypervisor layers waits for the fleet itself: Pulumi does
     not hand a component's `depends_on` down to its children (pulumi/pulumi#8721)."""
     g = region_graph
-    # The cluster's secrets come first: the deploy key's public half is in the storage servers' config drives.
+    # The cluster's secrets come first: the deploy key's public half is in the servers' config drives.
     assert _deps(g, KEYGEN) == set()
     assert _deps(g, FLEET) == {f"dev-baremetal-{s}" for s in SERVERS} | {KEYGEN}
     for layer in ("dev-pool-a", "dev-pool-b"):
@@ -154,8 +154,8 @@ def test_bare_metal_is_deployed_before_the_layers_that_run_on_it(region_graph: G
         assert _deps(g, f"dev-ceph-node-{server}") == {FLEET, KEYGEN}
     for child in g.children("dev-ceph") | {CEPH_PROVIDER, "dev-storage"} | g.children("dev-storage"):
         assert FLEET in _waits_for(g, child), child
-    assert _deps(g, "dev-baremetal-cmp-01") == set()
-    for server in STORAGE_SERVERS:
+    # The deploy key is in the storage and compute servers' config drives (SSH to Ceph and to dom0).
+    for server in [*STORAGE_SERVERS, "cmp-01"]:
         assert _deps(g, f"dev-baremetal-{server}") == {KEYGEN}
 
 
@@ -266,8 +266,8 @@ def test_every_tenant_resource_waits_for_the_complete_zone(region_graph: Graph) 
 def test_layers_pass_typed_outputs_not_strings_assembled_by_hand(region_graph: Graph) -> None:
     g = region_graph
     pool = g["dev-pool-a-pool"].inputs
-    assert pool["master"] == "127.0.0.1:19101"
-    assert pool["hosts"] == ["127.0.0.1:19101", "127.0.0.1:19102", "127.0.0.1:19103"]
+    assert pool["master"] == "127.0.1.11"
+    assert pool["hosts"] == ["127.0.1.11", "127.0.1.12", "127.0.1.13"]
     assert pool["name_label"] == "pool-a"
     # The SR's name-label reaches CloudStack through the SR's output, once the SR exists.
     assert g["dev-cloud-pool-a-primary"].inputs["url"] == "presetup://localhost/ceph-nfs-a"
@@ -280,10 +280,12 @@ def test_layers_pass_typed_outputs_not_strings_assembled_by_hand(region_graph: G
     assert g["dev-baremetal-cmp-01"].inputs["resource_class"] == "baremetal.compute"
     assert g["dev-baremetal-sto-01"].inputs["instance_info"] == {"image_source": "http://127.0.0.1:8000/debian-12-ceph.qcow2"}
     assert g["dev-baremetal-cmp-01"].inputs["instance_info"]["boot_iso"] == "http://127.0.0.1:8000/xcp-ng-8.3.0.iso"
-    # The generated deploy key's public half reaches the storage servers' config drives.
+    # The generated deploy key's public half reaches the storage servers' config drives...
     drive = g["dev-baremetal-sto-01"].inputs["config_drive"]["value"]
     assert drive["meta_data"] == {"hostname": "sto-01", "public_keys": {"deploy": "ssh-ed25519 AAAA lab"}}
-    assert "config_drive" not in g["dev-baremetal-cmp-01"].inputs
+    # ...and the compute servers' (root of their dom0, where the pools' Ceph secret files go).
+    drive = g["dev-baremetal-cmp-01"].inputs["config_drive"]["value"]
+    assert drive["meta_data"] == {"hostname": "cmp-01", "public_keys": {"deploy": "ssh-ed25519 AAAA lab"}}
     # Ceph's steps run on the servers' management addresses, with the generated key.
     conn = g["dev-ceph-node-sto-02"].inputs["connection"]["value"]
     assert (conn["host"], conn["user"]) == ("127.0.1.22", "root")
