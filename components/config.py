@@ -1206,6 +1206,17 @@ def main(argv: list[str]) -> int:
     return status
 
 
+def _cephfs_mode_problems(cfg: StackConfig) -> Iterator[str]:
+    """A cephfs SR's chain runs over SSH with the deploy key: the client's key made on a storage
+    server, its secret file written in each pool host's dom0. Only a formed cluster has that path."""
+    for i, pool in enumerate(cfg.region.hypervisor_pools):
+        if pool.sr.type == "cephfs" and cfg.ceph is not None and cfg.ceph_bootstrap is None:
+            yield (f"{PROJECT}:region.hypervisorPools[{i}].sr.type='cephfs': needs cephBootstrap (the deploy key "
+                   "reaches the storage servers, where the pool's CephX client is made, and the pool's hosts, "
+                   "where its secret file is written); with an existing cluster (ceph) use an nfs or "
+                   "lvmoiscsi SR")
+
+
 def ceph_mode_problems(cfg: StackConfig) -> Iterator[str]:
     """Exactly one Ceph mode; a bootstrapped cluster needs SSH addresses and OSD devices."""
     if (cfg.ceph is None) == (cfg.ceph_bootstrap is None):
@@ -1213,6 +1224,7 @@ def ceph_mode_problems(cfg: StackConfig) -> Iterator[str]:
             f"{PROJECT}:ceph={'(set)' if cfg.ceph else None}: set exactly one of ceph (an existing cluster) and "
             "cephBootstrap (the program forms one on the storage servers)"
         )
+    yield from _cephfs_mode_problems(cfg)
     b = cfg.ceph_bootstrap
     if b is None:
         return

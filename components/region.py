@@ -10,16 +10,19 @@ never strings assembled by hand, and every child is parented to the layer that o
 
 from __future__ import annotations
 
+import dataclasses
+
 import pulumi
 
 from components.baremetal import BareMetal, BareMetalArgs
 from components.cephcluster import CephCluster, CephClusterArgs, CephHost, ClusterSecrets, provider_config
 from components.cloudzone import CloudZone, CloudZoneArgs, ClusterSource, S3Store, management_access
 from components.config import PROJECT, StackConfig
-from components.hypervisors import HypervisorPool, HypervisorPoolArgs
+from components.hypervisors import CephFsAccess, HypervisorPool, HypervisorPoolArgs
 from components.keygen import public_key_of
 from components.storage import Storage, StorageArgs
 from components.tenants import Tenants, TenantsArgs
+from providers._core.types import split_host_port
 
 TYPE = "privatecloud:region:Region"
 
@@ -71,6 +74,7 @@ class Region(pulumi.ComponentResource):
         # Ceph: formed here over SSH (cephBootstrap), its outputs configuring the ceph.* providers
         # through an explicit provider; or an existing cluster named by the stack config.
         self.ceph = None
+        provider: pulumi.ProviderResource | None = None
         storage_opts = deployed
         if boot is not None and secrets is not None:
             self.ceph = CephCluster(
@@ -81,6 +85,7 @@ class Region(pulumi.ComponentResource):
                     private_key=deploy_key, public_network=boot.public_network, lab=boot.lab,
                     allow_osd_purge=boot.allow_osd_purge,
                     depends_on=[self.baremetal.fleet], secrets=secrets,
+                    file_system=r.storage.file_system.name if r.storage.file_system else None,
                 ),
                 pulumi.ResourceOptions(parent=self),
             )
@@ -103,6 +108,18 @@ class Region(pulumi.ComponentResource):
             storage_opts,
         )
 
+        # The pools' cephfs SRs: on the file system the cluster made, over the deploy key's SSH.
+        fs = r.storage.file_system
+        cephfs = None
+        if fs is not None and self.ceph is not None and secrets is not None and provider is not None:
+            cephfs = CephFsAccess(
+                fs_name=self.ceph.file_system.apply(lambda n: n or fs.name), root=fs.root,
+                monitors=self.ceph.mon_addresses,
+                admin_host=split_host_port(r.servers_by_role("storage")[0].management_address or "")[0],
+                private_key=deploy_key if deploy_key is not None else secrets.ssh_private_key,
+                provider=provider, ready=[self.ceph],
+            )
+
         self.pools = {}
         for pool in r.hypervisor_pools:
             self.pools[pool.name] = HypervisorPool(
@@ -111,6 +128,8 @@ class Region(pulumi.ComponentResource):
                     pool=pool,
                     host_addresses=[r.server(h).management_address or "" for h in pool.hosts],
                     root_password=root_password,
+                    cephfs=(dataclasses.replace(cephfs, host_names=list(pool.hosts))
+                            if cephfs is not None and pool.sr.type == "cephfs" else None),
                 ),
                 deployed,
             )

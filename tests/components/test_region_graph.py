@@ -26,11 +26,23 @@ SERVERS = [f"cmp-0{i}" for i in range(1, 7)] + STORAGE_SERVERS + ["ctl-01"]
 KEYGEN = "dev-ceph-secrets-keygen"
 CEPH_COMMANDS = (
     {f"dev-ceph-{step}-{s}" for step in ("node", "mon", "osd") for s in STORAGE_SERVERS}
-    | {"dev-ceph-mgr", "dev-ceph-dashboard-user", "dev-ceph-rgw", "dev-ceph-rgw-admin-user"}
+    | {"dev-ceph-mgr", "dev-ceph-dashboard-user", "dev-ceph-rgw", "dev-ceph-rgw-admin-user", "dev-ceph-mds"}
 )
-CEPH_READY = {"dev-ceph-dashboard-user", "dev-ceph-rgw-admin-user"} | {f"dev-ceph-osd-{s}" for s in STORAGE_SERVERS}
+CEPH_READY = ({"dev-ceph-dashboard-user", "dev-ceph-rgw-admin-user", "dev-ceph-mds"}
+              | {f"dev-ceph-osd-{s}" for s in STORAGE_SERVERS})
 """The steps the cluster's outputs (dashboard and RGW URLs, keys) wait for: the cluster is usable."""
 CEPH_PROVIDER = "dev-ceph-provider"
+POOL_HOSTS = {"pool-a": ["cmp-01", "cmp-02", "cmp-03"], "pool-b": ["cmp-04", "cmp-05", "cmp-06"]}
+
+
+def secret_files(pool: str) -> set[str]:
+    """A pool's cephfs secret file on each of its hosts (pulumi_command over SSH)."""
+    return {f"dev-{pool}-secret-{h}" for h in POOL_HOSTS[pool]}
+
+
+def pool_children(pool: str) -> set[str]:
+    return ({f"dev-{pool}-{n}" for n in ("pool", "guest", "storage", "sr", "cephfs-dir", "cephfs-client")}
+            | secret_files(pool))
 MGMT = "dev-cloud-management"
 TENANT_USER = "dev-tenants-user-reseller-a-customer-1-customer-1-api"
 TENANTS = {
@@ -54,13 +66,17 @@ def test_the_region_declares_each_resource_once_with_its_type(region_graph: Grap
         "privatecloud:cloud:CloudZone": 1,
         "privatecloud:cloud:Tenants": 1,
         "command:local:Command": 1,  # the cluster's secrets, generated once
-        "command:remote:Command": 13,  # 3 nodes, 3 monitors, 3 OSDs, mgr, dashboard user, RGW, its admin user
+        # 3 nodes, 3 monitors, 3 OSDs, mgr, dashboard user, RGW, its admin user, the MDS; and the
+        # pools' Ceph secret files, one per compute host
+        "command:remote:Command": 20,
         "pulumi:providers:pulumi-python": 1,  # the explicit provider of the ceph.* resources
         f"{DYN}/ironic:Node": 10,
         f"{DYN}/ironic:Fleet": 1,
         f"{DYN}/ceph:Pool": 1,
         f"{DYN}/ceph:RgwUser": 1,
         f"{DYN}/ceph:Bucket": 1,
+        f"{DYN}/ceph:FsDirectory": 2,  # one per pool's cephfs SR
+        f"{DYN}/ceph:FsClient": 2,
         f"{DYN}/xcpng:Pool": 2,
         f"{DYN}/xcpng:Network": 4,
         f"{DYN}/xcpng:SharedSR": 2,
@@ -107,7 +123,7 @@ def test_every_resource_is_parented_to_the_layer_that_owns_it(region_graph: Grap
         "dev-storage-vm-disks", "dev-storage-user-cloudstack-secondary", "dev-storage-bucket-cloudstack-secondary"
     }
     for pool in POOLS:
-        assert g.children(f"dev-{pool}") == {f"dev-{pool}-{n}" for n in ("pool", "guest", "storage", "sr")}
+        assert g.children(f"dev-{pool}") == pool_children(pool)
     assert g.children("dev-cloud") == {
         MGMT, "dev-cloud-zone", "dev-cloud-physnet-1", "dev-cloud-pod-1", "dev-cloud-pool-a", "dev-cloud-pool-b",
         "dev-cloud-pool-a-primary", "dev-cloud-pool-b-primary", "dev-cloud-staging", "dev-cloud-secondary-s3",
@@ -198,10 +214,37 @@ def test_the_ceph_resources_take_the_clusters_provider(region_graph: Graph) -> N
 def test_a_pool_joins_before_its_networks_and_its_sr_comes_last(region_graph: Graph) -> None:
     g = region_graph
     for pool in POOLS:
-        assert _deps(g, f"dev-{pool}-pool") == {FLEET}
+        # Every host has the pool's Ceph secret file before it joins (its PBD plugs as it joins).
+        assert _deps(g, f"dev-{pool}-pool") == {FLEET} | secret_files(pool)
         assert _deps(g, f"dev-{pool}-guest") == {FLEET, f"dev-{pool}-pool"}
         assert _deps(g, f"dev-{pool}-storage") == {FLEET, f"dev-{pool}-pool"}
-        assert _deps(g, f"dev-{pool}-sr") == {FLEET, f"dev-{pool}-pool", f"dev-{pool}-guest", f"dev-{pool}-storage"}
+        assert _deps(g, f"dev-{pool}-sr") == {FLEET, f"dev-{pool}-pool", f"dev-{pool}-guest", f"dev-{pool}-storage",
+                                              f"dev-{pool}-cephfs-dir", f"dev-{pool}-cephfs-client",
+                                              *secret_files(pool)}
+
+
+def test_each_pools_cephfs_sr_is_declared_from_the_ceph_outputs(region_graph: Graph) -> None:
+    """The directory and client on the formed cluster (its provider, after its MDS), the key
+    written on each host's dom0 over SSH from stdin, the SR's device-config from those outputs."""
+    g = region_graph
+    for pool in POOLS:
+        d, c = g[f"dev-{pool}-cephfs-dir"], g[f"dev-{pool}-cephfs-client"]
+        assert d.inputs["path"] == f"/xcp/{pool}" and d.inputs["quota_bytes"] == 100 << 30
+        assert d.inputs["fs_name"] == "cephfs"
+        assert "dev-ceph-mds" in _deps(g, d.name) and FLEET in _deps(g, d.name)
+        assert c.inputs["name"] == f"xcp-{pool}" and c.inputs["host"] == "127.0.1.21"
+        assert f"dev-{pool}-cephfs-dir" in _deps(g, c.name)
+        for i, host in enumerate(POOL_HOSTS[pool]):
+            cmd = g[f"dev-{pool}-secret-{host}"]
+            conn = cmd.inputs["connection"]["value"]  # secret: it holds the deploy key
+            assert conn["host"] == f"127.0.1.{11 + i + (3 if pool == 'pool-b' else 0)}" and conn["port"] == 22
+            assert f"/etc/ceph/xcp-{pool}.secret" in cmd.inputs["create"] and "umask 077" in cmd.inputs["create"]
+            assert f"dev-{pool}-cephfs-client" in _deps(g, cmd.name)
+        sr = g[f"dev-{pool}-sr"].inputs
+        assert sr["type"] == "cephfs" and sr["name_label"] == f"cephfs-{pool[-1]}"
+        assert sr["device_config"] == {
+            "server": "127.0.1.21,127.0.1.22,127.0.1.23", "serverport": "3300", "serverpath": f"/xcp/{pool}",
+            "options": f"name=xcp-{pool},secretfile=/etc/ceph/xcp-{pool}.secret"}
 
 
 def test_the_zone_follows_cloudstacks_order_and_is_enabled_last(region_graph: Graph) -> None:
@@ -216,10 +259,8 @@ def test_the_zone_follows_cloudstacks_order_and_is_enabled_last(region_graph: Gr
     assert _deps(g, "dev-cloud-pod-1") == after_login | {"dev-cloud-zone", "dev-cloud-physnet-1"}
     for pool in POOLS:
         # A cluster is added once its whole XCP-ng pool exists (joins, networks, SR).
-        assert _deps(g, f"dev-cloud-{pool}") == after_login | {
-            "dev-cloud-zone", "dev-cloud-pod-1",
-            f"dev-{pool}-pool", f"dev-{pool}-guest", f"dev-{pool}-storage", f"dev-{pool}-sr",
-        }
+        zone = after_login | {"dev-cloud-zone", "dev-cloud-pod-1"}
+        assert _deps(g, f"dev-cloud-{pool}") == zone | pool_children(pool)
         assert _deps(g, f"dev-cloud-{pool}-primary") >= {f"dev-cloud-{pool}", f"dev-{pool}-sr", MGMT}
     # Public ranges, the storage network range and the extra service providers need the physical network.
     assert _deps(g, "dev-cloud-public-0") == after_login | {"dev-cloud-zone", "dev-cloud-physnet-1"}
@@ -270,7 +311,7 @@ def test_layers_pass_typed_outputs_not_strings_assembled_by_hand(region_graph: G
     assert pool["hosts"] == ["127.0.1.11", "127.0.1.12", "127.0.1.13"]
     assert pool["name_label"] == "pool-a"
     # The SR's name-label reaches CloudStack through the SR's output, once the SR exists.
-    assert g["dev-cloud-pool-a-primary"].inputs["url"] == "presetup://localhost/ceph-nfs-a"
+    assert g["dev-cloud-pool-a-primary"].inputs["url"] == "presetup://localhost/cephfs-a"
     assert g["dev-cloud-pool-a-primary"].inputs["type"] == "PreSetup"
     assert g["dev-cloud-pool-a-primary"].inputs["cluster_id"] == "dev-cloud-pool-a-id"
     assert g["dev-cloud-pod-1"].inputs["zone_id"] == "dev-cloud-zone-id"
@@ -400,8 +441,9 @@ def test_every_dynamic_resource_carries_its_provider_unrun(region_graph: Graph) 
             assert r.type.startswith("command:") or r.type == "pulumi:providers:pulumi-python", r.name
             assert "__provider" not in r.inputs, r.name
             kinds[r.type] += 1
-    # 22 of bare metal, Ceph pools and XCP-ng, 17 of the zone, 12 of its tenants
-    assert kinds == {"dynamic": 51, "command:local:Command": 1, "command:remote:Command": 13,
+    # 26 of bare metal, Ceph pools and file system directories and clients, and XCP-ng, 17 of the
+    # zone, 12 of its tenants; 13 day-0 commands and 6 secret files
+    assert kinds == {"dynamic": 55, "command:local:Command": 1, "command:remote:Command": 20,
                      "pulumi:providers:pulumi-python": 1}
 
 

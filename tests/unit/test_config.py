@@ -24,6 +24,10 @@ def raw() -> dict[str, Any]:
     data.pop("cephBootstrap")
     data["ceph"] = {"dashboardUrl": "http://127.0.0.1:18080", "dashboardUser": "admin",
                     "rgwUrl": "http://127.0.0.1:17480", "rgwAccessKey": "LABRGWADMINACCESS001"}
+    # ...whose pools have NFS SRs (a cephfs SR's chain needs cephBootstrap's SSH).
+    for i, pool in enumerate(data["region"]["hypervisorPools"]):
+        pool["sr"] = {"name": f"nfs-{i}", "type": "nfs",
+                      "deviceConfig": {"server": "127.0.0.1", "serverpath": f"/vm-disks/{pool['name']}"}}
     for section, key in [("ceph", "dashboardPassword"), ("ceph", "rgwSecretKey"), ("cloudstack", "secretKey"),
                          ("credentials", "bmcPassword"), ("credentials", "xcpngRootPassword")]:
         data[section][key] = "s3cret"

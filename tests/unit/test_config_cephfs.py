@@ -12,7 +12,31 @@ from tests.unit.devstack import dev_raw, problems
 
 @pytest.fixture()
 def raw() -> dict[str, Any]:
-    return dev_raw()
+    """The dev stack with NFS SRs and no file system, the baseline these tests change."""
+    data = dev_raw()
+    data["region"]["storage"].pop("fileSystem", None)
+    for pool in data["region"]["hypervisorPools"]:
+        pool["sr"] = {"name": f"{pool['name']}-nfs", "type": "nfs",
+                      "deviceConfig": {"server": "127.0.0.1", "serverpath": f"/vm-disks/{pool['name']}"}}
+    return data
+
+
+def test_the_dev_stacks_pools_are_on_cephfs() -> None:
+    cfg = load(dev_raw())
+    assert cfg.region.storage.file_system is not None
+    assert {p.name: (p.sr.type, p.sr.quota_gib) for p in cfg.region.hypervisor_pools} == {
+        "pool-a": ("cephfs", 100), "pool-b": ("cephfs", 100)}
+
+
+def test_a_cephfs_sr_needs_the_formed_cluster(raw: dict[str, Any]) -> None:
+    """Its client is made on a storage server and its key written on the hosts with the deploy key."""
+    raw["region"]["storage"]["fileSystem"] = {"name": "cephfs", "root": "/xcp"}
+    raw["region"]["hypervisorPools"][0]["sr"] = {"name": "pool-a-cephfs", "type": "cephfs", "quotaGib": 512}
+    raw.pop("cephBootstrap")
+    raw["ceph"] = {"dashboardUrl": "http://d", "dashboardUser": "admin", "dashboardPassword": "x",
+                   "rgwUrl": "http://r", "rgwAccessKey": "A", "rgwSecretKey": "y"}
+    [p] = problems(raw)
+    assert p.startswith("privatecloud:region.hypervisorPools[0].sr.type='cephfs': needs cephBootstrap")
 
 
 def test_a_cephfs_sr_with_the_regions_file_system(raw: dict[str, Any]) -> None:
