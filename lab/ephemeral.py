@@ -49,17 +49,20 @@ def running_lab(
     ironic_deploy_delay: str = "0",
     storage_hosts: Sequence[str] = (),
     with_ceph: bool = True,
+    compute_hosts: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Start every piece under `root` on free ports; stop them all (by recorded PID) on exit.
 
     `storage_hosts` (server names) become lab hosts on free loopback addresses that answer SSH
     once Ironic deploys them; `with_ceph=False` leaves the lab's own Ceph out (a region that
-    forms its cluster on those hosts).
+    forms its cluster on those hosts). `compute_hosts`: the XAPI hosts (then the compute servers'
+    names) are lab hosts too, and XAPI serves each on its host's address (port 80), its SR drivers
+    seeing that host's dom0.
     """
     ironic.install()
     if with_ceph:
         ceph.install()
-    if storage_hosts:
+    if storage_hosts or compute_hosts:
         hosts.install()
     started: list[tuple[ModuleType, Path]] = []
     try:
@@ -69,17 +72,20 @@ def running_lab(
         if with_ceph:
             endpoints["ceph"] = ceph.start(root / "ceph")
             started.append((ceph, root / "ceph"))
-        if storage_hosts:
-            addresses = hosts.free_addresses(len(storage_hosts))
+        lab_hosts = [*storage_hosts, *(xapi_hosts if compute_hosts else ())]
+        addresses = dict(zip(lab_hosts, hosts.free_addresses(len(lab_hosts), ports=(hosts.SSH_PORT, 80)),
+                             strict=True))
+        if lab_hosts:
             endpoints["hosts"] = hosts.start(
-                root / "hosts",
-                hosts=[{"name": n, "address": a} for n, a in zip(storage_hosts, addresses, strict=True)],
+                root / "hosts", hosts=[{"name": n, "address": a} for n, a in addresses.items()],
                 ironic=endpoints["ironic"]["endpoint"], ironic_db=root / "ironic" / "ironic.sqlite", poll_interval=0.5,
             )
             started.append((hosts, root / "hosts"))
         endpoints["xapi"] = xapi.start(
-            root / "xapi", hosts=list(xapi_hosts), base_port=consecutive_free_ports(len(xapi_hosts)),
-            password=XAPI_PASSWORD,
+            root / "xapi",
+            hosts=[{"name": n, "address": addresses[n]} for n in xapi_hosts] if compute_hosts else list(xapi_hosts),
+            base_port=consecutive_free_ports(len(xapi_hosts)), password=XAPI_PASSWORD,
+            dom0={n: hosts.dom0(root / "hosts", n) for n in xapi_hosts} if compute_hosts else None,
         )
         started.append((xapi, root / "xapi"))
         endpoints["cloudstack"] = cloudstack.start(root / "cloudstack", port=procs.free_port())
@@ -94,7 +100,8 @@ def running_lab(
 def stack_config(lab: dict[str, Any], region: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Stack config (keys without namespace, values JSON) for `region` on `lab`: plain and secret.
 
-    The region's compute servers take the lab's XAPI hosts as management addresses, in order.
+    The region's compute servers take the lab's XAPI hosts as management addresses, in order
+    (or by name, when they are lab hosts).
     """
     region = json.loads(json.dumps(region))
     addresses = [h["address"] for h in lab["xapi"]["hosts"]]

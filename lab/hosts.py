@@ -103,14 +103,15 @@ def address_free(address: str, port: int = SSH_PORT) -> bool:
     return True
 
 
-def free_addresses(n: int, *, prefix: str = "127.77") -> list[str]:
-    """`n` loopback addresses where nothing listens on the SSH port (for tests' own hosts)."""
+def free_addresses(n: int, *, prefix: str = "127.77", ports: Sequence[int] = (SSH_PORT,)) -> list[str]:
+    """`n` loopback addresses where nothing listens on `ports` (for tests' own hosts; a compute
+    host also needs XAPI's port 80 free)."""
     found: list[str] = []
     start = os.getpid() % 200
     for third in [*range(start, 250), *range(start)]:
         for fourth in range(2, 254):
             address = f"{prefix}.{third}.{fourth}"
-            if address_free(address):
+            if all(address_free(address, port) for port in ports):
                 found.append(address)
                 if len(found) == n:
                     return found
