@@ -1,5 +1,8 @@
 """Lab hosts against the real Ironic: SSH only once deployed, with the config drive's key.
 
+Compute servers are lab hosts too: their dom0 answers SSH once deployed, and the XAPI emulator
+serves each on the host's own address with that host's dom0 view (`pool.join` takes a bare address).
+
 Each test starts its own Ironic and hosts on free loopback addresses (stopped by recorded PIDs).
 Needs root (namespaces, overlays, sshd); elsewhere the suite skips saying so.
 """
@@ -16,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import XenAPI
 
 from components.keygen import ssh_key_pair
 from lab import hosts as lab_hosts
 from lab import ironic as lab_ironic
+from lab.xapi import XapiLab
 
 pytestmark = pytest.mark.ironic
 
@@ -177,3 +182,91 @@ def test_undeploy_stops_sshd_and_every_process_of_the_host(lab: dict[str, Any]) 
     ironic.deploy("sto-a", lab["public"])
     wait_until("sshd on sto-a again", lambda: listening(a))
     assert ssh(a, key, "hostname").stdout.strip() == "sto-a"
+
+
+# --- compute hosts: their dom0 over SSH, XAPI on their own address ------------------------------
+
+XAPI_PASSWORD = "lab-xcp-root"
+
+
+@pytest.fixture
+def compute_lab(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """Two compute servers as lab hosts, with the XAPI emulator serving each on its address."""
+    reason = lab_hosts.unavailable_reason()
+    if reason:
+        pytest.skip(f"LAB HOST TESTS SKIPPED: {reason}")
+    info = lab_ironic.start(tmp_path / "ironic")
+    names = ["cmp-a", "cmp-b"]
+    try:
+        addresses = dict(zip(names, lab_hosts.free_addresses(2, ports=(lab_hosts.SSH_PORT, 80)), strict=True))
+        lab_hosts.start(tmp_path / "hosts", hosts=[{"name": n, "address": a} for n, a in addresses.items()],
+                        ironic=info["endpoint"], ironic_db=tmp_path / "ironic" / "ironic.sqlite", poll_interval=0.2)
+        try:
+            dom0s = {n: lab_hosts.dom0(tmp_path / "hosts", n) for n in names}
+            with XapiLab.start(hosts=names, password=XAPI_PASSWORD, addresses=addresses, dom0=dom0s) as xapi:
+                ironic = Ironic(info["endpoint"])
+                for n in names:
+                    ironic.enroll(n)
+                key = tmp_path / "id_deploy"
+                private, public = ssh_key_pair()
+                key.write_text(private)
+                key.chmod(0o600)
+                yield {"ironic": ironic, "hosts": addresses, "key": key, "public": public, "xapi": xapi,
+                       "dir": tmp_path / "hosts"}
+        finally:
+            lab_hosts.stop(tmp_path / "hosts")
+    finally:
+        lab_ironic.stop(tmp_path / "ironic")
+
+
+def xapi_session(address: str) -> Any:
+    s = XenAPI.Session(f"http://{address}/")
+    s.xenapi.login_with_password("root", XAPI_PASSWORD, "1.0", "test")
+    return s
+
+
+def test_a_compute_hosts_dom0_answers_ssh_once_deployed_and_is_what_xapi_sees(compute_lab: dict[str, Any]) -> None:
+    lab = compute_lab
+    a, b = lab["hosts"]["cmp-a"], lab["hosts"]["cmp-b"]
+    assert not listening(a) and not listening(b)
+    lab["ironic"].deploy("cmp-a", lab["public"])
+    wait_until("sshd on cmp-a", lambda: listening(a))
+    assert not listening(b)
+    # A file written in dom0 over SSH (as the region writes a pool's Ceph secret file) is in that
+    # host's dom0 view, the one the XAPI emulator's SR drivers read; not the machine's, not cmp-b's.
+    out = ssh(a, lab["key"], "umask 077 && mkdir -p /etc/ceph && cat > /etc/ceph/t.secret <<< k; hostname")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "cmp-a"
+    dom0 = lab["xapi"].world.nodes["cmp-a"].dom0
+    assert dom0 is not None and (dom0 / "etc/ceph/t.secret").read_text() == "k\n"
+    assert (dom0 / "etc/ceph/t.secret").stat().st_mode & 0o777 == 0o600
+    assert not Path("/etc/ceph/t.secret").exists()
+    assert not (lab["xapi"].world.nodes["cmp-b"].dom0 / "etc/ceph/t.secret").exists()
+
+
+def test_xapi_on_the_hosts_own_address_and_pool_join_takes_a_bare_address(compute_lab: dict[str, Any]) -> None:
+    lab = compute_lab
+    a, b = lab["hosts"]["cmp-a"], lab["hosts"]["cmp-b"]
+    # Each host serves XAPI on its own address (port 80), not on 127.0.0.1: host.address is bare.
+    assert [h.url for h in lab["xapi"].hosts] == [f"http://{a}/", f"http://{b}/"]
+    sa = xapi_session(a)
+    try:
+        (host,) = sa.xenapi.host.get_all_records().values()
+        assert (host["address"], host["hostname"]) == (a, "cmp-a")
+    finally:
+        sa.xenapi.session.logout()
+    # pool.join takes the master's bare address, as real XAPI does.
+    sb = xapi_session(b)
+    task = sb.xenapi.Async.pool.join(a, "root", XAPI_PASSWORD)
+    wait_until("the join task", lambda: sb.xenapi.task.get_status(task) != "pending")
+    assert sb.xenapi.task.get_status(task) == "success", sb.xenapi.task.get_error_info(task)
+    assert lab["xapi"].pool_members("cmp-a") == ["cmp-a", "cmp-b"]
+    # The joined host refuses logins naming its master by that bare address.
+    with pytest.raises(XenAPI.Failure) as e:
+        xapi_session(b)
+    assert e.value.details == ["HOST_IS_SLAVE", a]
+    sm = xapi_session(a)
+    try:
+        assert sorted(h["address"] for h in sm.xenapi.host.get_all_records().values()) == sorted([a, b])
+    finally:
+        sm.xenapi.session.logout()
