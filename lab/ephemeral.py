@@ -126,6 +126,7 @@ def stack_config(lab: dict[str, Any], region: dict[str, Any]) -> dict[str, dict[
         "credentials": {"bmcPassword": BMC_PASSWORD, "xcpngRootPassword": XAPI_PASSWORD},
     }
     if "ceph" in lab:  # an existing cluster (the lab's own); without it the region bootstraps one
+        _nfs_srs(region)
         c = lab["ceph"]
         secret["ceph"] = {
             "dashboardUrl": c["dashboard_url"], "dashboardUser": c["dashboard_user"],
@@ -136,3 +137,14 @@ def stack_config(lab: dict[str, Any], region: dict[str, Any]) -> dict[str, dict[
         "plain": {k: json.dumps(v) for k, v in plain.items()},
         "secret": {k: json.dumps(v) for k, v in secret.items()},
     }
+
+
+def _nfs_srs(region: dict[str, Any]) -> None:
+    """On an existing cluster a pool's cephfs SR cannot be declared (its chain needs the formed
+    cluster's SSH path: the stack config refuses it), so the design's cephfs SRs become NFS SRs of
+    the same name, as the dev region had before it formed its own Ceph."""
+    region["storage"].pop("fileSystem", None)
+    for pool in region.get("hypervisorPools", []):
+        if pool["sr"]["type"] == "cephfs":
+            pool["sr"] = {"name": pool["sr"]["name"], "type": "nfs",
+                          "deviceConfig": {"server": "127.0.0.1", "serverpath": f"/vm-disks/{pool['name']}"}}

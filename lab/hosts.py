@@ -107,6 +107,8 @@ def free_addresses(n: int, *, prefix: str = "127.77", ports: Sequence[int] = (SS
     """`n` loopback addresses where nothing listens on `ports` (for tests' own hosts; a compute
     host also needs XAPI's port 80 free)."""
     found: list[str] = []
+    if n <= 0:
+        return found
     start = os.getpid() % 200
     for third in [*range(start, 250), *range(start)]:
         for fourth in range(2, 254):

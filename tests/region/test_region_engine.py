@@ -47,12 +47,8 @@ def test_region_lifecycle(tmp_path: Path, engine_bin: Path, region_lab: dict[str
     lab = region_lab
     region = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]["privatecloud:region"]
     region["deployTimeouts"] = {"manage": 60, "clean": 120, "deploy": 300, "undeploy": 300, "pollInterval": 0.5}
-    # An existing cluster (the lab's Ceph): the pools' SRs are NFS (a cephfs SR's chain needs the
-    # formed cluster's SSH path: tests/region/test_region_bootstrap.py).
-    region["storage"].pop("fileSystem", None)
-    for pool in region["hypervisorPools"]:
-        pool["sr"] = {"name": f"ceph-nfs-{pool['name'][-1]}", "type": "nfs",
-                      "deviceConfig": {"server": "127.0.0.1", "serverpath": f"/vm-disks/{pool['name']}"}}
+    # An existing cluster (the lab's Ceph): stack_config makes the pools' SRs NFS (a cephfs SR's
+    # chain needs the formed cluster's SSH path: tests/region/test_region_bootstrap.py).
     config = stack_config(lab, region)
     stack = EngineStack.create(
         tmp_path, engine_bin, project="privatecloud", program=(REPO / "__main__.py").read_text(),
