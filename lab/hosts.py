@@ -164,7 +164,7 @@ def start(
         d = host_dir(state_dir, h["name"])
         procs.wait_for_file(f"host-{h['name']}", state_dir, d / "booted", timeout=BOOT_TIMEOUT,
                             what=f"lab host {h['name']} ({h['address']})")
-    return {"hosts": [{"name": h["name"], "address": h["address"], "ssh_port": SSH_PORT, **_controller_info(h)}
+    return {"hosts": [{"name": h["name"], "address": h["address"], "ssh_port": SSH_PORT, **management_server_info(h)}
                       for h in hosts]}
 
 
@@ -173,7 +173,7 @@ def _controller_args(h: dict[str, Any]) -> list[str]:
     return [] if port is None else ["--management-server-port", str(int(port))]
 
 
-def _controller_info(h: dict[str, Any]) -> dict[str, Any]:
+def management_server_info(h: dict[str, Any]) -> dict[str, Any]:
     """Where the controller's management server answers once deployed, and its install's login."""
     port = h.get("management_server_port")
     if port is None:
