@@ -384,10 +384,10 @@ Subsystem sftp internal-sftp
         deployed = state == "active"
         if deployed and (self.sshd is None or self.sshd.poll() is not None):
             self.power_on()
-        if deployed and self.management_port is not None and self.management_server is None:
-            self.start_management_server()
         elif not deployed and self.state == "active":
             self.power_off()
+        if deployed and self.management_port is not None and self.management_server is None:
+            self.start_management_server()
         self.state = state
         self.report()
 

@@ -171,6 +171,7 @@ def test_bootstrap_idempotence_growth_and_destroy(tmp_path: Path, engine_bin: Pa
 
     # Objects in a pool of one replica, some of them on sto-d's OSD (osd.3).
     on(lab, "sto-a", "ceph", "osd", "pool", "create", "solo", "8", "8")
+    on(lab, "sto-a", "ceph", "osd", "pool", "application", "enable", "solo", "rados")
     for i in range(32):
         on(lab, "sto-a", "rados", "-p", "solo", "put", f"obj-{i}", "/etc/hostname")
     placed = [json.loads(on(lab, "sto-a", "ceph", "osd", "map", "solo", f"obj-{i}", "--format", "json"))["acting"]
@@ -259,6 +260,7 @@ def test_a_second_server_adds_a_monitor_and_an_osd(tmp_path: Path, engine_bin: P
 
     # A pool of two replicas on two servers: removing one, its placement groups have nowhere to go.
     on(lab, "sto-a", "ceph", "osd", "pool", "create", "pair", "8", "8")
+    on(lab, "sto-a", "ceph", "osd", "pool", "application", "enable", "pair", "rados")
     on(lab, "sto-a", "ceph", "osd", "pool", "set", "pair", "size", "2")
     wait_healthy(lab, osds=2, mons=2)
     st.set_config("drainTimeout", "20")
