@@ -177,14 +177,13 @@ def test_bootstrap_idempotence_growth_and_destroy(tmp_path: Path, engine_bin: Pa
     placed = [json.loads(on(lab, "sto-a", "ceph", "osd", "map", "solo", f"obj-{i}", "--format", "json"))["acting"]
               for i in range(32)]
     assert any(3 in acting for acting in placed), placed
-    wait_healthy(lab, osds=4)
 
     # sto-d removed from the config: the preview says its OSD leaves and is purged.
     st.set_config("hosts", json.dumps(three))
     advice = [v for v in violations(st.run("preview", "--policy-pack", str(PACK))) if v.policy == "ceph-osd-removal"]
-    assert [(v.level, v.urn.rsplit("::", 1)[-1]) for v in advice] == [("advisory", "ceph-osd-sto-d")]
-    assert advice[0].message.startswith("Ceph osd.3 on storage server 'sto-d' leaves the cluster")
-    assert "purges it" in advice[0].message
+    assert [v.level for v in advice] == ["advisory"], advice
+    assert "Ceph osd.3 on storage server 'sto-d' leaves the cluster" in advice[0].message, advice
+    assert "then purges it" in advice[0].message
     # The up purges it only once its placement groups are active+clean elsewhere: nothing is lost.
     shrunk = st.up()
     assert commands_run(shrunk) == ["ceph-node-sto-d", "ceph-osd-sto-d"]
