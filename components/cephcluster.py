@@ -48,6 +48,29 @@ RGW_POOLS = (
     "default.rgw.buckets.index", "default.rgw.buckets.data", "default.rgw.buckets.non-ec",
 )
 MAX_MONS = 3
+OSD_DRAIN_TIMEOUT = 600
+
+# Where an OSD that is out stands (argv[1]: its id), for its delete step: "drained" (no placement
+# group maps to it and all are active+clean), "alone" (no other OSD is up and in: nowhere to move
+# them), or what is still in the way.
+DRAIN_STATE = r"""
+import collections, json, subprocess, sys
+osd = int(sys.argv[1])
+def ceph(*args):
+    out = subprocess.run(["ceph", "--connect-timeout", "30", *args, "--format", "json"],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+if not [o for o in ceph("osd", "dump")["osds"] if o["osd"] != osd and o["up"] and o["in"]]:
+    print("alone"); sys.exit()
+pgs = ceph("pg", "dump", "pgs_brief")
+pgs = pgs.get("pg_stats", []) if isinstance(pgs, dict) else pgs
+on_it = [p for p in pgs if osd in p.get("up", []) or osd in p.get("acting", [])]
+states = collections.Counter(p["state"] for p in pgs if p["state"] != "active+clean")
+if not on_it and not states:
+    print("drained"); sys.exit()
+print(f"{len(on_it)} placement group(s) still on osd.{osd}; not active+clean: "
+      + (", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "none"))
+"""
 
 # Shell helpers every script starts with: start a daemon unless its pid file names a live process,
 # stop one by its pid file (never by name), and wait for a condition with a deadline.
@@ -104,8 +127,11 @@ class CephClusterArgs:
     lab: bool = False
     """Lab settings: pools of one replica allowed, no warnings about it, small memstore OSDs."""
     allow_osd_purge: bool = False
-    """OSDs hold data: a removed server's OSD is only marked out and stopped (Ceph moves its data
-    away; it stays in the OSD map) unless this is set, which purges it and wipes its store."""
+    """OSDs hold data: a removed server's OSD is marked out, and once Ceph has moved its data away it
+    is stopped and stays in the OSD map, unless this is set, which then purges it and wipes its store."""
+    osd_drain_timeout: int = OSD_DRAIN_TIMEOUT
+    """Seconds a removed server's OSD waits, after `out`, for its placement groups to be active+clean
+    on other OSDs; past it the removal is refused (and the OSD marked in again)."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     """What must be done before the first SSH connection (the bare-metal deploys)."""
     secrets: ClusterSecrets | None = None
@@ -226,7 +252,8 @@ class CephCluster(pulumi.ComponentResource):
                               deps=[mgr])
         osds = [
             self._cmd(f"osd-{h.name}", h, pulumi.Output.from_input(self._osd_script(h)),
-                      delete=self._osd_delete(args.allow_osd_purge), deps=[*mon_cmds, nodes[h.name]])
+                      delete=self._osd_delete(args.allow_osd_purge, args.osd_drain_timeout),
+                      deps=[*mon_cmds, nodes[h.name]])
             for h in hosts
         ]
         rgw = self._cmd("rgw", first, first_address.apply(lambda a: self._rgw_script(first.name, a)),
@@ -462,25 +489,48 @@ echo "$id"
 """
 
     @staticmethod
-    def _osd_delete(purge: bool) -> str:
-        if not purge:
-            return """d=/var/lib/ceph/osd
-if [ -s "$d/id" ]; then
-  id=$(cat "$d/id")
-  timeout 30 ceph osd out "$id" >/dev/null 2>&1 || true
-  stop_pidfile "/run/ceph/ceph-osd.$id.pid"
-  echo "osd.$id is out and stopped, not purged (allow_osd_purge is not set); its store stays in $d" >&2
-fi
-"""
-        return """d=/var/lib/ceph/osd
-if [ -s "$d/id" ]; then
-  id=$(cat "$d/id")
-  timeout 30 ceph osd out "$id" >/dev/null 2>&1 || true
-  stop_pidfile "/run/ceph/ceph-osd.$id.pid"
+    def _osd_delete(purge: bool, drain_timeout: int) -> str:
+        """Out, then wait (bounded) until Ceph has moved the OSD's placement groups elsewhere and
+        every placement group is active+clean; only then stop it (and purge it when allowed). Where
+        Ceph cannot move them in time (no room, pools as large as the OSDs left), stopping it would
+        lose the only copy in pools of one replica: the step refuses, marks the OSD in again and
+        says why. With no other OSD up and in (the whole cluster is being removed) there is nowhere
+        to move them: the step says so and goes on."""
+        if purge:
+            finish = """  stop_pidfile "/run/ceph/ceph-osd.$id.pid"
   timeout 30 ceph osd purge "$id" --yes-i-really-mean-it >/dev/null 2>&1 || true
+  echo "osd.$id purged (allowOsdPurge)" >&2
 fi
 rm -rf "$d"
 """
+        else:
+            finish = """  stop_pidfile "/run/ceph/ceph-osd.$id.pid"
+  echo "osd.$id is out and stopped, not purged (allowOsdPurge is not set); its store stays in $d" >&2
+fi
+"""
+        return f"""d=/var/lib/ceph/osd
+if [ -s "$d/id" ]; then
+  id=$(cat "$d/id")
+  timeout 30 ceph osd out "$id" >/dev/null 2>&1 || true
+  deadline=$(( $(date +%s) + {int(drain_timeout)} ))
+  while :; do
+    state=$(timeout 60 python3 -c {_q(DRAIN_STATE)} "$id" 2>&1) || state="cannot read the placement groups: $state"
+    case $state in
+      drained) echo "osd.$id: its placement groups are active+clean on other OSDs" >&2; break ;;
+      alone) echo "osd.$id: no other OSD is up and in, so its placement groups cannot move (the whole" \\
+                  "cluster is being removed): their data goes with it" >&2; break ;;
+    esac
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      timeout 30 ceph osd in "$id" >/dev/null 2>&1 || true
+      echo "osd.$id: refusing to stop it: Ceph did not move its placement groups to other OSDs" \\
+           "within {int(drain_timeout)} s ($state). Stopping it now would lose the data of pools whose" \\
+           "only copy is there (pools of one replica) or leave pools degraded. It is marked in again;" \\
+           "add OSDs or lower the pools' size so its data fits elsewhere, then run again." >&2
+      exit 1
+    fi
+    sleep 2
+  done
+{finish}"""
 
     @staticmethod
     def _rgw_script(host: str, address: str) -> str:

@@ -6,8 +6,10 @@ pool master once the pool is complete; primary storage is the pool's shared SR (
 scope); secondary storage is S3 on RGW with the NFS staging store it needs, or NFS; the zone is
 enabled only when everything else exists.
 
-Day 0 (issue 14): with `management`, a `ManagementServer` logs in to the freshly installed
-management server with the admin password, registers the program's API keys and hands them, as a
+Day 0 (issue 14): with `management`, a `ManagementServer` waits (bounded) until the freshly
+installed management server answers (it runs on the controller server: after the controller's
+deploy, `ManagementAccess.ready`, and not after the storage this layer otherwise waits for), logs
+in with the admin password, registers the program's API keys and hands them, as a
 secret `connection`, to every CloudStack resource here (no keys in the stack config; a key rotation
 updates them in place and replaces nothing). The zone's public IP ranges, storage network range and
 extra network service providers exist before it is enabled; the settings the config names are set
@@ -98,9 +100,13 @@ class ManagementAccess:
     """The admin's password from now on (secret); None: left as it is."""
     key_version: int = 1
     """Bump to rotate the program's API keys."""
+    ready: Sequence[pulumi.Resource] = ()
+    """What runs the management server (the controller's deploy): the day 0 waits for it alone."""
+    answer_timeout: float = 300.0
+    """Seconds the day 0 waits, after `ready`, for the management server to answer."""
 
 
-def management_access(cfg: StackConfig) -> ManagementAccess | None:
+def management_access(cfg: StackConfig, ready: Sequence[pulumi.Resource] = ()) -> ManagementAccess | None:
     """Day 0 from the stack config's `managementServer` section (None: the `cloudstack` keys are used)."""
     m = cfg.management_server
     if m is None:
@@ -112,6 +118,7 @@ def management_access(cfg: StackConfig) -> ManagementAccess | None:
         password=pulumi.Output.secret(m.admin_password.get_secret_value()),
         new_password=pulumi.Output.secret(new.get_secret_value()) if new is not None else None,
         key_version=m.key_version,
+        ready=ready,
     )
 
 
@@ -151,8 +158,9 @@ class CloudZone(pulumi.ComponentResource):
             self.management_server = ManagementServer(
                 f"{name}-management",
                 ManagementServerArgs(endpoint=m.endpoint, username=m.username, password=m.password,
-                                     new_password=m.new_password, key_version=m.key_version),
-                child,
+                                     new_password=m.new_password, key_version=m.key_version,
+                                     answer_timeout=m.answer_timeout),
+                pulumi.ResourceOptions(parent=self, depends_on=list(m.ready) or None),
             )
             self.connection = self.management_server.connection()
         conn = self.connection

@@ -157,7 +157,7 @@ class Region(pulumi.ComponentResource):
                 )
                 if r.zone.secondary_storage.type == "s3"
                 else None,
-                management=management_access(cfg),
+                management=management_access(cfg, ready=[self.baremetal.fleet]),
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[self.storage]),
         )

@@ -32,8 +32,10 @@ PIECES = ("ironic", "ceph", "hosts", "xapi", "cloudstack")
 # What `up` starts by default: the dev region forms its own Ceph cluster on the storage hosts
 # (privatecloud:cephBootstrap), so the lab's single-node Ceph starts only when asked for (--only ceph)
 # for stacks that name an existing cluster. `install` still installs Ceph's packages: they are the
-# storage servers' image.
-UP_DEFAULT = ("ironic", "hosts", "xapi", "cloudstack")
+# storage servers' image. Likewise the management server runs on the controller server ctl-01 once
+# Ironic deploys it (lab/hosts.py); the `cloudstack` piece (a management server of its own on
+# 127.0.0.1) starts only when asked for (--only cloudstack).
+UP_DEFAULT = ("ironic", "hosts", "xapi")
 # A piece that must start again when one it uses did (the XAPI emulator reads the hosts' dom0s).
 USES = {"xapi": ("hosts",)}
 
@@ -54,16 +56,17 @@ DEV: dict[str, dict[str, Any]] = {
         "hosts": [{"name": f"cmp-{i:02d}", "address": f"127.0.1.{10 + i}"} for i in range(1, 7)],
         "password": "lab-xcp-root-1",
     },
-    # A fresh install: admin / password and no API keys; the dev stack registers its own (issue 14).
+    # Only with --only cloudstack: the dev region's management server runs on its controller (hosts).
     "cloudstack": {"port": 18096, "fresh": True},
-    # The dev region's servers as hosts (lab/hosts.py): SSH once deployed.
+    # The dev region's servers as hosts (lab/hosts.py): SSH once deployed; the controller also
+    # runs the management server (a fresh install) on its address, port 8080.
     "hosts": {
         "hosts": [
             *({"name": f"cmp-{i:02d}", "address": f"127.0.1.{10 + i}"} for i in range(1, 7)),
             {"name": "sto-01", "address": "127.0.1.21"},
             {"name": "sto-02", "address": "127.0.1.22"},
             {"name": "sto-03", "address": "127.0.1.23"},
-            {"name": "ctl-01", "address": "127.0.1.31"},
+            {"name": "ctl-01", "address": "127.0.1.31", "management_server_port": 8080},
         ],
     },
 }
@@ -169,6 +172,11 @@ def pulumi_config(endpoints: dict[str, Any]) -> dict[str, Any]:
             out["cloudstack"].update(apiKey=c["api_key"], secretKey=c["secret_key"])
         else:  # a fresh install: the program logs in and registers its keys
             out["managementServer"] = {"adminUser": c["admin_user"], "adminPassword": c["admin_password"]}
+    for host in endpoints.get("hosts", {}).get("hosts", []):
+        if "management_server" in host:  # the controller's, once Ironic has deployed it
+            m = host["management_server"]
+            out["cloudstack"] = {"endpoint": m["endpoint"]}
+            out["managementServer"] = {"adminUser": m["admin_user"], "adminPassword": m["admin_password"]}
     if "xapi" in endpoints:
         out["xcpngHosts"] = [{"name": h["name"], "address": h["address"]} for h in endpoints["xapi"]["hosts"]]
     return out

@@ -14,6 +14,12 @@ cloud-init installs them), writes them as root's authorized keys and starts sshd
 leaves `active` (undeploy) it stops sshd and every other process of the host, and wipes the
 host's disk (its overlay layers), as cleaning would.
 
+A host given a `management_server_port` is the region's controller: once deployed it also runs
+the CloudStack management server (the emulator, `python -m lab.cloudstack serve --fresh`) on its
+own address and that port, in the state of a fresh install (the ROOT `admin` with the initial
+password `password`, no API keys), as the controller image's first boot would leave it; undeploy
+stops it with the rest of the host, and the next deploy is a fresh install again.
+
     install()                                    # openssh-server, genisoimage (idempotent)
     info = start(state_dir, hosts=[{"name", "address"}], ironic=endpoint, ironic_db=sqlite_file)
     stop(state_dir)                              # by the PIDs recorded at start
@@ -56,6 +62,7 @@ ISOINFO = "isoinfo"
 PRIVATE_DIRS = ("/etc", "/var/lib", "/root")
 SSH_PORT = 22
 POLL_INTERVAL = 1.0
+MANAGEMENT_SERVER_PORT = 8080  # where CloudStack's management server serves /client/api
 BOOT_TIMEOUT = 60.0
 
 
@@ -130,12 +137,13 @@ def host_dir(state_dir: Path, name: str) -> Path:
 def start(
     state_dir: Path,
     *,
-    hosts: Sequence[dict[str, str]],
+    hosts: Sequence[dict[str, Any]],
     ironic: str,
     ironic_db: Path,
     poll_interval: float = POLL_INTERVAL,
 ) -> dict[str, Any]:
-    """Boot `hosts` ({"name", "address"}, name = the Ironic node's name) with fresh disks.
+    """Boot `hosts` ({"name", "address"}, name = the Ironic node's name) with fresh disks; a host
+    with "management_server_port" runs the CloudStack management server there once deployed.
 
     `ironic` is the Ironic API (provision states); `ironic_db` its conductor's SQLite database,
     where the hosts find their config drives."""
@@ -156,7 +164,7 @@ def start(
              "--propagation", "private",
              sys.executable, "-m", "lab.hosts", "boot", "--dir", str(d), "--name", h["name"],
              "--address", h["address"], "--ironic", ironic, "--ironic-db", str(ironic_db.resolve()),
-             "--poll-interval", str(poll_interval)],
+             "--poll-interval", str(poll_interval), *_controller_args(h)],
             state_dir,
             cwd=Path(__file__).resolve().parent.parent,
         )
@@ -164,7 +172,22 @@ def start(
         d = host_dir(state_dir, h["name"])
         procs.wait_for_file(f"host-{h['name']}", state_dir, d / "booted", timeout=BOOT_TIMEOUT,
                             what=f"lab host {h['name']} ({h['address']})")
-    return {"hosts": [{"name": h["name"], "address": h["address"], "ssh_port": SSH_PORT} for h in hosts]}
+    return {"hosts": [{"name": h["name"], "address": h["address"], "ssh_port": SSH_PORT, **management_server_info(h)}
+                      for h in hosts]}
+
+
+def _controller_args(h: dict[str, Any]) -> list[str]:
+    port = h.get("management_server_port")
+    return [] if port is None else ["--management-server-port", str(int(port))]
+
+
+def management_server_info(h: dict[str, Any]) -> dict[str, Any]:
+    """Where the controller's management server answers once deployed, and its install's login."""
+    port = h.get("management_server_port")
+    if port is None:
+        return {}
+    return {"management_server": {"endpoint": f"http://{h['address']}:{int(port)}/client/api",
+                                  "admin_user": "admin", "admin_password": "password"}}
 
 
 def stop(state_dir: Path) -> None:
@@ -257,9 +280,12 @@ def _keys(meta: dict[str, Any]) -> list[str]:
 class Host:
     """The supervisor, running as PID 1 of the host's namespaces."""
 
-    def __init__(self, d: Path, name: str, address: str, ironic: str, ironic_db: Path) -> None:
+    def __init__(self, d: Path, name: str, address: str, ironic: str, ironic_db: Path,
+                 management_port: int | None = None) -> None:
         self.dir, self.name, self.address, self.ironic, self.ironic_db = d, name, address, ironic, ironic_db
         self.sshd: subprocess.Popen[bytes] | None = None
+        self.management_port = management_port
+        self.management_server: subprocess.Popen[bytes] | None = None
         self.state = "unknown"
 
     def mount_disk(self) -> None:
@@ -328,9 +354,23 @@ Subsystem sftp internal-sftp
                                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
 
+    def start_management_server(self) -> None:
+        """The controller's first boot: a fresh management server on the host's own address. It is
+        started once per deploy (a crash is not papered over by a new, empty install)."""
+        info = self.dir / "management-server.json"
+        info.unlink(missing_ok=True)
+        log = open(self.dir / "management-server.log", "ab")  # noqa: SIM115 - handed to the child
+        self.management_server = subprocess.Popen(
+            [sys.executable, "-m", "lab.cloudstack", "serve", "--fresh", "--host", self.address,
+             "--port", str(self.management_port), "--info", str(info)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        log.close()
+
     def power_off(self) -> None:
         """Undeployed: every process of the host ends (sshd first), the disk is wiped."""
         self.sshd = None
+        self.management_server = None
         for _ in range(3):
             pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != 1]
             if not pids:
@@ -360,11 +400,14 @@ Subsystem sftp internal-sftp
             self.power_on()
         elif not deployed and self.state == "active":
             self.power_off()
+        if deployed and self.management_port is not None and self.management_server is None:
+            self.start_management_server()
         self.state = state
         self.report()
 
     def report(self, error: str | None = None) -> None:
         status = {"provision_state": self.state, "sshd_pid": self.sshd.pid if self.sshd else None,
+                  "management_server_pid": self.management_server.pid if self.management_server else None,
                   "error": error}
         tmp = self.dir / "status.json.tmp"
         tmp.write_text(json.dumps(status))
@@ -379,12 +422,13 @@ def boot(argv: list[str]) -> int:
     ap.add_argument("--ironic", required=True)
     ap.add_argument("--ironic-db", type=Path, required=True)
     ap.add_argument("--poll-interval", type=float, default=POLL_INTERVAL)
+    ap.add_argument("--management-server-port", type=int, default=None)
     a = ap.parse_args(argv)
     # As PID 1 of its namespace, this process gets only the signals it handles: SIGTERM ends the
     # host (the kernel then kills every other process in the namespace).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     socket.sethostname(a.name)
-    host = Host(a.dir, a.name, a.address, a.ironic, a.ironic_db)
+    host = Host(a.dir, a.name, a.address, a.ironic, a.ironic_db, a.management_server_port)
     host.mount_disk()
     host.step()
     (a.dir / "booted").write_text(f"{os.getpid()}\n")

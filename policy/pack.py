@@ -103,6 +103,8 @@ RULES = (
     Rule("https-endpoints", "API endpoints of real regions use https", "mandatory", True),
     Rule("s3-image-store-https", "S3 image stores use https", "mandatory", True),
     Rule("no-plaintext-secrets", "No resource has a plaintext secret input", "mandatory", False),
+    Rule("ceph-osd-removal", "Say which Ceph OSDs leave the cluster and whether they are purged", "advisory",
+         False),
 )
 
 
@@ -197,6 +199,7 @@ CHECKS: Mapping[str, Callable[[Rule], ResourceValidationPolicy | StackValidation
     "ironic-undeploy-approved": lambda r: _stack_policy(
         r, lambda args: rules.node_undeploys(previous_resources(), _new(args), settings().undeploy_nodes)
     ),
+    "ceph-osd-removal": lambda r: _stack_policy(r, lambda args: rules.osd_removals(previous_resources(), _new(args))),
 }
 
 

@@ -274,3 +274,26 @@ def node_undeploys(old: Iterable[Res], new: Iterable[Res], approved: frozenset[s
         out.append((urn, f"ironic.Node {name!r} {what}: that undeploys a deployed server; approve with "
                          f"`pulumi config set --path {NAMESPACE}:approvals.undeployNodes[N] {name}`"))
     return out
+
+
+OSD_STEP = re.compile(r"-osd-(?P<server>[^:]+)$")
+
+
+def osd_removals(old: Iterable[Res], new: Iterable[Res]) -> list[Violation]:
+    """Say, at preview, which Ceph OSDs a change takes out of the cluster (a storage server removed
+    from the stack config) and what their delete step does: it is the one recorded in the last
+    deployment (`CephCluster`'s `osd-<server>` command), which purges only under allowOsdPurge."""
+    kept = {r.urn for r in new}
+    out: list[Violation] = []
+    for r in sorted(old, key=lambda r: r.urn):
+        m = OSD_STEP.search(r.name)
+        if r.type != "command:remote:Command" or m is None or r.urn in kept:
+            continue
+        osd = f"osd.{str(_get(r.props, 'stdout') or '').strip() or '?'}"
+        then = ("then purges it from the cluster and wipes its store (allowOsdPurge is true)"
+                if "ceph osd purge" in str(_get(r.props, "delete") or "")
+                else "then stops it; it is not purged and keeps its store (allowOsdPurge is false)")
+        out.append((r.urn, f"Ceph {osd} on storage server {m.group('server')!r} leaves the cluster: it is "
+                           "marked out, its placement groups move to the other OSDs (bounded wait; the "
+                           f"removal is refused if they cannot), {then}"))
+    return out

@@ -67,13 +67,13 @@ class CloudStackLab:
 
     @classmethod
     def start(cls, api_key: str | None = None, secret_key: str | None = None, *, port: int = 0,
-              fresh: bool = False) -> CloudStackLab:
+              host: str = "127.0.0.1", fresh: bool = False) -> CloudStackLab:
         """`fresh`: as a new install leaves it, the admin with password `password` and no API keys
         (`login`, then `registerUserKeys`); otherwise the admin has the given (or generated) keys."""
         if fresh:
-            lab = cls(None, None, port=port)
+            lab = cls(None, None, port=port, host=host)
         else:
-            lab = cls(api_key or generate_key(), secret_key or generate_key(), port=port)
+            lab = cls(api_key or generate_key(), secret_key or generate_key(), port=port, host=host)
         lab.server.start()
         return lab
 

@@ -1,10 +1,11 @@
 """`cloudstack.ManagementServer`: day 0 of a management server, and the keys the program uses.
 
 A fresh install has one way in: the ROOT `admin` user with the install's initial password. This
-resource logs in with it (`login`, POST, a session), changes the password when `new_password`
-asks, and registers API keys for the user (`registerUserKeys`); its outputs (endpoint, api_key,
-secret_key: secrets) are the `connection` of every other CloudStack resource, so a bootstrapped
-region's stack config holds no CloudStack keys.
+resource waits (bounded: `answer_timeout`) until the management server answers at all (a server
+just deployed is still booting it), then logs in with it (`login`, POST, a session), changes the
+password when `new_password` asks, and registers API keys for the user (`registerUserKeys`); its
+outputs (endpoint, api_key, secret_key: secrets) are the `connection` of every other CloudStack
+resource, so a bootstrapped region's stack config holds no CloudStack keys.
 
 - Bumping `key_version` rotates the keys (an in-place update: the old pair stops working at once);
   the other resources take the new pair as an in-place update that calls nothing.
@@ -26,7 +27,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from providers._core import Change, InputError, Permanent
+from providers._core import Change, InputError, Permanent, wait_for
 from providers._core.declare import Args, arg, output
 from providers._core.provider import TableProvider
 from providers._core.resource import Declared
@@ -51,6 +52,9 @@ class ManagementServerArgs(Args, resource="cloudstack.ManagementServer"):
     """The admin's password from now on (updateUser); unset: the password is left as it is."""
     key_version: pulumi.Input[int] = arg(default=1, ge=1)
     """Bump to rotate the API keys (registerUserKeys)."""
+    answer_timeout: pulumi.Input[float] = arg(default=300.0, ge=0)
+    """Seconds to wait for the management server to answer before logging in (it may still be
+    starting on a controller that was just deployed)."""
     user_id: pulumi.Output[str] = output()
     """Id of the admin user."""
     api_key: pulumi.Output[str] = output(secret=True)
@@ -83,6 +87,24 @@ class Session:
         if r.status_code != 200:
             raise map_error(self.resource, command, answer)
         return dict(answer)
+
+
+def answers(endpoint: str, resource: str) -> bool:
+    """True once the management server answers HTTP at `endpoint` (an unsigned call: it refuses it);
+    a refused or dropped connection is Retryable."""
+    import requests
+
+    try:
+        requests.get(endpoint, params={"command": "listCapabilities", "response": "json"}, timeout=HTTP_TIMEOUT)
+    except (requests.ConnectionError, requests.Timeout) as e:
+        raise map_error(resource, "listCapabilities", e) from e
+    return True
+
+
+def wait_until_answering(endpoint: str, resource: str, timeout: float, interval: float = 1.0) -> None:
+    """The management server answers, or Timeout after `timeout` s naming the last connection error."""
+    wait_for(lambda: answers(endpoint, resource), resource=resource, what=f"the management server at {endpoint}",
+             done=bool, timeout=timeout, interval=interval)
 
 
 def login(endpoint: str, username: str, password: str, resource: str) -> Session:
@@ -122,6 +144,7 @@ class ManagementServerProvider(TableProvider):
         raise last
 
     def _converge(self, wanted: dict[str, Any], old: Mapping[str, Any], rotate: bool) -> dict[str, Any]:
+        wait_until_answering(wanted["endpoint"], self.label(wanted), float(wanted["answer_timeout"]))
         session, used = self._login(wanted, old)
         if wanted.get("new_password") and used != wanted["new_password"]:
             session.call("updateUser", id=session.user_id, password=wanted["new_password"])

@@ -251,8 +251,9 @@ def test_the_zone_follows_cloudstacks_order_and_is_enabled_last(region_graph: Gr
     g = region_graph
     # The zone layer waits for storage (the S3 keys), and so does each of its resources; the
     # management server's day 0 (login, keys) comes first, and every CloudStack call uses its keys.
+    # The day 0 waits only for the deploys (the management server runs on the controller), not Ceph.
     assert _deps(g, "dev-cloud") == STORAGE
-    assert _deps(g, MGMT) == STORAGE
+    assert _deps(g, MGMT) == {FLEET}
     after_login = STORAGE | {MGMT}
     assert _deps(g, "dev-cloud-zone") == after_login
     assert _deps(g, "dev-cloud-physnet-1") == after_login | {"dev-cloud-zone"}
@@ -352,7 +353,7 @@ def test_layers_pass_typed_outputs_not_strings_assembled_by_hand(region_graph: G
     # Every CloudStack resource reaches the management server through its day-0 connection.
     for r in g.by_name.values():
         if r.type.startswith(f"{DYN}/cloudstack:") and r.name != MGMT:
-            assert r.inputs["connection"]["value"]["endpoint"] == "http://127.0.0.1:18096/client/api", r.name
+            assert r.inputs["connection"]["value"]["endpoint"] == "http://127.0.1.31:8080/client/api", r.name
 
 
 def _plain(value: object, secret: bool) -> list[str]:

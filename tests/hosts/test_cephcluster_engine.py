@@ -3,8 +3,11 @@
 The test plays the operator: it deploys the storage servers with Ironic (the config drive carries
 its public key) and gives the program the private key as a secret. Then: from nothing to a
 healthy cluster (three monitors, one OSD per server, a manager with the dashboard, RGW with an
-Admin Ops user); a second `up` runs no command; a fourth server adds one OSD; destroy leaves no
-Ceph daemon on any host. Needs root (lab hosts, Ceph's packages); elsewhere it skips, saying so.
+Admin Ops user); a second `up` runs no command; a fourth server adds one OSD; removing it again is
+named by the policy pack's preview, and its OSD is purged only once Ceph has moved its placement
+groups (objects of a one-replica pool survive); an OSD whose placement groups cannot move is not
+stopped; destroy leaves no Ceph daemon on any host. Needs root (lab hosts, Ceph's packages);
+elsewhere it skips, saying so.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from lab import ironic as lab_ironic
 from providers.ceph._rgw import AdminOps
 from tests.enginekit import EngineStack
 from tests.hosts.test_hosts import Ironic
+from tests.policy.kit import PACK, violations
 
 pytestmark = [pytest.mark.engine, pytest.mark.ceph, pytest.mark.slow]
 
@@ -42,7 +46,7 @@ from components.cephcluster import CephCluster, CephClusterArgs, CephHost
 cfg = pulumi.Config()
 hosts = [CephHost(h["name"], h["address"]) for h in json.loads(cfg.require("hosts"))]
 c = CephCluster("ceph", CephClusterArgs(hosts=hosts, private_key=cfg.require_secret("deployKey"), lab=True,
-                                        allow_osd_purge=True))
+                                        allow_osd_purge=True, osd_drain_timeout=cfg.get_int("drainTimeout") or 600))
 for k in ("fsid", "mon_addresses", "dashboard_url", "dashboard_user", "dashboard_password", "rgw_url",
           "rgw_access_key", "rgw_secret_key"):
     pulumi.export(k, getattr(c, k))
@@ -165,6 +169,31 @@ def test_bootstrap_idempotence_growth_and_destroy(tmp_path: Path, engine_bin: Pa
     assert commands_run(grown) == ["ceph-node-sto-d", "ceph-osd-sto-d"]
     wait_healthy(lab, osds=4)
 
+    # Objects in a pool of one replica, some of them on sto-d's OSD (osd.3).
+    on(lab, "sto-a", "ceph", "osd", "pool", "create", "solo", "8", "8")
+    on(lab, "sto-a", "ceph", "osd", "pool", "application", "enable", "solo", "rados")
+    for i in range(32):
+        on(lab, "sto-a", "rados", "-p", "solo", "put", f"obj-{i}", "/etc/hostname")
+    placed = [json.loads(on(lab, "sto-a", "ceph", "osd", "map", "solo", f"obj-{i}", "--format", "json"))["acting"]
+              for i in range(32)]
+    assert any(3 in acting for acting in placed), placed
+
+    # sto-d removed from the config: the preview says its OSD leaves and is purged.
+    st.set_config("hosts", json.dumps(three))
+    advice = [v for v in violations(st.run("preview", "--policy-pack", str(PACK))) if v.policy == "ceph-osd-removal"]
+    assert [v.level for v in advice] == ["advisory"], advice
+    assert "Ceph osd.3 on storage server 'sto-d' leaves the cluster" in advice[0].message, advice
+    assert "then purges it" in advice[0].message
+    # The up purges it only once its placement groups are active+clean elsewhere: nothing is lost.
+    shrunk = st.up()
+    assert commands_run(shrunk) == ["ceph-node-sto-d", "ceph-osd-sto-d"]
+    said = "".join(shrunk.diagnostics())
+    assert "osd.3: its placement groups are active+clean on other OSDs" in said, said[-3000:]
+    status = wait_healthy(lab, osds=3)
+    assert status["osdmap"].get("osdmap", status["osdmap"])["num_osds"] == 3  # purged from the map
+    for i in range(32):
+        on(lab, "sto-a", "rados", "-p", "solo", "stat", f"obj-{i}")
+
     # Destroy: no Ceph daemon left on any host.
     st.destroy()
     for n in NAMES:
@@ -227,6 +256,27 @@ def test_a_second_server_adds_a_monitor_and_an_osd(tmp_path: Path, engine_bin: P
     assert commands_run(grown) == ["ceph-mon-sto-a", "ceph-mon-sto-b", "ceph-node-sto-a", "ceph-node-sto-b",
                                    "ceph-osd-sto-b"]
     assert sorted(wait_healthy(lab, osds=2, mons=2)["quorum_names"]) == ["sto-a", "sto-b"]
+
+    # A pool of two replicas on two servers: removing one, its placement groups have nowhere to go.
+    on(lab, "sto-a", "ceph", "osd", "pool", "create", "pair", "8", "8")
+    on(lab, "sto-a", "ceph", "osd", "pool", "application", "enable", "pair", "rados")
+    on(lab, "sto-a", "ceph", "osd", "pool", "set", "pair", "size", "2")
+    wait_healthy(lab, osds=2, mons=2)
+    st.set_config("drainTimeout", "20")
+    st.set_config("hosts", json.dumps(one))
+    refused = st.run("up", "--skip-preview")
+    assert refused.returncode != 0
+    errors = "".join(refused.diagnostics())
+    assert "osd.1: refusing to stop it: Ceph did not move its placement groups to other OSDs within 20 s" in errors
+    assert "It is marked in again" in errors
+    # Nothing was stopped: both OSDs are up and in again, the pools healthy.
+    wait_healthy(lab, osds=2, mons=2)
+    assert "ceph-osd" in ceph_daemons(lab, "sto-b")
+    # With room for its data (the pool down to one replica), the same up converges.
+    on(lab, "sto-a", "ceph", "osd", "pool", "set", "pair", "size", "1", "--yes-i-really-mean-it")
+    shrunk = st.up()
+    assert "ceph-osd-sto-b" in commands_run(shrunk)
+    assert wait_healthy(lab, osds=1, mons=1)["quorum_names"] == ["sto-a"]
     st.destroy()
     for n in NAMES[:2]:
         assert ceph_daemons(lab, n) == [], n
