@@ -311,3 +311,69 @@ def test_xapi_restarted_mid_up_then_converge(tmp_path: Path, engine_bin: Path) -
               "converged with one more up")
     finally:
         lab.stop()
+
+
+# Ceph (the lab's real cluster), through proxies this test owns in front of the dashboard and RGW:
+# the dashboard answering a pool create with an internal error (CherryPy's words for an unhandled
+# exception, what the dashboard answers then), and RGW unreachable.
+
+INTERNAL_ERROR = (b'{"status": "500 Internal Server Error", "detail": "The server encountered an unexpected '
+                  b'condition which prevented it from fulfilling the request.", "request_id": "fault-matrix"}')
+CEPH_CELLS = {
+    # cell: (resource, words expected in the error)
+    "dashboard-5xx-pool-create": ("pool", "unexpected condition which prevented it from fulfilling the request"),
+    "rgw-unreachable": ("user", "Connection refused"),
+}
+
+
+@pytest.mark.ceph
+@pytest.mark.parametrize("cell", list(CEPH_CELLS))
+def test_ceph_fault_then_converge(cell: str, tmp_path: Path, engine_bin: Path,
+                                  recovery_lab: dict[str, Any]) -> None:
+    import uuid
+
+    import rgwadmin
+
+    from lab import ceph
+    from tests.ceph.test_engine import PROGRAM as CEPH_PROGRAM
+    from tests.recovery.proxy import Proxy
+
+    resource, words = CEPH_CELLS[cell]
+    c = recovery_lab["ceph"]
+    dashboard, rgw = Proxy.started(c["dashboard_url"]), Proxy.started(c["rgw_url"])
+    tag = uuid.uuid4().hex[:6]
+    names = {"pool_name": f"fm-{tag}", "uid": f"fm-{tag}", "bucket": f"fm-bucket-{tag}"}
+    settings = {"dashboardUrl": dashboard.url, "dashboardUser": c["dashboard_user"],
+                "dashboardPassword": c["dashboard_password"], "rgwUrl": rgw.url,
+                "rgwAccessKey": c["rgw_access_key"], "rgwSecretKey": c["rgw_secret_key"]}
+    st = EngineStack.create(tmp_path, engine_bin, program=CEPH_PROGRAM,
+                            config={**names, "quota": "100", "allow_delete": "true"},
+                            secrets={"ceph": json.dumps(settings)})
+    try:
+        if cell == "dashboard-5xx-pool-create":
+            dashboard.refuse("POST", "/api/pool", 500, INTERNAL_ERROR)
+        else:
+            rgw.stop()
+        faulted = st.run("up", "--skip-preview")
+        errors = "".join(faulted.diagnostics("error"))
+        assert faulted.returncode != 0, f"the fault went unnoticed:\n{errors}"
+        assert failed_resources(faulted) == [resource], errors
+        assert words in errors, errors
+        dashboard.clear()
+        if cell == "rgw-unreachable":
+            rgw = rgw.start_again()
+
+        st.up()
+        assert st.export()["deployment"].get("pending_operations") in (None, [])
+        assert st.preview().changes == {}
+        pools = ceph.cli(Path(recovery_lab["dirs"]["ceph"]), "osd", "pool", "ls").split()
+        admin = rgwadmin.RGWAdmin(c["rgw_access_key"], c["rgw_secret_key"], c["rgw_url"].split("://", 1)[1],
+                                  secure=False)
+        assert pools.count(names["pool_name"]) == 1, pools
+        assert admin.get_users().count(names["uid"]) == 1
+        assert admin.get_buckets().count(names["bucket"]) == 1
+        print(f"\nfault cell ceph {cell}: first up failed naming {resource}; converged with one more up")
+    finally:
+        st.run("destroy", "--skip-preview")
+        dashboard.stop()
+        rgw.stop()
