@@ -171,12 +171,14 @@ class Api:
     def find(self, command: str, **params: Any) -> dict[str, Any] | None:
         """The one object a listing returns, or None. An id that no longer exists is None too.
 
-        Inside a read, an object by id comes from the shared listing of every such object when it
-        holds it (one request for all the resources of the kind); else it is asked for alone.
+        Inside a read, an object by id comes from the shared listing of every such object (the same
+        command and filters but the id) when it holds it: one request for all the resources of
+        the kind; else it is asked for alone.
         """
-        if set(params) == {"id"} and current_read() is not None:
-            with contextlib.suppress(Permanent, NotFound):  # a listing refused unfiltered: ask alone
-                found = next((o for o in self.list(command) if o.get("id") == params["id"]), None)
+        if "id" in params and current_read() is not None:
+            rest = {k: v for k, v in params.items() if k != "id"}
+            with contextlib.suppress(Permanent, NotFound):  # a listing refused without the id: ask alone
+                found = next((o for o in self.list(command, **rest) if o.get("id") == params["id"]), None)
                 if found is not None:
                     return found
         try:
