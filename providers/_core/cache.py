@@ -4,8 +4,9 @@ The engine starts one dynamic-provider process per command (`pulumi refresh`, `u
 sends it every resource's operations, four at a time. Two things are worth keeping across them:
 
 - `SESSIONS`: sessions that cost a login (XAPI's `session.login_with_password`), for reads. A
-  session is taken for one read and given back after it, so each endpoint is logged in to once
-  per concurrent read, not once per resource; the idle ones are logged out when the process
+  session is taken for one read and given back after it, one per endpoint and login (a read
+  waits for it while another uses it), so each endpoint is logged in to once, not once per
+  resource; the idle ones are logged out when the process
   exits (the engine ends its providers with SIGINT, so `atexit` runs). Writes log in and out as
   before (a write may change what a session points at: a pool's new master), and log out the
   kept ones.
@@ -26,6 +27,7 @@ state) and thread-safe.
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import itertools
 import threading
@@ -43,30 +45,52 @@ class _Idle:
 
 
 class Sessions:
-    """Idle logged-in sessions by key (endpoint and login); logged out by `close_all`."""
+    """Logged-in sessions by key (endpoint and login), at most `per_key` per key for reads: a read
+    waits for the key's session while another thread reads with it (reads are short: their
+    listings are shared), unless this thread already holds one (a nested use never waits)."""
 
-    def __init__(self) -> None:
+    def __init__(self, per_key: int = 1) -> None:
+        self._cond = threading.Condition()
         self._idle: dict[Hashable, list[_Idle]] = {}
-        self._lock = threading.Lock()
+        self._open: collections.Counter[Hashable] = collections.Counter()  # of this generation
+        self._holders: dict[Hashable, collections.Counter[int]] = {}
         self._generation = 0
+        self.per_key = per_key
         self.opened = 0  # sessions made (logins) through `use`, for tests and benchmarks
 
     def take(self, key: Hashable) -> tuple[Any | None, int]:
-        """An idle session for `key`, now the caller's (None: log in anew), and the generation to
-        give it back with."""
-        with self._lock:
-            idle = self._idle.get(key)
-            return (idle.pop().session if idle else None), self._generation
+        """An idle session for `key`, now the caller's, or None: log in anew (counted); and the
+        generation to give it back with. Waits while the key's sessions are in other threads' use."""
+        me = threading.get_ident()
+        with self._cond:
+            holders = self._holders.setdefault(key, collections.Counter())
+            while True:
+                idle = self._idle.get(key)
+                if idle:
+                    holders[me] += 1
+                    return idle.pop().session, self._generation
+                if self._open[key] < self.per_key or holders[me] > 0:
+                    self._open[key] += 1
+                    holders[me] += 1
+                    return None, self._generation
+                self._cond.wait()
 
     def give(self, key: Hashable, session: Any, close: Callable[[Any], None], generation: int) -> None:
         """Hand a session back for the next read (`close` logs it out at exit); one taken before
-        the last `close_all` (a write came meanwhile) is logged out at once instead."""
-        with self._lock:
-            if generation == self._generation:
+        the last `close_all` (a write came meanwhile) is logged out at once instead. `session`
+        None: the login failed, its place is free again."""
+        me = threading.get_ident()
+        with self._cond:
+            self._holders[key][me] -= 1
+            current = generation == self._generation
+            if current and session is not None:
                 self._idle.setdefault(key, []).append(_Idle(session, close))
-                return
-        with contextlib.suppress(Exception):
-            close(session)
+            elif current:
+                self._open[key] -= 1
+            self._cond.notify_all()
+        if not current and session is not None:
+            with contextlib.suppress(Exception):
+                close(session)
 
     @contextlib.contextmanager
     def use(self, key: Hashable, open_: Callable[[], T], close: Callable[[T], None]) -> Iterator[T]:
@@ -83,8 +107,12 @@ class Sessions:
             return
         kept, generation = self.take(key)
         if kept is None:
-            kept = open_()
-            with self._lock:
+            try:
+                kept = open_()
+            except BaseException:
+                self.give(key, None, close, generation)
+                raise
+            with self._cond:
                 self.opened += 1
         try:
             yield kept
@@ -93,10 +121,12 @@ class Sessions:
 
     def close_all(self) -> None:
         """Log out every idle session (at exit and at a write; a failure to log out is ignored:
-        sessions expire)."""
-        with self._lock:
+        sessions expire). Those in use are logged out when given back."""
+        with self._cond:
             idle, self._idle = self._idle, {}
             self._generation += 1
+            self._open.clear()
+            self._cond.notify_all()
         for sessions in idle.values():
             for s in sessions:
                 with contextlib.suppress(Exception):

@@ -135,3 +135,51 @@ def test_every_provider_reads_and_writes_through_the_cache() -> None:
     assert outs["reader"][0] == ("_Provider", "id-1") and outs["writing"] is False
     created = p.create({}).outs
     assert created == {"reader": None, "writing": True}
+
+
+def test_reads_of_one_key_share_one_session_and_a_nested_use_does_not_wait() -> None:
+    sessions, logins = Sessions(), list[int]()
+    inside, release = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def open_() -> str:
+        logins.append(1)
+        return f"s{len(logins)}"
+
+    def first() -> None:
+        with sessions.use("host", open_, lambda _s: None) as s:
+            with sessions.use("host", open_, lambda _s: None) as nested:  # same thread: a second one
+                seen.append(nested)
+            seen.append(s)
+            inside.set()
+            release.wait(30)
+
+    def second() -> None:
+        with sessions.use("host", open_, lambda _s: None) as s:  # waits for the first's
+            seen.append(s)
+
+    a = threading.Thread(target=first)
+    a.start()
+    inside.wait(30)
+    b = threading.Thread(target=second)
+    b.start()
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert seen[:2] == ["s2", "s1"] and seen[2] in ("s1", "s2") and len(logins) == 2
+
+
+def test_a_failed_login_frees_its_place() -> None:
+    sessions = Sessions()
+
+    def refused() -> str:
+        raise ConnectionRefusedError("refused")
+
+    for _ in range(2):  # the second attempt does not wait for the first, failed, one
+        try:
+            with sessions.use("host", refused, lambda _s: None):
+                pass
+        except ConnectionRefusedError:
+            pass
+    with sessions.use("host", lambda: "s", lambda _s: None) as s:
+        assert s == "s"
