@@ -12,6 +12,9 @@
                                                     # of the program and the provider process
     .venv/bin/python -m benchmarks.region profile   # the ~511-resource region's no-op preview sampled
                                                     # in the program and the provider process
+    .venv/bin/python -m benchmarks.region calls [--pools 2 --hosts 2 --storage 2]
+                                                    # API calls per resource of a refresh (and of a
+                                                    # no-op preview) of a small region, by backend
 
 API calls are counted at the HTTP layer of every Python process of the run (benchmarks/apicount).
 """
@@ -379,9 +382,71 @@ def fleet_benchmark() -> None:
             stack.destroy()
 
 
+def calls_benchmark(pools: int, per_pool: int, storage: int, runs: int) -> None:
+    """The backend API calls of a refresh of a small region, per resource and by backend.
+
+    The lab of tests/recovery (XCP-ng emulators, the lab's Ceph, Ironic, the CloudStack emulator);
+    the count is every HTTP request of the engine command's Python processes (benchmarks/apicount).
+    """
+    region = region_design(pools, per_pool, storage)
+    region["deployTimeouts"] = {"manage": 60, "clean": 120, "deploy": 300, "undeploy": 300, "pollInterval": 0.5}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(pools * per_pool)]) as lab:
+            log = root / "api.log"
+            stack = region_stack(root / "region", lab, region, log)
+            try:
+                up_s, up = timed(stack.up)
+                n = custom_resources(up)
+                print(f"region: {len(region['servers'])} servers, {pools} pools of {per_pool}: {n} dynamic "
+                      f"resources, deployed in {up_s:.0f} s")
+                for i in range(runs):
+                    log.unlink(missing_ok=True)
+                    res = stack.refresh()
+                    calls = api_calls(log)
+                    total = sum(calls.values())
+                    print(f"refresh {i + 1}: {total} API calls for {n} resources ({total / n:.2f} per resource), "
+                          f"changes {res.changes or 'none'}; by backend {by_backend(lab, calls)}")
+                print(f"  by call (last refresh): {dict(api_whats(log).most_common())}")
+                log.unlink(missing_ok=True)
+                stack.preview()
+                total = sum(api_calls(log).values())
+                print(f"no-op preview: {total} API calls ({total / n:.2f} per resource)")
+            finally:
+                stack.destroy()
+
+
+def api_whats(log: Path) -> Counter[str]:
+    """Requests by what they asked (a CloudStack command, an XML-RPC method, else the path)."""
+    out: Counter[str] = Counter()
+    for line in log.read_text().splitlines() if log.exists() else []:
+        parts = line.split()
+        if len(parts) >= 3:
+            out[parts[3] if len(parts) > 3 else "/" + parts[2].split("/", 1)[-1]] += 1
+    return out
+
+
+def by_backend(lab: dict[str, Any], calls: Counter[str]) -> dict[str, int]:
+    """`calls` (by host:port) summed by the lab piece that listens there."""
+    names: dict[str, str] = {}
+    for backend, endpoint in (("ironic", lab["ironic"]["endpoint"]), ("cloudstack", lab["cloudstack"]["endpoint"]),
+                              ("ceph-dashboard", lab["ceph"].get("dashboard_url", "")),
+                              ("ceph-rgw", lab["ceph"].get("rgw_url", ""))):
+        names[str(endpoint).split("://")[-1].split("/")[0]] = backend
+    for h in lab["xapi"]["hosts"]:
+        names[str(h["url"]).split("://")[-1].split("/")[0]] = "xapi"
+    out: Counter[str] = Counter()
+    for where, k in calls.items():
+        out[names.get(where, where)] += k
+    return dict(out)
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.region", description=__doc__.split("\n\n")[0])
-    ap.add_argument("scenario", choices=["preview", "fleet", "scale", "profile"])
+    ap.add_argument("scenario", choices=["preview", "fleet", "scale", "profile", "calls"])
+    ap.add_argument("--pools", type=int, default=2, help="calls: XCP-ng pools")
+    ap.add_argument("--hosts", type=int, default=2, help="calls: hosts per pool")
+    ap.add_argument("--storage", type=int, default=2, help="calls: storage servers")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sizes", default="50,250,500,1000",
                     help="scale: comma-separated region sizes in dynamic resources (about)")
@@ -392,6 +457,8 @@ def main(argv: list[str]) -> int:
         scale_benchmark([int(x) for x in args.sizes.split(",")], args.runs)
     elif args.scenario == "profile":
         profile_benchmark()
+    elif args.scenario == "calls":
+        calls_benchmark(args.pools, args.hosts, args.storage, args.runs)
     else:
         fleet_benchmark()
     return 0

@@ -99,8 +99,8 @@ class BareMetal(pulumi.ComponentResource):
                     ports=list(server.macs),
                     target_state="active",
                     # Kept, not just recorded: a server powered off or put in maintenance by hand
-                    # is drift that refresh shows and up repairs.
-                    power="on",
+                    # is drift that refresh shows and up repairs (unless its power is unmanaged).
+                    power="on" if server.power == "managed" else None,
                     maintenance=False,
                     instance_info=instance_info(server, args.images),
                     timeouts=timeouts or None,

@@ -160,6 +160,12 @@ class Server(Model):
         description="the address (IP or IP:port) the deployed server answers on: XAPI on a compute server, "
         "SSH on a storage or controller server",
     )
+    power: Literal["managed", "unmanaged"] = Field(
+        default="managed",
+        description="managed: the server is kept powered on and out of Ironic's maintenance mode (a server "
+        "powered off by hand is drift that refresh shows and up repairs); unmanaged: its power state is "
+        "left to the operator (recorded, never changed); maintenance mode is managed either way",
+    )
 
 
 class CephPool(Model):

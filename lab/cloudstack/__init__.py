@@ -47,6 +47,9 @@ def generate_key() -> str:
     return secrets.token_urlsafe(48)
 
 
+RESTART_WORDS = "job cancelled because of management server restart or shutdown"
+
+
 class CloudStackLab:
     """One emulated management server with its own state, keys, faults and job table."""
 
@@ -120,6 +123,20 @@ class CloudStackLab:
         if self.responses.api_key is None:  # a fresh install: the admin's initial password is the way in
             return {"endpoint": self.endpoint, "admin_user": "admin", "admin_password": self.admin_password}
         return {"endpoint": self.endpoint, "api_key": self.api_key, "secret_key": self.secret_key}
+
+    def restart(self) -> None:
+        """Restart the management server: its endpoint closes (open connections too), pending async
+        jobs fail as CloudStack's startup cleanup fails them (AsyncJobManagerImpl: 530, "job
+        cancelled because of management server restart or shutdown"), the database stays; it
+        answers again on the same port."""
+        port = self.server.port
+        self.server.stop()
+        with self.backend.lock:
+            for job in self.backend.jobs.pending():
+                job.fail_with = CloudStackError(530, RESTART_WORDS, None)
+                job.finish()
+        self.server = Server(self.responses, host=self.server.host, port=port)
+        self.server.start()
 
     def stop(self) -> None:
         self.server.stop()

@@ -152,6 +152,27 @@ class XapiLab:
             raise
         return cls(world, servers, infos, log)
 
+    def restart(self, name: str) -> None:
+        """Restart host `name`'s toolstack, as `xe-toolstack-restart` does: its endpoint closes
+        (open connections too), its sessions and pending tasks are gone (XAPI keeps them in memory
+        only), its database stays; it answers again on the same port."""
+        i = next(i for i, h in enumerate(self.hosts) if h.name == name)
+        old = self.servers[i]
+        old.stop()
+        world = self.world
+        with world.lock:
+            node = world.nodes[name]
+            for ref in node.db.refs("session", this_host=node.host_ref):
+                world.logout(node.db, ref)
+            for ref, run in list(world.pending.items()):
+                task = run.db.get("task", ref) if run.db.has("task", ref) else None
+                if task is not None and task.get("resident_on") == node.host_ref:
+                    world.pending.pop(ref, None)
+                    run.db.delete("task", ref)
+        server = HostServer(old.dispatcher, old.port)
+        server.start()
+        self.servers[i] = server
+
     def stop(self) -> None:
         """Stop every server (in parallel: each waits up to one poll interval)."""
         threads = [threading.Thread(target=s.stop) for s in self.servers]

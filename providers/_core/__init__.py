@@ -57,6 +57,7 @@ Nothing else: the table, the input model, the secrets, check/diff/create/read/up
 adoption by name all follow from the declaration and the hooks.
 """
 
+from .cache import LISTINGS, SESSIONS, Listings, Sessions
 from .declare import Args, arg, output
 from .diff import FieldChange, diff, diff_fields, diff_result, is_unknown
 from .errors import InputError, NotFound, Permanent, ProviderError, Retryable, Timeout
@@ -69,7 +70,9 @@ from .settings import BackendSettings, parse_settings
 from .wait import REAL_CLOCK, Clock, Policy, ensure, remove, retry, wait_for
 
 __all__ = [
+    "LISTINGS",
     "REAL_CLOCK",
+    "SESSIONS",
     "Args",
     "BackendSettings",
     "Change",
@@ -79,6 +82,7 @@ __all__ = [
     "FieldChange",
     "InputError",
     "Lifecycle",
+    "Listings",
     "NotFound",
     "Obj",
     "Permanent",
@@ -86,6 +90,7 @@ __all__ = [
     "Provider",
     "ProviderError",
     "Retryable",
+    "Sessions",
     "Table",
     "TableProvider",
     "Timeout",

@@ -13,13 +13,16 @@ are missing (`settings`: an `InputError` naming the config object).
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 import pydantic
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ReadResult, ResourceProvider
 
+from .cache import reading as cache_reading
+from .cache import writing as cache_writing
 from .declare import Args
 from .diff import PROVIDER_KEY, diff, is_unknown
 from .errors import InputError
@@ -28,6 +31,36 @@ from .settings import BackendSettings
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 S = TypeVar("S", bound=BackendSettings)
+F = TypeVar("F", bound=Callable[..., Any])
+WRITES = ("create", "update", "delete")
+
+
+def writing(method: F) -> F:
+    """`method` (a create, update or delete) dropping the shared listings before and after it."""
+    if getattr(method, "_writes", False):
+        return method
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with cache_writing():
+            return method(*args, **kwargs)
+
+    wrapper._writes = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def reading(method: F) -> F:
+    """`read(self, id_, props)` sharing listings with the other reads (providers._core.cache)."""
+    if getattr(method, "_reads", False):
+        return method
+
+    @functools.wraps(method)
+    def wrapper(self: Any, id_: str, *args: Any, **kwargs: Any) -> Any:
+        with cache_reading((type(self).__qualname__, id_)):
+            return method(self, id_, *args, **kwargs)
+
+    wrapper._reads = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
 
 
 def failure_reason(error: Mapping[str, Any]) -> tuple[str, str]:
@@ -98,6 +131,12 @@ class TableProvider(ResourceProvider):
         super().__init_subclass__(**kwargs)
         if "args" in cls.__dict__:
             cls.table = cls.args.table()
+        # Every backend's reads share listings and every write drops them (providers._core.cache).
+        for name in WRITES:
+            if name in cls.__dict__:
+                setattr(cls, name, writing(cls.__dict__[name]))
+        if "read" in cls.__dict__:
+            cls.read = reading(cls.__dict__["read"])  # type: ignore[method-assign]
 
     @classmethod
     def input_model(cls) -> type[pydantic.BaseModel]:

@@ -16,11 +16,13 @@ key lives only in memory of the provider process and never appears in a message.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from providers._core import (
+    LISTINGS,
     REAL_CLOCK,
     Clock,
     NotFound,
@@ -29,6 +31,7 @@ from providers._core import (
     Retryable,
     wait_for,
 )
+from providers._core.cache import current_read
 from providers._core.wait import Policy, ensure, remove
 
 from .settings import Settings
@@ -160,11 +163,24 @@ class Api:
         return dict(answer) if isinstance(answer, Mapping) else {}
 
     def list(self, command: str, **params: Any) -> list[dict[str, Any]]:
-        """A listing (safe: retried on retryable errors until the retry deadline)."""
-        return self.policy.retry(lambda: first_list(self.call(command, **params)), command)
+        """A listing (safe: retried on retryable errors until the retry deadline); inside a
+        provider's read, shared with the refresh's other reads (`providers._core.LISTINGS`)."""
+        key = ("cloudstack", self.settings.endpoint, command, tuple(sorted((k, str(v)) for k, v in params.items())))
+        return LISTINGS.get(key, lambda: self.policy.retry(lambda: first_list(self.call(command, **params)), command))
 
     def find(self, command: str, **params: Any) -> dict[str, Any] | None:
-        """The one object a listing returns, or None. An id that no longer exists is None too."""
+        """The one object a listing returns, or None. An id that no longer exists is None too.
+
+        Inside a read, an object by id comes from the shared listing of every such object (the same
+        command and filters but the id) when it holds it: one request for all the resources of
+        the kind; else it is asked for alone.
+        """
+        if "id" in params and current_read() is not None:
+            rest = {k: v for k, v in params.items() if k != "id"}
+            with contextlib.suppress(Permanent, NotFound):  # a listing refused without the id: ask alone
+                found = next((o for o in self.list(command, **rest) if o.get("id") == params["id"]), None)
+                if found is not None:
+                    return found
         try:
             objs = self.list(command, **params)
         except NotFound:

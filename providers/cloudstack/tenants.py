@@ -20,6 +20,7 @@ import pulumi
 from typing_extensions import override
 
 from providers._core import Change, Permanent
+from providers._core.cache import current_read
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
 
@@ -354,7 +355,14 @@ class ResourceLimitProvider(CloudStackProvider):
                                                          name=wanted["account"], listall=True),
                                                 wanted["account"]) is None:
             return None
-        return api.find("listResourceLimits", **self._owner(wanted))
+        owner = self._owner(wanted)
+        if current_read() is not None:  # a refresh: the owner's limits of every type in one listing
+            mine = {k: v for k, v in owner.items() if k != "resourcetype"}
+            found = [lim for lim in api.list("listResourceLimits", **mine)
+                     if str(lim.get("resourcetype")) == str(owner["resourcetype"])]
+            if found:
+                return found[0]
+        return api.find("listResourceLimits", **owner)
 
     @override
     def find(self, api: Api, wanted: Obj) -> Obj | None:

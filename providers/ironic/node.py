@@ -29,6 +29,7 @@ import pydantic
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from providers._core import (
+    LISTINGS,
     Change,
     Field,
     NotFound,
@@ -38,7 +39,9 @@ from providers._core import (
     diff_fields,
     diff_result,
     parse,
+    retry,
 )
+from providers._core.cache import current_read
 
 from . import _states as st
 from . import _walk
@@ -339,6 +342,27 @@ class NodeProvider(Provider[Settings]):
         except NotFound:
             return None
 
+    def _listed(self, c: Any, res: str, ident: str) -> tuple[Any, list[str]] | None:
+        """Inside a refresh: the node and its MACs from the listings every node's read shares (two
+        requests for the whole fleet); None when not in a read or not listed (then asked alone)."""
+        if current_read() is None:
+            return None
+        endpoint = self.settings().endpoint
+
+        def listed(what: str, call: Any) -> list[Any]:
+            def attempt() -> list[Any]:
+                with errors(res, what):
+                    return list(call())
+
+            return LISTINGS.get(("ironic", endpoint, what), lambda: retry(attempt, resource=res, what=what))
+
+        node = next((n for n in listed("list nodes", lambda: c.node.list(detail=True, limit=0))
+                     if ident in (n.uuid, n.name)), None)
+        if node is None:
+            return None
+        ports = listed("list ports", lambda: c.port.list(fields=["address", "node_uuid"], limit=0))
+        return node, sorted(p.address.lower() for p in ports if p.node_uuid == node.uuid)
+
     def _sync_ports(self, c: Any, res: str, uuid: str, macs: list[str], *, fresh: bool = False) -> list[str]:
         """Create missing ports and delete extra ones (`fresh`: a node just created has none)."""
         live: dict[str, str] = {}
@@ -413,12 +437,16 @@ class NodeProvider(Provider[Settings]):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         res = self._res(str(props.get("name") or id_))
         c = self._client()
-        node = self._find(c, res, id_)
-        if node is None:
-            return ReadResult("", {})
+        listed = self._listed(c, res, id_)
+        if listed is not None:
+            node, macs = listed
+        else:
+            node = self._find(c, res, id_)
+            if node is None:
+                return ReadResult("", {})
+            with errors(res, "list ports"):
+                macs = sorted(p.address.lower() for p in c.port.list(node=node.uuid, fields=["address"]))
         live = node.to_dict()
-        with errors(res, "list ports"):
-            macs = sorted(p.address.lower() for p in c.port.list(node=node.uuid, fields=["address"]))
         outs = dict(props)
         outs.update(
             name=node.name,

@@ -13,6 +13,7 @@ from pulumi.dynamic import CheckResult, DiffResult
 
 from providers._core import (
     REAL_CLOCK,
+    SESSIONS,
     Clock,
     NotFound,
     Permanent,
@@ -110,13 +111,13 @@ class XcpngProvider(Provider[Settings]):
         """A session (to be used with `with`) on the pool reached through `props`' connection."""
         creds = Credentials(address or str(props["address"]), str(props.get("username") or "root"),
                             str(props["password"]))
-        return Xapi(self.settings(props), self.label(props), creds, clock=self.clock)
+        return Xapi(self.settings(props), self.label(props), creds, clock=self.clock, sessions=SESSIONS)
 
     @staticmethod
     def by_uuid(x: Xapi, cls: str, uuid: str) -> str | None:
         """The ref of the `cls` object with this uuid, or None when XAPI has none."""
         try:
-            return str(x.read(f"{cls}.get_by_uuid", uuid))
+            return x.ref_by_uuid(cls, uuid)
         except NotFound:
             return None
 

@@ -4,7 +4,11 @@ Everything goes through the stock `XenAPI` library (XML-RPC). This module adds w
 
 - a session that follows the pool: logging in to a member answers `HOST_IS_SLAVE [master]`, and
   the login is retried on that master (once per address, so a loop of redirects ends);
-- sessions are always logged out (`with Xapi(...) as x:`), also when a call fails;
+- sessions are always logged out (`with Xapi(...) as x:`), also when a call fails; or, given a
+  `providers._core.Sessions` (the provider process's `SESSIONS`), kept for the next operation on
+  the same host and login by the reads of one provider process, logged out when it exits (a
+  kept session XAPI no longer knows, a restarted host's, is logged in again by `XenAPI` itself
+  on `SESSION_INVALID`);
 - `Async.<class>.<message>` calls waited on as tasks through `providers._core.wait_for` with a
   deadline, the task destroyed afterwards, its `error_info` mapped like any other XAPI failure;
 - ONE mapping of XAPI failures and transport errors to the provider taxonomy: `map_error`;
@@ -25,15 +29,18 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from providers._core import (
+    LISTINGS,
     REAL_CLOCK,
     Clock,
     NotFound,
     Permanent,
     ProviderError,
     Retryable,
+    Sessions,
     retry,
     wait_for,
 )
+from providers._core.cache import current_read
 
 from .settings import Settings
 
@@ -167,6 +174,7 @@ class Xapi:
         clock: Clock = REAL_CLOCK,
         follow_master: bool = True,
         session_factory: Callable[[str], Any] | None = None,
+        sessions: Sessions | None = None,
     ) -> None:
         self.settings = settings
         self.resource = resource
@@ -175,15 +183,36 @@ class Xapi:
         self.follow_master = follow_master
         self._factory = session_factory or (lambda url: _xenapi().Session(url, transport=_transport(settings)))
         self._session: Any = None
+        self._sessions = sessions
+        self._kept: contextlib.ExitStack | None = None
         self.address = creds.address  # the address actually logged in to (the master's)
 
     # --- session ------------------------------------------------------------------------------
     def __enter__(self) -> Xapi:
-        self.login()
+        if self._sessions is None:
+            self.login()
+            return self
+        self._kept = contextlib.ExitStack()
+        self._session, self.address = self._kept.enter_context(self._sessions.use(self._key, self._open, _logout))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.logout()
+        kept, self._kept = self._kept, None
+        if kept is None:
+            self.logout()
+            return
+        self._session = None
+        kept.close()
+
+    def _open(self) -> tuple[Any, str]:
+        self.login()
+        return self._session, self.address
+
+    @property
+    def _key(self) -> tuple[str, ...]:
+        """Which kept sessions fit: the address asked for and the login (in memory only)."""
+        c = self.creds
+        return ("xapi", self.settings.url(c.address), c.username, c.password, str(self.follow_master))
 
     def login(self) -> None:
         """Log in, following `HOST_IS_SLAVE [master address]` to the master when allowed."""
@@ -245,7 +274,32 @@ class Xapi:
             raise map_error(self.resource, method, e) from e
 
     def read(self, method: str, *args: Any) -> Any:
-        """A safe call (getter, listing): retried on retryable errors until the deadline."""
+        """A safe call (getter, listing): retried on retryable errors until the deadline.
+
+        `<class>.get_all_records` inside a provider's read is the listing the refresh's other reads
+        of this pool share (`providers._core.LISTINGS`).
+        """
+        if method.endswith(".get_all_records") and not args:
+            return LISTINGS.get(("xapi", self.settings.url(self.address), method), lambda: self._read(method))
+        return self._read(method, *args)
+
+    def record(self, cls: str, ref: str) -> dict[str, Any]:
+        """`<cls>.get_record ref`; inside a read, from the shared listing when it holds `ref`."""
+        if current_read() is not None:
+            found = self.read(f"{cls}.get_all_records").get(ref)
+            if found is not None:
+                return dict(found)
+        return dict(self._read(f"{cls}.get_record", ref))
+
+    def ref_by_uuid(self, cls: str, uuid: str) -> str:
+        """`<cls>.get_by_uuid`; inside a read, from the shared listing when it holds `uuid`."""
+        if current_read() is not None:
+            for ref, rec in self.read(f"{cls}.get_all_records").items():
+                if rec.get("uuid") == uuid:
+                    return str(ref)
+        return str(self._read(f"{cls}.get_by_uuid", uuid))
+
+    def _read(self, method: str, *args: Any) -> Any:
         return retry(
             lambda: self.call(method, *args),
             resource=self.resource,
@@ -287,6 +341,11 @@ class Xapi:
             with contextlib.suppress(ProviderError):  # XAPI garbage-collects tasks anyway
                 self.call("task.destroy", task)
         return decode_task_result(str(rec.get("result") or ""))
+
+
+def _logout(kept: tuple[Any, str]) -> None:
+    """Log out a kept (session, address) at exit."""
+    kept[0].xenapi.session.logout()
 
 
 def decode_task_result(result: str) -> Any:

@@ -211,7 +211,7 @@ class NetworkProvider(XcpngProvider):
                     x.run("Bond.set_mode", ref, wanted["bond_mode"], what=f"bond mode {wanted['bond_mode']}")
 
     def _outputs(self, x: Xapi, network: str, declared: Mapping[str, Any]) -> dict[str, Any]:
-        rec = x.read("network.get_record", network)
+        rec = x.record("network", network)
         view = read_view(x)
         pifs = view.pifs_on(network)
         out: dict[str, Any] = {

@@ -29,7 +29,7 @@ host whose root password differs before it joins is given in `host_passwords`. B
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import field_validator, model_validator
 
 from providers._core import (
+    SESSIONS,
     Args,
     Declared,
     NotFound,
@@ -192,6 +193,26 @@ class PoolProvider(XcpngProvider):
                 errors.append(e.message)
         raise Permanent(self.label(wanted), "cannot log in to the pool from any declared host: " + "; ".join(errors))
 
+    @contextlib.contextmanager
+    def _reading_session(self, declared: Mapping[str, Any]) -> Iterator[Xapi]:
+        """For a read: a session kept by the provider process (SESSIONS) from the declared master,
+        else a new one from any declared host (`_open_pool`), logged out after."""
+        kept = Xapi(self.settings(), self.label(declared), self._host_creds(declared, declared["master"]),
+                    clock=self.clock, sessions=SESSIONS)
+        try:
+            kept.__enter__()
+        except ProviderError:
+            x = self._open_pool(declared)
+            try:
+                yield x
+            finally:
+                x.logout()
+            return
+        try:
+            yield kept
+        finally:
+            kept.__exit__(None, None, None)
+
     @staticmethod
     def _members(x: Xapi) -> Members:
         pools = x.read("pool.get_all_records")
@@ -338,7 +359,7 @@ class PoolProvider(XcpngProvider):
         if wanted_sr is not None:
             default_sr = "" if is_null(current) else str(current)
             if not is_null(current):
-                rec = x.read("SR.get_record", current)
+                rec = x.record("SR", str(current))
                 default_sr = wanted_sr if wanted_sr in (rec.get("uuid"), rec.get("name_label")) else str(rec["uuid"])
         addresses = sorted(members.by_address)
         out: dict[str, Any] = {
@@ -379,11 +400,8 @@ class PoolProvider(XcpngProvider):
         """The pool as its master sees it. Unreachable hosts are an error, not a vanished pool:
         only hosts that answer as another pool (reinstalled) make the pool read as gone."""
         declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
-        x = self._open_pool(declared)
-        try:
+        with self._reading_session(declared) as x:
             outputs = self._outputs(x, declared)
-        finally:
-            x.logout()
         if outputs["pool_uuid"] != id_:
             return self.gone()  # the hosts now make up another pool
         return self.read_result(id_, outputs)

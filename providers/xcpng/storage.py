@@ -170,7 +170,7 @@ class SharedSRProvider(XcpngProvider):
                 x.call("pool.set_default_SR", pool_ref, sr)
 
     def _outputs(self, x: Xapi, sr: str, declared: Mapping[str, Any]) -> dict[str, Any]:
-        rec = x.read("SR.get_record", sr)
+        rec = x.record("SR", sr)
         _, pool = self._pool(x)
         hosts = x.read("host.get_all_records")
         pbds = [p for p in x.read("PBD.get_all_records").values() if p["SR"] == sr]

@@ -56,28 +56,85 @@ def bin_deploy(stack: EngineStack) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, **stack.env}, capture_output=True, text=True, timeout=1800)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process under `pid` (children, their children, ...), from /proc/<pid>/task/*/children."""
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
+def started(pid: int) -> str | None:
+    """The process's start time (field 22 of /proc/<pid>/stat), None once it is gone or a zombie:
+    with the PID, it names one process even if the PID is reused later."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def reap(pids: list[int]) -> list[int]:
+    """SIGKILL the recorded processes of a killed engine (each plugin in the process group the engine
+    gave it, so what a plugin started goes too); the recorded ones still alive after (should be [])."""
+    recorded = {pid: started(pid) for pid in pids}
+    groups = set()
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            groups.add(os.getpgid(pid))
+    for group in groups - {os.getpgid(0)}:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30  # SIGKILL cannot be refused: this is the kernel's delay, not a test
+    while time.monotonic() < deadline:
+        alive = [p for p, t in recorded.items() if t is not None and started(p) == t]
+        if not alive:
+            return []
+        time.sleep(0.05)
+    return alive
+
+
 def up_killed_when(stack: EngineStack, ready: Callable[[], bool], what: str) -> str:
-    """Start `pulumi up`, and `kill -9` it (then what it started) once `ready()` holds. Its output."""
+    """Start `pulumi up`, and `kill -9` it (then what it started) once `ready()` holds. Its output.
+
+    The engine starts its language host and its providers each in a process group of its own, so
+    they outlive a `kill -9` of the engine's group: their PIDs are recorded just before the kill and
+    killed by PID (and group) after it, as on a crashed machine where nothing of the run survives.
+    """
     proc = subprocess.Popen(
         ["pulumi", "--non-interactive", "up", "--yes", "--skip-preview", "--stack", stack.name],
         cwd=stack.workdir, env={**os.environ, **stack.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,
     )
+    tree: list[int] = []
     try:
         while not ready():
             if proc.poll() is not None:
                 raise AssertionError(f"pulumi up ended ({proc.returncode}) before {what}:\n{proc.stdout.read()}")  # type: ignore[union-attr]
             time.sleep(0.2)
+        tree = descendants(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     finally:
-        # The engine's language host and provider processes die with it, as on a crashed machine:
-        # its process group is the one this test started (start_new_session).
+        tree = sorted(set(tree) | set(descendants(proc.pid)))
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        left = reap(tree)
+    assert tree, "the killed engine had started no process (no language host, no provider)"
+    assert left == [], f"processes of the killed up still run: {left}"
     return proc.stdout.read() if proc.stdout else ""
 
 

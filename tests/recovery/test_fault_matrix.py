@@ -10,14 +10,19 @@ plans nothing.
 Cells: an error answer (530, CloudStack's 5xx), an answer that comes after the client's timeout
 (the command did run: the provider may look it up and finish, which is a pass), a dropped
 connection, a failed async job, and a conflict (431: the object is in a state that refuses the
-call, as CloudStack answers a concurrent change). Not here yet: XAPI and Ironic cells, and a
-backend restarted mid-up (tests/recovery/test_killed_deploy.py covers the engine's side of a
-crash; a restart of the emulators keeps no state to restart with).
+call, as CloudStack answers a concurrent change). XAPI cells: an error answer, a failed task, a
+conflict (OTHER_OPERATION_IN_PROGRESS), a dropped connection. Backends restarted mid-up: Ironic's
+conductor and API (same database), the CloudStack management server while an async job runs (the
+job fails as CloudStack's startup cleanup fails it) and an XCP-ng master's toolstack while two tasks
+run (its sessions and tasks are gone, its database stays): `lab.cloudstack.CloudStackLab.restart`,
+`lab.xapi.XapiLab.restart`.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -61,31 +66,20 @@ def held(raw: CloudStack) -> dict[str, Counter[str]]:
     return out
 
 
-@pytest.mark.parametrize("cell", list(CELLS))
-def test_cloudstack_fault_then_converge(cell: str, tmp_path: Path, engine_bin: Path, cs_lab: Any, xapi_lab: Any,
-                                        raw: CloudStack) -> None:
-    resource, words, inject = CELLS[cell]
+def cloudstack_stack(tmp_path: Path, engine_bin: Path, cs_lab: Any, xapi_lab: Any) -> EngineStack:
+    """The small zone's program (tests/cloudstack/test_engine.py) on the emulators."""
     config = {"cloudstack": json.dumps({"endpoint": cs_lab.endpoint, "apiKey": cs_lab.api_key,
                                         "secretKey": cs_lab.secret_key, "pollInterval": 0.01, "jobTimeout": 120,
                                         "retryTimeout": 5, "httpTimeout": HTTP_TIMEOUT}),
               "xapi": json.dumps({"url": xapi_lab.hosts[0].url, "password": XAPI_PASSWORD}),
               "s3": json.dumps({"accessKey": "RGWACCESS", "secretKey": "rgw-secret-key-0001"})}
-    st = EngineStack.create(tmp_path, engine_bin, program=REGION, secrets=config,
-                            config={"dns1": "8.8.8.8", "vlan": "100-199", "clusterName": "pool-1",
-                                    "stagingUrl": "nfs://10.0.0.5/staging"})
-    inject(cs_lab)
-    faulted = st.run("up", "--skip-preview")
-    errors = "".join(faulted.diagnostics("error"))
-    # Only a timed-out answer may be followed by a successful up: the command ran, and the
-    # provider looks it up again before trying once more.
-    assert faulted.returncode != 0 or cell.startswith("timeout"), f"the fault went unnoticed:\n{errors}"
-    if faulted.returncode != 0:
-        failed = [ev["resOpFailedEvent"]["metadata"]["urn"].rsplit("::", 1)[-1]
-                  for ev in faulted.events if "resOpFailedEvent" in ev]
-        assert failed == [resource], (failed, errors)
-        assert words in errors, errors
-    cs_lab.faults.clear()
+    return EngineStack.create(tmp_path, engine_bin, program=REGION, secrets=config,
+                              config={"dns1": "8.8.8.8", "vlan": "100-199", "clusterName": "pool-1",
+                                      "stagingUrl": "nfs://10.0.0.5/staging"})
 
+
+def converged_cloudstack(st: EngineStack, raw: CloudStack) -> None:
+    """The next up converges: every object once, no pending operations, a preview with no changes."""
     st.up()
     assert st.export()["deployment"].get("pending_operations") in (None, [])
     assert st.preview().changes == {}
@@ -95,6 +89,24 @@ def test_cloudstack_fault_then_converge(cell: str, tmp_path: Path, engine_bin: P
         == (1, 1, 1, 1), objects
     zone = raw.listZones(fetch_list=True)[0]
     assert zone["allocationstate"] == "Enabled"
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_cloudstack_fault_then_converge(cell: str, tmp_path: Path, engine_bin: Path, cs_lab: Any, xapi_lab: Any,
+                                        raw: CloudStack) -> None:
+    resource, words, inject = CELLS[cell]
+    st = cloudstack_stack(tmp_path, engine_bin, cs_lab, xapi_lab)
+    inject(cs_lab)
+    faulted = st.run("up", "--skip-preview")
+    errors = "".join(faulted.diagnostics("error"))
+    # Only a timed-out answer may be followed by a successful up: the command ran, and the
+    # provider looks it up again before trying once more.
+    assert faulted.returncode != 0 or cell.startswith("timeout"), f"the fault went unnoticed:\n{errors}"
+    if faulted.returncode != 0:
+        assert failed_resources(faulted) == [resource], errors
+        assert words in errors, errors
+    cs_lab.faults.clear()
+    converged_cloudstack(st, raw)
     print(f"\nfault cell {cell}: first up {'failed' if faulted.returncode else 'succeeded (retried safely)'}; "
           f"converged with one more up")
 
@@ -202,3 +214,166 @@ def test_ironic_restarted_mid_up_then_converge(tmp_path: Path, engine_bin: Path,
     assert nodes == Counter(["eng-solo", "eng-rack-0", "eng-rack-1", "eng-rack-2"]), nodes
     assert {n.provision_state for n in c.node.list()} == {"active"}
     print(f"\nfault cell ironic restarted mid-up: first up {first}; converged with one more up")
+
+
+# Backends restarted mid-up: the CloudStack management server while an async job runs, and an
+# XCP-ng master's toolstack while a task runs. Both keep their database and lose what they hold
+# in memory (pending jobs fail as CloudStack's startup cleanup fails them; XAPI's sessions and
+# pending tasks are gone), as a real restart does; the endpoint is closed meanwhile.
+
+
+def up_in_background(st: EngineStack) -> tuple[threading.Thread, list[Any]]:
+    """`pulumi up` in a thread of this process (the emulators answer from other threads)."""
+    done: list[Any] = []
+    thread = threading.Thread(target=lambda: done.append(st.run("up", "--skip-preview")), daemon=True)
+    thread.start()
+    return thread, done
+
+
+def wait_until(what: str, ready: Callable[[], bool], thread: threading.Thread) -> None:
+    while not ready():
+        assert thread.is_alive(), f"the up ended before {what}"
+        time.sleep(0.05)
+
+
+def failed_resources(result: Any) -> list[str]:
+    return [ev["resOpFailedEvent"]["metadata"]["urn"].rsplit("::", 1)[-1]
+            for ev in result.events if "resOpFailedEvent" in ev]
+
+
+def test_cloudstack_restarted_mid_up_then_converge(tmp_path: Path, engine_bin: Path, cs_lab: Any, xapi_lab: Any,
+                                                   raw: CloudStack) -> None:
+    from lab.cloudstack import RESTART_WORDS
+
+    st = cloudstack_stack(tmp_path, engine_bin, cs_lab, xapi_lab)
+    cs_lab.jobs.hold()  # the physical network's job stays pending until the restart
+    thread, done = up_in_background(st)
+    try:
+        wait_until("an async job started", lambda: bool(cs_lab.jobs.pending()), thread)
+        cs_lab.restart()
+    finally:
+        cs_lab.jobs.release()
+        thread.join(900)
+    faulted = done[0]
+    errors = "".join(faulted.diagnostics("error"))
+    assert faulted.returncode != 0, f"the restart went unnoticed:\n{errors}"
+    assert failed_resources(faulted) == ["physnet"], errors
+    assert RESTART_WORDS in errors, errors
+    converged_cloudstack(st, raw)
+    print("\nfault cell cloudstack restarted mid-up: first up failed naming physnet; converged with one more up")
+
+
+def test_xapi_restarted_mid_up_then_converge(tmp_path: Path, engine_bin: Path) -> None:
+    from lab.xapi import XapiLab
+    from tests.xcpng.conftest import PASSWORD, Direct, addresses
+    from tests.xcpng.test_engine import PROGRAM, SETTINGS
+
+    lab = XapiLab.start(hosts=("xcp-01", "xcp-02", "xcp-03"), password=PASSWORD)
+    try:
+        a = addresses(lab)
+        st = EngineStack.create(
+            tmp_path, engine_bin, program=PROGRAM,
+            config={"xcpng": json.dumps(SETTINGS), "master": a[0], "hosts": json.dumps(a), "poolName": "pool-a",
+                    "vlan": "100"},
+            secrets={"rootPassword": PASSWORD},
+        )
+        # The network's and the SR's tasks (made in parallel once the pool is) stay pending until the restart.
+        lab.clock.hold("pool.create_VLAN")
+        lab.clock.hold("SR.create")
+
+        def both_pending() -> bool:
+            methods = [r.method for r in list(lab.world.pending.values())]
+            return any(m.endswith("SR.create") for m in methods) and any(m.endswith("create_VLAN") for m in methods)
+
+        thread, done = up_in_background(st)
+        try:
+            wait_until("the network's and the SR's tasks started", both_pending, thread)
+            lab.restart("xcp-01")  # the pool master
+        finally:
+            lab.clock.reset()
+            lab.clock.release()
+            thread.join(900)
+        faulted = done[0]
+        errors = "".join(faulted.diagnostics("error"))
+        assert faulted.returncode != 0, f"the restart went unnoticed:\n{errors}"
+        assert sorted(failed_resources(faulted)) == ["public", "sr"], errors
+        assert errors.count("HANDLE_INVALID") >= 2, errors  # XAPI's words for the tasks the restart forgot
+
+        st.up()
+        assert st.export()["deployment"].get("pending_operations") in (None, [])
+        assert st.preview().changes == {}
+        with Direct(lab) as x:
+            assert len(x.host.get_all()) == 3
+            srs = Counter(x.SR.get_name_label(s) for s in x.SR.get_all())
+            labels = Counter(x.network.get_name_label(n) for n in x.network.get_all())
+        assert srs["ceph-nfs"] == 1 and labels["cloud-public"] == 1, (srs, labels)
+        print("\nfault cell xapi master restarted mid-up: first up failed naming public and sr; "
+              "converged with one more up")
+    finally:
+        lab.stop()
+
+
+# Ceph (the lab's real cluster), through proxies this test owns in front of the dashboard and RGW:
+# the dashboard answering a pool create with an internal error (CherryPy's words for an unhandled
+# exception, what the dashboard answers then), and RGW unreachable.
+
+INTERNAL_ERROR = (b'{"status": "500 Internal Server Error", "detail": "The server encountered an unexpected '
+                  b'condition which prevented it from fulfilling the request.", "request_id": "fault-matrix"}')
+CEPH_CELLS = {
+    # cell: (resource, words expected in the error)
+    "dashboard-5xx-pool-create": ("pool", "unexpected condition which prevented it from fulfilling the request"),
+    "rgw-unreachable": ("user", "Connection refused"),
+}
+
+
+@pytest.mark.ceph
+@pytest.mark.parametrize("cell", list(CEPH_CELLS))
+def test_ceph_fault_then_converge(cell: str, tmp_path: Path, engine_bin: Path,
+                                  recovery_lab: dict[str, Any]) -> None:
+    import uuid
+
+    import rgwadmin
+
+    from lab import ceph
+    from tests.ceph.test_engine import PROGRAM as CEPH_PROGRAM
+    from tests.recovery.proxy import Proxy
+
+    resource, words = CEPH_CELLS[cell]
+    c = recovery_lab["ceph"]
+    dashboard, rgw = Proxy.started(c["dashboard_url"]), Proxy.started(c["rgw_url"])
+    tag = uuid.uuid4().hex[:6]
+    names = {"pool_name": f"fm-{tag}", "uid": f"fm-{tag}", "bucket": f"fm-bucket-{tag}"}
+    settings = {"dashboardUrl": dashboard.url, "dashboardUser": c["dashboard_user"],
+                "dashboardPassword": c["dashboard_password"], "rgwUrl": rgw.url,
+                "rgwAccessKey": c["rgw_access_key"], "rgwSecretKey": c["rgw_secret_key"]}
+    st = EngineStack.create(tmp_path, engine_bin, program=CEPH_PROGRAM,
+                            config={**names, "quota": "100", "allow_delete": "true"},
+                            secrets={"ceph": json.dumps(settings)})
+    try:
+        if cell == "dashboard-5xx-pool-create":
+            dashboard.refuse("POST", "/api/pool", 500, INTERNAL_ERROR)
+        else:
+            rgw.stop()
+        faulted = st.run("up", "--skip-preview")
+        errors = "".join(faulted.diagnostics("error"))
+        assert faulted.returncode != 0, f"the fault went unnoticed:\n{errors}"
+        assert failed_resources(faulted) == [resource], errors
+        assert words in errors, errors
+        dashboard.clear()
+        if cell == "rgw-unreachable":
+            rgw = rgw.start_again()
+
+        st.up()
+        assert st.export()["deployment"].get("pending_operations") in (None, [])
+        assert st.preview().changes == {}
+        pools = ceph.cli(Path(recovery_lab["dirs"]["ceph"]), "osd", "pool", "ls").split()
+        admin = rgwadmin.RGWAdmin(c["rgw_access_key"], c["rgw_secret_key"], c["rgw_url"].split("://", 1)[1],
+                                  secure=False)
+        assert pools.count(names["pool_name"]) == 1, pools
+        assert admin.get_users().count(names["uid"]) == 1
+        assert admin.get_buckets().count(names["bucket"]) == 1
+        print(f"\nfault cell ceph {cell}: first up failed naming {resource}; converged with one more up")
+    finally:
+        st.run("destroy", "--skip-preview")
+        dashboard.stop()
+        rgw.stop()

@@ -2,7 +2,9 @@
 
 Killed at two points: while Ironic deploys the servers, and while the CloudStack zone is being
 built. The re-run must clear the dead process's lock, adopt what the killed run made (no twins),
-leave no pending operations, and the backends must hold exactly the declared objects.
+leave no pending operations, and the backends must hold exactly the declared objects. The region
+recovered from the first kill then goes through the drift scenario (test_drift_scenario.py) before
+it is destroyed: the lab deploys the region once for both.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tests.recovery.regionkit import (
     small_region,
     up_killed_when,
 )
+from tests.recovery.test_drift_scenario import destroyed_leaves_no_trace, drift_everywhere_then_converge
 
 pytestmark = [pytest.mark.engine, pytest.mark.ironic, pytest.mark.ceph, pytest.mark.slow]
 
@@ -77,7 +80,9 @@ def test_killed_up_recovers_with_bin_deploy(point: str, tmp_path: Path, engine_b
         assert {k: held[k] for k in want} == want
         # The stack and the backends agree: a preview plans nothing.
         assert stack.preview().changes == {}
+        if point == "ironic-deploys":
+            # The recovered region is the drift scenario's deployed region (one deploy for both).
+            drift_everywhere_then_converge(stack, lab, region, tmp_path / "api.log")
     finally:
         stack.run("destroy", "--skip-preview")
-    held = backend_objects(lab)
-    assert not held["ironic"] and not held["ceph-pools"] and not held["cloudstack-zones"], held
+    destroyed_leaves_no_trace(lab)
