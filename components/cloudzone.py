@@ -27,36 +27,32 @@ import pulumi
 from components.config import StackConfig
 from components.config import Zone as ZoneConfig
 from components.options import child_options
-from providers.cloudstack import (
-    Cluster,
-    ClusterArgs,
-    GlobalSettings,
-    GlobalSettingsArgs,
-    ImageStore,
-    ImageStoreArgs,
-    ManagementServer,
-    ManagementServerArgs,
-    NetworkServiceProvider,
-    NetworkServiceProviderArgs,
-    PhysicalNetwork,
-    PhysicalNetworkArgs,
-    Pod,
-    PodArgs,
-    PrimaryStorage,
-    PrimaryStorageArgs,
+from providers.cloudstack.cluster import Cluster, ClusterArgs
+from providers.cloudstack.globalsettings import GlobalSettings, GlobalSettingsArgs
+from providers.cloudstack.ipranges import (
     PublicIpRange,
     PublicIpRangeArgs,
-    StagingStore,
-    StagingStoreArgs,
     StorageNetworkIpRange,
     StorageNetworkIpRangeArgs,
-    Zone,
-    ZoneArgs,
-    ZoneEnablement,
-    ZoneEnablementArgs,
+)
+from providers.cloudstack.management import ManagementServer, ManagementServerArgs
+from providers.cloudstack.network import PhysicalNetwork, PhysicalNetworkArgs
+from providers.cloudstack.pod import Pod, PodArgs
+from providers.cloudstack.readiness import (
+    NetworkServiceProvider,
+    NetworkServiceProviderArgs,
     ZoneReadiness,
     ZoneReadinessArgs,
 )
+from providers.cloudstack.storage import (
+    ImageStore,
+    ImageStoreArgs,
+    PrimaryStorage,
+    PrimaryStorageArgs,
+    StagingStore,
+    StagingStoreArgs,
+)
+from providers.cloudstack.zone import Zone, ZoneArgs, ZoneEnablement, ZoneEnablementArgs
 
 TYPE = "privatecloud:cloud:CloudZone"
 

@@ -16,25 +16,24 @@ import pulumi
 from components.config import TenantAccount, TenantDomain, TenantLimits
 from components.config import Tenants as TenantsConfig
 from components.options import child_options
-from providers.cloudstack import (
-    Account,
-    AccountArgs,
+from providers.cloudstack.offerings import (
     ComputeOffering,
     ComputeOfferingArgs,
     DiskOffering,
     DiskOfferingArgs,
-    Domain,
-    DomainArgs,
-    Iso,
-    IsoArgs,
     NetworkOffering,
     NetworkOfferingArgs,
+)
+from providers.cloudstack.templates import Iso, IsoArgs, Template, TemplateArgs
+from providers.cloudstack.tenants import (
+    Account,
+    AccountArgs,
+    Domain,
+    DomainArgs,
     ResourceLimit,
     ResourceLimitArgs,
     Role,
     RoleArgs,
-    Template,
-    TemplateArgs,
     User,
     UserArgs,
 )

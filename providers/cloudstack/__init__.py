@@ -1,161 +1,22 @@
 """CloudStack zone infrastructure and tenants (domains, accounts, users, offerings, templates,
 limits) as Pulumi resources, through the `cs` client.
 
-    from providers import cloudstack
-    zone = cloudstack.Zone("zone", cloudstack.ZoneArgs(name=..., dns1=..., internal_dns1=..., guest_cidr=...))
-    net = cloudstack.PhysicalNetwork("net", cloudstack.PhysicalNetworkArgs(zone_id=zone.id, ...))
+One module per kind of object; import a resource from its module (the package lists nothing, so
+a new resource is its module, its emulator handlers and its tests, and importing one resource does
+not import the others' code):
+
+    from providers.cloudstack.network import PhysicalNetwork, PhysicalNetworkArgs
+    from providers.cloudstack.zone import Zone, ZoneArgs, ZoneEnablement, ZoneEnablementArgs
+
+    zone = Zone("zone", ZoneArgs(name=..., dns1=..., internal_dns1=..., guest_cidr=...))
+    net = PhysicalNetwork("net", PhysicalNetworkArgs(zone_id=zone.id, ...))
     ...
-    cloudstack.ZoneEnablement("on", cloudstack.ZoneEnablementArgs(zone_id=zone.id),
-                              pulumi.ResourceOptions(depends_on=[net, pod, cluster, storage, ...]))
+    ZoneEnablement("on", ZoneEnablementArgs(zone_id=zone.id),
+                   pulumi.ResourceOptions(depends_on=[net, pod, cluster, storage, ...]))
 
 The management server's endpoint and keys come from the stack-config object
 `<project>:cloudstack` = {"endpoint", "apiKey", "secretKey"} (set it with `--secret`), read in
-`configure()`. Optional keys: jobTimeout, pollInterval, retryTimeout, httpTimeout (seconds),
-method (post|get; post by default, which keeps secrets out of URLs).
+`configure()` (`settings.Settings`), or from a `management.ManagementServer`'s secret outputs
+(each resource's `connection`). Optional keys: jobTimeout, pollInterval, retryTimeout,
+httpTimeout (seconds), method (post|get; post by default, which keeps secrets out of URLs).
 """
-
-from .api import Api, map_error
-from .base import CONNECTION, CloudStackResource
-from .cluster import Cluster, ClusterArgs, ClusterProvider
-from .globalsettings import GlobalSettings, GlobalSettingsArgs, GlobalSettingsProvider
-from .ipranges import (
-    PublicIpRange,
-    PublicIpRangeArgs,
-    PublicIpRangeProvider,
-    StorageNetworkIpRange,
-    StorageNetworkIpRangeArgs,
-    StorageNetworkIpRangeProvider,
-)
-from .management import ManagementServer, ManagementServerArgs, ManagementServerProvider
-from .network import PhysicalNetwork, PhysicalNetworkArgs, PhysicalNetworkProvider
-from .offerings import (
-    ComputeOffering,
-    ComputeOfferingArgs,
-    ComputeOfferingProvider,
-    DiskOffering,
-    DiskOfferingArgs,
-    DiskOfferingProvider,
-    NetworkOffering,
-    NetworkOfferingArgs,
-    NetworkOfferingProvider,
-)
-from .pod import Pod, PodArgs, PodProvider
-from .readiness import (
-    NetworkServiceProvider,
-    NetworkServiceProviderArgs,
-    NetworkServiceProviderProvider,
-    ZoneReadiness,
-    ZoneReadinessArgs,
-    ZoneReadinessProvider,
-)
-from .settings import Settings
-from .storage import (
-    ImageStore,
-    ImageStoreArgs,
-    ImageStoreProvider,
-    PrimaryStorage,
-    PrimaryStorageArgs,
-    PrimaryStorageProvider,
-    StagingStore,
-    StagingStoreArgs,
-    StagingStoreProvider,
-)
-from .templates import Iso, IsoArgs, IsoProvider, Template, TemplateArgs, TemplateProvider
-from .tenants import (
-    Account,
-    AccountArgs,
-    AccountProvider,
-    Domain,
-    DomainArgs,
-    DomainProvider,
-    ResourceLimit,
-    ResourceLimitArgs,
-    ResourceLimitProvider,
-    Role,
-    RoleArgs,
-    RoleProvider,
-    User,
-    UserArgs,
-    UserProvider,
-)
-from .zone import Zone, ZoneArgs, ZoneEnablement, ZoneEnablementArgs, ZoneEnablementProvider, ZoneProvider
-
-__all__ = [
-    "CONNECTION",
-    "Account",
-    "AccountArgs",
-    "AccountProvider",
-    "Api",
-    "CloudStackResource",
-    "Cluster",
-    "ClusterArgs",
-    "ClusterProvider",
-    "ComputeOffering",
-    "ComputeOfferingArgs",
-    "ComputeOfferingProvider",
-    "DiskOffering",
-    "DiskOfferingArgs",
-    "DiskOfferingProvider",
-    "Domain",
-    "DomainArgs",
-    "DomainProvider",
-    "GlobalSettings",
-    "GlobalSettingsArgs",
-    "GlobalSettingsProvider",
-    "ImageStore",
-    "ImageStoreArgs",
-    "ImageStoreProvider",
-    "Iso",
-    "IsoArgs",
-    "IsoProvider",
-    "ManagementServer",
-    "ManagementServerArgs",
-    "ManagementServerProvider",
-    "NetworkOffering",
-    "NetworkOfferingArgs",
-    "NetworkOfferingProvider",
-    "NetworkServiceProvider",
-    "NetworkServiceProviderArgs",
-    "NetworkServiceProviderProvider",
-    "PhysicalNetwork",
-    "PhysicalNetworkArgs",
-    "PhysicalNetworkProvider",
-    "Pod",
-    "PodArgs",
-    "PodProvider",
-    "PrimaryStorage",
-    "PrimaryStorageArgs",
-    "PrimaryStorageProvider",
-    "PublicIpRange",
-    "PublicIpRangeArgs",
-    "PublicIpRangeProvider",
-    "ResourceLimit",
-    "ResourceLimitArgs",
-    "ResourceLimitProvider",
-    "Role",
-    "RoleArgs",
-    "RoleProvider",
-    "Settings",
-    "StagingStore",
-    "StagingStoreArgs",
-    "StagingStoreProvider",
-    "StorageNetworkIpRange",
-    "StorageNetworkIpRangeArgs",
-    "StorageNetworkIpRangeProvider",
-    "Template",
-    "TemplateArgs",
-    "TemplateProvider",
-    "User",
-    "UserArgs",
-    "UserProvider",
-    "Zone",
-    "ZoneArgs",
-    "ZoneEnablement",
-    "ZoneEnablementArgs",
-    "ZoneEnablementProvider",
-    "ZoneProvider",
-    "ZoneReadiness",
-    "ZoneReadinessArgs",
-    "ZoneReadinessProvider",
-    "map_error",
-]

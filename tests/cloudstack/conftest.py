@@ -15,8 +15,11 @@ import pytest
 import XenAPI
 from cs import CloudStack
 
-from providers.cloudstack import ClusterProvider, PodProvider, Settings, ZoneProvider
 from providers.cloudstack.base import CloudStackProvider
+from providers.cloudstack.cluster import ClusterProvider
+from providers.cloudstack.pod import PodProvider
+from providers.cloudstack.settings import Settings
+from providers.cloudstack.zone import ZoneProvider
 from tests.cloudstack.apispec import all_problems
 from tests.cloudstack.choreography import normalised
 

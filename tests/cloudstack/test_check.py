@@ -8,17 +8,16 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
 from providers._core import InputError, TableProvider
-from providers.cloudstack import (
-    ClusterProvider,
+from providers.cloudstack.cluster import ClusterProvider
+from providers.cloudstack.network import PhysicalNetworkProvider
+from providers.cloudstack.pod import PodProvider
+from providers.cloudstack.storage import (
+    RBD_ON_XENSERVER,
     ImageStoreProvider,
-    PhysicalNetworkProvider,
-    PodProvider,
     PrimaryStorageProvider,
     StagingStoreProvider,
-    ZoneEnablementProvider,
-    ZoneProvider,
 )
-from providers.cloudstack.storage import RBD_ON_XENSERVER
+from providers.cloudstack.zone import ZoneEnablementProvider, ZoneProvider
 
 ZONE = {"name": "zone-1", "dns1": "8.8.8.8", "internal_dns1": "10.0.0.2", "guest_cidr": "10.1.1.0/24"}
 NET = {"zone_id": "z", "name": "phys", "vlan": "100-199",

@@ -11,17 +11,13 @@ from cs import CloudStack, CloudStackApiException
 
 from lab.cloudstack import CloudStackLab
 from providers._core import Permanent
-from providers.cloudstack import (
-    CONNECTION,
-    GlobalSettingsProvider,
-    ManagementServerProvider,
-    NetworkServiceProviderProvider,
-    PhysicalNetworkProvider,
-    PublicIpRangeProvider,
-    StorageNetworkIpRangeProvider,
-    ZoneProvider,
-    ZoneReadinessProvider,
-)
+from providers.cloudstack.base import CONNECTION
+from providers.cloudstack.globalsettings import GlobalSettingsProvider
+from providers.cloudstack.ipranges import PublicIpRangeProvider, StorageNetworkIpRangeProvider
+from providers.cloudstack.management import ManagementServerProvider
+from providers.cloudstack.network import PhysicalNetworkProvider
+from providers.cloudstack.readiness import NetworkServiceProviderProvider, ZoneReadinessProvider
+from providers.cloudstack.zone import ZoneProvider
 from tests.cloudstack.choreography import choreography, commands, normalised
 from tests.cloudstack.conftest import LABELS, SR_NAME, XAPI_PASSWORD, ZONE
 from tests.cloudstack.test_infra import async_call

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
-from providers import cloudstack
 from providers._core import Table, diff, diff_fields
 from providers.cloudstack.cluster import TABLE as CLUSTER
 from providers.cloudstack.network import TABLE as NETWORK
+from providers.cloudstack.network import PhysicalNetworkProvider
 from providers.cloudstack.pod import TABLE as POD
 from providers.cloudstack.storage import IMAGE, PRIMARY, STAGING
 from providers.cloudstack.zone import ENABLEMENT
@@ -136,16 +136,9 @@ def test_secrets_are_declared() -> None:
     assert sorted(IMAGE.secrets) == ["access_key", "secret_key"]
 
 
-def test_resources_read_as_cloudstack_kinds() -> None:
-    for name in ("Zone", "ZoneEnablement", "PhysicalNetwork", "Pod", "Cluster", "PrimaryStorage", "ImageStore",
-                 "StagingStore"):
-        assert hasattr(cloudstack, name) and hasattr(cloudstack, f"{name}Args")
-
-
 def test_values_cloudstack_fills_in_for_undeclared_inputs_are_not_managed() -> None:
     """A network speed CloudStack defaults, or Storage traffic it adds when the zone is enabled,
     is no drift when the program never declared it; declared, it is managed like any field."""
-    from providers.cloudstack import PhysicalNetworkProvider
 
     p = PhysicalNetworkProvider()
     read = {**NET_OLD, "network_speed": "1G",

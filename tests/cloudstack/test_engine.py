@@ -22,32 +22,37 @@ pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 REGION = """
 import pulumi
-from providers import cloudstack
+from providers.cloudstack.cluster import Cluster, ClusterArgs
+from providers.cloudstack.network import PhysicalNetwork, PhysicalNetworkArgs
+from providers.cloudstack.pod import Pod, PodArgs
+from providers.cloudstack.storage import (ImageStore, ImageStoreArgs, PrimaryStorage, PrimaryStorageArgs,
+                                         StagingStore, StagingStoreArgs)
+from providers.cloudstack.zone import Zone, ZoneArgs, ZoneEnablement, ZoneEnablementArgs
 
 cfg = pulumi.Config()
 xapi = cfg.require_secret_object("xapi")
 s3 = cfg.require_secret_object("s3")
 
-zone = cloudstack.Zone("zone", cloudstack.ZoneArgs(
+zone = Zone("zone", ZoneArgs(
     name="zone-1", dns1=cfg.require("dns1"), internal_dns1="10.0.0.2", guest_cidr="10.1.1.0/24"))
-net = cloudstack.PhysicalNetwork("physnet", cloudstack.PhysicalNetworkArgs(
+net = PhysicalNetwork("physnet", PhysicalNetworkArgs(
     zone_id=zone.id, name="physnet-1", vlan=cfg.require("vlan"),
     traffic_labels={"Management": "xenbr0", "Guest": "cloud-guest", "Public": "cloud-public"}))
-pod = cloudstack.Pod("pod", cloudstack.PodArgs(
+pod = Pod("pod", PodArgs(
     zone_id=zone.id, name="pod-1", gateway="192.168.10.1", netmask="255.255.255.0",
     start_ip="192.168.10.100", end_ip="192.168.10.150"))
-cluster = cloudstack.Cluster("cluster", cloudstack.ClusterArgs(
+cluster = Cluster("cluster", ClusterArgs(
     zone_id=zone.id, pod_id=pod.id, name=cfg.require("clusterName"), url=xapi["url"],
     username="root", password=xapi["password"]))
-primary = cloudstack.PrimaryStorage("primary", cloudstack.PrimaryStorageArgs(
+primary = PrimaryStorage("primary", PrimaryStorageArgs(
     zone_id=zone.id, pod_id=pod.id, cluster_id=cluster.id, name="ceph-sr", type="PreSetup",
     url="presetup://localhost/ceph-sr"))
-staging = cloudstack.StagingStore("staging", cloudstack.StagingStoreArgs(
+staging = StagingStore("staging", StagingStoreArgs(
     zone_id=zone.id, url=cfg.require("stagingUrl")))
-images = cloudstack.ImageStore("images", cloudstack.ImageStoreArgs(
+images = ImageStore("images", ImageStoreArgs(
     kind="S3", name="rgw", bucket="cloudstack-secondary", endpoint="127.0.0.1:7480",
     access_key=s3["accessKey"], secret_key=s3["secretKey"]), pulumi.ResourceOptions(depends_on=[staging]))
-cloudstack.ZoneEnablement("enabled", cloudstack.ZoneEnablementArgs(zone_id=zone.id),
+ZoneEnablement("enabled", ZoneEnablementArgs(zone_id=zone.id),
     pulumi.ResourceOptions(depends_on=[net, pod, cluster, primary, staging, images]))
 
 pulumi.export("zone_id", zone.id)

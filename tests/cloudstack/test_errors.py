@@ -13,7 +13,9 @@ import requests
 from cs import CloudStackApiException, CloudStackException
 
 from providers._core import InputError, NotFound, Permanent, ProviderError, Retryable, parse_settings
-from providers.cloudstack import Settings, ZoneProvider, map_error
+from providers.cloudstack.api import map_error
+from providers.cloudstack.settings import Settings
+from providers.cloudstack.zone import ZoneProvider
 from tests.cloudstack.apispec import async_commands, commands
 
 RES = "cloudstack.Zone 'z1'"

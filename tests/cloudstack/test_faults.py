@@ -10,7 +10,10 @@ import pytest
 from cs import CloudStack
 
 from providers._core import ProviderError, Timeout
-from providers.cloudstack import ClusterProvider, PhysicalNetworkProvider, PrimaryStorageProvider, ZoneProvider
+from providers.cloudstack.cluster import ClusterProvider
+from providers.cloudstack.network import PhysicalNetworkProvider
+from providers.cloudstack.storage import PrimaryStorageProvider
+from providers.cloudstack.zone import ZoneProvider
 from tests.cloudstack.choreography import normalised
 from tests.cloudstack.conftest import LABELS, ZONE
 

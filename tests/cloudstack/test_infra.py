@@ -10,14 +10,10 @@ import XenAPI
 from cs import CloudStack
 
 from providers._core import Permanent, ProviderError
-from providers.cloudstack import (
-    ClusterProvider,
-    ImageStoreProvider,
-    PhysicalNetworkProvider,
-    PodProvider,
-    PrimaryStorageProvider,
-    StagingStoreProvider,
-)
+from providers.cloudstack.cluster import ClusterProvider
+from providers.cloudstack.network import PhysicalNetworkProvider
+from providers.cloudstack.pod import PodProvider
+from providers.cloudstack.storage import ImageStoreProvider, PrimaryStorageProvider, StagingStoreProvider
 from tests.cloudstack.choreography import choreography, commands, normalised
 from tests.cloudstack.conftest import LABELS, POD, XAPI_PASSWORD
 

@@ -12,7 +12,8 @@ import pytest
 from pydantic import SecretStr
 
 from providers._core import Clock, NotFound, Permanent, Retryable, Timeout
-from providers.cloudstack import Api, Settings
+from providers.cloudstack.api import Api
+from providers.cloudstack.settings import Settings
 
 
 class FakeTime:

@@ -13,22 +13,15 @@ from typing import Any
 import pytest
 
 from providers._core import Permanent
-from providers.cloudstack import (
-    ClusterProvider,
-    GlobalSettingsProvider,
-    ImageStoreProvider,
-    ManagementServerProvider,
-    NetworkServiceProviderProvider,
-    PhysicalNetworkProvider,
-    PodProvider,
-    PrimaryStorageProvider,
-    PublicIpRangeProvider,
-    StagingStoreProvider,
-    StorageNetworkIpRangeProvider,
-    ZoneEnablementProvider,
-    ZoneProvider,
-    ZoneReadinessProvider,
-)
+from providers.cloudstack.cluster import ClusterProvider
+from providers.cloudstack.globalsettings import GlobalSettingsProvider
+from providers.cloudstack.ipranges import PublicIpRangeProvider, StorageNetworkIpRangeProvider
+from providers.cloudstack.management import ManagementServerProvider
+from providers.cloudstack.network import PhysicalNetworkProvider
+from providers.cloudstack.pod import PodProvider
+from providers.cloudstack.readiness import NetworkServiceProviderProvider, ZoneReadinessProvider
+from providers.cloudstack.storage import ImageStoreProvider, PrimaryStorageProvider, StagingStoreProvider
+from providers.cloudstack.zone import ZoneEnablementProvider, ZoneProvider
 from tests.cloudstack.apispec import all_problems, problems
 from tests.cloudstack.choreography import normalised
 from tests.cloudstack.conftest import LABELS, POD, SR_NAME, XAPI_PASSWORD, ZONE

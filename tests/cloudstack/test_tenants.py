@@ -11,18 +11,15 @@ import pytest
 from cs import CloudStack
 
 from providers._core import Permanent, Timeout
-from providers.cloudstack import (
+from providers.cloudstack.offerings import ComputeOfferingProvider, DiskOfferingProvider, NetworkOfferingProvider
+from providers.cloudstack.settings import Settings
+from providers.cloudstack.templates import IsoProvider, TemplateProvider
+from providers.cloudstack.tenants import (
     AccountArgs,
     AccountProvider,
-    ComputeOfferingProvider,
-    DiskOfferingProvider,
     DomainProvider,
-    IsoProvider,
-    NetworkOfferingProvider,
     ResourceLimitProvider,
     RoleProvider,
-    Settings,
-    TemplateProvider,
     UserArgs,
     UserProvider,
 )

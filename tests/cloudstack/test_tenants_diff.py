@@ -7,19 +7,21 @@ from typing import Any
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
-from providers import cloudstack
 from providers._core import Table, diff, diff_fields
+from providers.cloudstack.offerings import ComputeOfferingArgs, DiskOfferingArgs, NetworkOfferingArgs
+from providers.cloudstack.templates import IsoArgs, TemplateArgs
+from providers.cloudstack.tenants import AccountArgs, DomainArgs, ResourceLimitArgs, RoleArgs, UserArgs
 
-DOMAIN = cloudstack.DomainArgs.table()
-ACCOUNT = cloudstack.AccountArgs.table()
-USER = cloudstack.UserArgs.table()
-LIMIT = cloudstack.ResourceLimitArgs.table()
-COMPUTE = cloudstack.ComputeOfferingArgs.table()
-DISK = cloudstack.DiskOfferingArgs.table()
-NETWORK = cloudstack.NetworkOfferingArgs.table()
-TEMPLATE = cloudstack.TemplateArgs.table()
-ISO = cloudstack.IsoArgs.table()
-ROLE = cloudstack.RoleArgs.table()
+DOMAIN = DomainArgs.table()
+ACCOUNT = AccountArgs.table()
+USER = UserArgs.table()
+LIMIT = ResourceLimitArgs.table()
+COMPUTE = ComputeOfferingArgs.table()
+DISK = DiskOfferingArgs.table()
+NETWORK = NetworkOfferingArgs.table()
+TEMPLATE = TemplateArgs.table()
+ISO = IsoArgs.table()
+ROLE = RoleArgs.table()
 ROLE_OLD = {"name": "Support", "type": "User", "description": "tickets"}
 
 DOMAIN_OLD = {"name": "reseller", "parent_id": "root", "network_domain": "r.example", "path": "ROOT/reseller",

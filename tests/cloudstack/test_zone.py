@@ -10,7 +10,8 @@ from cs import CloudStack
 from pydantic import SecretStr
 
 from providers._core import NotFound, Permanent, Retryable
-from providers.cloudstack import PhysicalNetworkProvider, ZoneEnablementProvider, ZoneProvider
+from providers.cloudstack.network import PhysicalNetworkProvider
+from providers.cloudstack.zone import ZoneEnablementProvider, ZoneProvider
 from tests.cloudstack.choreography import choreography, commands, normalised
 
 ZONE = {"name": "zone-1", "dns1": "8.8.8.8", "internal_dns1": "10.0.0.2", "guest_cidr": "10.1.1.0/24",

@@ -34,7 +34,8 @@ WAIT = 60.0
 
 PROGRAM = """
 import pulumi
-from providers import cloudstack, ironic
+from providers import ironic
+from providers.cloudstack.management import ManagementServer, ManagementServerArgs
 
 cfg = pulumi.Config()
 fast = {"manage": 60, "clean": 60, "deploy": 60, "undeploy": 60, "poll_interval": 0.2}
@@ -42,7 +43,7 @@ node = ironic.Node("ctl", ironic.NodeArgs(
     name="ctl-a", driver="fake-hardware", driver_info={"ipmi_password": cfg.require_secret("bmc")},
     ports=["52:54:00:ee:03:01"], target_state="active", instance_info={"image_source": "http://img/ctl.qcow2"},
     timeouts=fast))
-ms = cloudstack.ManagementServer("management", cloudstack.ManagementServerArgs(
+ms = ManagementServer("management", ManagementServerArgs(
     endpoint=cfg.require("endpoint"), password=cfg.require_secret("adminPassword"), answer_timeout=60),
     pulumi.ResourceOptions(depends_on=[node]))
 pulumi.export("endpoint", ms.endpoint)
