@@ -17,7 +17,8 @@ From that one class come:
 - the field `Table` (API name, how a change lands, secret, normalisation): `PodArgs.table()`;
 - the pydantic input model `check` validates with: `PodArgs.model()`. A field's validation type
   is `check=` or the `T` of `pulumi.Input[T]`; keyword constraints (`min_length`, `pattern`,
-  `gt`, ...) go to `pydantic.Field`; cross-field validators live on a pydantic base given as
+  `gt`, ...) go to `pydantic.Field` (`default_factory=` there fills in a value the Args leaves
+  None, so the validated inputs carry it); cross-field validators live on a pydantic base given as
   `checks=` (validators there use `check_fields=False`);
 - the secrets (`secret=True`), which the resource passes as `additional_secret_outputs`;
 - the output properties (`output()`), which the engine sets on the resource.
@@ -41,6 +42,7 @@ from typing import Any, ClassVar, Literal, cast, dataclass_transform
 
 import pulumi
 import pydantic
+import pydantic_core
 
 from .fields import Change, Field, Table, _same
 
@@ -202,6 +204,8 @@ def _model(cls: type[Args]) -> type[pydantic.BaseModel]:
         if f.default is None and s.check is not None:
             kind = kind | None
         default = ... if f.default is dataclasses.MISSING else f.default
+        if "default_factory" in s.constraints:  # the model's default when absent (the Args' stays)
+            default = pydantic_core.PydanticUndefined
         fields[f.name] = (kind, pydantic.Field(default, description=docs.get(f.name), **s.constraints))
     model: type[pydantic.BaseModel] = pydantic.create_model(
         f"{cls.__name__.removesuffix('Args')}Inputs", __base__=cls.__checks__, **fields

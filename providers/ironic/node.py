@@ -21,27 +21,24 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import pulumi
 import pydantic
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from providers._core import (
     LISTINGS,
-    Change,
-    Field,
     NotFound,
     Provider,
-    Table,
-    args_props,
     diff_fields,
     diff_result,
     parse,
     retry,
 )
 from providers._core.cache import current_read
+from providers._core.declare import Args, PulumiInputsBase, arg, output
+from providers._core.resource import Declared
 
 from . import _states as st
 from . import _walk
@@ -60,6 +57,7 @@ Interface = Literal[
 ]
 
 _MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+Want = dict[str, Any]  # validated inputs, as `check` stores them
 _NAME = re.compile(r"^[A-Za-z0-9\-._~]+$")  # Ironic's logical names (API >= 1.10)
 
 
@@ -119,55 +117,22 @@ class InstanceInfo(pydantic.BaseModel):
         return self
 
 
-class NodeInputs(pydantic.BaseModel):
-    """The inputs of `ironic.Node`, validated in `check`."""
+class NodeChecks(PulumiInputsBase):
+    """Ironic's logical names, whole numbers in maps, MAC addresses, and an image to deploy."""
 
-    model_config = pydantic.ConfigDict(extra="forbid")
-    name: str = pydantic.Field(min_length=1, max_length=255, description="the node's unique name")
-    driver: str = pydantic.Field(min_length=1, description="hardware type: ipmi, redfish, fake-hardware")
-    driver_info: dict[str, Any] = pydantic.Field(default_factory=dict, description="BMC address, credentials")
-    properties: dict[str, Any] = pydantic.Field(default_factory=dict, description="cpus, memory_mb, ...")
-    resource_class: str | None = pydantic.Field(default=None, max_length=80, description="scheduling class")
-    interfaces: dict[Interface, str] = pydantic.Field(
-        default_factory=dict, description="hardware interfaces by family, e.g. {'boot': 'redfish-virtual-media'}"
-    )
-    ports: list[str] = pydantic.Field(default_factory=list, description="MAC addresses of the NICs")
-    target_state: Literal["manageable", "available", "active"] = pydantic.Field(
-        "available", description="the provision state to walk the node to"
-    )
-    instance_info: InstanceInfo | None = pydantic.Field(default=None, description="what to deploy (target active)")
-    config_drive: str | dict[str, Any] | None = pydantic.Field(
-        None, description="config drive for the deploy: a URL, a gzipped base64 ISO, or {meta_data, user_data}"
-    )
-    timeouts: Timeouts = pydantic.Field(
-        default_factory=lambda: Timeouts.model_validate({}), description="deadline per phase"
-    )
-    wait: bool = pydantic.Field(
-        True, description="wait for the target state (True) or return once Ironic accepted the next step, "
-        "leaving the wait to an ironic.Fleet (False)"
-    )
-    power: Literal["on", "off"] | None = pydantic.Field(
-        None, description="power state of the deployed node, kept: one powered off by hand is drift that "
-        "refresh shows and up repairs; unset: power is not managed"
-    )
-    maintenance: bool | None = pydantic.Field(
-        None, description="maintenance flag, kept: one set by hand is drift that refresh shows and up "
-        "repairs; unset: the flag is not managed"
-    )
-
-    @pydantic.field_validator("name")
+    @pydantic.field_validator("name", check_fields=False)
     @classmethod
     def _name(cls, v: str) -> str:
         if not _NAME.match(v):
             raise ValueError("Ironic names may hold only letters, digits and -._~")
         return v
 
-    @pydantic.field_validator("driver_info", "properties", mode="after")
+    @pydantic.field_validator("driver_info", "properties", mode="after", check_fields=False)
     @classmethod
     def _integral(cls, v: dict[str, Any]) -> dict[str, Any]:
         return dict(integral(v))
 
-    @pydantic.field_validator("ports")
+    @pydantic.field_validator("ports", check_fields=False)
     @classmethod
     def _ports(cls, v: list[str]) -> list[str]:
         macs = [m.strip().lower().replace("-", ":") for m in v]
@@ -179,38 +144,64 @@ class NodeInputs(pydantic.BaseModel):
         return sorted(macs)
 
     @pydantic.model_validator(mode="after")
-    def _deploy_needs_image(self) -> NodeInputs:
-        if self.target_state == "active" and self.instance_info is None:
+    def _deploy_needs_image(self) -> NodeChecks:
+        if getattr(self, "target_state", None) == "active" and getattr(self, "instance_info", None) is None:
             raise ValueError("target_state 'active' needs instance_info (image_source or boot_iso)")
         return self
 
 
-TABLE = Table(
-    "ironic.Node",
-    (
-        Field("name", doc="renamed in place"),
-        Field("driver", doc="in place unless deployed: then replace (see diff)"),
-        Field("driver_info", secret=True),
-        Field("properties", normalize=integral),
-        Field("resource_class"),
-        Field("interfaces"),
-        Field("ports", normalize=_macs),
-        Field("target_state"),
-        Field("instance_info", normalize=integral),
-        Field("config_drive", secret=True),
-        Field("timeouts", normalize=_floats),
-        Field("wait"),
-        Field("power", doc="kept while declared (read back as the live power state)"),
-        Field("maintenance", doc="kept while declared (read back as the live flag)"),
-        Field("uuid", change=Change.OUTPUT),
-        Field("provision_state", change=Change.OUTPUT),
-        Field("power_state", change=Change.OUTPUT),
-        Field("last_error", change=Change.OUTPUT),
-        Field("walk", change=Change.OUTPUT, doc="changes whenever a walk starts: a Fleet waits for it"),
-    ),
-    # A replacement must not adopt (by name) the very node it replaces: delete first.
-    delete_before_replace=True,
-)
+# A replacement must not adopt (by name) the very node it replaces: delete first.
+class NodeArgs(Args, resource="ironic.Node", delete_before_replace=True, checks=NodeChecks):
+    """Inputs of `ironic.Node`: each field declared once (validation, table, secrets, outputs)."""
+
+    name: pulumi.Input[str] = arg(min_length=1, max_length=255)
+    """The node's unique name in Ironic: a node already enrolled under it is adopted; renamed in place."""
+    driver: pulumi.Input[str] = arg(min_length=1)
+    """Hardware type: `ipmi`, `redfish`, `idrac`, ... (`fake-hardware` in the lab); changed in place
+    unless deployed: then replaced (see `node_diff`)."""
+    driver_info: pulumi.Input[Mapping[str, Any]] | None = arg(
+        None, secret=True, check=dict[str, Any], default_factory=dict)
+    """BMC address and credentials (secret)."""
+    properties: pulumi.Input[Mapping[str, Any]] | None = arg(
+        None, normalize=integral, check=dict[str, Any], default_factory=dict)
+    """Hardware properties: cpus, memory_mb, local_gb, capabilities, ..."""
+    resource_class: pulumi.Input[str] | None = arg(None, max_length=80)
+    """Scheduling class; changed in place only while the node is not deployed."""
+    interfaces: pulumi.Input[Mapping[str, str]] | None = arg(None, check=dict[Interface, str], default_factory=dict)
+    """Hardware interfaces by family (`boot`, `deploy`, `power`, ...), e.g. {'boot': 'redfish-virtual-media'}."""
+    ports: pulumi.Input[list[str]] | None = arg(None, normalize=_macs, check=list[str], default_factory=list)
+    """MAC addresses of the node's NICs (one Ironic port each)."""
+    target_state: pulumi.Input[str] = arg("available", check=Literal["manageable", "available", "active"])
+    """The provision state to walk the node to: `manageable`, `available` or `active`."""
+    instance_info: pulumi.Input[Mapping[str, Any]] | None = arg(None, normalize=integral, check=InstanceInfo)
+    """What a deploy writes: `image_source` (+ checksum), or `boot_iso` + `kernel_append_params`."""
+    config_drive: pulumi.Input[Any] | None = arg(None, secret=True, check=str | dict[str, Any])
+    """Config drive for the deploy (secret): URL, gzipped base64 ISO, or {meta_data, user_data}."""
+    timeouts: pulumi.Input[Mapping[str, float]] | None = arg(
+        None, normalize=_floats, check=Timeouts, default_factory=Timeouts)
+    """Deadline per phase in seconds (`manage`, `clean`, `deploy`, `undeploy`) and `poll_interval`."""
+    wait: pulumi.Input[bool] = arg(True)
+    """Wait for the target state (True), or return once Ironic accepted the next step, leaving the
+    wait to an `ironic.Fleet` that waits for many at once (False)."""
+    power: pulumi.Input[str] | None = arg(None, check=Literal["on", "off"])
+    """`on` (or `off`): the deployed node's power, kept (powered off by hand: drift that refresh shows
+    and up repairs); unset: not managed. Read back as the live power state."""
+    maintenance: pulumi.Input[bool] | None = arg(None)
+    """The maintenance flag, kept (set by hand: drift, repaired); unset: not managed."""
+    uuid: pulumi.Output[str] = output()
+    """The node's UUID (its id)."""
+    provision_state: pulumi.Output[str] = output()
+    """Ironic's provision state."""
+    power_state: pulumi.Output[str] = output()
+    """Ironic's power state."""
+    last_error: pulumi.Output[str] = output()
+    """Ironic's last error."""
+    walk: pulumi.Output[str] = output()
+    """Changes whenever a walk starts: a Fleet waits for it."""
+
+
+TABLE = NodeArgs.table()
+NodeInputs = NodeArgs.model()  # the validated inputs (check)
 
 # Fields a node is created with, and the plain ones a patch replaces as they are.
 CREATE_FIELDS = ("name", "driver", "driver_info", "properties", "resource_class")
@@ -266,28 +257,34 @@ def _map_patch(path: str, live: Mapping[str, Any], want: Mapping[str, Any],
     return ops
 
 
-def node_patch(live: Mapping[str, Any], want: NodeInputs, before: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def node_patch(live: Mapping[str, Any], wanted: Mapping[str, Any] | pydantic.BaseModel,
+               before: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """Pure: the JSON patch (sorted by path) taking the live node to the declared one.
 
     `live` is the node as Ironic returns it; `before` the inputs the program declared last time
     (None for an adopted node)."""
+    want = dump(wanted) if isinstance(wanted, pydantic.BaseModel) else wanted
     prev = before or {}
     ops: list[dict[str, Any]] = []
-    for key, value in TABLE.to_api(want.model_dump(mode="json"), list(PLAIN_FIELDS)).items():
+    for key, value in TABLE.to_api(want, list(PLAIN_FIELDS)).items():
         if live.get(key) != value:
             ops.append({"op": "replace", "path": f"/{key}", "value": value})
-    for family, iface in want.interfaces.items():
+    for family, iface in (want.get("interfaces") or {}).items():
         if live.get(f"{family}_interface") != iface:
             ops.append({"op": "replace", "path": f"/{family}_interface", "value": iface})
-    ops += _map_patch("/driver_info", live.get("driver_info") or {}, want.driver_info,
+    ops += _map_patch("/driver_info", live.get("driver_info") or {}, want.get("driver_info") or {},
                       prev.get("driver_info") or {}, masked_ok=before is not None)
-    ops += _map_patch("/properties", live.get("properties") or {}, want.properties,
+    ops += _map_patch("/properties", live.get("properties") or {}, want.get("properties") or {},
                       prev.get("properties") or {}, masked_ok=True)
-    if want.target_state == "active" and want.instance_info is not None:
-        info = want.instance_info.model_dump(exclude_none=True)
-        ops += _map_patch("/instance_info", live.get("instance_info") or {}, info,
+    if want.get("target_state") == "active" and want.get("instance_info") is not None:
+        ops += _map_patch("/instance_info", live.get("instance_info") or {}, want["instance_info"],
                           prev.get("instance_info") or {}, masked_ok=True)
     return sorted(ops, key=lambda op: op["path"])
+
+
+def dump(model: pydantic.BaseModel) -> dict[str, Any]:
+    """Validated inputs as the plain dict `check` stores (defaults filled in, Nones dropped)."""
+    return model.model_dump(mode="json", exclude_none=True)
 
 
 def managed(live: Mapping[str, Any] | None, declared: Mapping[str, Any] | None,
@@ -315,8 +312,7 @@ def every_field(outs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class NodeProvider(Provider[Settings]):
-    table: ClassVar[Table] = TABLE
-    model: ClassVar[type[pydantic.BaseModel]] = NodeInputs
+    args = NodeArgs
     settings_model = Settings
 
     def _client(self) -> Any:
@@ -332,8 +328,12 @@ class NodeProvider(Provider[Settings]):
         return f"ironic.Node {name}"
 
     @staticmethod
-    def _ref(res: str, uuid: str, want: NodeInputs) -> _walk.NodeRef:
-        return _walk.NodeRef(res, uuid, want.name, want.timeouts.model_dump(), want.config_drive)
+    def _ref(res: str, uuid: str, want: Want) -> _walk.NodeRef:
+        return _walk.NodeRef(res, uuid, want["name"], want["timeouts"], want.get("config_drive"))
+
+    def _wanted(self, props: Mapping[str, Any]) -> Want:
+        """Validated inputs (an `InputError` naming field, value and reason)."""
+        return dump(parse(self.input_model(), props, self._res(str(props.get("name")))))
 
     def _find(self, c: Any, res: str, ident: str) -> Any | None:
         try:
@@ -377,29 +377,29 @@ class NodeProvider(Provider[Settings]):
                 c.port.delete(live[mac])
         return sorted(macs)
 
-    def _apply(self, c: Any, res: str, node: Any, want: NodeInputs, before: Mapping[str, Any] | None) -> None:
+    def _apply(self, c: Any, res: str, node: Any, want: Want, before: Mapping[str, Any] | None) -> None:
         patch = node_patch(node.to_dict(), want, before)
         if patch:
             driver_changes = any(op["path"] == "/driver" for op in patch)
             with errors(res, "update node"):
                 c.node.update(node.uuid, patch, reset_interfaces=True if driver_changes else None)
 
-    def _finish(self, c: Any, res: str, uuid: str, want: NodeInputs, *, first: str | None = None,
+    def _finish(self, c: Any, res: str, uuid: str, want: Want, *, first: str | None = None,
                 walk_id: str = "", node: Any = None) -> dict[str, Any]:
         """Walk (or step) the node to its target; return the outputs."""
         ref = self._ref(res, uuid, want)
-        if want.wait:
-            node = _walk.walk(c, ref, want.target_state, first=first)
+        if want["wait"]:
+            node = _walk.walk(c, ref, want["target_state"], first=first)
         else:
             if first:
                 _walk.act(c, ref, first)
                 node, pending = _walk.get(c, ref), True
             else:
-                node, pending = _walk.step(c, ref, want.target_state, node=node)
+                node, pending = _walk.step(c, ref, want["target_state"], node=node)
             if pending:
                 walk_id = uuidlib.uuid4().hex
-        node = _walk.set_power(c, ref, node, want.power)
-        outs = want.model_dump(mode="json", exclude_none=True)
+        node = _walk.set_power(c, ref, node, want.get("power"))
+        outs = dict(want)
         outs.update(uuid=uuid, provision_state=node.provision_state, power_state=node.power_state,
                     last_error=node.last_error, walk=walk_id or "")
         return every_field(outs)
@@ -407,26 +407,26 @@ class NodeProvider(Provider[Settings]):
     # -- CRUD --
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        want = parse(NodeInputs, props, self._res(str(props.get("name"))))
-        res = self._res(want.name)
+        want = self._wanted(props)
+        res = self._res(want["name"])
         c = self._client()
-        node = self._find(c, res, want.name)
+        node = self._find(c, res, want["name"])
         if node is not None:
             # Adopt what an earlier run left (or an operator enrolled): no twin, resume its walk.
-            node = _walk.set_maintenance(c, self._ref(res, node.uuid, want), node, want.maintenance)
+            node = _walk.set_maintenance(c, self._ref(res, node.uuid, want), node, want.get("maintenance"))
             node = _walk.settle(c, self._ref(res, node.uuid, want))
             self._apply(c, res, node, want, None)
-            self._sync_ports(c, res, node.uuid, want.ports)
+            self._sync_ports(c, res, node.uuid, want["ports"])
             return CreateResult(node.uuid, self._finish(c, res, node.uuid, want))
         # The creation attributes through the table (instance_info and ports come after).
-        body = TABLE.to_api(want.model_dump(mode="json"), list(CREATE_FIELDS))
-        body.update({f"{fam}_interface": iface for fam, iface in want.interfaces.items()})
+        body = TABLE.to_api(want, list(CREATE_FIELDS))
+        body.update({f"{fam}_interface": iface for fam, iface in want["interfaces"].items()})
         with errors(res, "create node"):
             node = c.node.create(**body)
         try:
             # instance_info is not a creation attribute: it is patched in (only for a deploy).
-            self._apply(c, res, node, want, want.model_dump(mode="json"))
-            self._sync_ports(c, res, node.uuid, want.ports, fresh=True)
+            self._apply(c, res, node, want, want)
+            self._sync_ports(c, res, node.uuid, want["ports"], fresh=True)
         except Exception:
             # Transactional: a node without its ports is not what the program asked for.
             with errors(res, "delete the node just created (undo)"):
@@ -475,24 +475,23 @@ class NodeProvider(Provider[Settings]):
         return ReadResult(node.uuid, every_field(outs), inputs=TABLE.input_props(outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        want = parse(NodeInputs, news, self._res(str(news.get("name"))))
-        res = self._res(want.name)
+        want = self._wanted(news)
+        res = self._res(want["name"])
         c = self._client()
         ref = self._ref(res, id_, want)
-        node = _walk.set_maintenance(c, ref, _walk.get(c, ref), want.maintenance)
+        node = _walk.set_maintenance(c, ref, _walk.get(c, ref), want.get("maintenance"))
         node = _walk.settle(c, ref)
         live = node.to_dict()
         self._apply(c, res, node, want, olds)
-        self._sync_ports(c, res, id_, want.ports)
+        self._sync_ports(c, res, id_, want["ports"])
         # A deployed node whose image or config drive changed is rebuilt (Ironic's `rebuild`
         # redeploys with the new instance_info): the program asked for a different server.
         redeploy = (
-            want.target_state == "active"
+            want["target_state"] == "active"
             and live.get("provision_state") == "active"
             and (
-                integral(olds.get("instance_info"))
-                != want.model_dump(mode="json", exclude_none=True).get("instance_info")
-                or olds.get("config_drive") != want.config_drive
+                integral(olds.get("instance_info")) != want.get("instance_info")
+                or olds.get("config_drive") != want.get("config_drive")
             )
         )
         outs = self._finish(c, res, id_, want, first="rebuild" if redeploy else None,
@@ -519,66 +518,17 @@ class NodeProvider(Provider[Settings]):
 # The resource
 
 
-@dataclass
-class NodeArgs:
-    """Inputs of `ironic.Node` (see `NodeInputs` for validation)."""
-
-    name: pulumi.Input[str]
-    """The node's unique name in Ironic: a node already enrolled under it is adopted."""
-    driver: pulumi.Input[str]
-    """Hardware type: `ipmi`, `redfish`, `idrac`, ... (`fake-hardware` in the lab)."""
-    driver_info: pulumi.Input[Mapping[str, Any]] | None = None
-    """BMC address and credentials (secret)."""
-    properties: pulumi.Input[Mapping[str, Any]] | None = None
-    """Hardware properties: cpus, memory_mb, local_gb, capabilities, ..."""
-    resource_class: pulumi.Input[str] | None = None
-    """Scheduling class; changed in place only while the node is not deployed."""
-    interfaces: pulumi.Input[Mapping[str, str]] | None = None
-    """Hardware interfaces by family (`boot`, `deploy`, `power`, ...)."""
-    ports: pulumi.Input[list[str]] | None = None
-    """MAC addresses of the node's NICs (one Ironic port each)."""
-    target_state: pulumi.Input[str] = "available"
-    """`manageable`, `available` or `active`."""
-    instance_info: pulumi.Input[Mapping[str, Any]] | None = None
-    """What a deploy writes: `image_source` (+ checksum), or `boot_iso` + `kernel_append_params`."""
-    config_drive: pulumi.Input[Any] | None = None
-    """Config drive for the deploy (secret): URL, gzipped base64 ISO, or {meta_data, user_data}."""
-    timeouts: pulumi.Input[Mapping[str, float]] | None = None
-    """Deadline per phase in seconds (`manage`, `clean`, `deploy`, `undeploy`) and `poll_interval`."""
-    wait: pulumi.Input[bool] = True
-    """False: return once Ironic accepted the next step; an `ironic.Fleet` waits for many at once."""
-    power: pulumi.Input[str] | None = None
-    """`on` (or `off`): the deployed node's power, kept (powered off by hand: drift, repaired); unset: not managed."""
-    maintenance: pulumi.Input[bool] | None = None
-    """The maintenance flag, kept (set by hand: drift, repaired); unset: not managed."""
-
-
-class Node(Resource, module="ironic", name="Node"):
+class Node(Declared[NodeArgs], module="ironic", name="Node"):
     """A bare-metal node in Ironic, walked to `target_state`."""
 
-    uuid: pulumi.Output[str]
-    provision_state: pulumi.Output[str]
-    power_state: pulumi.Output[str]
-    last_error: pulumi.Output[str]
-    walk: pulumi.Output[str]
-    name: pulumi.Output[str]
-    target_state: pulumi.Output[str]
-    timeouts: pulumi.Output[dict[str, float]]
-    config_drive: pulumi.Output[Any]
+    provider_type = NodeProvider
 
     def __init__(self, resource_name: str, args: NodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props = {k: v for k, v in args_props(args).items() if v is not None}
-        for secret in ("driver_info", "config_drive"):
-            if secret in props:
-                props[secret] = pulumi.Output.secret(props[secret])
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["driver_info", "config_drive"])
-        )
-        super().__init__(NodeProvider(), resource_name, TABLE.declared(props), opts)
+        super().__init__(resource_name, args, opts)
         # What a Fleet needs to walk this node, from the INPUTS: an unset (null) output reads as
         # unknown in preview, and `target_state` as an output is where the node is (drift).
+        drive = args.config_drive
         self.fleet_inputs: dict[str, Any] = {
-            "name": props["name"], "target": props.get("target_state", "available"),
-            "timeouts": props.get("timeouts"), "config_drive": props.get("config_drive"),
-            "power": props.get("power"),
+            "name": args.name, "target": args.target_state, "timeouts": args.timeouts,
+            "config_drive": None if drive is None else pulumi.Output.secret(drive), "power": args.power,
         }
