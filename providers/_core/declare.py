@@ -69,11 +69,14 @@ def arg(
     secret: bool = False,
     normalize: Callable[[Any], Any] = _same,
     check: Any = None,
+    init: bool = True,
     **constraints: Any,
 ) -> Any:
-    """An input field: its API name, how a change lands, secrecy, normalisation and validation."""
+    """An input field: its API name, how a change lands, secrecy, normalisation and validation.
+
+    `init=False`: an input the Args computes itself (in `__post_init__`) from what it was given."""
     spec = Spec(api, change, secret, normalize, check, constraints)
-    return dataclasses.field(default=default, metadata={META: spec})
+    return dataclasses.field(default=default, init=init, metadata={META: spec})
 
 
 def output(
@@ -197,9 +200,9 @@ def _model(cls: type[Args]) -> type[pydantic.BaseModel]:
     docs = docstrings(cls)
     fields: dict[str, Any] = {}
     for f in _fields(cls):
-        if not f.init:
-            continue
         s = _spec(f)
+        if s.change is Change.OUTPUT:
+            continue
         kind = s.check if s.check is not None else _plain(_annotation(f.type, namespace))
         if f.default is None and s.check is not None:
             kind = kind | None

@@ -17,33 +17,32 @@ still differs from the program).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from dataclasses import InitVar, dataclass
+from typing import Any
 
 import pulumi
 import pydantic
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from providers._core import (
     REAL_CLOCK,
-    Change,
     Clock,
-    Field,
     Permanent,
     Provider,
     ProviderError,
-    Table,
     parse,
     retry,
     wait_for,
 )
+from providers._core.declare import Args, PulumiInputsBase, arg, output
+from providers._core.resource import Declared
 
 from . import _states as st
 from . import _walk
 from ._api import LIST_FIELDS, client, errors
-from .node import Node, Timeouts
+from .node import ConfigDrive, Node, Power, Target, Timeouts
 from .settings import Settings
 
 RESOURCE = "ironic.Fleet"
@@ -56,48 +55,14 @@ class Member(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
     id: str = pydantic.Field(min_length=1, description="node UUID")
     name: str = pydantic.Field(description="node name, for messages")
-    target: Literal["manageable", "available", "active"] = pydantic.Field(description="target state")
+    target: Target = pydantic.Field(description="target state")
     timeouts: Timeouts = pydantic.Field(
         default_factory=lambda: Timeouts.model_validate({}), description="the node's deadlines"
     )
     walk: str = pydantic.Field(default="", description="the node's walk id: a new one makes the Fleet wait again")
-    config_drive: str | dict[str, Any] | None = pydantic.Field(default=None, description="for the deploy verb")
-    power: Literal["on", "off"] | None = pydantic.Field(
+    config_drive: ConfigDrive | None = pydantic.Field(default=None, description="for the deploy verb")
+    power: Power | None = pydantic.Field(
         default=None, description="the node's declared power: set once it rests at its target (active)")
-
-
-class FleetInputs(pydantic.BaseModel):
-    """The inputs of `ironic.Fleet`."""
-
-    model_config = pydantic.ConfigDict(extra="forbid")
-    members: list[Member] = pydantic.Field(description="the nodes to wait for")
-    poll_interval: float | None = pydantic.Field(
-        None, gt=0, description="seconds between listings (default: the shortest of the members')"
-    )
-    undeploy_on_delete: bool = pydantic.Field(
-        default=False,
-        description="deleting the Fleet undeploys its deployed members, all at once (a destroy of "
-        "many nodes then takes one undeploy time, not N/4). Off by default: with it, removing or "
-        "renaming the Fleet alone undeploys the nodes too.",
-    )
-
-    @pydantic.model_validator(mode="after")
-    def _unique(self) -> FleetInputs:
-        ids = [m.id for m in self.members]
-        if len(set(ids)) != len(ids):
-            raise ValueError("a node is listed twice")
-        return self
-
-
-TABLE = Table(
-    RESOURCE,
-    (
-        Field("members"),
-        Field("poll_interval"),
-        Field("undeploy_on_delete"),
-        Field("states", change=Change.OUTPUT, doc="provision state by node name"),
-    ),
-)
 
 
 @dataclass
@@ -224,18 +189,65 @@ def report(tracks: Sequence[Track]) -> str | None:
     return f"{len(failed)} of {len(tracks)} nodes failed (the next `up` resumes them): {lines}"
 
 
+def _member(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+class FleetChecks(PulumiInputsBase):
+    """A node listed once."""
+
+    @pydantic.model_validator(mode="after")
+    def _unique(self) -> FleetChecks:
+        ids = [m.id for m in getattr(self, "members", [])]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a node is listed twice")
+        return self
+
+
+class FleetArgs(Args, resource=RESOURCE, checks=FleetChecks):
+    """Inputs of `ironic.Fleet`: each field declared once."""
+
+    nodes: InitVar[Sequence[Node]]
+    """The nodes to wait for (create them with `wait=False`); they become `members`."""
+    members: pulumi.Input[Sequence[pulumi.Input[Mapping[str, Any]]]] = arg(init=False, check=list[Member])
+    """The nodes to wait for, as the provider sees them (from each Node's id, walk and inputs)."""
+    poll_interval: pulumi.Input[float] | None = arg(default=None, gt=0)
+    """Seconds between listings; default: the shortest `timeouts.poll_interval` of the nodes."""
+    undeploy_on_delete: pulumi.Input[bool] = arg(default=False)
+    """Deleting the Fleet undeploys its members all at once (a destroy of many nodes then takes
+    one undeploy time, not N/4); off by default, since removing or renaming the Fleet alone would
+    then undeploy the nodes too."""
+    states: pulumi.Output[dict[str, str]] = output()
+    """Provision state by node name."""
+
+    def __post_init__(self, nodes: Sequence[Node]) -> None:
+        self.node_resources = list(nodes)
+        self.members = [
+            pulumi.Output.all(id=n.id, walk=n.walk, **n.fleet_inputs).apply(_member) for n in nodes
+        ]
+
+
+TABLE = FleetArgs.table()
+FleetInputs = FleetArgs.model()  # the validated inputs (check)
+
+
 class FleetProvider(Provider[Settings]):
-    table: ClassVar[Table] = TABLE
-    model: ClassVar[type[pydantic.BaseModel]] = FleetInputs
+    args = FleetArgs
     settings_model = Settings
 
     def _client(self) -> Any:
         return client(self.settings().endpoint)
 
+    def _wanted(self, props: Mapping[str, Any]) -> tuple[pydantic.BaseModel, list[Member], float | None]:
+        """The validated inputs, their members and the declared poll interval."""
+        want = parse(self.input_model(), props, RESOURCE)
+        values = dict(want)
+        return want, values["members"], values.get("poll_interval")
+
     def _run(self, props: dict[str, Any]) -> dict[str, Any]:
-        want = parse(FleetInputs, props, RESOURCE)
-        interval = want.poll_interval or min((m.timeouts.poll_interval for m in want.members), default=10.0)
-        tracks = drive(want.members, self._client, interval=interval)
+        want, members, poll = self._wanted(props)
+        interval = poll or min((m.timeouts.poll_interval for m in members), default=10.0)
+        tracks = drive(members, self._client, interval=interval)
         problem = report(tracks)
         if problem:
             raise Permanent(RESOURCE, problem)
@@ -263,56 +275,31 @@ class FleetProvider(Provider[Settings]):
             m["name"]: (nodes[m["id"]].provision_state if m["id"] in nodes else "(gone)")
             for m in props.get("members") or []
         }
-        return ReadResult(id_, outs, inputs=TABLE.input_props(outs))
+        return ReadResult(id_, outs, inputs=self.table.input_props(outs))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Each Node undeploys and deletes itself; with `undeploy_on_delete` the Fleet first
         undeploys all its members at once, so the Nodes' deletes find them undeployed."""
-        want = parse(FleetInputs, TABLE.input_props(props), RESOURCE)
-        if not want.undeploy_on_delete:
+        want, declared, poll = self._wanted(self.table.input_props(props))
+        if not dict(want)["undeploy_on_delete"]:
             return
         present = listing(self._client())
         members = [
             m.model_copy(update={"target": "available"})
-            for m in want.members
+            for m in declared
             if m.id in present and m.target != "manageable"
         ]
-        interval = want.poll_interval or min((m.timeouts.poll_interval for m in members), default=10.0)
+        interval = poll or min((m.timeouts.poll_interval for m in members), default=10.0)
         problem = report(drive(members, self._client, interval=interval))
         if problem:
             raise Permanent(RESOURCE, problem)
 
 
-def _member(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
-
-
-@dataclass
-class FleetArgs:
-    """Inputs of `ironic.Fleet`."""
-
-    nodes: Sequence[Node]
-    """The nodes to wait for (create them with `wait=False`)."""
-    poll_interval: pulumi.Input[float] | None = None
-    """Seconds between listings; default: the shortest `timeouts.poll_interval` of the nodes."""
-    undeploy_on_delete: pulumi.Input[bool] = False
-    """Deleting the Fleet undeploys its members all at once (fast destroy of many nodes); off by
-    default, since removing or renaming the Fleet alone would then undeploy the nodes."""
-
-
-class Fleet(Resource, module="ironic", name="Fleet"):
+class Fleet(Declared[FleetArgs], module="ironic", name="Fleet"):
     """Waits, in one provider slot, until every node reached its target state."""
 
-    states: pulumi.Output[dict[str, str]]
+    provider_type = FleetProvider
 
     def __init__(self, resource_name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        members = [
-            pulumi.Output.all(id=n.id, walk=n.walk, **n.fleet_inputs).apply(_member)
-            for n in args.nodes
-        ]
-        props: dict[str, Any] = {"members": members}
-        if args.poll_interval is not None:
-            props["poll_interval"] = args.poll_interval
-        props["undeploy_on_delete"] = args.undeploy_on_delete
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(args.nodes)))
-        super().__init__(FleetProvider(), resource_name, TABLE.declared(props), opts)
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(args.node_resources)))
+        super().__init__(resource_name, args, opts)

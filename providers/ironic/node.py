@@ -56,6 +56,10 @@ Interface = Literal[
     "raid", "rescue", "storage", "vendor",
 ]
 
+Target = Literal["manageable", "available", "active"]  # the states a node is walked to
+Power = Literal["on", "off"]
+ConfigDrive = str | dict[str, Any]  # a URL, a gzipped base64 ISO, or {meta_data, user_data}
+
 _MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 Want = dict[str, Any]  # validated inputs, as `check` stores them
 _NAME = re.compile(r"^[A-Za-z0-9\-._~]+$")  # Ironic's logical names (API >= 1.10)
@@ -160,33 +164,34 @@ class NodeArgs(Args, resource="ironic.Node", delete_before_replace=True, checks=
     """Hardware type: `ipmi`, `redfish`, `idrac`, ... (`fake-hardware` in the lab); changed in place
     unless deployed: then replaced (see `node_diff`)."""
     driver_info: pulumi.Input[Mapping[str, Any]] | None = arg(
-        None, secret=True, check=dict[str, Any], default_factory=dict)
+        default=None, secret=True, check=dict[str, Any], default_factory=dict)
     """BMC address and credentials (secret)."""
     properties: pulumi.Input[Mapping[str, Any]] | None = arg(
-        None, normalize=integral, check=dict[str, Any], default_factory=dict)
+        default=None, normalize=integral, check=dict[str, Any], default_factory=dict)
     """Hardware properties: cpus, memory_mb, local_gb, capabilities, ..."""
-    resource_class: pulumi.Input[str] | None = arg(None, max_length=80)
+    resource_class: pulumi.Input[str] | None = arg(default=None, max_length=80)
     """Scheduling class; changed in place only while the node is not deployed."""
-    interfaces: pulumi.Input[Mapping[str, str]] | None = arg(None, check=dict[Interface, str], default_factory=dict)
+    interfaces: pulumi.Input[Mapping[str, str]] | None = arg(
+        default=None, check=dict[Interface, str], default_factory=dict)
     """Hardware interfaces by family (`boot`, `deploy`, `power`, ...), e.g. {'boot': 'redfish-virtual-media'}."""
-    ports: pulumi.Input[list[str]] | None = arg(None, normalize=_macs, check=list[str], default_factory=list)
+    ports: pulumi.Input[list[str]] | None = arg(default=None, normalize=_macs, check=list[str], default_factory=list)
     """MAC addresses of the node's NICs (one Ironic port each)."""
-    target_state: pulumi.Input[str] = arg("available", check=Literal["manageable", "available", "active"])
+    target_state: pulumi.Input[str] = arg(default="available", check=Target)
     """The provision state to walk the node to: `manageable`, `available` or `active`."""
-    instance_info: pulumi.Input[Mapping[str, Any]] | None = arg(None, normalize=integral, check=InstanceInfo)
+    instance_info: pulumi.Input[Mapping[str, Any]] | None = arg(default=None, normalize=integral, check=InstanceInfo)
     """What a deploy writes: `image_source` (+ checksum), or `boot_iso` + `kernel_append_params`."""
-    config_drive: pulumi.Input[Any] | None = arg(None, secret=True, check=str | dict[str, Any])
+    config_drive: pulumi.Input[Any] | None = arg(default=None, secret=True, check=ConfigDrive)
     """Config drive for the deploy (secret): URL, gzipped base64 ISO, or {meta_data, user_data}."""
     timeouts: pulumi.Input[Mapping[str, float]] | None = arg(
-        None, normalize=_floats, check=Timeouts, default_factory=Timeouts)
+        default=None, normalize=_floats, check=Timeouts, default_factory=Timeouts)
     """Deadline per phase in seconds (`manage`, `clean`, `deploy`, `undeploy`) and `poll_interval`."""
-    wait: pulumi.Input[bool] = arg(True)
+    wait: pulumi.Input[bool] = arg(default=True)
     """Wait for the target state (True), or return once Ironic accepted the next step, leaving the
     wait to an `ironic.Fleet` that waits for many at once (False)."""
-    power: pulumi.Input[str] | None = arg(None, check=Literal["on", "off"])
+    power: pulumi.Input[str] | None = arg(default=None, check=Power)
     """`on` (or `off`): the deployed node's power, kept (powered off by hand: drift that refresh shows
     and up repairs); unset: not managed. Read back as the live power state."""
-    maintenance: pulumi.Input[bool] | None = arg(None)
+    maintenance: pulumi.Input[bool] | None = arg(default=None)
     """The maintenance flag, kept (set by hand: drift, repaired); unset: not managed."""
     uuid: pulumi.Output[str] = output()
     """The node's UUID (its id)."""
@@ -206,6 +211,8 @@ NodeInputs = NodeArgs.model()  # the validated inputs (check)
 # Fields a node is created with, and the plain ones a patch replaces as they are.
 CREATE_FIELDS = ("name", "driver", "driver_info", "properties", "resource_class")
 PLAIN_FIELDS = ("name", "driver", "resource_class")
+# Fields read back as Ironic reports them (the maps, ports and states are read key by key).
+READ_AS_IS = ("name", "driver", "uuid", "provision_state", "power_state", "last_error")
 # Fields Ironic refuses to change on a deployed node.
 RECONFIGURE_ONLY = ("driver", "interfaces", "resource_class")
 
@@ -443,23 +450,19 @@ class NodeProvider(Provider[Settings]):
         else:
             node = self._find(c, res, id_)
             if node is None:
-                return ReadResult("", {})
+                return self.gone()
             with errors(res, "list ports"):
                 macs = sorted(p.address.lower() for p in c.port.list(node=node.uuid, fields=["address"]))
         live = node.to_dict()
         outs = dict(props)
+        # What Ironic reports under the table's names, through the table; the maps key by key.
+        outs.update({k: v for k, v in TABLE.from_api(live).items() if k in READ_AS_IS})
         outs.update(
-            name=node.name,
-            driver=node.driver,
             driver_info=managed(live.get("driver_info"), props.get("driver_info"), props.get("driver_info")),
             properties=managed(live.get("properties"), props.get("properties")),
             interfaces={fam: live.get(f"{fam}_interface") for fam in props.get("interfaces") or {}},
             ports=macs,
             target_state=st.heading(node.provision_state, node.target_provision_state),
-            uuid=node.uuid,
-            provision_state=node.provision_state,
-            power_state=node.power_state,
-            last_error=node.last_error,
         )
         if props.get("power") is not None:
             outs["power"] = "on" if node.power_state == "power on" else "off"
