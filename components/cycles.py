@@ -8,10 +8,10 @@ node and every layer after it depends on the Fleet, so each of those checks walk
 the work grows with (resources after the Fleet) x (nodes), quadratically with the region
 (`python -m benchmarks.declared` counts the steps).
 
-The same question is answered here from both ends at once: forward from B over what it depends
-on, backward from A over what depends on it, one step each in turn, until the two meet (a cycle)
-or either side has nothing left (none). A resource being registered has few dependents yet, so
-the backward side usually ends at once. The edges are recorded with the SDK's own function, so its
+The same question is answered here from both ends: forward from B over what it depends on,
+backward from A over what depends on it, each step on the side whose next resource has fewer
+neighbours, until the two meet (a cycle) or either side has nothing left (none). One side is
+usually small, and ends after a few steps. The edges are recorded with the SDK's own function, so its
 graph, and every answer, are exactly what they were.
 """
 
@@ -31,18 +31,26 @@ def reaches(start: Any, goal: Any, dependents: dict[Any, list[Any]]) -> bool:
     ahead, behind = {start}, {goal}
     forward, backward = [start], [goal]
     while forward and backward:
-        for x in resource_cycle_breaker._deps(forward.pop()):
-            if x in behind:
-                return True
-            if x not in ahead:
-                ahead.add(x)
-                forward.append(x)
-        for x in dependents.get(backward.pop(), ()):
-            if x in ahead:
-                return True
-            if x not in behind:
-                behind.add(x)
-                backward.append(x)
+        # Expand whichever side's next resource has fewer neighbours: a side that runs out
+        # answers the question, and the Fleet (every node before it, every layer after it) is
+        # then rarely expanded at all.
+        after, before = resource_cycle_breaker._deps(forward[-1]), dependents.get(backward[-1], ())
+        if len(before) <= len(after):
+            backward.pop()
+            for x in before:
+                if x in ahead:
+                    return True
+                if x not in behind:
+                    behind.add(x)
+                    backward.append(x)
+        else:
+            forward.pop()
+            for x in after:
+                if x in behind:
+                    return True
+                if x not in ahead:
+                    ahead.add(x)
+                    forward.append(x)
     return False
 
 

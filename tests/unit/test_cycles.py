@@ -29,7 +29,7 @@ def test_same_answers_and_graph_as_the_sdk_on_random_dependencies() -> None:
         fast: Any = rpc.declare_dependency
         assert fast is not original
         rng = random.Random(17)
-        for _ in range(20):
+        for _ in range(200):
             size = rng.randint(2, 30)
             sdk_nodes, fast_nodes = [Res(i) for i in range(size)], [Res(i) for i in range(size)]
             for _ in range(rng.randint(1, 120)):
