@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
 import pydantic
@@ -303,7 +303,8 @@ class FleetArgs:
 class Fleet(Resource, module="ironic", name="Fleet"):
     """Waits, in one provider slot, until every node reached its target state."""
 
-    states: pulumi.Output[dict[str, str]]
+    if TYPE_CHECKING:  # for the type checker only (see `Node`)
+        states: pulumi.Output[dict[str, str]]
 
     def __init__(self, resource_name: str, args: FleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         members = [

@@ -22,7 +22,7 @@ import re
 import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
 import pydantic
@@ -556,15 +556,18 @@ class NodeArgs:
 class Node(Resource, module="ironic", name="Node"):
     """A bare-metal node in Ironic, walked to `target_state`."""
 
-    uuid: pulumi.Output[str]
-    provision_state: pulumi.Output[str]
-    power_state: pulumi.Output[str]
-    last_error: pulumi.Output[str]
-    walk: pulumi.Output[str]
-    name: pulumi.Output[str]
-    target_state: pulumi.Output[str]
-    timeouts: pulumi.Output[dict[str, float]]
-    config_drive: pulumi.Output[Any]
+    if TYPE_CHECKING:
+        # For the type checker only: at run time the SDK would evaluate these annotations again
+        # for every registration (`resource_types`), 0.1 s per 100 nodes, for plain output types.
+        uuid: pulumi.Output[str]
+        provision_state: pulumi.Output[str]
+        power_state: pulumi.Output[str]
+        last_error: pulumi.Output[str]
+        walk: pulumi.Output[str]
+        name: pulumi.Output[str]
+        target_state: pulumi.Output[str]
+        timeouts: pulumi.Output[dict[str, float]]
+        config_drive: pulumi.Output[Any]
 
     def __init__(self, resource_name: str, args: NodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {k: v for k, v in args_props(args).items() if v is not None}
