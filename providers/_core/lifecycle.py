@@ -17,9 +17,10 @@ A resource supplies the differences as small hooks, the way openstacksdk's `Reso
 | `undo(client, obj)` | remove an object made by this create that could not be settled | keep it |
 
 `create` = `ensure(find, make)` (a retried create looks again first, so nothing is duplicated),
-then `converge` when adopted (an object this create made that fails there goes to `undo`); `update` = `converge`: `apply` with the changed fields, then read the
-object again; `read` = `fetch` + `outputs` (an empty id when gone); `delete` = `remove(fetch,
-destroy)` (gone already is fine).
+then `converge` when adopted (an object this create made that fails there goes to `undo`);
+`update` = `converge`: `apply` with the changed fields, then read the object again; `read` =
+`fetch` + `outputs` (an empty id when gone); `delete` = `remove(fetch, destroy)` (gone already is
+fine).
 """
 
 from __future__ import annotations

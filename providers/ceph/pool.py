@@ -102,32 +102,33 @@ class PoolArgs(Args, resource=RESOURCE, checks=PoolChecks):
     name: pulumi.Input[str] = arg(api="pool_name", change=Change.REPLACE, min_length=1, max_length=255,
                                   pattern=r"^[^/@\s]+$")
     """Pool name; a change replaces the pool."""
-    type: pulumi.Input[str] = arg("replicated", change=Change.REPLACE, check=Literal["replicated", "erasure"])
+    type: pulumi.Input[str] = arg(default="replicated", change=Change.REPLACE, check=Literal["replicated", "erasure"])
     """`replicated` or `erasure`; a change replaces the pool."""
-    erasure_code_profile: pulumi.Input[str] | None = arg(None, change=Change.REPLACE)
+    erasure_code_profile: pulumi.Input[str] | None = arg(default=None, change=Change.REPLACE)
     """Erasure-code profile (erasure pools; default `default`); a change replaces the pool."""
-    size: pulumi.Input[int] | None = arg(None, normalize=_int, ge=1, le=10)
+    size: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1, le=10)
     """Replica count of a replicated pool (unset: the cluster default)."""
-    min_size: pulumi.Input[int] | None = arg(None, normalize=_int, ge=1, le=10)
+    min_size: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1, le=10)
     """Replicas needed to serve I/O (unset: the cluster default)."""
-    pg_num: pulumi.Input[int] | None = arg(None, normalize=_int, ge=1, le=65536)
+    pg_num: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1, le=65536)
     """Placement groups, when the autoscaler is not on (unset: the cluster default)."""
-    pg_autoscale_mode: pulumi.Input[str] | None = arg(None, check=Literal["on", "off", "warn"])
+    pg_autoscale_mode: pulumi.Input[str] | None = arg(default=None, check=Literal["on", "off", "warn"])
     """`on`, `off` or `warn` (unset: the cluster default)."""
-    application: pulumi.Input[str] | None = arg(None, min_length=1)
+    application: pulumi.Input[str] | None = arg(default=None, min_length=1)
     """The application tag (`rbd`, `rgw`, `cephfs`...); unset disables it."""
-    quota_max_bytes: pulumi.Input[int] | None = arg(None, normalize=_int, ge=1)
+    quota_max_bytes: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1)
     """Byte quota; unset removes it."""
-    quota_max_objects: pulumi.Input[int] | None = arg(None, normalize=_int, ge=1)
+    quota_max_objects: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1)
     """Object quota; unset removes it."""
-    compression_mode: pulumi.Input[str] | None = arg(None, check=Literal["none", "passive", "aggressive", "force"])
+    compression_mode: pulumi.Input[str] | None = arg(
+        default=None, check=Literal["none", "passive", "aggressive", "force"])
     """BlueStore compression mode: `none`, `passive`, `aggressive` or `force`; unset removes compression settings."""
     compression_algorithm: pulumi.Input[str] | None = arg(
-        None, check=Literal["none", "snappy", "zlib", "zstd", "lz4"])
+        default=None, check=Literal["none", "snappy", "zlib", "zstd", "lz4"])
     """BlueStore compression algorithm: `snappy`, `zlib`, `zstd`, `lz4` or `none`; unset removes it."""
-    crush_rule: pulumi.Input[str] | None = arg(None, min_length=1)
+    crush_rule: pulumi.Input[str] | None = arg(default=None, min_length=1)
     """CRUSH rule name (unset: `replicated_rule` for replicated pools)."""
-    allow_delete: pulumi.Input[bool] = arg(False, normalize=bool)
+    allow_delete: pulumi.Input[bool] = arg(default=False, normalize=bool)
     """Pools hold data: destroying (or replacing) the pool needs this set first (never sent to Ceph)."""
     pool_id: pulumi.Output[int] = output(api="pool", normalize=_int)
     """The pool's id."""

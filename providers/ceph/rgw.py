@@ -112,21 +112,21 @@ class RgwUserArgs(Args, resource=USER, checks=RgwUserChecks):
     """User id; a change replaces the user."""
     display_name: pulumi.Input[str] = arg(min_length=1)
     """Display name (RGW requires one)."""
-    email: pulumi.Input[str] | None = arg(None, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: pulumi.Input[str] | None = arg(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     """E-mail address (unique across users); unset clears it."""
-    caps: pulumi.Input[dict[str, str]] | None = arg(None, normalize=norm_caps)
+    caps: pulumi.Input[dict[str, str]] | None = arg(default=None, normalize=norm_caps)
     """Admin capabilities, {type: 'read'|'write'|'*'}, e.g. {'buckets': '*', 'usage': 'read'}; changed in place."""
-    user_quota: pulumi.Input[dict[str, int]] | None = arg(None, normalize=norm_quota, check=Quota)
+    user_quota: pulumi.Input[dict[str, int]] | None = arg(default=None, normalize=norm_quota, check=Quota)
     """{'max_size': bytes, 'max_objects': n} for the whole user; unset disables it."""
-    bucket_quota: pulumi.Input[dict[str, int]] | None = arg(None, normalize=norm_quota, check=Quota)
+    bucket_quota: pulumi.Input[dict[str, int]] | None = arg(default=None, normalize=norm_quota, check=Quota)
     """The same per bucket; unset disables it."""
-    max_buckets: pulumi.Input[int] | None = arg(None, normalize=int, ge=0)
+    max_buckets: pulumi.Input[int] | None = arg(default=None, normalize=int, ge=0)
     """How many buckets the user may own (unset: RGW's 1000)."""
-    suspended: pulumi.Input[bool] = arg(False, normalize=bool)
+    suspended: pulumi.Input[bool] = arg(default=False, normalize=bool)
     """Suspend the user (keys stop working, data stays)."""
-    key_rotation: pulumi.Input[str] | None = arg(None, normalize=str)
+    key_rotation: pulumi.Input[str] | None = arg(default=None, normalize=str)
     """Change this value to rotate the S3 key pair (new pair first, then the old one goes)."""
-    purge_data: pulumi.Input[bool] = arg(False, normalize=bool)
+    purge_data: pulumi.Input[bool] = arg(default=False, normalize=bool)
     """Delete the user's buckets and objects with the user (otherwise delete keeps them)."""
     access_key: pulumi.Output[str] = output(secret=True)
     """The managed S3 access key (secret)."""
