@@ -328,3 +328,35 @@ LIVE = {"pool": 1, "pool_name": "data", "type": "replicated", "size": 2, "min_si
 def test_pool_update_plan(live: dict[str, Any], want: dict[str, Any], body: dict[str, Any]) -> None:
     plan = StubDefaults()._plan({**LIVE, **live}, PoolProvider().inputs({"name": "data", **want}), creating=False)
     assert list(plan.body.items()) == list(body.items())
+
+
+class HalfMade(PoolProvider):
+    """A pool provider whose converge fails right after the pool is made (or adopted); no API."""
+
+    def __init__(self, exists: bool) -> None:
+        self.exists = exists
+        self.calls: list[str] = []
+
+    def client(self, props: Any) -> Any:
+        return None
+
+    def fetch(self, client: Any, obj_id: str) -> dict[str, Any] | None:
+        return dict(LIVE) if self.exists else None
+
+    def make(self, client: Any, wanted: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append("make")
+        return dict(LIVE)
+
+    def _settle(self, client: Any, want: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+        raise Permanent("ceph.Pool", "crush rule fast does not exist")
+
+    def destroy(self, client: Any, obj: dict[str, Any]) -> None:
+        self.calls.append(f"destroy {obj['pool_name']}")
+
+
+@pytest.mark.parametrize(("exists", "calls"), [(False, ["make", "destroy data"]), (True, [])])
+def test_pool_made_here_and_not_converged_is_removed_again(exists: bool, calls: list[str]) -> None:
+    p = HalfMade(exists)
+    with pytest.raises(Permanent, match="crush rule fast"):
+        p.create({"name": "data", "crush_rule": "fast"})
+    assert p.calls == calls  # an adopted pool is never removed by a failed create
