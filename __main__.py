@@ -10,6 +10,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components.config import ConfigError, StackConfig, load_config
+from components.cycles import faster_cycle_check
 from components.region import Region
 
 
@@ -33,6 +34,7 @@ def read_config() -> StackConfig:
 
 
 cfg = read_config()
+faster_cycle_check()  # the SDK's cycle check walks every node for each later dependency
 region = Region(cfg.region.name, cfg)
 
 pulumi.export("zoneId", region.cloud.zone_id)

@@ -15,6 +15,10 @@
     .venv/bin/python -m benchmarks.region calls [--pools 2 --hosts 2 --storage 2]
                                                     # API calls per resource of a refresh (and of a
                                                     # no-op preview) of a small region, by backend
+    .venv/bin/python -m benchmarks.region compare --base <git revision>
+                                                    # the ~511-resource region deployed by the program
+                                                    # at <revision>, then no-op previews side by side:
+                                                    # that revision, this tree, the trivial baseline
 
 API calls are counted at the HTTP layer of every Python process of the run (benchmarks/apicount).
 """
@@ -25,7 +29,9 @@ import argparse
 import itertools
 import json
 import math
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +42,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.measure import APICOUNT, Instrumented, Run, median
+from benchmarks.measure import APICOUNT, PROCSTATS, Instrumented, Run, median
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, Result, engine_bin_dir
 
@@ -194,15 +200,15 @@ def expect(run: Run, changes: dict[str, int], what: str) -> Run:
 def scale_point(root: Path, lab: dict[str, Any], target: int, runs: int) -> Point:
     """Deploy a region of about `target` resources and as many trivial ones; time each operation."""
     region = scaled_design(target)
-    n = dynamic_count(region)
     stack = Instrumented.wrap(region_stack(root / "region", lab, region, root / "api.log"), root / "procs-region")
     t0 = time.monotonic()
     up = stack.run("up", "--skip-preview")
+    # As the engine counts them: the region's layers (the zone's day 0, the tenants) add a fixed
+    # number beyond the servers, pools and networks `dynamic_count` knows.
     point = Point(custom_resources(up.result), time.monotonic() - t0)
-    if point.resources != n:
-        raise SystemExit(f"expected {n} dynamic resources, the engine created {point.resources}")
     baseline = Instrumented.wrap(EngineStack.create(
-        root / "baseline", engine_bin_dir(), project="baseline", program=BASELINE, config={"count": str(n)},
+        root / "baseline", engine_bin_dir(), project="baseline", program=BASELINE,
+        config={"count": str(point.resources)},
     ), root / "procs-baseline")
     baseline.run("up", "--skip-preview")
     dns = ["8.8.4.4", "8.8.8.8"]
@@ -357,6 +363,73 @@ def profile_benchmark() -> None:
             stack.run("destroy", "--skip-preview")
 
 
+def cpu_line(label: str, runs: list[Run]) -> str:
+    t = median([r.seconds for r in runs])
+    return (f"  {label:34s}{t:6.2f} s [{min(r.seconds for r in runs):.2f}-{max(r.seconds for r in runs):.2f}]  "
+            f"CPU s: engine and plugins {median([r.engine_cpu_s for r in runs]):.2f}, program "
+            f"{median([r.procs.cpu('program') for r in runs]):.2f}, "
+            f"provider {median([r.procs.cpu('provider') for r in runs]):.2f}"
+            f"; peak MB program {max(r.procs.peak_mb('program') for r in runs):.0f}, provider "
+            f"{max(r.procs.peak_mb('provider') for r in runs):.0f}")
+
+
+def compare_benchmark(base_rev: str, target: int, runs: int) -> None:
+    """Deploy a region of about `target` resources with the program at `base_rev`, then time no-op
+    previews round by round: the program at `base_rev`, this tree's, and as many trivial resources.
+
+    This tree previewing state that `base_rev` wrote, with no change, is also the check that its
+    property bags are compatible with a region deployed before."""
+    region = scaled_design(target)
+    hosts = len(region["hypervisorPools"]) * (len(region["hypervisorPools"][0]["members"]) + 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        base = root / "base"
+        base.mkdir()
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", base_rev], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        trees = {"base": base, "this tree": REPO}
+        with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
+            stack = Instrumented.wrap(region_stack(root / "region", lab, region, root / "api.log"), root / "procs")
+
+            def use(tree: str) -> None:
+                stack.stack.write_program((trees[tree] / "__main__.py").read_text())
+                stack.stack.env["PYTHONPATH"] = os.pathsep.join([str(PROCSTATS), str(trees[tree])])
+
+            use("base")
+            up_s, up = timed(stack.run, "up", "--skip-preview")
+            n = custom_resources(up.result)  # as the engine counts them (the zone's day 0 and tenants add some)
+            print(f"region of {n} dynamic resources deployed by {base_rev} in {up_s:.0f} s", flush=True)
+            baseline = Instrumented.wrap(EngineStack.create(
+                root / "baseline", engine_bin_dir(), project="baseline", program=BASELINE, config={"count": str(n)},
+            ), root / "procs-baseline")
+            baseline.run("up", "--skip-preview")
+            times: dict[str, list[Run]] = {"base": [], "this tree": [], "baseline": []}
+            loads = []
+            for _ in range(runs):  # round by round, so load on the machine hits all three alike
+                loads.append(os.getloadavg()[0])
+                for tree in ("base", "this tree"):
+                    use(tree)
+                    times[tree].append(stack.preview())  # raises unless a no-op
+                times["baseline"].append(baseline.preview())
+            b = median([r.seconds for r in times["baseline"]])
+            print(f"no-op preview, median of {runs} [min-max], side by side (load average "
+                  f"{', '.join(f'{x:.1f}' for x in loads)}):")
+            for key, label in (("base", f"region at {base_rev}"), ("this tree", "region, this tree"),
+                               ("baseline", f"{n} trivial resources")):
+                print(cpu_line(label, times[key]))
+            for key in ("base", "this tree"):
+                r = median([x.seconds for x in times[key]])
+                cpu = median([x.cpu_s for x in times[key]]) / median([x.cpu_s for x in times["baseline"]])
+                print(f"  {key}: {r / b:.2f} x the baseline (CPU s {cpu:.2f} x)")
+            use("this tree")
+            sampled = stack.preview(sample_ms=5)
+            for role in ("program", "provider"):
+                for rec in sampled.procs.of(role):
+                    print("\n".join(profile_lines(rec, role)))
+            # No destroy: undeploying hundreds of nodes takes as long as deploying them, and the
+            # lab and both stacks' state go with the temporary directory.
+
+
 def fleet_benchmark() -> None:
     """64 servers (3 pools of 16, 15 storage, 1 controller), deploy delay 10 s, vs the smallest region."""
     delay = 10
@@ -443,10 +516,12 @@ def by_backend(lab: dict[str, Any], calls: Counter[str]) -> dict[str, int]:
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.region", description=__doc__.split("\n\n")[0])
-    ap.add_argument("scenario", choices=["preview", "fleet", "scale", "profile", "calls"])
+    ap.add_argument("scenario", choices=["preview", "fleet", "scale", "profile", "calls", "compare"])
     ap.add_argument("--pools", type=int, default=2, help="calls: XCP-ng pools")
     ap.add_argument("--hosts", type=int, default=2, help="calls: hosts per pool")
     ap.add_argument("--storage", type=int, default=2, help="calls: storage servers")
+    ap.add_argument("--base", default="HEAD", help="compare: the git revision to compare this tree with")
+    ap.add_argument("--size", type=int, default=500, help="compare: the region's size in dynamic resources (about)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sizes", default="50,250,500,1000",
                     help="scale: comma-separated region sizes in dynamic resources (about)")
@@ -459,6 +534,8 @@ def main(argv: list[str]) -> int:
         profile_benchmark()
     elif args.scenario == "calls":
         calls_benchmark(args.pools, args.hosts, args.storage, args.runs)
+    elif args.scenario == "compare":
+        compare_benchmark(args.base, args.size, args.runs)
     else:
         fleet_benchmark()
     return 0

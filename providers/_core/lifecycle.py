@@ -14,11 +14,13 @@ A resource supplies the differences as small hooks, the way openstacksdk's `Reso
 | `destroy(client, obj)` | delete it | required |
 | `outputs(client, obj, carried)` | outputs of an API object (`carried`: inputs it never returns) | the table |
 | `settle(created, wanted)` | converge right after create? | when adopted |
+| `undo(client, obj)` | remove an object made by this create that could not be settled | keep it |
 
 `create` = `ensure(find, make)` (a retried create looks again first, so nothing is duplicated),
-then `converge` when adopted; `update` = `converge`: `apply` with the changed fields, then read the
-object again; `read` = `fetch` + `outputs` (an empty id when gone); `delete` = `remove(fetch,
-destroy)` (gone already is fine).
+then `converge` when adopted (an object this create made that fails there goes to `undo`);
+`update` = `converge`: `apply` with the changed fields, then read the object again; `read` =
+`fetch` + `outputs` (an empty id when gone); `delete` = `remove(fetch, destroy)` (gone already is
+fine).
 """
 
 from __future__ import annotations
@@ -82,6 +84,11 @@ class Lifecycle(Provider[S], Generic[S, C]):
         del wanted
         return not created
 
+    def undo(self, client: C, obj: Obj) -> None:
+        """Best effort, after a failure right after `make`: by default the object stays (the next
+        create adopts it by name)."""
+        del client, obj
+
     # --- the lifecycle ------------------------------------------------------------------------
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -92,7 +99,13 @@ class Lifecycle(Provider[S], Generic[S, C]):
             lambda: self.find(client, wanted), lambda: self.make(client, wanted),
         )
         obj_id = self.obj_id(obj)
-        return CreateResult(obj_id, self.managed(self.created(client, obj_id, obj, created, wanted), wanted))
+        try:
+            outputs = self.created(client, obj_id, obj, created, wanted)
+        except Exception:
+            if created:
+                self.undo(client, obj)
+            raise
+        return CreateResult(obj_id, self.managed(outputs, wanted))
 
     def created(self, client: C, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
         """The outputs once the object exists; an adopted one is brought to what is declared."""

@@ -9,8 +9,8 @@ effects.
 
 from .cephfs import FsDirectory, FsDirectoryArgs, FsDirectoryProvider
 from .cephx import FsClient, FsClientArgs, FsClientProvider
-from .pool import Pool, PoolArgs, PoolInputs, PoolProvider
-from .rgw import Bucket, BucketArgs, BucketProvider, RgwUser, RgwUserArgs, RgwUserInputs, RgwUserProvider
+from .pool import Pool, PoolArgs, PoolProvider
+from .rgw import Bucket, BucketArgs, BucketProvider, RgwUser, RgwUserArgs, RgwUserProvider
 
 __all__ = [
     "Bucket",
@@ -24,10 +24,8 @@ __all__ = [
     "FsDirectoryProvider",
     "Pool",
     "PoolArgs",
-    "PoolInputs",
     "PoolProvider",
     "RgwUser",
     "RgwUserArgs",
-    "RgwUserInputs",
     "RgwUserProvider",
 ]

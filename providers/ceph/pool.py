@@ -20,25 +20,34 @@ or the preview of the whole stack.
 
 Pools hold data: deleting one needs `allow_delete=True` in the program; otherwise destroy (and a
 replace) fails and says so.
+
+Each field is declared once, in `PoolArgs`; the lifecycle is the core's (`providers._core.lifecycle`)
+with the hooks below: the pool by name (`fetch`, `find`), `make` (POST), `created`/`apply` (the
+ordered PUT plan, full each time: what is left undeclared goes back to the cluster default), `undo`
+(a pool made here that cannot be converged is removed again) and `destroy`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import pulumi
 import pydantic
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 from typing_extensions import override
 
-from providers._core import Change, Field, InputError, NotFound, Permanent, Table, diff_fields, diff_result
+from providers._core import Change, InputError, NotFound, Permanent
+from providers._core.declare import Args, PulumiInputsBase, arg, output
+from providers._core.lifecycle import Lifecycle, Obj
+from providers._core.resource import Declared
+from providers._core.wait import Policy
 
 from ._base import CephProvider
+from ._http import Dashboard
+from .settings import Settings
 
 RESOURCE = "ceph.Pool"
-COMPRESSION_MODES = ("none", "passive", "aggressive", "force")
-COMPRESSION_ALGORITHMS = ("none", "snappy", "zlib", "zstd", "lz4")
 # Fields that fall back to a cluster default when the program does not declare them.
 DEFAULTED = ("size", "min_size", "pg_num", "pg_autoscale_mode", "crush_rule")
 DEFAULT_OPTION = {
@@ -55,94 +64,82 @@ POOL_ATTRS = ",".join((
     "quota_max_objects", "options",
 ))
 
-
-def _int(v: Any) -> int:
-    return int(v)
-
-
-TABLE = Table(
-    RESOURCE,
-    (
-        Field("name", api="pool_name", change=Change.REPLACE, doc="Pool name"),
-        Field("type", change=Change.REPLACE, doc="replicated or erasure"),
-        Field("erasure_code_profile", change=Change.REPLACE, doc="EC profile (erasure pools)"),
-        Field("size", normalize=_int),
-        Field("min_size", normalize=_int),
-        Field("pg_num", normalize=_int),
-        Field("pg_autoscale_mode"),
-        Field("application"),
-        Field("quota_max_bytes", normalize=_int),
-        Field("quota_max_objects", normalize=_int),
-        Field("compression_mode"),
-        Field("compression_algorithm"),
-        Field("crush_rule"),
-        Field("allow_delete", normalize=bool, doc="Not sent to Ceph: permits destroy"),
-        Field("pool_id", api="pool", change=Change.OUTPUT, normalize=_int),
-        Field("live", change=Change.OUTPUT, doc="What Ceph reports, declared or not"),
-    ),
-)
-
-
-class PoolInputs(pydantic.BaseModel):
-    """The inputs of a `ceph.Pool` (validated in `check`, before any API call)."""
-
-    model_config = pydantic.ConfigDict(extra="forbid")
-
-    name: str = pydantic.Field(min_length=1, max_length=255, pattern=r"^[^/@\s]+$",
-                               description="Pool name; changing it replaces the pool.")
-    type: Literal["replicated", "erasure"] = pydantic.Field(
-        "replicated", description="Pool type; changing it replaces the pool.")
-    erasure_code_profile: str | None = pydantic.Field(
-        None, description="Erasure-code profile (erasure pools only; default `default`). Replace.")
-    size: int | None = pydantic.Field(None, ge=1, le=10, description="Replicas (replicated pools).")
-    min_size: int | None = pydantic.Field(None, ge=1, le=10, description="Replicas needed for I/O.")
-    pg_num: int | None = pydantic.Field(None, ge=1, le=65536,
-                                        description="Placement groups (not while autoscale is on).")
-    pg_autoscale_mode: Literal["on", "off", "warn"] | None = pydantic.Field(
-        None, description="PG autoscaler mode.")
-    application: str | None = pydantic.Field(None, min_length=1, description="e.g. rbd, rgw, cephfs.")
-    quota_max_bytes: int | None = pydantic.Field(None, ge=1, description="Byte quota (unset: none).")
-    quota_max_objects: int | None = pydantic.Field(None, ge=1, description="Object quota (unset: none).")
-    compression_mode: Literal["none", "passive", "aggressive", "force"] | None = pydantic.Field(
-        None, description="BlueStore compression mode.")
-    compression_algorithm: Literal["none", "snappy", "zlib", "zstd", "lz4"] | None = pydantic.Field(
-        None, description="BlueStore compression algorithm.")
-    crush_rule: str | None = pydantic.Field(None, min_length=1, description="CRUSH rule name.")
-    allow_delete: bool = pydantic.Field(False, description="Pools hold data: destroy needs this.")
-
-    @pydantic.field_validator("size", "min_size", "pg_num", "quota_max_bytes", "quota_max_objects",
-                              mode="before")
-    @classmethod
-    def _whole(cls, v: Any) -> Any:
-        # The engine sends numbers as floats (1 -> 1.0).
-        if isinstance(v, float) and v.is_integer():
-            return int(v)
-        return v
-
-    @pydantic.model_validator(mode="after")
-    def _ceph_rules(self) -> PoolInputs:
-        if self.type == "erasure" and self.size is not None:
-            raise ValueError("size: an erasure-coded pool's size is k+m of its profile; Ceph refuses "
-                             "to change it (EINVAL), leave size unset")
-        if self.size == 1:
-            raise ValueError(SIZE_ONE)
-        if self.type == "replicated" and self.erasure_code_profile is not None:
-            raise ValueError("erasure_code_profile: only erasure pools have one")
-        if self.size is not None and self.min_size is not None and self.min_size > self.size:
-            raise ValueError(f"min_size: {self.min_size} is above size {self.size}; Ceph requires "
-                             "1 <= min_size <= size (EINVAL)")
-        if self.pg_autoscale_mode == "on" and self.pg_num is not None:
-            raise ValueError("pg_num: the autoscaler owns pg_num while pg_autoscale_mode is on; "
-                             "leave pg_num unset or set the mode to off or warn")
-        return self
-
-
 SIZE_ONE = ("size: 1 cannot be reached through the dashboard API: Ceph needs --yes-i-really-mean-it to set it "
             "(EPERM: 'setting pool size 1 could lead to data loss') and the dashboard never sends it, so a pool "
             "that drifted to another size could never be brought back; declare size 2 or more")
 
 
-def refused(olds: dict[str, Any], news: dict[str, Any]) -> str | None:
+def _int(v: Any) -> int:
+    return int(v)
+
+
+class PoolChecks(PulumiInputsBase):
+    """What Ceph would refuse, across fields (checked at preview, with Ceph's reason)."""
+
+    @pydantic.model_validator(mode="after")
+    def _ceph_rules(self) -> PoolChecks:
+        f = dict(self)
+        size, min_size = f["size"], f["min_size"]
+        if f["type"] == "erasure" and size is not None:
+            raise ValueError("size: an erasure-coded pool's size is k+m of its profile; Ceph refuses "
+                             "to change it (EINVAL), leave size unset")
+        if size == 1:
+            raise ValueError(SIZE_ONE)
+        if f["type"] == "replicated" and f["erasure_code_profile"] is not None:
+            raise ValueError("erasure_code_profile: only erasure pools have one")
+        if size is not None and min_size is not None and min_size > size:
+            raise ValueError(f"min_size: {min_size} is above size {size}; Ceph requires "
+                             "1 <= min_size <= size (EINVAL)")
+        if f["pg_autoscale_mode"] == "on" and f["pg_num"] is not None:
+            raise ValueError("pg_num: the autoscaler owns pg_num while pg_autoscale_mode is on; "
+                             "leave pg_num unset or set the mode to off or warn")
+        return self
+
+
+class PoolArgs(Args, resource=RESOURCE, checks=PoolChecks):
+    """Inputs of `ceph.Pool`."""
+
+    name: pulumi.Input[str] = arg(api="pool_name", change=Change.REPLACE, min_length=1, max_length=255,
+                                  pattern=r"^[^/@\s]+$")
+    """Pool name; a change replaces the pool."""
+    type: pulumi.Input[str] = arg(default="replicated", change=Change.REPLACE, check=Literal["replicated", "erasure"])
+    """`replicated` or `erasure`; a change replaces the pool."""
+    erasure_code_profile: pulumi.Input[str] | None = arg(default=None, change=Change.REPLACE)
+    """Erasure-code profile (erasure pools; default `default`); a change replaces the pool."""
+    size: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1, le=10)
+    """Replica count of a replicated pool (unset: the cluster default)."""
+    min_size: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1, le=10)
+    """Replicas needed to serve I/O (unset: the cluster default)."""
+    pg_num: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1, le=65536)
+    """Placement groups, when the autoscaler is not on (unset: the cluster default)."""
+    pg_autoscale_mode: pulumi.Input[str] | None = arg(default=None, check=Literal["on", "off", "warn"])
+    """`on`, `off` or `warn` (unset: the cluster default)."""
+    application: pulumi.Input[str] | None = arg(default=None, min_length=1)
+    """The application tag (`rbd`, `rgw`, `cephfs`...); unset disables it."""
+    quota_max_bytes: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1)
+    """Byte quota; unset removes it."""
+    quota_max_objects: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1)
+    """Object quota; unset removes it."""
+    compression_mode: pulumi.Input[str] | None = arg(
+        default=None, check=Literal["none", "passive", "aggressive", "force"])
+    """BlueStore compression mode: `none`, `passive`, `aggressive` or `force`; unset removes compression settings."""
+    compression_algorithm: pulumi.Input[str] | None = arg(
+        default=None, check=Literal["none", "snappy", "zlib", "zstd", "lz4"])
+    """BlueStore compression algorithm: `snappy`, `zlib`, `zstd`, `lz4` or `none`; unset removes it."""
+    crush_rule: pulumi.Input[str] | None = arg(default=None, min_length=1)
+    """CRUSH rule name (unset: `replicated_rule` for replicated pools)."""
+    allow_delete: pulumi.Input[bool] = arg(default=False, normalize=bool)
+    """Pools hold data: destroying (or replacing) the pool needs this set first (never sent to Ceph)."""
+    pool_id: pulumi.Output[int] = output(api="pool", normalize=_int)
+    """The pool's id."""
+    live: pulumi.Output[dict[str, Any]] = output()
+    """What Ceph reports, declared or not (sizes, pg_num, autoscale mode, crush rule, applications)."""
+
+
+TABLE = PoolArgs.table()
+
+
+def refused(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
     """Why Ceph (through the dashboard) would refuse this in-place change, or None."""
     old_size, new_size = olds.get("size"), news.get("size")
     if new_size is not None and not isinstance(new_size, str) and int(new_size) == 1 \
@@ -153,7 +150,7 @@ def refused(olds: dict[str, Any], news: dict[str, Any]) -> str | None:
     return None
 
 
-def _live_view(pool: dict[str, Any]) -> dict[str, Any]:
+def _live_view(pool: Mapping[str, Any]) -> dict[str, Any]:
     """Outputs (all fields) from the dashboard's pool JSON."""
     options = pool.get("options") or {}
     apps = pool.get("application_metadata") or []
@@ -182,7 +179,7 @@ def _live_view(pool: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def outputs_for(pool: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+def outputs_for(pool: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
     """Outputs as the diff should see them: defaulted fields only where the program declares them.
 
     `erasure_code_profile` is echoed only when declared too (Ceph fills in `default`).
@@ -227,33 +224,104 @@ def _plan_compression(body: dict[str, Any], current: dict[str, Any], mode: str |
         body["compression_algorithm"] = algorithm or "unset"
 
 
-class PoolProvider(CephProvider):
-    table: ClassVar[Table] = TABLE
-    model: ClassVar[type[pydantic.BaseModel]] = PoolInputs
+class PoolProvider(CephProvider, Lifecycle[Settings, Dashboard]):
+    """`diff` is the core's and never raises: the engine calls it for every resource of a
+    refresh-and-up, and an error there fails the whole stack's preview. Unreachable values are
+    refused by `check`."""
 
-    # ------------------------------------------------------------------ preview
+    args = PoolArgs
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        # No refusal here: the engine calls diff for every resource of a refresh-and-up, and an
-        # error fails the whole stack's preview. Unreachable values are refused by check.
-        return diff_result(diff_fields(olds, news, TABLE), TABLE)
+    @override
+    def client(self, props: Mapping[str, Any]) -> Dashboard:
+        return self.dashboard()
 
-    # ------------------------------------------------------------------ API helpers
+    @override
+    def policy(self, client: Dashboard) -> Policy:
+        return Policy(RESOURCE)
 
-    def _get(self, name: str) -> dict[str, Any]:
+    @override
+    def obj_id(self, obj: Obj) -> str:
+        return str(obj["pool_name"])
+
+    @override
+    def fetch(self, client: Dashboard, obj_id: str) -> Obj | None:
         # The list, not GET /api/pool/<name>: that one also reads the pool's RBD configuration
         # from the pool itself, and blocks while the pool's PGs are inactive.
-        pools = self.dashboard().call(RESOURCE, "GET", "/api/pool", params={"attrs": POOL_ATTRS})
-        for pool in pools or []:
-            if pool.get("pool_name") == name:
+        for pool in client.call(RESOURCE, "GET", "/api/pool", params={"attrs": POOL_ATTRS}) or []:
+            if pool.get("pool_name") == obj_id:
                 return dict(pool)
-        raise NotFound(RESOURCE, f"pool {name} does not exist")
+        return None
 
-    def _find(self, name: str) -> dict[str, Any] | None:
+    def _get(self, client: Dashboard, name: str) -> Obj:
+        pool = self.fetch(client, name)
+        if pool is None:
+            raise NotFound(RESOURCE, f"pool {name} does not exist")
+        return pool
+
+    @override
+    def find(self, client: Dashboard, wanted: Obj) -> Obj | None:
+        return self.fetch(client, wanted["name"])
+
+    @override
+    def make(self, client: Dashboard, wanted: Obj) -> Obj:
+        name, kind = wanted["name"], wanted["type"]
+        body: dict[str, Any] = {"pool": name, "pool_type": kind,
+                                "pg_num": wanted.get("pg_num") or self._defaults(kind, wanted.get("size"))["pg_num"]}
+        if kind == "erasure":
+            body["erasure_code_profile"] = wanted.get("erasure_code_profile") or "default"
+        if wanted.get("crush_rule"):
+            body["rule_name"] = wanted["crush_rule"]
+        if wanted.get("application"):
+            body["application_metadata"] = [wanted["application"]]
+        client.call(RESOURCE, "POST", "/api/pool", body, task="pool/create", task_meta={"pool_name": name})
+        return self._get(client, name)
+
+    @override
+    def created(self, client: Dashboard, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
+        # Made or adopted (what an earlier, interrupted run left), it is converged like an update.
+        return self.outputs(client, self._settle(client, wanted, creating=created), wanted)
+
+    @override
+    def undo(self, client: Dashboard, obj: Obj) -> None:
+        name = self.obj_id(obj)
         try:
-            return self._get(name)
-        except NotFound:
-            return None
+            self.destroy(client, obj)
+        except Exception as e:  # undo is best effort: the next create adopts the pool by name
+            pulumi.log.warn(f"{RESOURCE} {name}: could not remove the half-made pool ({e}); "
+                            "the next up adopts it")
+
+    @override
+    def apply(self, client: Dashboard, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
+        reason = refused(current, wanted)
+        if reason:
+            raise InputError(RESOURCE, "size", wanted.get("size"), reason)
+        return self._settle(client, wanted, creating=False)
+
+    @override
+    def outputs(self, client: Dashboard, obj: Obj, carried: Obj) -> Obj:
+        return outputs_for(obj, carried)
+
+    @override
+    def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(outputs)  # `outputs_for` already reports only what the program declares
+
+    @override
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        if not props.get("allow_delete"):
+            raise Permanent(
+                RESOURCE,
+                f"pool {id_} holds data and allow_delete is not set: set allow_delete=True on it, "
+                "run `pulumi up`, then destroy (or remove it from state with `pulumi state delete`)",
+            )
+        super().delete(id_, props)
+
+    @override
+    def destroy(self, client: Dashboard, obj: Obj) -> None:
+        # DELETE answers 204 for a pool that does not exist, so deleting twice is fine.
+        name = self.obj_id(obj)
+        client.call(RESOURCE, "DELETE", f"/api/pool/{name}", task="pool/delete", task_meta={"pool_name": name})
+
+    # --- the plan -----------------------------------------------------------------------------
 
     def _defaults(self, pool_type: str, size: int | None) -> dict[str, Any]:
         """The cluster's defaults for the defaulted fields (from the configuration database)."""
@@ -273,15 +341,15 @@ class PoolProvider(CephProvider):
             out["size"] = out["min_size"] = None
         return out
 
-    def _plan(self, live: dict[str, Any], want: PoolInputs, *, creating: bool) -> Plan:
+    def _plan(self, live: Mapping[str, Any], want: Mapping[str, Any], *, creating: bool) -> Plan:
         """The PUT payload that turns the live pool into `want` (defaults for what is unset)."""
         current = _live_view(live)
         body: dict[str, Any] = {}
-        need_defaults = [f for f in DEFAULTED if getattr(want, f) is None]
-        defaults = self._defaults(want.type, want.size) if need_defaults and not creating else {}
+        need_defaults = [f for f in DEFAULTED if want.get(f) is None]
+        defaults = self._defaults(want["type"], want.get("size")) if need_defaults and not creating else {}
 
         def target(f: str) -> Any:
-            v = getattr(want, f)
+            v = want.get(f)
             if v is None and not creating:
                 v = defaults.get(f)
             return v
@@ -291,7 +359,7 @@ class PoolProvider(CephProvider):
         mode = target("pg_autoscale_mode")
         if mode is not None and mode != current["pg_autoscale_mode"]:
             body["pg_autoscale_mode"] = mode
-        _plan_sizes(body, current, None if want.type == "erasure" else target("size"), target("min_size"))
+        _plan_sizes(body, current, None if want["type"] == "erasure" else target("size"), target("min_size"))
         effective_mode = mode or current["pg_autoscale_mode"]
         pg_num = target("pg_num")
         if effective_mode != "on" and pg_num is not None and pg_num != current["pg_num"]:
@@ -299,132 +367,30 @@ class PoolProvider(CephProvider):
         rule = target("crush_rule")
         if rule is not None and rule != current["crush_rule"]:
             body["crush_rule"] = rule
-        if want.application != current["application"] or len(current["live"]["applications"]) > 1:
-            body["application_metadata"] = [want.application] if want.application else []
+        application = want.get("application")
+        if application != current["application"] or len(current["live"]["applications"]) > 1:
+            body["application_metadata"] = [application] if application else []
         for f in ("quota_max_bytes", "quota_max_objects"):
-            if getattr(want, f) != current[f]:
-                body[f] = getattr(want, f) or 0
-        _plan_compression(body, current, want.compression_mode, want.compression_algorithm)
+            if want.get(f) != current[f]:
+                body[f] = want.get(f) or 0
+        _plan_compression(body, current, want.get("compression_mode"), want.get("compression_algorithm"))
         return Plan(body)
 
-    def _apply(self, name: str, plan: Plan) -> None:
+    def _settle(self, client: Dashboard, want: Obj, *, creating: bool) -> Obj:
+        """Bring the live pool to `want` with one ordered PUT; the pool after it."""
+        name = want["name"]
+        live = self._get(client, name)
+        if live["type"] != want["type"]:
+            raise Permanent(RESOURCE, f"pool {name} exists as a {live['type']} pool, "
+                                      f"the program wants {want['type']}; rename or remove one of them")
+        plan = self._plan(live, want, creating=creating)
         if plan.empty():
-            return
-        self.dashboard().call(RESOURCE, "PUT", f"/api/pool/{name}", plan.body,
-                              task="pool/edit", task_meta={"pool_name": name})
-
-    def _converge(self, want: PoolInputs, *, creating: bool) -> dict[str, Any]:
-        live = self._get(want.name)
-        if live["type"] != want.type:
-            raise Permanent(RESOURCE, f"pool {want.name} exists as a {live['type']} pool, "
-                                      f"the program wants {want.type}; rename or remove one of them")
-        self._apply(want.name, self._plan(live, want, creating=creating))
-        return outputs_for(self._get(want.name), want.model_dump())
-
-    # ------------------------------------------------------------------ CRUD
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        want = PoolInputs.model_validate({k: v for k, v in props.items() if k in PoolInputs.model_fields})
-        existed = self._find(want.name) is not None
-        if not existed:
-            body: dict[str, Any] = {"pool": want.name, "pool_type": want.type}
-            if want.pg_num is not None:
-                body["pg_num"] = want.pg_num
-            else:
-                body["pg_num"] = self._defaults(want.type, want.size)["pg_num"]
-            if want.type == "erasure":
-                body["erasure_code_profile"] = want.erasure_code_profile or "default"
-            if want.crush_rule:
-                body["rule_name"] = want.crush_rule
-            if want.application:
-                body["application_metadata"] = [want.application]
-            self.dashboard().call(RESOURCE, "POST", "/api/pool", body, task="pool/create",
-                                  task_meta={"pool_name": want.name})
-        try:
-            # Adopting what an earlier, interrupted run left converges it like an update.
-            outs = self._converge(want, creating=not existed)
-        except Exception:
-            if not existed:
-                self._undo_create(want.name)
-            raise
-        return CreateResult(want.name, outs)
-
-    def _undo_create(self, name: str) -> None:
-        try:
-            self.dashboard().call(RESOURCE, "DELETE", f"/api/pool/{name}", task="pool/delete",
-                                  task_meta={"pool_name": name})
-        except Exception as e:  # undo is best effort: the next create adopts the pool by name
-            pulumi.log.warn(f"{RESOURCE} {name}: could not remove the half-made pool ({e}); "
-                            "the next up adopts it")
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        pool = self._find(id_)
-        if pool is None:
-            return ReadResult("", {})
-        outs = outputs_for(pool, props)
-        return ReadResult(id_, outs, inputs=TABLE.input_props(outs))
-
-    @override
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        want = PoolInputs.model_validate({k: v for k, v in news.items() if k in PoolInputs.model_fields})
-        reason = refused(olds, news)
-        if reason:
-            raise InputError(RESOURCE, "size", want.size, reason)
-        return UpdateResult(self._converge(want, creating=False))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        if not props.get("allow_delete"):
-            raise Permanent(
-                RESOURCE,
-                f"pool {id_} holds data and allow_delete is not set: set allow_delete=True on it, "
-                "run `pulumi up`, then destroy (or remove it from state with `pulumi state delete`)",
-            )
-        # DELETE answers 204 for a pool that does not exist, so deleting twice is fine.
-        self.dashboard().call(RESOURCE, "DELETE", f"/api/pool/{id_}", task="pool/delete",
-                              task_meta={"pool_name": id_})
+            return live
+        client.call(RESOURCE, "PUT", f"/api/pool/{name}", plan.body, task="pool/edit", task_meta={"pool_name": name})
+        return self._get(client, name)
 
 
-@dataclass
-class PoolArgs:
-    """Inputs of `ceph.Pool` (see `PoolInputs` for the rules)."""
-
-    name: pulumi.Input[str]
-    """Pool name; a change replaces the pool."""
-    type: pulumi.Input[str] = "replicated"
-    """`replicated` or `erasure`; a change replaces the pool."""
-    erasure_code_profile: pulumi.Input[str] | None = None
-    """Erasure-code profile (erasure pools; default `default`); a change replaces the pool."""
-    size: pulumi.Input[int] | None = None
-    """Replica count of a replicated pool (unset: the cluster default)."""
-    min_size: pulumi.Input[int] | None = None
-    """Replicas needed to serve I/O (unset: the cluster default)."""
-    pg_num: pulumi.Input[int] | None = None
-    """Placement groups, when the autoscaler is not on (unset: the cluster default)."""
-    pg_autoscale_mode: pulumi.Input[str] | None = None
-    """`on`, `off` or `warn` (unset: the cluster default)."""
-    application: pulumi.Input[str] | None = None
-    """The application tag (`rbd`, `rgw`, `cephfs`...); unset disables it."""
-    quota_max_bytes: pulumi.Input[int] | None = None
-    """Byte quota; unset removes it."""
-    quota_max_objects: pulumi.Input[int] | None = None
-    """Object quota; unset removes it."""
-    compression_mode: pulumi.Input[str] | None = None
-    """`none`, `passive`, `aggressive` or `force`; unset removes compression settings."""
-    compression_algorithm: pulumi.Input[str] | None = None
-    """`snappy`, `zlib`, `zstd`, `lz4` or `none`; unset removes it."""
-    crush_rule: pulumi.Input[str] | None = None
-    """CRUSH rule name (unset: `replicated_rule` for replicated pools)."""
-    allow_delete: pulumi.Input[bool] = False
-    """Pools hold data: destroying (or replacing) the pool needs this set first."""
-
-
-class Pool(Resource, module="ceph", name="Pool"):
+class Pool(Declared[PoolArgs], module="ceph", name="Pool"):
     """A Ceph pool (`ceph.Pool`)."""
 
-    pool_id: pulumi.Output[int]
-    live: pulumi.Output[dict[str, Any]]
-    size: pulumi.Output[int | None]
-    name: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, args: PoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(PoolProvider(), resource_name, TABLE.declared(args), opts)
+    provider_type = PoolProvider

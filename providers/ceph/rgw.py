@@ -5,34 +5,44 @@ name, email and max buckets by "Modify User", caps by adding and removing exactl
 that changed (never by re-creating the user), quotas by "Set Quota". A value removed from the
 program is unset: email cleared, caps removed, quotas disabled, max buckets back to RGW's 1000.
 
-The user's S3 key pair is a secret output (declared with `additional_secret_outputs`). Changing
+The user's S3 key pair is a secret output (`output(secret=True)`: `additional_secret_outputs`). Changing
 `key_rotation` (any string: a date, a counter) rotates it without a gap: a new pair is generated
 first, then the old one is removed. A managed key removed outside Pulumi shows up as drift on
 `key_rotation` at refresh, and the next `up` issues a new one.
 
 Delete keeps the user's buckets and objects unless `purge_data` is set; RGW then refuses to
 delete a user who still owns buckets, and the error says so.
+
+Each field is declared once, in `RgwUserArgs` / `BucketArgs`; the lifecycle is the core's
+(`providers._core.lifecycle`) with the hooks below.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import pulumi
 import pydantic
-from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+from typing_extensions import override
 
-from providers._core import Change, Field, NotFound, Permanent, ProviderError, Table
+from providers._core import Change, NotFound, Permanent, ProviderError
+from providers._core.declare import Args, PulumiInputsBase, arg, output
+from providers._core.lifecycle import Lifecycle, Obj
+from providers._core.resource import Declared
+from providers._core.wait import Policy
 
 from ._base import CephProvider
-from ._rgw import s3, s3_client
+from ._rgw import AdminOps, s3, s3_client
+from .settings import Settings
 
 USER = "ceph.RgwUser"
 BUCKET = "ceph.Bucket"
 DEFAULT_MAX_BUCKETS = 1000  # rgw_user_max_buckets
 KEY_GONE = "(managed key removed outside Pulumi)"
 PERMS = {"read": {"read"}, "write": {"write"}, "*": {"read", "write"}}
+KEY = "__key"  # the managed key pair, carried on a user object from `make`/`apply` to `outputs`
 
 
 def perm_set(perm: str) -> set[str]:
@@ -65,25 +75,6 @@ def norm_quota(q: Any) -> dict[str, int] | None:
     return out or None
 
 
-USER_TABLE = Table(
-    USER,
-    (
-        Field("uid", change=Change.REPLACE),
-        Field("display_name"),
-        Field("email"),
-        Field("caps", normalize=norm_caps),
-        Field("user_quota", normalize=norm_quota),
-        Field("bucket_quota", normalize=norm_quota),
-        Field("max_buckets", normalize=int),
-        Field("suspended", normalize=bool),
-        Field("key_rotation", normalize=str),
-        Field("purge_data", normalize=bool),
-        Field("access_key", change=Change.OUTPUT, secret=True),
-        Field("secret_key", change=Change.OUTPUT, secret=True),
-    ),
-)
-
-
 class Quota(pydantic.BaseModel):
     """An RGW quota: either limit may be left out (unlimited)."""
 
@@ -92,43 +83,18 @@ class Quota(pydantic.BaseModel):
     max_size: int | None = pydantic.Field(None, ge=0, description="Bytes.")
     max_objects: int | None = pydantic.Field(None, ge=0, description="Objects.")
 
-    @pydantic.field_validator("max_size", "max_objects", mode="before")
-    @classmethod
-    def _whole(cls, v: Any) -> Any:
-        return int(v) if isinstance(v, float) and v.is_integer() else v
 
+class RgwUserChecks(PulumiInputsBase):
+    """The key rotation is text (the engine may send a number); caps are capability names."""
 
-class RgwUserInputs(pydantic.BaseModel):
-    """The inputs of a `ceph.RgwUser`."""
-
-    model_config = pydantic.ConfigDict(extra="forbid")
-
-    uid: str = pydantic.Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.@-]+$",
-                              description="User id; a change replaces the user.")
-    display_name: str = pydantic.Field(min_length=1, description="Display name (required by RGW).")
-    email: str | None = pydantic.Field(None, pattern=r"^[^@\s]+@[^@\s]+$", description="E-mail.")
-    caps: dict[str, str] | None = pydantic.Field(
-        None, description="Admin caps, e.g. {'buckets': '*', 'usage': 'read'}; changed in place.")
-    user_quota: Quota | None = pydantic.Field(None, description="Per-user quota (unset: disabled).")
-    bucket_quota: Quota | None = pydantic.Field(None, description="Per-bucket quota (unset: disabled).")
-    max_buckets: int | None = pydantic.Field(None, ge=0, description="Max buckets (unset: 1000).")
-    suspended: bool = pydantic.Field(False, description="Suspend the user.")
-    key_rotation: str | None = pydantic.Field(None, description="Change to rotate the S3 key pair.")
-    purge_data: bool = pydantic.Field(False, description="Delete the user's buckets with the user.")
-
-    @pydantic.field_validator("max_buckets", mode="before")
-    @classmethod
-    def _whole(cls, v: Any) -> Any:
-        return int(v) if isinstance(v, float) and v.is_integer() else v
-
-    @pydantic.field_validator("key_rotation", mode="before")
+    @pydantic.field_validator("key_rotation", mode="before", check_fields=False)
     @classmethod
     def _text(cls, v: Any) -> Any:
         if isinstance(v, float) and v.is_integer():
             v = int(v)
         return None if v is None else str(v)
 
-    @pydantic.field_validator("caps")
+    @pydantic.field_validator("caps", check_fields=False)
     @classmethod
     def _caps(cls, v: dict[str, str] | None) -> dict[str, str] | None:
         if v is None:
@@ -137,6 +103,38 @@ class RgwUserInputs(pydantic.BaseModel):
             if not t or any(ch in t for ch in "=;, "):
                 raise ValueError(f"cap type {t!r} is not a capability name (e.g. users, buckets)")
         return norm_caps(v)
+
+
+class RgwUserArgs(Args, resource=USER, checks=RgwUserChecks):
+    """Inputs of `ceph.RgwUser`."""
+
+    uid: pulumi.Input[str] = arg(change=Change.REPLACE, min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.@-]+$")
+    """User id; a change replaces the user."""
+    display_name: pulumi.Input[str] = arg(min_length=1)
+    """Display name (RGW requires one)."""
+    email: pulumi.Input[str] | None = arg(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    """E-mail address (unique across users); unset clears it."""
+    caps: pulumi.Input[dict[str, str]] | None = arg(default=None, normalize=norm_caps)
+    """Admin capabilities, {type: 'read'|'write'|'*'}, e.g. {'buckets': '*', 'usage': 'read'}; changed in place."""
+    user_quota: pulumi.Input[dict[str, int]] | None = arg(default=None, normalize=norm_quota, check=Quota)
+    """{'max_size': bytes, 'max_objects': n} for the whole user; unset disables it."""
+    bucket_quota: pulumi.Input[dict[str, int]] | None = arg(default=None, normalize=norm_quota, check=Quota)
+    """The same per bucket; unset disables it."""
+    max_buckets: pulumi.Input[int] | None = arg(default=None, normalize=int, ge=0)
+    """How many buckets the user may own (unset: RGW's 1000)."""
+    suspended: pulumi.Input[bool] = arg(default=False, normalize=bool)
+    """Suspend the user (keys stop working, data stays)."""
+    key_rotation: pulumi.Input[str] | None = arg(default=None, normalize=str)
+    """Change this value to rotate the S3 key pair (new pair first, then the old one goes)."""
+    purge_data: pulumi.Input[bool] = arg(default=False, normalize=bool)
+    """Delete the user's buckets and objects with the user (otherwise delete keeps them)."""
+    access_key: pulumi.Output[str] = output(secret=True)
+    """The managed S3 access key (secret)."""
+    secret_key: pulumi.Output[str] = output(secret=True)
+    """The managed S3 secret key (secret)."""
+
+
+USER_TABLE = RgwUserArgs.table()
 
 
 def caps_string(caps: dict[str, set[str]]) -> str:
@@ -152,7 +150,7 @@ def caps_delta(old: dict[str, str] | None, new: dict[str, str] | None) -> tuple[
     return caps_string(add), caps_string(remove)
 
 
-def user_outputs(user: dict[str, Any], declared: dict[str, Any], key: dict[str, str] | None) -> dict[str, Any]:
+def user_outputs(user: Mapping[str, Any], declared: Mapping[str, Any], key: Mapping[str, str] | None) -> dict[str, Any]:
     max_buckets = int(user.get("max_buckets", DEFAULT_MAX_BUCKETS))
     rotation = declared.get("key_rotation")
     return {
@@ -173,250 +171,237 @@ def user_outputs(user: dict[str, Any], declared: dict[str, Any], key: dict[str, 
     }
 
 
-def quota_body(q: dict[str, Any] | None) -> dict[str, Any]:
-    q = norm_quota(q) or {}
-    return {"enabled": bool(q), "check_on_raw": False,
-            "max_size": q.get("max_size", -1), "max_objects": q.get("max_objects", -1)}
+def quota_body(q: Mapping[str, Any] | None) -> dict[str, Any]:
+    norm = norm_quota(q) or {}
+    return {"enabled": bool(norm), "check_on_raw": False,
+            "max_size": norm.get("max_size", -1), "max_objects": norm.get("max_objects", -1)}
 
 
-class RgwUserProvider(CephProvider):
-    table: ClassVar[Table] = USER_TABLE
-    model: ClassVar[type[pydantic.BaseModel]] = RgwUserInputs
+@dataclass(frozen=True)
+class UserOp:
+    """Admin Ops for one operation on a user, with what its delete needs from the state."""
 
-    def _get(self, uid: str) -> dict[str, Any] | None:
+    admin: AdminOps
+    purge_data: bool = False
+
+
+class RgwUserProvider(CephProvider, Lifecycle[Settings, UserOp]):
+    args = RgwUserArgs
+    label_field = "uid"
+
+    @override
+    def client(self, props: Mapping[str, Any]) -> UserOp:
+        return UserOp(self.rgw_admin(), bool(props.get("purge_data")))
+
+    @override
+    def policy(self, client: UserOp) -> Policy:
+        return Policy(USER)
+
+    @override
+    def obj_id(self, obj: Obj) -> str:
+        return str(obj["user_id"])
+
+    @override
+    def fetch(self, client: UserOp, obj_id: str) -> Obj | None:
         try:
-            user = self.rgw_admin().get_user(USER, uid)
+            user = client.admin.get_user(USER, obj_id)
         except NotFound:
             return None
         return user if isinstance(user, dict) else None
 
-    def _converge(self, user: dict[str, Any], want: RgwUserInputs) -> None:
-        api = self.rgw_admin()
+    @override
+    def find(self, client: UserOp, wanted: Obj) -> Obj | None:
+        return self.fetch(client, wanted["uid"])
+
+    @override
+    def make(self, client: UserOp, wanted: Obj) -> Obj:
+        caps = caps_string({t: perm_set(p) for t, p in (wanted.get("caps") or {}).items()})
+        user = client.admin.create_user(USER, wanted["uid"], wanted["display_name"], email=wanted.get("email"),
+                                        max_buckets=wanted.get("max_buckets"),
+                                        suspended=str(wanted["suspended"]).lower(), user_caps=caps or None,
+                                        key_type="s3")
+        assert isinstance(user, dict)
+        first = user["keys"][0]
+        return {**user, KEY: {"access_key": first["access_key"], "secret_key": first["secret_key"]}}
+
+    @override
+    def settle(self, created: bool, wanted: Obj) -> bool:
+        return True  # a user made here still needs its quotas; an adopted one may differ (and needs a key)
+
+    @override
+    def undo(self, client: UserOp, obj: Obj) -> None:
+        try:
+            client.admin.remove_user(USER, self.obj_id(obj), purge_data=False)
+        except ProviderError as e:
+            pulumi.log.warn(f"{USER} {self.obj_id(obj)}: could not undo the create ({e}); next up adopts it")
+
+    @override
+    def apply(self, client: UserOp, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
+        """Everything live brought to `wanted`; the key rotated when asked or when ours is gone."""
+        user = self.fetch(client, obj_id)
+        if user is None:
+            raise NotFound(USER, f"user {obj_id} vanished; run `pulumi refresh` to recreate it")
+        self._converge(client.admin, user, wanted)
+        key = self._key(user, current.get("access_key"))
+        if key is None or current.get("key_rotation") != wanted.get("key_rotation"):
+            # Rotate without a gap: the new pair exists before the old one goes (an adopted user:
+            # our key is unknown, so one is issued, non-destructively).
+            fresh = self._new_key(client.admin, obj_id, {k["access_key"] for k in user.get("keys", [])})
+            if key is not None:
+                client.admin.remove_key(USER, obj_id, key["access_key"])
+            key = fresh
+        return {**(self.fetch(client, obj_id) or user), KEY: key}
+
+    @override
+    def outputs(self, client: UserOp, obj: Obj, carried: Obj) -> Obj:
+        key = obj[KEY] if KEY in obj else self._key(obj, carried.get("access_key"))
+        return user_outputs(obj, carried, key)
+
+    @override
+    def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(outputs)  # `user_outputs` already says what is managed (a vanished key: drift)
+
+    @override
+    def destroy(self, client: UserOp, obj: Obj) -> None:
+        uid = self.obj_id(obj)
+        try:
+            client.admin.remove_user(USER, uid, purge_data=client.purge_data)
+        except Permanent as e:
+            if "BucketAlreadyExists" in e.message or "409" in e.message:
+                raise Permanent(USER, f"user {uid} still owns buckets and purge_data is not set, so its "
+                                      f"data is kept: remove the buckets or set purge_data=True ({e.message})"
+                                ) from e
+            raise
+
+    # --- what converging a user takes -----------------------------------------------------------
+
+    @staticmethod
+    def _converge(api: AdminOps, user: Obj, want: Obj) -> None:
+        uid = want["uid"]
         modify: dict[str, Any] = {}
-        if user.get("display_name") != want.display_name:
-            modify["display_name"] = want.display_name
-        if (user.get("email") or None) != want.email:
-            modify["email"] = want.email or ""
-        max_buckets = want.max_buckets if want.max_buckets is not None else DEFAULT_MAX_BUCKETS
+        if user.get("display_name") != want["display_name"]:
+            modify["display_name"] = want["display_name"]
+        if (user.get("email") or None) != want.get("email"):
+            modify["email"] = want.get("email") or ""
+        max_buckets = want.get("max_buckets", DEFAULT_MAX_BUCKETS)
         if int(user.get("max_buckets", DEFAULT_MAX_BUCKETS)) != max_buckets:
             modify["max_buckets"] = max_buckets
-        if bool(user.get("suspended")) != want.suspended:
-            modify["suspended"] = str(want.suspended).lower()
+        if bool(user.get("suspended")) != want["suspended"]:
+            modify["suspended"] = str(want["suspended"]).lower()
         if modify:
-            api.modify_user(USER, want.uid, **modify)
-        add, remove = caps_delta(norm_caps(user.get("caps")), want.caps)
+            api.modify_user(USER, uid, **modify)
+        add, remove = caps_delta(norm_caps(user.get("caps")), want.get("caps"))
         if remove:
-            api.remove_caps(USER, want.uid, remove)
+            api.remove_caps(USER, uid, remove)
         if add:
-            api.add_caps(USER, want.uid, add)
-        for kind, q in (("user", want.user_quota), ("bucket", want.bucket_quota)):
-            wanted = q.model_dump() if q else None
+            api.add_caps(USER, uid, add)
+        for kind in ("user", "bucket"):
+            wanted = want.get(f"{kind}_quota")
             if norm_quota(user.get(f"{kind}_quota")) != norm_quota(wanted):
-                api.set_quota(USER, want.uid, kind, quota_body(wanted))
+                api.set_quota(USER, uid, kind, quota_body(wanted))
 
-    def _new_key(self, uid: str, known: set[str]) -> dict[str, str]:
-        keys = self.rgw_admin().create_key(USER, uid)
+    @staticmethod
+    def _new_key(api: AdminOps, uid: str, known: set[str]) -> dict[str, str]:
+        keys = api.create_key(USER, uid)
         fresh = [k for k in keys if k["user"] == uid and k["access_key"] not in known]
         if len(fresh) != 1:
             raise Permanent(USER, f"user {uid}: expected one new S3 key, RGW listed {len(fresh)}")
         return {"access_key": fresh[0]["access_key"], "secret_key": fresh[0]["secret_key"]}
 
     @staticmethod
-    def _key(user: dict[str, Any], access_key: str | None) -> dict[str, str] | None:
+    def _key(user: Mapping[str, Any], access_key: str | None) -> dict[str, str] | None:
         for k in user.get("keys", []):
             if access_key and k.get("access_key") == access_key:
                 return {"access_key": k["access_key"], "secret_key": k["secret_key"]}
         return None
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        want = RgwUserInputs.model_validate({k: v for k, v in props.items() if k in RgwUserInputs.model_fields})
-        api = self.rgw_admin()
-        user = self._get(want.uid)
-        adopted = user is not None
-        if user is None:
-            user = api.create_user(USER, want.uid, want.display_name, email=want.email,
-                                   max_buckets=want.max_buckets, suspended=str(want.suspended).lower(),
-                                   user_caps=caps_string({t: perm_set(p) for t, p in (want.caps or {}).items()})
-                                   or None, key_type="s3")
-            assert isinstance(user, dict)
-        try:
-            self._converge(user, want)
-            if adopted:
-                # What a crashed run left: our key is unknown, so issue one (non-destructively).
-                key = self._new_key(want.uid, {k["access_key"] for k in user.get("keys", [])})
-            else:
-                first = user["keys"][0]
-                key = {"access_key": first["access_key"], "secret_key": first["secret_key"]}
-            final = self._get(want.uid) or user
-        except Exception:
-            if not adopted:
-                try:
-                    api.remove_user(USER, want.uid, purge_data=False)
-                except ProviderError as e:
-                    pulumi.log.warn(f"{USER} {want.uid}: could not undo the create ({e}); next up adopts it")
-            raise
-        return CreateResult(want.uid, user_outputs(final, want.model_dump(), key))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        user = self._get(id_)
-        if user is None:
-            return ReadResult("", {})
-        outs = user_outputs(user, props, self._key(user, props.get("access_key")))
-        return ReadResult(id_, outs, inputs=USER_TABLE.input_props(outs))
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        want = RgwUserInputs.model_validate({k: v for k, v in news.items() if k in RgwUserInputs.model_fields})
-        user = self._get(id_)
-        if user is None:
-            raise NotFound(USER, f"user {id_} vanished; run `pulumi refresh` to recreate it")
-        self._converge(user, want)
-        key = self._key(user, olds.get("access_key"))
-        if key is None or olds.get("key_rotation") != want.key_rotation:
-            # Rotate without a gap: the new pair exists before the old one goes.
-            fresh = self._new_key(id_, {k["access_key"] for k in user.get("keys", [])})
-            if key is not None:
-                self.rgw_admin().remove_key(USER, id_, key["access_key"])
-            key = fresh
-        final = self._get(id_) or user
-        return UpdateResult(user_outputs(final, want.model_dump(), key))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        purge = bool(props.get("purge_data"))
-        try:
-            self.rgw_admin().remove_user(USER, id_, purge_data=purge)
-        except NotFound:
-            return  # already gone
-        except Permanent as e:
-            if "BucketAlreadyExists" in e.message or "409" in e.message:
-                raise Permanent(USER, f"user {id_} still owns buckets and purge_data is not set, so its "
-                                      f"data is kept: remove the buckets or set purge_data=True ({e.message})"
-                                ) from e
-            raise
-
-
-@dataclass
-class RgwUserArgs:
-    """Inputs of `ceph.RgwUser`."""
-
-    uid: pulumi.Input[str]
-    """User id; a change replaces the user."""
-    display_name: pulumi.Input[str]
-    """Display name (RGW requires one)."""
-    email: pulumi.Input[str] | None = None
-    """E-mail address (unique across users); unset clears it."""
-    caps: pulumi.Input[dict[str, str]] | None = None
-    """Admin capabilities, {type: 'read'|'write'|'*'}; changed in place."""
-    user_quota: pulumi.Input[dict[str, int]] | None = None
-    """{'max_size': bytes, 'max_objects': n} for the whole user; unset disables it."""
-    bucket_quota: pulumi.Input[dict[str, int]] | None = None
-    """The same per bucket; unset disables it."""
-    max_buckets: pulumi.Input[int] | None = None
-    """How many buckets the user may own (unset: RGW's 1000)."""
-    suspended: pulumi.Input[bool] = False
-    """Suspend the user (keys stop working, data stays)."""
-    key_rotation: pulumi.Input[str] | None = None
-    """Change this value to rotate the S3 key pair (new pair first, then the old one goes)."""
-    purge_data: pulumi.Input[bool] = False
-    """Delete the user's buckets and objects with the user (otherwise delete keeps them)."""
-
-
-class RgwUser(Resource, module="ceph", name="RgwUser"):
+class RgwUser(Declared[RgwUserArgs], module="ceph", name="RgwUser"):
     """An RGW user with one managed S3 key pair (`ceph.RgwUser`)."""
 
-    access_key: pulumi.Output[str]
-    secret_key: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, args: RgwUserArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=USER_TABLE.secrets))
-        super().__init__(RgwUserProvider(), resource_name, USER_TABLE.declared(args), opts)
+    provider_type = RgwUserProvider
 
 
 # -------------------------------------------------------------------------------------- buckets
 
-BUCKET_TABLE = Table(
-    BUCKET,
-    (
-        Field("name", change=Change.REPLACE),
-        Field("access_key", secret=True),
-        Field("secret_key", secret=True),
-        Field("owner", change=Change.OUTPUT),
-    ),
-)
+
+class BucketArgs(Args, resource=BUCKET):
+    """Inputs of `ceph.Bucket` (created through S3 with the owner's own keys)."""
+
+    name: pulumi.Input[str] = arg(change=Change.REPLACE, min_length=3, max_length=63,
+                                  pattern=r"^[a-z0-9][a-z0-9.-]+[a-z0-9]$")
+    """Bucket name (S3 rules); a change replaces the bucket."""
+    access_key: pulumi.Input[str] = arg(secret=True, min_length=1)
+    """The owner's S3 access key (e.g. `RgwUser.access_key`; secret)."""
+    secret_key: pulumi.Input[str] = arg(secret=True, min_length=1)
+    """The owner's S3 secret key (e.g. `RgwUser.secret_key`; secret)."""
+    owner: pulumi.Output[str] = output()
+    """The uid RGW reports as the bucket's owner."""
 
 
-class BucketInputs(pydantic.BaseModel):
-    """The inputs of a `ceph.Bucket` (created through S3 with the owner's own keys)."""
-
-    model_config = pydantic.ConfigDict(extra="forbid")
-
-    name: str = pydantic.Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]+[a-z0-9]$",
-                               description="Bucket name (S3 rules); a change replaces the bucket.")
-    access_key: str = pydantic.Field(min_length=1, description="The owner's S3 access key (secret).")
-    secret_key: str = pydantic.Field(min_length=1, description="The owner's S3 secret key (secret).")
+BUCKET_TABLE = BucketArgs.table()
+KEYS = ("access_key", "secret_key")
 
 
-class BucketProvider(CephProvider):
+@dataclass(frozen=True)
+class BucketOp:
+    """One operation on a bucket: Admin Ops to read it, S3 with its owner's keys to make or remove it."""
+
+    admin: AdminOps
+    url: str
+    access_key: str
+    secret_key: str
+
+    def s3(self) -> Any:
+        """boto3's S3 client with the owner's keys."""
+        return s3_client(self.url, self.access_key, self.secret_key)
+
+
+class BucketProvider(CephProvider, Lifecycle[Settings, BucketOp]):
     """S3 `PUT /<bucket>` as its owner; read through the Admin Ops bucket info."""
 
-    table: ClassVar[Table] = BUCKET_TABLE
-    model: ClassVar[type[pydantic.BaseModel]] = BucketInputs
+    args = BucketArgs
 
-    def _s3(self, props: dict[str, Any]) -> Any:
-        """boto3's S3 client with the owner's keys."""
-        return s3_client(self.settings().rgw_url, str(props["access_key"]), str(props["secret_key"]))
+    @override
+    def client(self, props: Mapping[str, Any]) -> BucketOp:
+        return BucketOp(self.rgw_admin(), self.settings().rgw_url, str(props.get("access_key")),
+                        str(props.get("secret_key")))
 
-    def _owner(self, name: str) -> str | None:
-        return self.rgw_admin().bucket_owner(BUCKET, name)
+    @override
+    def policy(self, client: BucketOp) -> Policy:
+        return Policy(BUCKET)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        want = BucketInputs.model_validate({k: v for k, v in props.items() if k in BucketInputs.model_fields})
+    @override
+    def obj_id(self, obj: Obj) -> str:
+        return str(obj["name"])
+
+    @override
+    def fetch(self, client: BucketOp, obj_id: str) -> Obj | None:
+        owner = client.admin.bucket_owner(BUCKET, obj_id)
+        return None if owner is None else {"name": obj_id, "owner": owner}
+
+    @override
+    def make(self, client: BucketOp, wanted: Obj) -> Obj:
         # Creating a bucket the same owner already has succeeds (S3 in us-east-1 style): adopts it.
-        client = self._s3(props)
-        s3(BUCKET, f"PUT /{want.name}", lambda: client.create_bucket(Bucket=want.name))
-        return CreateResult(want.name, {**want.model_dump(), "owner": self._owner(want.name)})
+        name, api = wanted["name"], client.s3()
+        s3(BUCKET, f"PUT /{name}", lambda: api.create_bucket(Bucket=name))
+        return {"name": name, "owner": client.admin.bucket_owner(BUCKET, name)}
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        owner = self._owner(id_)
-        if owner is None:
-            return ReadResult("", {})
-        outs = {**{k: props.get(k) for k in ("access_key", "secret_key")}, "name": id_, "owner": owner}
-        return ReadResult(id_, outs, inputs=BUCKET_TABLE.input_props(outs))
+    @override
+    def apply(self, client: BucketOp, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
+        return None  # only the owner's keys change (a rotation): nothing to do in RGW
 
-    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Only the owner's keys can change (a rotation): nothing to do in RGW.
-        return UpdateResult({**{k: news.get(k) for k in ("name", "access_key", "secret_key")},
-                             "owner": self._owner(id_)})
+    @override
+    def outputs(self, client: BucketOp, obj: Obj, carried: Obj) -> Obj:
+        return {"name": obj["name"], **{k: carried.get(k) for k in KEYS}, "owner": obj["owner"]}
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        client = self._s3(props)
-        try:
-            s3(BUCKET, f"DELETE /{id_}", lambda: client.delete_bucket(Bucket=id_))
-        except NotFound:
-            return
+    @override
+    def destroy(self, client: BucketOp, obj: Obj) -> None:
+        name, api = obj["name"], client.s3()
+        s3(BUCKET, f"DELETE /{name}", lambda: api.delete_bucket(Bucket=name))
 
 
-@dataclass
-class BucketArgs:
-    """Inputs of `ceph.Bucket`."""
-
-    name: pulumi.Input[str]
-    """Bucket name; a change replaces the bucket."""
-    access_key: pulumi.Input[str]
-    """The owner's S3 access key (e.g. `RgwUser.access_key`)."""
-    secret_key: pulumi.Input[str]
-    """The owner's S3 secret key (e.g. `RgwUser.secret_key`)."""
-
-
-class Bucket(Resource, module="ceph", name="Bucket"):
+class Bucket(Declared[BucketArgs], module="ceph", name="Bucket"):
     """An S3 bucket in RGW (`ceph.Bucket`), e.g. CloudStack's secondary storage."""
 
-    owner: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, args: BucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=BUCKET_TABLE.secrets))
-        props = BUCKET_TABLE.declared(args)
-        for key in BUCKET_TABLE.secrets:  # secret in state even when given as plain strings
-            props[key] = pulumi.Output.secret(props[key])
-        super().__init__(BucketProvider(), resource_name, props, opts)
+    provider_type = BucketProvider

@@ -13,7 +13,7 @@ from providers._core import InputError, NotFound, Permanent, Retryable, parse_se
 from providers.ceph import PoolProvider, RgwUserProvider
 from providers.ceph._http import raise_for
 from providers.ceph.pool import TABLE as POOL_TABLE
-from providers.ceph.pool import PoolInputs, outputs_for
+from providers.ceph.pool import outputs_for
 from providers.ceph.rgw import USER_TABLE, caps_delta, norm_caps, norm_quota, user_outputs
 from providers.ceph.settings import CephSettings
 
@@ -137,7 +137,6 @@ def test_pool_delete_without_flag_fails_clearly() -> None:
 def test_pool_table_replace_fields() -> None:
     assert [f.name for f in POOL_TABLE.inputs if f.change.value == "replace"] == [
         "name", "type", "erasure_code_profile"]
-    assert set(PoolInputs.model_fields) == {f.name for f in POOL_TABLE.inputs}
 
 
 # ------------------------------------------------------------------------------------- RGW user
@@ -327,5 +326,37 @@ LIVE = {"pool": 1, "pool_name": "data", "type": "replicated", "size": 2, "min_si
     ],
 )
 def test_pool_update_plan(live: dict[str, Any], want: dict[str, Any], body: dict[str, Any]) -> None:
-    plan = StubDefaults()._plan({**LIVE, **live}, PoolInputs(name="data", **want), creating=False)
+    plan = StubDefaults()._plan({**LIVE, **live}, PoolProvider().inputs({"name": "data", **want}), creating=False)
     assert list(plan.body.items()) == list(body.items())
+
+
+class HalfMade(PoolProvider):
+    """A pool provider whose converge fails right after the pool is made (or adopted); no API."""
+
+    def __init__(self, exists: bool) -> None:
+        self.exists = exists
+        self.calls: list[str] = []
+
+    def client(self, props: Any) -> Any:
+        return None
+
+    def fetch(self, client: Any, obj_id: str) -> dict[str, Any] | None:
+        return dict(LIVE) if self.exists else None
+
+    def make(self, client: Any, wanted: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append("make")
+        return dict(LIVE)
+
+    def _settle(self, client: Any, want: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+        raise Permanent("ceph.Pool", "crush rule fast does not exist")
+
+    def destroy(self, client: Any, obj: dict[str, Any]) -> None:
+        self.calls.append(f"destroy {obj['pool_name']}")
+
+
+@pytest.mark.parametrize(("exists", "calls"), [(False, ["make", "destroy data"]), (True, [])])
+def test_pool_made_here_and_not_converged_is_removed_again(exists: bool, calls: list[str]) -> None:
+    p = HalfMade(exists)
+    with pytest.raises(Permanent, match="crush rule fast"):
+        p.create({"name": "data", "crush_rule": "fast"})
+    assert p.calls == calls  # an adopted pool is never removed by a failed create
