@@ -1,15 +1,17 @@
-"""A forwarding HTTP proxy the fault matrix owns, in front of a real backend (the lab's Ceph).
+"""A forwarding HTTP proxy the fault matrix owns, in front of a real backend (the lab's Ceph, a private Ironic).
 
 It forwards every request to `upstream` and relays the answer, unless a switch says otherwise:
 `refuse(method, path_prefix, status, body)` answers matching requests itself (as the backend
-would answer an internal error). `stop()` closes it: the backend is unreachable through it;
-`start_again()` listens on the same port again.
+would answer an internal error or a conflict); `drop(method, path_prefix)` closes their connection
+with no answer, before forwarding them. A prefix may hold `*` (`/v1/nodes/*/states`). `stop()`
+closes it: the backend is unreachable through it; `start_again()` listens on the same port again.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 import requests
 
@@ -23,7 +25,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 class Refusal:
     method: str
     prefix: str
-    status: int
+    status: int  # 0: drop the connection
     body: bytes
     fired: int = 0
 
@@ -34,6 +36,9 @@ class _Forward(Handler):
     def _any(self) -> None:
         body = self.read_body()
         refusal = self.server.refusal_for(self.command, self.path)
+        if refusal is not None and refusal.status == 0:
+            self.drop()
+            return
         if refusal is not None:
             self.send(refusal.status, "application/json", refusal.body)
             return
@@ -63,10 +68,13 @@ class Proxy(LoopbackServer):
             self.refusals.append(Refusal(method, prefix, status, body))
             return self.refusals[-1]
 
+    def drop(self, method: str, prefix: str) -> Refusal:
+        return self.refuse(method, prefix, 0, b"")
+
     def refusal_for(self, method: str, path: str) -> Refusal | None:
         with self.lock:
             for r in self.refusals:
-                if r.method == method and path.split("?")[0].startswith(r.prefix):
+                if r.method == method and fnmatchcase(path.split("?")[0], r.prefix + "*"):
                     r.fired += 1
                     return r
         return None
