@@ -11,7 +11,10 @@ Cells: an error answer (530, CloudStack's 5xx), an answer that comes after the c
 (the command did run: the provider may look it up and finish, which is a pass), a dropped
 connection, a failed async job, and a conflict (431: the object is in a state that refuses the
 call, as CloudStack answers a concurrent change). XAPI cells: an error answer, a failed task, a
-conflict (OTHER_OPERATION_IN_PROGRESS), a dropped connection. Backends restarted mid-up: Ironic's
+conflict (OTHER_OPERATION_IN_PROGRESS), a dropped connection, an answer after the client's timeout.
+Ironic cells, through a proxy the test owns in front of a real Ironic: an internal error (500), a
+dropped connection, a conflict (409 NodeLocked). Ceph cells, through proxies in front of the lab's
+dashboard and RGW: an internal error, a dropped connection, RGW unreachable. Backends restarted mid-up: Ironic's
 conductor and API (same database), the CloudStack management server while an async job runs (the
 job fails as CloudStack's startup cleanup fails it) and an XCP-ng master's toolstack while two tasks
 run (its sessions and tasks are gone, its database stays): `lab.cloudstack.CloudStackLab.restart`,
@@ -319,7 +322,7 @@ def test_xapi_restarted_mid_up_then_converge(tmp_path: Path, engine_bin: Path) -
 
 # Ceph (the lab's real cluster), through proxies this test owns in front of the dashboard and RGW:
 # the dashboard answering a pool create with an internal error (CherryPy's words for an unhandled
-# exception, what the dashboard answers then), and RGW unreachable.
+# exception, what the dashboard answers then) or dropping its connection, and RGW unreachable.
 
 INTERNAL_ERROR = (b'{"status": "500 Internal Server Error", "detail": "The server encountered an unexpected '
                   b'condition which prevented it from fulfilling the request.", "request_id": "fault-matrix"}')
@@ -327,6 +330,7 @@ CEPH_CELLS = {
     # cell: (resource, words expected in the error)
     "dashboard-5xx-pool-create": ("pool", "unexpected condition which prevented it from fulfilling the request"),
     "rgw-unreachable": ("user", "Connection refused"),
+    "dashboard-dropped-pool-create": ("pool", "Remote end closed connection without response"),
 }
 
 
@@ -356,6 +360,8 @@ def test_ceph_fault_then_converge(cell: str, tmp_path: Path, engine_bin: Path,
     try:
         if cell == "dashboard-5xx-pool-create":
             dashboard.refuse("POST", "/api/pool", 500, INTERNAL_ERROR)
+        elif cell == "dashboard-dropped-pool-create":
+            dashboard.drop("POST", "/api/pool")
         else:
             rgw.stop()
         faulted = st.run("up", "--skip-preview")
