@@ -14,11 +14,11 @@ call, as CloudStack answers a concurrent change). XAPI cells: an error answer, a
 conflict (OTHER_OPERATION_IN_PROGRESS), a dropped connection, an answer after the client's timeout.
 Ironic cells, through a proxy the test owns in front of a real Ironic: an internal error (500), a
 dropped connection, a conflict (409 NodeLocked). Ceph cells, through proxies in front of the lab's
-dashboard and RGW: an internal error, a dropped connection, RGW unreachable. Backends restarted mid-up: Ironic's
-conductor and API (same database), the CloudStack management server while an async job runs (the
-job fails as CloudStack's startup cleanup fails it) and an XCP-ng master's toolstack while two tasks
-run (its sessions and tasks are gone, its database stays): `lab.cloudstack.CloudStackLab.restart`,
-`lab.xapi.XapiLab.restart`.
+dashboard and RGW: an internal error, a dropped connection, a late answer, RGW unreachable.
+Backends restarted mid-up: Ironic's conductor and API (same database), the CloudStack management
+server while an async job runs (the job fails as CloudStack's startup cleanup fails it) and an
+XCP-ng master's toolstack while two tasks run (its sessions and tasks are gone, its database
+stays): `lab.cloudstack.CloudStackLab.restart`, `lab.xapi.XapiLab.restart`.
 """
 
 from __future__ import annotations
@@ -322,7 +322,8 @@ def test_xapi_restarted_mid_up_then_converge(tmp_path: Path, engine_bin: Path) -
 
 # Ceph (the lab's real cluster), through proxies this test owns in front of the dashboard and RGW:
 # the dashboard answering a pool create with an internal error (CherryPy's words for an unhandled
-# exception, what the dashboard answers then) or dropping its connection, and RGW unreachable.
+# exception, what the dashboard answers then), dropping its connection or answering after the
+# client's timeout, and RGW unreachable.
 
 INTERNAL_ERROR = (b'{"status": "500 Internal Server Error", "detail": "The server encountered an unexpected '
                   b'condition which prevented it from fulfilling the request.", "request_id": "fault-matrix"}')
@@ -331,6 +332,8 @@ CEPH_CELLS = {
     "dashboard-5xx-pool-create": ("pool", "unexpected condition which prevented it from fulfilling the request"),
     "rgw-unreachable": ("user", "Connection refused"),
     "dashboard-dropped-pool-create": ("pool", "Remote end closed connection without response"),
+    # The pool is made; the answer comes after the provider's fixed per-request timeout.
+    "dashboard-timeout-pool-create": ("pool", "Read timed out"),
 }
 
 
@@ -343,6 +346,7 @@ def test_ceph_fault_then_converge(cell: str, tmp_path: Path, engine_bin: Path,
     import rgwadmin
 
     from lab import ceph
+    from providers.ceph._http import TIMEOUT
     from tests.ceph.test_engine import PROGRAM as CEPH_PROGRAM
     from tests.recovery.proxy import Proxy
 
@@ -362,6 +366,8 @@ def test_ceph_fault_then_converge(cell: str, tmp_path: Path, engine_bin: Path,
             dashboard.refuse("POST", "/api/pool", 500, INTERNAL_ERROR)
         elif cell == "dashboard-dropped-pool-create":
             dashboard.drop("POST", "/api/pool")
+        elif cell == "dashboard-timeout-pool-create":
+            dashboard.late("POST", "/api/pool", TIMEOUT + 5)
         else:
             rgw.stop()
         faulted = st.run("up", "--skip-preview")
