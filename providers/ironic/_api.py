@@ -22,16 +22,20 @@ _local = threading.local()
 LIST_FIELDS = ["uuid", "name", "provision_state", "target_provision_state", "last_error", "power_state"]
 
 
-def client(endpoint: str) -> Any:
-    """This thread's python-ironicclient for `endpoint` (API version `latest`, no auth)."""
-    cache: dict[str, Any] = _local.__dict__.setdefault("clients", {})
-    if endpoint not in cache:
+def client(endpoint: str, timeout: float = 60.0) -> Any:
+    """This thread's python-ironicclient for `endpoint` (API version `latest`, no auth), each
+    request bounded by `timeout` seconds (openstacksdk's `api_timeout`, which ironicclient hands
+    to its keystoneauth session; without it a request that is never answered waits for good)."""
+    cache: dict[tuple[str, float], Any] = _local.__dict__.setdefault("clients", {})
+    key = (endpoint, timeout)
+    if key not in cache:
         from ironicclient import client as ironic_client  # imported on first use, not at import
 
-        cache[endpoint] = ironic_client.get_client(
-            "1", endpoint=endpoint, auth_type="none", os_ironic_api_version="latest", max_retries=0
+        cache[key] = ironic_client.get_client(
+            "1", endpoint=endpoint, auth_type="none", os_ironic_api_version="latest", max_retries=0,
+            api_timeout=timeout,
         )
-    return cache[endpoint]
+    return cache[key]
 
 
 

@@ -236,7 +236,8 @@ class FleetProvider(Provider[Settings]):
     settings_model = Settings
 
     def _client(self) -> Any:
-        return client(self.settings().endpoint)
+        settings = self.settings()
+        return client(settings.endpoint, settings.http_timeout)
 
     def _wanted(self, props: Mapping[str, Any]) -> tuple[pydantic.BaseModel, list[Member], float | None]:
         """The validated inputs, their members and the declared poll interval."""

@@ -323,7 +323,8 @@ class NodeProvider(Provider[Settings]):
     settings_model = Settings
 
     def _client(self) -> Any:
-        return client(self.settings().endpoint)
+        settings = self.settings()
+        return client(settings.endpoint, settings.http_timeout)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return node_diff(olds, news)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from providers._core.settings import BackendSettings
-from providers._core.types import HttpUrl
+from providers._core.types import HttpUrl, Seconds
 
 
 class IronicSettings(BackendSettings):
@@ -17,6 +17,10 @@ class IronicSettings(BackendSettings):
     section = "ironic"
 
     endpoint: HttpUrl = Field(description="Ironic API URL, e.g. http://10.0.0.5:6385")
+    http_timeout: Seconds = Field(
+        default=60.0, gt=0, le=3600,
+        description="seconds per API request: an Ironic that takes a request and never answers fails it then",
+    )
 
 
 Settings = IronicSettings

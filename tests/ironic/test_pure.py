@@ -292,3 +292,14 @@ def test_nested_unknown_objects_are_unknowns() -> None:
     res = NodeProvider().check({}, {**BASE, "ports": [Unknown()]})
     assert res.failures == []
     assert NodeProvider().diff("id", {**BASE, "uuid": "u"}, {**BASE, "ports": [Unknown()]}).changes is True
+
+
+def test_every_request_is_bounded_by_the_settings_http_timeout() -> None:
+    """An Ironic that takes a request and never answers fails it after `httpTimeout` seconds
+    (ironicclient's session has no timeout unless given one)."""
+    from providers.ironic._api import client
+    from providers.ironic.settings import IronicSettings
+
+    settings = IronicSettings.model_validate({"endpoint": "http://127.0.0.1:9", "httpTimeout": 7})
+    assert client(settings.endpoint, settings.http_timeout).http_client.session.timeout == 7.0
+    assert IronicSettings.model_validate({"endpoint": "http://127.0.0.1:9"}).http_timeout == 60.0

@@ -416,11 +416,14 @@ def ironic_error(status: int, words: str) -> tuple[int, bytes]:
 LOCKED = ("Node fm-solo is locked by host ironic-conductor-1, please retry after the current operation is "
           "completed.")
 RPC_TIMEOUT = "Timed out waiting for a reply to message ID 9f0c6a2e4b1d4c55a0e4d1f3c2b7a6e8"
-IRONIC_CELLS: dict[str, tuple[str, str, str, tuple[int, bytes] | None]] = {
-    # cell: (method, path, Ironic's words expected in the error, refusal; None drops the connection)
+IRONIC_HTTP_TIMEOUT = 2
+IRONIC_CELLS: dict[str, tuple[str, str, str, tuple[int, bytes] | float | None]] = {
+    # cell: (method, path, Ironic's words expected in the error, refusal; None drops the connection,
+    # a number answers that many seconds late: after the provider's httpTimeout, the node made)
     "5xx-node-create": ("POST", "/v1/nodes", RPC_TIMEOUT, ironic_error(500, RPC_TIMEOUT)),
     "dropped-port-create": ("POST", "/v1/ports", "cannot reach Ironic", None),
     "conflict-locked-manage": ("PUT", "/v1/nodes/*/states/provision", LOCKED, ironic_error(409, LOCKED)),
+    "timeout-node-create": ("POST", "/v1/nodes", "timed out", IRONIC_HTTP_TIMEOUT + 5.0),
 }
 
 
@@ -436,9 +439,12 @@ def test_ironic_fault_then_converge(cell: str, tmp_path: Path, engine_bin: Path,
     proxy = Proxy.started(endpoint)
     try:
         st = EngineStack.create(tmp_path, engine_bin, program=IRONIC_NODE,
-                                secrets={"ironic": json.dumps({"endpoint": proxy.url})})
+                                secrets={"ironic": json.dumps({"endpoint": proxy.url,
+                                                               "httpTimeout": IRONIC_HTTP_TIMEOUT})})
         if refusal is None:
             proxy.drop(method, path)
+        elif isinstance(refusal, float):
+            proxy.late(method, path, refusal)
         else:
             proxy.refuse(method, path, *refusal)
         faulted = st.run("up", "--skip-preview")
