@@ -29,7 +29,7 @@ from lab import ceph as lab_ceph
 from lab import hosts as lab_hosts
 from lab import ironic as lab_ironic
 from providers.ceph._rgw import AdminOps
-from tests.enginekit import EngineStack
+from tests.enginekit import EngineStack, descendants, reap
 from tests.hosts.test_hosts import Ironic
 from tests.policy.kit import PACK, violations
 
@@ -222,8 +222,12 @@ def test_rerun_after_killing_the_engine_mid_bootstrap_converges(tmp_path: Path, 
             assert time.monotonic() < deadline, "the monitors did not start"
             time.sleep(0.2)
     finally:
+        # its language host and plugins run in process groups of their own: recorded, then reaped
+        tree = descendants(proc.pid)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        left = reap(tree)
+    assert left == [], f"processes of the killed up still run: {left}"
 
     # What the killed run left is cleared as the CLI says to (its lock: `cancel`; its pending
     # creates: refresh), and the re-run converges: every step checks before it acts.

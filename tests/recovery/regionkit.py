@@ -24,7 +24,7 @@ import XenAPI
 from benchmarks.region import region_design
 from lab import ceph
 from lab.ephemeral import stack_config
-from tests.enginekit import REPO, EngineStack
+from tests.enginekit import REPO, EngineStack, descendants, reap
 
 LINKED = ["bin", "engine", "components", "providers", "lab", "policy", "requirements.txt", "requirements-dev.txt",
           ".venv"]
@@ -54,54 +54,6 @@ def bin_deploy(stack: EngineStack) -> subprocess.CompletedProcess[str]:
     """`bin/deploy <stack>` as an operator runs it, in the project directory."""
     return subprocess.run([str(stack.workdir / "bin" / "deploy"), stack.name], cwd=stack.workdir,
                           env={**os.environ, **stack.env}, capture_output=True, text=True, timeout=1800)
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process under `pid` (children, their children, ...), from /proc/<pid>/task/*/children."""
-    out: list[int] = []
-    todo = [pid]
-    while todo:
-        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
-            try:
-                kids = [int(k) for k in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            out += kids
-            todo += kids
-    return out
-
-
-def started(pid: int) -> str | None:
-    """The process's start time (field 22 of /proc/<pid>/stat), None once it is gone or a zombie:
-    with the PID, it names one process even if the PID is reused later."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return None if fields[0] in ("Z", "X") else fields[19]
-
-
-def reap(pids: list[int]) -> list[int]:
-    """SIGKILL the recorded processes of a killed engine (each plugin in the process group the engine
-    gave it, so what a plugin started goes too); the recorded ones still alive after (should be [])."""
-    recorded = {pid: started(pid) for pid in pids}
-    groups = set()
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            groups.add(os.getpgid(pid))
-    for group in groups - {os.getpgid(0)}:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 30  # SIGKILL cannot be refused: this is the kernel's delay, not a test
-    while time.monotonic() < deadline:
-        alive = [p for p, t in recorded.items() if t is not None and started(p) == t]
-        if not alive:
-            return []
-        time.sleep(0.05)
-    return alive
 
 
 def up_killed_when(stack: EngineStack, ready: Callable[[], bool], what: str) -> str:
