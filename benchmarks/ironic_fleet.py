@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
+import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from lab import ironic as lab_ironic  # noqa: E402
+from lab import procs  # noqa: E402
 from tests.enginekit import EngineStack, engine_bin_dir  # noqa: E402
 
 APICOUNT = REPO / "benchmarks" / "apicount"
@@ -65,10 +70,78 @@ def requests_by_kind(log: Path, count: int) -> tuple[float, str]:
     return total / count, top
 
 
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds used so far by the live processes of one process group (Ironic's API process
+    and the workers it forked), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # exited meanwhile
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ..., utime (11), stime (12)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def engine_cpu_s() -> float:
+    """CPU seconds of every finished descendant of this process (the engine, its language host,
+    the program and the plugins: each waited for by its parent)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+# How far a provision state is along the walk to `active`: the milestones the timeline reports.
+MILESTONES = ("enrolled", "manageable", "available", "active")
+RANK = {"enroll": 0, "verifying": 0, "manageable": 1, "cleaning": 1, "clean wait": 1, "available": 2,
+        "deploying": 2, "wait call-back": 2, "active": 3}
+
+
+class Timeline:
+    """Samples Ironic's node listing every `interval` seconds during an up (one request per sample,
+    from this process, so not among the run's counted requests) and keeps, per node, when it was
+    first seen at or past each milestone."""
+
+    def __init__(self, endpoint: str, interval: float = 0.5) -> None:
+        from providers.ironic._api import client
+
+        self.client, self.interval = client(endpoint), interval
+        self.seen: dict[str, dict[str, float]] = {}
+        self.stopped = threading.Event()
+        self.started = time.monotonic()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            now = time.monotonic() - self.started
+            for n in self.client.node.list(fields=["name", "provision_state"], limit=0):
+                rank = RANK.get(n.provision_state, -1)
+                firsts = self.seen.setdefault(n.name, {})
+                for m in MILESTONES[: rank + 1]:
+                    firsts.setdefault(m, now)
+
+    def stop(self) -> str:
+        """`milestone median/last` seconds after the up started, for every milestone."""
+        self.stopped.set()
+        self.thread.join()
+        parts = []
+        for m in MILESTONES:
+            times = [firsts[m] for firsts in self.seen.values() if m in firsts]
+            if times:
+                parts.append(f"{m} {statistics.median(times):.1f}/{max(times):.1f}")
+        return ", ".join(parts)
+
+
 def timed_up(root: Path, bin_dir: Path, endpoint: str, *, count: int, wait: bool, fleet: bool,
-             label: str) -> tuple[float, float]:
+             label: str, ironic_pgid: int) -> tuple[float, float]:
     """Wall time of one `pulumi up` creating `count` nodes, and its Ironic requests per node
-    (printed; then destroyed, untimed)."""
+    (printed; then destroyed, untimed). Beside them, where the time went: the CPU seconds Ironic
+    and the engine's processes used during the up, and when the nodes reached each step of their
+    walk (enrolled, manageable, available, active)."""
     log = root.parent / f"{root.name}-api.log"
     st = EngineStack.create(
         root, bin_dir, program=PROGRAM,
@@ -76,9 +149,13 @@ def timed_up(root: Path, bin_dir: Path, endpoint: str, *, count: int, wait: bool
         secrets={"bmc": "bench-bmc-pass", "ironic": json.dumps({"endpoint": endpoint})},
         extra_env={"PYTHONPATH": f"{APICOUNT}:{REPO}", "PRIVATECLOUD_API_LOG": str(log)},
     )
+    ironic0, engine0 = group_cpu_s(ironic_pgid), engine_cpu_s()
+    timeline = Timeline(endpoint)
     started = time.monotonic()
     result = st.up()
     elapsed = time.monotonic() - started
+    milestones = timeline.stop()
+    ironic_cpu, engine_cpu = group_cpu_s(ironic_pgid) - ironic0, engine_cpu_s() - engine0
     per_node, kinds = requests_by_kind(log, count)
     created = result.changes.get("create", 0)
     expected = count + 1 + (1 if fleet else 0)
@@ -86,6 +163,9 @@ def timed_up(root: Path, bin_dir: Path, endpoint: str, *, count: int, wait: bool
         raise SystemExit(f"expected {expected} creates, the engine reported {result.changes}")
     print(f"{label + ', pulumi up:':34s}{elapsed:6.1f} s, {per_node:5.1f} Ironic requests per node", flush=True)
     print(f"{'':36s}per node: {kinds}", flush=True)
+    print(f"{'':36s}CPU s during the up: Ironic {ironic_cpu:.1f} ({ironic_cpu / elapsed:.0%} of one core), "
+          f"engine and its processes {engine_cpu:.1f}; load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"{'':36s}nodes at or past, s after the up began (median/last): {milestones}", flush=True)
     started = time.monotonic()
     log.unlink(missing_ok=True)
     st.destroy()
@@ -136,20 +216,22 @@ def main(argv: list[str]) -> int:
         info = lab_ironic.start(root / "ironic", deploy_delay=args.delay)
         ready = time.monotonic() - t0
         endpoint = str(info["endpoint"])
+        ironic_pgid = procs.pid_of(lab_ironic.NAME, root / "ironic") or 0  # its own session: pgid == pid
         print(f"ironic ready in {ready:.1f} s at {endpoint} (deploy_delay={args.delay})", flush=True)
         try:
             raw = ironic_deploy_time(endpoint)
             print(f"{'one deploy in Ironic itself:':34s}{raw:6.1f} s", flush=True)
             one, one_requests = timed_up(root / "one", bin_dir, endpoint, count=1, wait=True, fleet=False,
-                                         label="one node")
+                                         label="one node", ironic_pgid=ironic_pgid)
             many, many_requests = timed_up(root / "fleet", bin_dir, endpoint, count=args.nodes, wait=False,
-                                           fleet=True, label=f"{args.nodes} nodes + Fleet")
+                                           fleet=True, label=f"{args.nodes} nodes + Fleet",
+                                           ironic_pgid=ironic_pgid)
             print(f"{'ratio (fleet / one node):':34s}{many / one:6.2f}   Ironic requests per node: "
                   f"{many_requests:.1f} in the fleet, {one_requests:.1f} for one node", flush=True)
             print(f"{'ratio (fleet / Ironic deploy):':34s}{many / raw:6.2f}", flush=True)
             if args.naive:
                 naive, _ = timed_up(root / "naive", bin_dir, endpoint, count=args.nodes, wait=True, fleet=False,
-                                 label=f"{args.nodes} self-waiting nodes")
+                                 label=f"{args.nodes} self-waiting nodes", ironic_pgid=ironic_pgid)
                 print(f"{'ratio (self-waiting / one node):':34s}{naive / one:6.2f}", flush=True)
         finally:
             lab_ironic.stop(root / "ironic")
