@@ -82,9 +82,9 @@ class Track:
     def open(self) -> bool:
         return not self.done and self.failed is None
 
-    def ref(self) -> _walk.NodeRef:
+    def ref(self, client: Any) -> _walk.NodeRef:
         m = self.member
-        return _walk.NodeRef(RESOURCE, m.id, m.name, m.timeouts.model_dump(), m.config_drive)
+        return _walk.NodeRef(client, RESOURCE, m.name, m.timeouts.model_dump(), m.config_drive, m.id)
 
 
 def listing(c: Any) -> dict[str, Any]:
@@ -147,7 +147,7 @@ def drive(members: Sequence[Member], client_for: Callable[[], Any], *, interval:
     def issue(item: tuple[Track, str]) -> None:
         t, verb = item
         try:
-            _walk.act(client_for(), t.ref(), verb)
+            _walk.act(t.ref(client_for()), verb)
         except ProviderError as e:
             t.failed = f"node {t.member.name} ({t.member.id}): {e.message}"
             return
@@ -257,7 +257,7 @@ class FleetProvider(Provider[Settings]):
         c = self._client()
         for t in tracks:
             if t.member.power is not None:
-                _walk.set_power(c, t.ref(), _walk.get(c, t.ref()), t.member.power)
+                _walk.set_power(t.ref(c), _walk.get(t.ref(c)), t.member.power)
         outs = want.model_dump(mode="json", exclude_none=True)
         outs["states"] = {t.member.name: t.state for t in tracks}
         return outs
