@@ -14,13 +14,16 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from providers._core import NotFound, Permanent, ProviderError, Retryable, retry
+from typing_extensions import override
+
+from providers._core import NotFound, Permanent, Policy, ProviderError, Retryable, retry
 
 _local = threading.local()
 T = TypeVar("T")
 
 # The fields a listing asks for: enough to follow many nodes with one request per poll.
-LIST_FIELDS = ["uuid", "name", "provision_state", "target_provision_state", "last_error", "power_state"]
+LIST_FIELDS = ["uuid", "name", "provision_state", "target_provision_state", "last_error", "power_state",
+               "target_power_state"]
 
 
 def client(endpoint: str, timeout: float = 60.0) -> Any:
@@ -91,3 +94,12 @@ def call(resource: str, action: str, fn: Callable[[], T], *, interval: float = 1
             return fn()
 
     return retry(attempt, resource=resource, what="the request", interval=interval)
+
+
+class Once(Policy):
+    """Safe requests retry themselves (`call`); a create or delete as a whole is tried once: a
+    node a failed create may have made is adopted by name by the next `up`."""
+
+    @override
+    def retry(self, call: Callable[[], T], what: str) -> T:
+        return call()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, Literal, get_args
 
 import pulumi
 import pydantic
@@ -35,20 +35,17 @@ from providers._core.resource import Declared
 
 from . import _states as st
 from . import _walk
-from ._api import client, errors
+from ._api import Once, client, errors
+from ._walk import ConfigDrive, Power, Timeouts
 from .settings import Settings
 
 MASK = "******"
-T = TypeVar("T")
 
 Interface = Literal[
     "bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power",
     "raid", "rescue", "storage", "vendor",
 ]
 
-Target = st.Target  # the states a node is walked to
-Power = Literal["on", "off"]
-ConfigDrive = str | dict[str, Any]  # a URL, a gzipped base64 ISO, or {meta_data, user_data}
 
 _MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 _NAME = re.compile(r"^[A-Za-z0-9\-._~]+$")  # Ironic's logical names (API >= 1.10)
@@ -75,18 +72,6 @@ def _floats(value: Any) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # Inputs
-
-
-class Timeouts(pydantic.BaseModel):
-    """Deadlines per phase, in seconds. The defaults fit real servers: a BMC check takes minutes,
-    automated cleaning (disk erase) and an image deploy each up to an hour."""
-
-    model_config = pydantic.ConfigDict(extra="forbid")
-    manage: float = pydantic.Field(default=600, gt=0, description="enroll -> manageable (BMC verification)")
-    clean: float = pydantic.Field(default=3600, gt=0, description="manageable -> available (automated cleaning)")
-    deploy: float = pydantic.Field(default=3600, gt=0, description="available -> active (deploy, or rebuild)")
-    undeploy: float = pydantic.Field(default=3600, gt=0, description="active -> available (tear down and clean)")
-    poll_interval: float = pydantic.Field(default=10, gt=0, description="seconds between state polls")
 
 
 class InstanceInfo(pydantic.BaseModel):
@@ -165,7 +150,7 @@ class NodeArgs(Args, resource="ironic.Node", delete_before_replace=True, checks=
     """Hardware interfaces by family (`boot`, `deploy`, `power`, ...), e.g. {'boot': 'redfish-virtual-media'}."""
     ports: pulumi.Input[list[str]] | None = arg(default=None, normalize=_macs, check=list[str], default_factory=list)
     """MAC addresses of the node's NICs (one Ironic port each)."""
-    target_state: pulumi.Input[str] = arg(default="available", check=Target)
+    target_state: pulumi.Input[str] = arg(default="available", check=st.Target)
     """The provision state to walk the node to: `manageable`, `available` or `active`."""
     instance_info: pulumi.Input[Mapping[str, Any]] | None = arg(default=None, normalize=integral, check=InstanceInfo)
     """What a deploy writes: `image_source` (+ checksum), or `boot_iso` + `kernel_append_params`."""
@@ -290,15 +275,6 @@ def every_field(outs: Mapping[str, Any]) -> dict[str, Any]:
     return {f.name: outs.get(f.name) for f in TABLE}
 
 
-class Once(Policy):
-    """Ironic's safe requests retry themselves (`_api.call`); a create or delete as a whole is
-    tried once: a node a failed create may have made is adopted by name by the next `up`."""
-
-    @override
-    def retry(self, call: Callable[[], T], what: str) -> T:
-        return call()
-
-
 # ---------------------------------------------------------------------------------------------
 # The provider: the core's lifecycle (providers._core.lifecycle) with the hooks below.
 # create = find by name (adopt) or `make` (enroll with ports), then `created` walks it; update =
@@ -408,7 +384,7 @@ class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
         ref = client.at(obj["uuid"])
         node = _walk.settle(ref, obj)
         if node["provision_state"] not in st.DELETABLE:
-            _walk.walk(ref, "manageable", node=node)
+            _walk.walk(ref, "manageable")
         with errors(ref.resource, "delete node"):
             ref.client.node.delete(ref.uuid)
 
@@ -428,7 +404,7 @@ class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
         ports = want["ports"] if known == want["ports"] else self._ports(ref, want["ports"])
         first = "rebuild" if rebuild else None
         if want["wait"]:
-            node, pending = _walk.walk(ref, want["target_state"], node=node, first=first), False
+            node, pending = _walk.walk(ref, want["target_state"], first=first), False
         else:
             node, pending = _walk.step(ref, want["target_state"], node=node, first=first)
         node = _walk.set_power(ref, node, want.get("power"))
