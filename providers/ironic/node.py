@@ -361,7 +361,7 @@ class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
             driver_info=declared_keys(obj.get("driver_info"), carried.get("driver_info"), carried.get("driver_info")),
             properties=declared_keys(obj.get("properties"), carried.get("properties")),
             interfaces={k: v for k, v in IFACES.from_api(obj).items() if k in (carried.get("interfaces") or {})},
-            ports=obj["ports"] if "ports" in obj else self._macs(client.at(obj["uuid"])),
+            ports=obj["ports"] if "ports" in obj else sorted(self._live_ports(client.at(obj["uuid"]))),
             target_state=st.heading(state, obj["target_provision_state"]),
         )
         if carried.get("power") is not None:
@@ -418,15 +418,13 @@ class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
         with errors(ref.resource, "update node"):
             return dict(ref.client.node.update(ref.uuid, patch, reset_interfaces=reset).to_dict())
 
-    def _macs(self, ref: _walk.NodeRef) -> list[str]:
-        ports = ref.call("list ports", lambda: ref.client.port.list(node=ref.uuid, fields=["address"]))
-        return sorted(p.address.lower() for p in ports)
+    def _live_ports(self, ref: _walk.NodeRef) -> dict[str, str]:
+        ports = ref.call("list ports", lambda: ref.client.port.list(node=ref.uuid, fields=["uuid", "address"]))
+        return {p.address.lower(): p.uuid for p in ports}
 
     def _ports(self, ref: _walk.NodeRef, macs: list[str], live: Mapping[str, str] | None = None) -> list[str]:
         """Create missing ports and delete extra ones; `live` (MAC -> UUID): listed when not given."""
-        if live is None:
-            ports = ref.call("list ports", lambda: ref.client.port.list(node=ref.uuid, fields=["uuid", "address"]))
-            live = {p.address.lower(): p.uuid for p in ports}
+        live = self._live_ports(ref) if live is None else live
         for mac in sorted(set(macs) - set(live)):
             with errors(ref.resource, f"create port {mac}"):
                 ref.client.port.create(node_uuid=ref.uuid, address=mac)
