@@ -13,6 +13,7 @@ A resource supplies the differences as small hooks, the way openstacksdk's `Reso
 | `apply(client, id, changed, current, wanted)` | change `changed` in place; the object or None | refuse |
 | `destroy(client, obj)` | delete it | required |
 | `outputs(client, obj, carried)` | outputs of an API object (`carried`: inputs it never returns) | the table |
+| `converged(client, obj, wanted)` | outputs once an update brought `obj` to `wanted` | `outputs` |
 | `settle(created, wanted)` | converge right after create? | when adopted |
 | `undo(client, obj)` | remove an object made by this create that could not be settled | keep it |
 
@@ -72,6 +73,11 @@ class Lifecycle(Provider[S], Generic[S, C]):
         del client, carried  # the table alone maps the object
         return {k: v for k, v in self.table.from_api(obj).items() if v is not None}
 
+    def converged(self, client: C, obj: Obj, wanted: Obj) -> Obj:
+        """The outputs once `apply` brought `obj` to `wanted`: what `outputs` reads from it, unless
+        the object gets there later (an Ironic node whose walk a Fleet finishes reports `wanted`)."""
+        return self.outputs(client, obj, wanted)
+
     def obj_id(self, obj: Obj) -> str:
         return str(obj["id"])
 
@@ -122,7 +128,7 @@ class Lifecycle(Provider[S], Generic[S, C]):
         obj = self.apply(client, obj_id, changed, current, wanted) or self.fetch(client, obj_id)
         if obj is None:
             raise Permanent(self.label(wanted), f"{obj_id} vanished during the update")
-        return self.outputs(client, obj, wanted)
+        return self.converged(client, obj, wanted)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         client = self.client(props)

@@ -7,8 +7,9 @@
 Stack config: `<project>:ironic = {"endpoint": "http://..."}` (read in `configure()`).
 """
 
-from .fleet import Fleet, FleetArgs, FleetInputs, FleetProvider, Member
-from .node import InstanceInfo, Node, NodeArgs, NodeInputs, NodeProvider, Timeouts
+from ._walk import Member, Timeouts
+from .fleet import Fleet, FleetArgs, FleetInputs, FleetProvider
+from .node import InstanceInfo, Node, NodeArgs, NodeInputs, NodeProvider
 
 __all__ = [
     "Fleet",

@@ -11,15 +11,19 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
-from providers._core import NotFound, Permanent, ProviderError, Retryable
+from typing_extensions import override
+
+from providers._core import NotFound, Permanent, Policy, ProviderError, Retryable, retry
 
 _local = threading.local()
+T = TypeVar("T")
 
 # The fields a listing asks for: enough to follow many nodes with one request per poll.
-LIST_FIELDS = ["uuid", "name", "provision_state", "target_provision_state", "last_error", "power_state"]
+LIST_FIELDS = ["uuid", "name", "provision_state", "target_provision_state", "last_error", "power_state",
+               "target_power_state"]
 
 
 def client(endpoint: str, timeout: float = 60.0) -> Any:
@@ -36,7 +40,6 @@ def client(endpoint: str, timeout: float = 60.0) -> Any:
             api_timeout=timeout,
         )
     return cache[key]
-
 
 
 def _api_words(err: Exception) -> str:
@@ -80,3 +83,23 @@ def errors(resource: str, action: str) -> Iterator[None]:
         raise Permanent(resource, f"{action}: {_api_words(e)}") from e
     except OSError as e:
         raise Retryable(resource, f"{action}: cannot reach Ironic: {e}") from e
+
+
+def call(resource: str, action: str, fn: Callable[[], T], *, interval: float = 1.0) -> T:
+    """A safe request (a read, or one Ironic refuses without acting on it: a lock), its errors
+    mapped by `errors` and retried while they are `Retryable`."""
+
+    def attempt() -> T:
+        with errors(resource, action):
+            return fn()
+
+    return retry(attempt, resource=resource, what="the request", interval=interval)
+
+
+class Once(Policy):
+    """Safe requests retry themselves (`call`); a create or delete as a whole is tried once: a
+    node a failed create may have made is adopted by name by the next `up`."""
+
+    @override
+    def retry(self, call: Callable[[], T], what: str) -> T:
+        return call()

@@ -14,8 +14,6 @@ from typing import Literal
 Phase = Literal["manage", "clean", "deploy", "undeploy"]
 Target = Literal["manageable", "available", "active"]
 
-TARGETS: tuple[str, ...] = ("manageable", "available", "active")
-
 # States a node rests in; a walk moves on from them with a verb.
 STABLE = frozenset({"enroll", "manageable", "available", "active"})
 

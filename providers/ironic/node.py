@@ -20,48 +20,34 @@ from __future__ import annotations
 
 import re
 import uuid as uuidlib
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, get_args
 
 import pulumi
 import pydantic
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import DiffResult
+from typing_extensions import override
 
-from providers._core import (
-    LISTINGS,
-    NotFound,
-    Provider,
-    diff_fields,
-    diff_result,
-    parse,
-    retry,
-)
+from providers._core import LISTINGS, Field, Lifecycle, NotFound, Obj, Policy, Table, diff_fields, diff_result
 from providers._core.cache import current_read
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.resource import Declared
 
 from . import _states as st
 from . import _walk
-from ._api import client, errors
+from ._api import Once, client, errors
+from ._walk import ConfigDrive, Power, Timeouts
 from .settings import Settings
 
 MASK = "******"
 
-INTERFACES = (
-    "bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power",
-    "raid", "rescue", "storage", "vendor",
-)
 Interface = Literal[
     "bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power",
     "raid", "rescue", "storage", "vendor",
 ]
 
-Target = Literal["manageable", "available", "active"]  # the states a node is walked to
-Power = Literal["on", "off"]
-ConfigDrive = str | dict[str, Any]  # a URL, a gzipped base64 ISO, or {meta_data, user_data}
 
 _MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
-Want = dict[str, Any]  # validated inputs, as `check` stores them
 _NAME = re.compile(r"^[A-Za-z0-9\-._~]+$")  # Ironic's logical names (API >= 1.10)
 
 
@@ -86,18 +72,6 @@ def _floats(value: Any) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # Inputs
-
-
-class Timeouts(pydantic.BaseModel):
-    """Deadlines per phase, in seconds. The defaults fit real servers: a BMC check takes minutes,
-    automated cleaning (disk erase) and an image deploy each up to an hour."""
-
-    model_config = pydantic.ConfigDict(extra="forbid")
-    manage: float = pydantic.Field(default=600, gt=0, description="enroll -> manageable (BMC verification)")
-    clean: float = pydantic.Field(default=3600, gt=0, description="manageable -> available (automated cleaning)")
-    deploy: float = pydantic.Field(default=3600, gt=0, description="available -> active (deploy, or rebuild)")
-    undeploy: float = pydantic.Field(default=3600, gt=0, description="active -> available (tear down and clean)")
-    poll_interval: float = pydantic.Field(default=10, gt=0, description="seconds between state polls")
 
 
 class InstanceInfo(pydantic.BaseModel):
@@ -176,7 +150,7 @@ class NodeArgs(Args, resource="ironic.Node", delete_before_replace=True, checks=
     """Hardware interfaces by family (`boot`, `deploy`, `power`, ...), e.g. {'boot': 'redfish-virtual-media'}."""
     ports: pulumi.Input[list[str]] | None = arg(default=None, normalize=_macs, check=list[str], default_factory=list)
     """MAC addresses of the node's NICs (one Ironic port each)."""
-    target_state: pulumi.Input[str] = arg(default="available", check=Target)
+    target_state: pulumi.Input[str] = arg(default="available", check=st.Target)
     """The provision state to walk the node to: `manageable`, `available` or `active`."""
     instance_info: pulumi.Input[Mapping[str, Any]] | None = arg(default=None, normalize=integral, check=InstanceInfo)
     """What a deploy writes: `image_source` (+ checksum), or `boot_iso` + `kernel_append_params`."""
@@ -207,14 +181,18 @@ class NodeArgs(Args, resource="ironic.Node", delete_before_replace=True, checks=
 
 TABLE = NodeArgs.table()
 NodeInputs = NodeArgs.model()  # the validated inputs (check)
+# The hardware interfaces as Ironic names them: `interfaces={"boot": ...}` <-> `boot_interface`.
+IFACES = Table("ironic.Node interfaces", tuple(Field(f, api=f"{f}_interface") for f in get_args(Interface)))
 
 # Fields a node is created with, and the plain ones a patch replaces as they are.
-CREATE_FIELDS = ("name", "driver", "driver_info", "properties", "resource_class")
-PLAIN_FIELDS = ("name", "driver", "resource_class")
+CREATE_FIELDS = ["name", "driver", "driver_info", "properties", "resource_class"]
+PLAIN_FIELDS = ["name", "driver", "resource_class"]
 # Fields read back as Ironic reports them (the maps, ports and states are read key by key).
 READ_AS_IS = ("name", "driver", "uuid", "provision_state", "power_state", "last_error")
 # Fields Ironic refuses to change on a deployed node.
 RECONFIGURE_ONLY = ("driver", "interfaces", "resource_class")
+# States whose instance_info is worth comparing (Ironic clears it at undeploy).
+DEPLOYED = ("active", "deploying", "wait call-back", "deploy failed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,21 +224,19 @@ def _escape(key: str) -> str:
 
 
 def _map_patch(path: str, live: Mapping[str, Any], want: Mapping[str, Any],
-               before: Mapping[str, Any], masked_ok: bool) -> list[dict[str, Any]]:
+               before: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per-key ops: set declared keys that differ, remove keys the program stopped declaring.
 
-    A masked live value cannot be compared: it is sent again when the declared value changed
-    since `before`, or when there is no `before` (an adopted node: its password is unknown)."""
+    A masked live value cannot be compared: it is sent again unless `before` (what the program
+    declared last time; empty for an adopted node, whose password is unknown) holds it unchanged."""
     ops: list[dict[str, Any]] = []
     for key, value in want.items():
         current = live.get(key)
-        if current == MASK and masked_ok and key in before and before[key] == value:
+        if current == MASK and key in before and before[key] == value:
             continue
         if key not in live or current != value:
             ops.append({"op": "add", "path": f"{path}/{_escape(key)}", "value": value})
-    for key in before:
-        if key not in want and key in live:
-            ops.append({"op": "remove", "path": f"{path}/{_escape(key)}"})
+    ops += [{"op": "remove", "path": f"{path}/{_escape(key)}"} for key in before if key not in want and key in live]
     return ops
 
 
@@ -269,23 +245,14 @@ def node_patch(live: Mapping[str, Any], wanted: Mapping[str, Any] | pydantic.Bas
     """Pure: the JSON patch (sorted by path) taking the live node to the declared one.
 
     `live` is the node as Ironic returns it; `before` the inputs the program declared last time
-    (None for an adopted node)."""
+    (None for an adopted node). The plain fields and interfaces go through their tables."""
     want = dump(wanted) if isinstance(wanted, pydantic.BaseModel) else wanted
     prev = before or {}
-    ops: list[dict[str, Any]] = []
-    for key, value in TABLE.to_api(want, list(PLAIN_FIELDS)).items():
-        if live.get(key) != value:
-            ops.append({"op": "replace", "path": f"/{key}", "value": value})
-    for family, iface in (want.get("interfaces") or {}).items():
-        if live.get(f"{family}_interface") != iface:
-            ops.append({"op": "replace", "path": f"/{family}_interface", "value": iface})
-    ops += _map_patch("/driver_info", live.get("driver_info") or {}, want.get("driver_info") or {},
-                      prev.get("driver_info") or {}, masked_ok=before is not None)
-    ops += _map_patch("/properties", live.get("properties") or {}, want.get("properties") or {},
-                      prev.get("properties") or {}, masked_ok=True)
-    if want.get("target_state") == "active" and want.get("instance_info") is not None:
-        ops += _map_patch("/instance_info", live.get("instance_info") or {}, want["instance_info"],
-                          prev.get("instance_info") or {}, masked_ok=True)
+    plain = {**TABLE.to_api(want, PLAIN_FIELDS), **IFACES.to_api(want.get("interfaces") or {})}
+    ops = [{"op": "replace", "path": f"/{key}", "value": v} for key, v in plain.items() if live.get(key) != v]
+    maps = ["driver_info", "properties"] + (["instance_info"] if want.get("target_state") == "active" else [])
+    for m in maps:
+        ops += _map_patch(f"/{m}", live.get(m) or {}, want.get(m) or {}, prev.get(m) or {})
     return sorted(ops, key=lambda op: op["path"])
 
 
@@ -294,18 +261,12 @@ def dump(model: pydantic.BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", exclude_none=True)
 
 
-def managed(live: Mapping[str, Any] | None, declared: Mapping[str, Any] | None,
-            masked_from: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def declared_keys(live: Mapping[str, Any] | None, declared: Mapping[str, Any] | None,
+                  masked_from: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The declared keys of a live map (what the program manages), masked values unmasked."""
-    live = live or {}
-    out: dict[str, Any] = {}
-    for key in declared or {}:
-        if key in live:
-            value = live[key]
-            if value == MASK and masked_from is not None and key in masked_from:
-                value = masked_from[key]
-            out[key] = value
-    return out
+    live, masked_from = live or {}, masked_from or {}
+    return {key: masked_from[key] if live[key] == MASK and key in masked_from else live[key]
+            for key in declared or {} if key in live}
 
 
 def every_field(outs: Mapping[str, Any]) -> dict[str, Any]:
@@ -315,207 +276,177 @@ def every_field(outs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The provider
+# The provider: the core's lifecycle (providers._core.lifecycle) with the hooks below.
+# create = find by name (adopt) or `make` (enroll with ports), then `created` walks it; update =
+# `apply` (patch, ports, walk); read = `fetch` + `outputs`; delete = `destroy` (undeploy walk).
 
 
-class NodeProvider(Provider[Settings]):
+class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
     args = NodeArgs
     settings_model = Settings
 
-    def _client(self) -> Any:
-        settings = self.settings()
-        return client(settings.endpoint, settings.http_timeout)
-
+    @override
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return node_diff(olds, news)
 
-    # -- helpers --
+    @override
+    def client(self, props: Mapping[str, Any]) -> _walk.NodeRef:
+        s = self.settings(props)
+        timeouts = {**Timeouts().model_dump(), **(props.get("timeouts") or {})}
+        return _walk.NodeRef(client(s.endpoint, s.http_timeout), self.label(props), str(props.get("name")),
+                             timeouts, props.get("config_drive"))
 
-    @staticmethod
-    def _res(name: str) -> str:
-        return f"ironic.Node {name}"
+    @override
+    def policy(self, client: _walk.NodeRef) -> Policy:
+        return Once(client.resource)
 
-    @staticmethod
-    def _ref(res: str, uuid: str, want: Want) -> _walk.NodeRef:
-        return _walk.NodeRef(res, uuid, want["name"], want["timeouts"], want.get("config_drive"))
+    @override
+    def obj_id(self, obj: Obj) -> str:
+        return str(obj["uuid"])
 
-    def _wanted(self, props: Mapping[str, Any]) -> Want:
-        """Validated inputs (an `InputError` naming field, value and reason)."""
-        return dump(parse(self.input_model(), props, self._res(str(props.get("name")))))
-
-    def _find(self, c: Any, res: str, ident: str) -> Any | None:
+    @override
+    def fetch(self, client: _walk.NodeRef, obj_id: str) -> Obj | None:
+        """The node by UUID or name (inside a refresh: with its MACs, from the shared listings)."""
+        if current_read() is not None and (listed := self._listed(client, obj_id)) is not None:
+            return listed
         try:
-            with errors(res, f"look up node {ident}"):
-                return c.node.get(ident)
+            return _walk.get(client.at(obj_id))
         except NotFound:
             return None
 
-    def _listed(self, c: Any, res: str, ident: str) -> tuple[Any, list[str]] | None:
-        """Inside a refresh: the node and its MACs from the listings every node's read shares (two
-        requests for the whole fleet); None when not in a read or not listed (then asked alone)."""
-        if current_read() is None:
-            return None
+    @override
+    def find(self, client: _walk.NodeRef, wanted: Obj) -> Obj | None:
+        return self.fetch(client, wanted["name"])
+
+    @override
+    def make(self, client: _walk.NodeRef, wanted: Obj) -> Obj:
+        """Enroll the node with its ports, all or nothing (a node without its ports is not what
+        the program asked for)."""
+        body = {**TABLE.to_api(wanted, CREATE_FIELDS), **IFACES.to_api(wanted["interfaces"])}
+        with errors(client.resource, "create node"):
+            node = dict(client.client.node.create(**body).to_dict())
+        ref = client.at(node["uuid"])
+        try:
+            # instance_info is not a creation attribute (of the client): patched in, for a deploy.
+            node = self._patch(ref, node, wanted, wanted)
+            return {**node, "ports": self._ports(ref, wanted["ports"], {})}
+        except Exception:
+            with errors(ref.resource, "delete the node just created (undo)"):
+                ref.client.node.delete(ref.uuid)
+            raise
+
+    @override
+    def created(self, client: _walk.NodeRef, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
+        # Made: enrolled as declared. Adopted (what an earlier run left, or an operator enrolled):
+        # nothing about it is known, so masked values are sent again and it is never rebuilt.
+        return self.converged(client, self._bring(client.at(obj_id), obj, wanted, wanted if created else {}), wanted)
+
+    @override
+    def apply(self, client: _walk.NodeRef, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj:
+        ref = client.at(obj_id)
+        return self._bring(ref, _walk.get(ref), wanted, current)
+
+    @override
+    def converged(self, client: _walk.NodeRef, obj: Obj, wanted: Obj) -> Obj:
+        """What is declared, and where Ironic has the node: a Fleet may finish the walk later."""
+        return {**wanted, **{f.name: obj.get(f.api_name) for f in TABLE.outputs}}
+
+    @override
+    def outputs(self, client: _walk.NodeRef, obj: Obj, carried: Obj) -> Obj:
+        """What Ironic reports under the table's names; the maps key by key (masked values as
+        `carried` has them); where the node is heading as its `target_state`."""
+        state = obj["provision_state"]
+        outs = {**carried, **{k: v for k, v in TABLE.from_api(obj).items() if k in READ_AS_IS}}
+        outs.update(
+            driver_info=declared_keys(obj.get("driver_info"), carried.get("driver_info"), carried.get("driver_info")),
+            properties=declared_keys(obj.get("properties"), carried.get("properties")),
+            interfaces={k: v for k, v in IFACES.from_api(obj).items() if k in (carried.get("interfaces") or {})},
+            ports=obj["ports"] if "ports" in obj else sorted(self._live_ports(client.at(obj["uuid"]))),
+            target_state=st.heading(state, obj["target_provision_state"]),
+        )
+        if carried.get("power") is not None:
+            outs["power"] = "on" if obj["power_state"] == "power on" else "off"
+        if carried.get("maintenance") is not None:
+            outs["maintenance"] = bool(obj["maintenance"])
+        if carried.get("resource_class") is not None or obj["resource_class"]:
+            outs["resource_class"] = obj["resource_class"]
+        if state in DEPLOYED and carried.get("instance_info"):
+            outs["instance_info"] = declared_keys(obj.get("instance_info"), carried["instance_info"])
+        return outs
+
+    @override
+    def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
+        return every_field(outputs)
+
+    @override
+    def destroy(self, client: _walk.NodeRef, obj: Obj) -> None:
+        """Undeploy (walk to manageable, a state Ironic deletes in), then delete."""
+        ref = client.at(obj["uuid"])
+        node = _walk.settle(ref, obj)
+        if node["provision_state"] not in st.DELETABLE:
+            _walk.walk(ref, "manageable")
+        with errors(ref.resource, "delete node"):
+            ref.client.node.delete(ref.uuid)
+
+    # -- the steps --
+
+    def _bring(self, ref: _walk.NodeRef, node: Obj, want: Obj, before: Mapping[str, Any]) -> Obj:
+        """Bring the node to `want` (`before`: what was declared last time): maintenance flag,
+        patch, ports, then the walk (or its next step) and the power."""
+        known = node.get("ports")
+        node = _walk.settle(ref, _walk.set_maintenance(ref, node, want.get("maintenance")))
+        # A deployed node whose image or config drive changed is rebuilt (Ironic's `rebuild`
+        # redeploys with the new instance_info): the program asked for a different server.
+        rebuild = bool(before) and want["target_state"] == node["provision_state"] == "active" and (
+            integral(before.get("instance_info")) != want.get("instance_info")
+            or before.get("config_drive") != want.get("config_drive"))
+        node = self._patch(ref, node, want, before)
+        ports = want["ports"] if known == want["ports"] else self._ports(ref, want["ports"])
+        first = "rebuild" if rebuild else None
+        if want["wait"]:
+            node, pending = _walk.walk(ref, want["target_state"], first=first), False
+        else:
+            node, pending = _walk.step(ref, want["target_state"], node=node, first=first)
+        node = _walk.set_power(ref, node, want.get("power"))
+        return {**node, "ports": ports, "walk": uuidlib.uuid4().hex if pending else str(before.get("walk") or "")}
+
+    def _patch(self, ref: _walk.NodeRef, node: Obj, want: Obj, before: Mapping[str, Any]) -> Obj:
+        patch = node_patch(node, want, before)
+        if not patch:
+            return node
+        reset = True if any(op["path"] == "/driver" for op in patch) else None
+        with errors(ref.resource, "update node"):
+            return dict(ref.client.node.update(ref.uuid, patch, reset_interfaces=reset).to_dict())
+
+    def _live_ports(self, ref: _walk.NodeRef) -> dict[str, str]:
+        ports = ref.call("list ports", lambda: ref.client.port.list(node=ref.uuid, fields=["uuid", "address"]))
+        return {p.address.lower(): p.uuid for p in ports}
+
+    def _ports(self, ref: _walk.NodeRef, macs: list[str], live: Mapping[str, str] | None = None) -> list[str]:
+        """Create missing ports and delete extra ones; `live` (MAC -> UUID): listed when not given."""
+        live = self._live_ports(ref) if live is None else live
+        for mac in sorted(set(macs) - set(live)):
+            with errors(ref.resource, f"create port {mac}"):
+                ref.client.port.create(node_uuid=ref.uuid, address=mac)
+        for mac in sorted(set(live) - set(macs)):
+            with errors(ref.resource, f"delete port {mac}"):
+                ref.client.port.delete(live[mac])
+        return sorted(macs)
+
+    def _listed(self, ref: _walk.NodeRef, ident: str) -> Obj | None:
+        """The node and its MACs from the listings every node's read in a refresh shares (two
+        requests for the whole fleet); None when not listed (then it is asked for alone)."""
         endpoint = self.settings().endpoint
 
-        def listed(what: str, call: Any) -> list[Any]:
-            def attempt() -> list[Any]:
-                with errors(res, what):
-                    return list(call())
+        def listed(what: str, fn: Callable[[], Any]) -> list[Any]:
+            return LISTINGS.get(("ironic", endpoint, what), lambda: ref.call(what, lambda: list(fn())))
 
-            return LISTINGS.get(("ironic", endpoint, what), lambda: retry(attempt, resource=res, what=what))
-
-        node = next((n for n in listed("list nodes", lambda: c.node.list(detail=True, limit=0))
+        node = next((n for n in listed("list nodes", lambda: ref.client.node.list(detail=True, limit=0))
                      if ident in (n.uuid, n.name)), None)
         if node is None:
             return None
-        ports = listed("list ports", lambda: c.port.list(fields=["address", "node_uuid"], limit=0))
-        return node, sorted(p.address.lower() for p in ports if p.node_uuid == node.uuid)
-
-    def _sync_ports(self, c: Any, res: str, uuid: str, macs: list[str], *, fresh: bool = False) -> list[str]:
-        """Create missing ports and delete extra ones (`fresh`: a node just created has none)."""
-        live: dict[str, str] = {}
-        if not fresh:
-            with errors(res, "list ports"):
-                live = {p.address.lower(): p.uuid for p in c.port.list(node=uuid, fields=["uuid", "address"])}
-        for mac in sorted(set(macs) - set(live)):
-            with errors(res, f"create port {mac}"):
-                c.port.create(node_uuid=uuid, address=mac)
-        for mac in sorted(set(live) - set(macs)):
-            with errors(res, f"delete port {mac}"):
-                c.port.delete(live[mac])
-        return sorted(macs)
-
-    def _apply(self, c: Any, res: str, node: Any, want: Want, before: Mapping[str, Any] | None) -> None:
-        patch = node_patch(node.to_dict(), want, before)
-        if patch:
-            driver_changes = any(op["path"] == "/driver" for op in patch)
-            with errors(res, "update node"):
-                c.node.update(node.uuid, patch, reset_interfaces=True if driver_changes else None)
-
-    def _finish(self, c: Any, res: str, uuid: str, want: Want, *, first: str | None = None,
-                walk_id: str = "", node: Any = None) -> dict[str, Any]:
-        """Walk (or step) the node to its target; return the outputs."""
-        ref = self._ref(res, uuid, want)
-        if want["wait"]:
-            node = _walk.walk(c, ref, want["target_state"], first=first)
-        else:
-            if first:
-                _walk.act(c, ref, first)
-                node, pending = _walk.get(c, ref), True
-            else:
-                node, pending = _walk.step(c, ref, want["target_state"], node=node)
-            if pending:
-                walk_id = uuidlib.uuid4().hex
-        node = _walk.set_power(c, ref, node, want.get("power"))
-        outs = dict(want)
-        outs.update(uuid=uuid, provision_state=node.provision_state, power_state=node.power_state,
-                    last_error=node.last_error, walk=walk_id or "")
-        return every_field(outs)
-
-    # -- CRUD --
-
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        want = self._wanted(props)
-        res = self._res(want["name"])
-        c = self._client()
-        node = self._find(c, res, want["name"])
-        if node is not None:
-            # Adopt what an earlier run left (or an operator enrolled): no twin, resume its walk.
-            node = _walk.set_maintenance(c, self._ref(res, node.uuid, want), node, want.get("maintenance"))
-            node = _walk.settle(c, self._ref(res, node.uuid, want))
-            self._apply(c, res, node, want, None)
-            self._sync_ports(c, res, node.uuid, want["ports"])
-            return CreateResult(node.uuid, self._finish(c, res, node.uuid, want))
-        # The creation attributes through the table (instance_info and ports come after).
-        body = TABLE.to_api(want, list(CREATE_FIELDS))
-        body.update({f"{fam}_interface": iface for fam, iface in want["interfaces"].items()})
-        with errors(res, "create node"):
-            node = c.node.create(**body)
-        try:
-            # instance_info is not a creation attribute: it is patched in (only for a deploy).
-            self._apply(c, res, node, want, want)
-            self._sync_ports(c, res, node.uuid, want["ports"], fresh=True)
-        except Exception:
-            # Transactional: a node without its ports is not what the program asked for.
-            with errors(res, "delete the node just created (undo)"):
-                c.node.delete(node.uuid)
-            raise
-        return CreateResult(node.uuid, self._finish(c, res, node.uuid, want, node=node))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        res = self._res(str(props.get("name") or id_))
-        c = self._client()
-        listed = self._listed(c, res, id_)
-        if listed is not None:
-            node, macs = listed
-        else:
-            node = self._find(c, res, id_)
-            if node is None:
-                return self.gone()
-            with errors(res, "list ports"):
-                macs = sorted(p.address.lower() for p in c.port.list(node=node.uuid, fields=["address"]))
-        live = node.to_dict()
-        outs = dict(props)
-        # What Ironic reports under the table's names, through the table; the maps key by key.
-        outs.update({k: v for k, v in TABLE.from_api(live).items() if k in READ_AS_IS})
-        outs.update(
-            driver_info=managed(live.get("driver_info"), props.get("driver_info"), props.get("driver_info")),
-            properties=managed(live.get("properties"), props.get("properties")),
-            interfaces={fam: live.get(f"{fam}_interface") for fam in props.get("interfaces") or {}},
-            ports=macs,
-            target_state=st.heading(node.provision_state, node.target_provision_state),
-        )
-        if props.get("power") is not None:
-            outs["power"] = "on" if node.power_state == "power on" else "off"
-        if props.get("maintenance") is not None:
-            outs["maintenance"] = bool(node.maintenance)
-        if props.get("resource_class") is not None or node.resource_class:
-            outs["resource_class"] = node.resource_class
-        # Ironic clears instance_info at undeploy: only a deployed node's is worth comparing.
-        if node.provision_state in ("active", "deploying", "wait call-back", "deploy failed") and props.get(
-            "instance_info"
-        ):
-            outs["instance_info"] = managed(live.get("instance_info"), props.get("instance_info"))
-        return ReadResult(node.uuid, every_field(outs), inputs=TABLE.input_props(outs))
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        want = self._wanted(news)
-        res = self._res(want["name"])
-        c = self._client()
-        ref = self._ref(res, id_, want)
-        node = _walk.set_maintenance(c, ref, _walk.get(c, ref), want.get("maintenance"))
-        node = _walk.settle(c, ref)
-        live = node.to_dict()
-        self._apply(c, res, node, want, olds)
-        self._sync_ports(c, res, id_, want["ports"])
-        # A deployed node whose image or config drive changed is rebuilt (Ironic's `rebuild`
-        # redeploys with the new instance_info): the program asked for a different server.
-        redeploy = (
-            want["target_state"] == "active"
-            and live.get("provision_state") == "active"
-            and (
-                integral(olds.get("instance_info")) != want.get("instance_info")
-                or olds.get("config_drive") != want.get("config_drive")
-            )
-        )
-        outs = self._finish(c, res, id_, want, first="rebuild" if redeploy else None,
-                            walk_id=str(olds.get("walk") or ""))
-        return UpdateResult(outs)
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """Undeploy, wait, delete. A node that is already gone is fine (delete again)."""
-        res = self._res(str(props.get("name") or id_))
-        c = self._client()
-        timeouts = {**Timeouts.model_validate({}).model_dump(), **(props.get("timeouts") or {})}
-        ref = _walk.NodeRef(res, id_, str(props.get("name") or id_), timeouts)
-        try:
-            node = _walk.settle(c, ref)
-            if node.provision_state not in st.DELETABLE:
-                node = _walk.walk(c, ref, "manageable")
-            with errors(res, "delete node"):
-                c.node.delete(id_)
-        except NotFound:
-            return
+        ports = listed("list ports", lambda: ref.client.port.list(fields=["address", "node_uuid"], limit=0))
+        return {**node.to_dict(), "ports": sorted(p.address.lower() for p in ports if p.node_uuid == node.uuid)}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from providers._core import NotFound, Permanent, Retryable, is_unknown
 from providers.ironic import NodeProvider
 from providers.ironic import _states as st
 from providers.ironic._api import errors
-from providers.ironic.fleet import FleetInputs, Member, Track, advance, report
+from providers.ironic._walk import Member, Track, advance, report
+from providers.ironic.fleet import FleetInputs
 from providers.ironic.node import NodeInputs, node_diff, node_patch
 
 BASE: dict[str, Any] = {
@@ -202,8 +203,8 @@ def test_iso_deploy_is_valid() -> None:
 
 # --- the Fleet ----------------------------------------------------------------------------------
 
-def node(uuid: str, state: str, target: str | None = None, err: str | None = None) -> SimpleNamespace:
-    return SimpleNamespace(uuid=uuid, provision_state=state, target_provision_state=target, last_error=err)
+def node(uuid: str, state: str, target: str | None = None, err: str | None = None) -> dict[str, Any]:
+    return {"uuid": uuid, "provision_state": state, "target_provision_state": target, "last_error": err}
 
 
 def member(i: int, target: str = "active") -> Member:
