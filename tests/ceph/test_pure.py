@@ -289,6 +289,31 @@ def test_providers_pickle_without_config() -> None:
     assert b"hunter2" not in pickle.dumps(p)
 
 
+def test_every_request_is_bounded_by_the_settings_http_timeout() -> None:
+    """A dashboard or RGW that takes a request and never answers fails it after `httpTimeout` seconds."""
+    from providers.ceph import BucketProvider
+
+    assert CephSettings.from_config(FULL).http_timeout == 60.0
+    p = PoolProvider()
+    p.configure_with(CephSettings.from_config({**FULL, "httpTimeout": 7}))
+    seen: list[Any] = []
+
+    def request(*_args: Any, timeout: Any = None, **_kwargs: Any) -> Any:
+        seen.append(timeout)
+        raise requests.ConnectTimeout("no answer")
+
+    dashboard = p.dashboard()
+    dashboard.session.request = request  # type: ignore[method-assign]
+    with pytest.raises(Retryable, match="no answer"):
+        dashboard.call("ceph.Pool", "POST", "/api/pool", {})
+    assert seen == [7]
+    assert p.rgw_admin().client._timeout == 7
+    b = BucketProvider()
+    b.configure_with(CephSettings.from_config({**FULL, "httpTimeout": 7}))
+    config = b.client({"access_key": "AK", "secret_key": "SK"}).s3().meta.config
+    assert (config.connect_timeout, config.read_timeout) == (7, 7)
+
+
 class StubDefaults(PoolProvider):
     """The planner with the cluster defaults of the lab, and no API."""
 
