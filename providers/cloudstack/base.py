@@ -11,12 +11,13 @@ makes no API call but keeps the new keys in state for later reads and deletes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import pulumi
 from pulumi.dynamic import CheckResult, DiffResult, ReadResult, UpdateResult
+from typing_extensions import override
 
-from providers._core import REAL_CLOCK, Clock, InputError
+from providers._core import REAL_CLOCK, Change, Clock, InputError
 from providers._core.declare import Args
 from providers._core.diff import diff_fields, is_unknown
 from providers._core.lifecycle import Lifecycle, Obj
@@ -27,7 +28,8 @@ from providers._core.wait import Policy
 from .api import Api, single
 from .settings import Settings
 
-__all__ = ["CONNECTION", "Api", "CloudStackProvider", "CloudStackResource", "as_bool", "as_int", "lower", "single"]
+__all__ = ["CONNECTION", "Api", "CloudStackProvider", "CloudStackResource", "Commands", "as_bool", "as_int", "lower",
+           "single"]
 
 CONNECTION = "connection"  # {"endpoint", "apiKey", "secretKey"}: a ManagementServer's outputs
 A = TypeVar("A", bound=Args)
@@ -35,11 +37,49 @@ NO_ACCESS = ("no CloudStack API keys: set the stack config object '<project>:clo
              "'secretKey'} (secrets with --secret), or give the resource a cloudstack.ManagementServer's connection")
 
 
+class Commands(NamedTuple):
+    """A resource's CloudStack commands (an async one is followed to its end)."""
+
+    list: str  # by id (`fetch`), and by `label_field` within `scope` (`find`: adoption)
+    create: str = ""  # with the table's payload and `create_params`
+    update: str = ""  # id= and the changed fields that change in place; none: nothing does
+    delete: str = ""  # id=
+
+
 class CloudStackProvider(Lifecycle[Settings, Api]):
-    """The generic lifecycle over the CloudStack API: resources write their calls as hooks."""
+    """The generic lifecycle over the CloudStack API: a resource names its `commands`, and the
+    hooks that differ are written as hooks (see `providers._core.lifecycle`)."""
 
     settings_model = Settings
     clock: ClassVar[Clock] = REAL_CLOCK
+    commands: ClassVar[Commands] = Commands("")
+    scope: ClassVar[tuple[str, ...]] = ("name",)  # the inputs a lookup by name filters the listing on
+    list_params: ClassVar[Mapping[str, Any]] = {}  # fixed filters of every listing (listall=True)
+    create_params: ClassVar[Mapping[str, Any]] = {}  # fixed parameters of the create
+    delete_params: ClassVar[Mapping[str, Any]] = {}  # and of the delete
+
+    @override
+    def fetch(self, api: Api, obj_id: str) -> Obj | None:
+        return api.find(self.commands.list, id=obj_id, **self.list_params)
+
+    @override
+    def find(self, api: Api, wanted: Obj) -> Obj | None:
+        found = api.list(self.commands.list, **self.table.to_api(wanted, list(self.scope)), **self.list_params)
+        return self.named(found, wanted[self.label_field], self.table[self.label_field].api_name)
+
+    @override
+    def make(self, api: Api, wanted: Obj) -> Obj:
+        return api.job(self.commands.create, **self.create_params, **self.table.to_api(wanted))
+
+    @override
+    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
+        if not self.commands.update:
+            return super().apply(api, obj_id, changed, current, wanted)
+        return self.update_call(api, self.commands.update, obj_id, changed, wanted)
+
+    @override
+    def destroy(self, api: Api, obj: Obj) -> None:
+        api.job(self.commands.delete, id=obj["id"], **self.delete_params)
 
     def api(self, props: Mapping[str, Any]) -> Api:
         return Api(self.settings(props), self.label(props), self.clock)
@@ -116,20 +156,21 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         return client.policy
 
     @staticmethod
-    def named(objs: Iterable[Obj], name: str) -> Obj | None:
-        """The object called exactly `name` (CloudStack's name= filters match loosely)."""
-        return next((o for o in objs if o.get("name") == name), None)
+    def named(objs: Iterable[Obj], name: str, key: str = "name") -> Obj | None:
+        """The object whose `key` is exactly `name` (CloudStack's name= filters match loosely)."""
+        return next((o for o in objs if o.get(key) == name), None)
 
     def update_call(self, api: Api, command: str, obj_id: str, changed: set[str], wanted: Obj) -> Obj | None:
-        """`command id=... <changed fields with a value>`; its answer's object (None if nothing sent).
+        """`command id=... <changed in-place fields with a value>`; its answer's object (None if nothing sent).
 
         An optional value removed from the program is left as CloudStack has it: most update
-        commands cannot clear one.
+        commands cannot clear one. A replace-only field (of an adopted object) is never sent.
         """
-        names = [f.name for f in self.table.inputs if f.name in changed and wanted.get(f.name) is not None]
+        names = [f.name for f in self.table.inputs
+                 if f.name in changed and f.change is Change.UPDATE and wanted.get(f.name) is not None]
         if not names:
             return None
-        return single(api.call(command, id=obj_id, **self.table.to_api(wanted, names))) or None
+        return api.job(command, id=obj_id, **self.table.to_api(wanted, names)) or None
 
 
 class CloudStackResource(Declared[A]):

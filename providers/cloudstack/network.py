@@ -25,7 +25,7 @@ from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
 
 from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource, as_bool
+from .base import CloudStackProvider, CloudStackResource, Commands, as_bool
 
 TRAFFIC_TYPES = ("Management", "Guest", "Public", "Storage")
 VIRTUAL_ROUTER = "VirtualRouter"
@@ -129,6 +129,8 @@ TABLE = PhysicalNetworkArgs.table()
 
 class PhysicalNetworkProvider(CloudStackProvider):
     args = PhysicalNetworkArgs
+    commands = Commands("listPhysicalNetworks", delete="deletePhysicalNetwork")
+    scope = ("zone_id", "name")
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -225,15 +227,6 @@ class PhysicalNetworkProvider(CloudStackProvider):
     # --- the lifecycle's hooks --------------------------------------------------------------
 
     @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listPhysicalNetworks", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listPhysicalNetworks", zoneid=wanted["zone_id"], name=wanted["name"]),
-                          wanted["name"])
-
-    @override
     def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
         return self._state(api, obj)
 
@@ -266,10 +259,6 @@ class PhysicalNetworkProvider(CloudStackProvider):
         if net is None:
             raise Permanent(api.resource, f"listPhysicalNetworks: {net_id} vanished")
         return self._state(api, net)
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.job("deletePhysicalNetwork", "deletion of the physical network", id=obj["id"])
 
 
 class PhysicalNetwork(CloudStackResource[PhysicalNetworkArgs], module="cloudstack", name="PhysicalNetwork"):

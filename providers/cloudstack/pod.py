@@ -19,8 +19,8 @@ from providers._core import Change
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
 
-from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource
+from .api import Api
+from .base import CloudStackProvider, CloudStackResource, Commands
 
 IPv4 = ipaddress.IPv4Address
 
@@ -86,18 +86,8 @@ TABLE = PodArgs.table()
 
 class PodProvider(CloudStackProvider):
     args = PodArgs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listPods", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listPods", zoneid=wanted["zone_id"], name=wanted["name"]), wanted["name"])
-
-    @override
-    def make(self, api: Api, wanted: Obj) -> Obj:
-        return single(api.call("createPod", **self.table.to_api(wanted)))
+    commands = Commands("listPods", "createPod", "updatePod", "deletePod")
+    scope = ("zone_id", "name")
 
     @override
     def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
@@ -118,10 +108,6 @@ class PodProvider(CloudStackProvider):
                 newendip=wanted["end_ip"],
             )
         return None  # listPods again: updatePod answers the range CloudStack had
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deletePod", id=obj["id"])
 
 
 class Pod(CloudStackResource[PodArgs], module="cloudstack", name="Pod"):

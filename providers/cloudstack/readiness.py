@@ -28,7 +28,7 @@ from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
 
 from .api import Api
-from .base import CloudStackProvider, CloudStackResource, as_bool
+from .base import CloudStackProvider, CloudStackResource, Commands, as_bool
 
 ELEMENTS = {  # provider -> (list command, configure command) of its element
     "VirtualRouter": ("listVirtualRouterElements", "configureVirtualRouterElement"),
@@ -53,17 +53,12 @@ class NetworkServiceProviderArgs(Args, resource="cloudstack.NetworkServiceProvid
 
 class NetworkServiceProviderProvider(CloudStackProvider):
     args = NetworkServiceProviderArgs
+    commands = Commands("listNetworkServiceProviders")
+    scope = ("physical_network_id", "name")
 
     @override
     def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        found = [p for p in api.list("listNetworkServiceProviders") if p.get("id") == obj_id]
-        return found[0] if found else None
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        found = api.list("listNetworkServiceProviders", physicalnetworkid=wanted["physical_network_id"],
-                         name=wanted["name"])
-        return self.named(found, wanted["name"])
+        return self.named(api.list(self.commands.list), obj_id, "id")  # it takes no id=
 
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:

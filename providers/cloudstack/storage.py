@@ -27,7 +27,7 @@ from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
 
 from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource, as_bool
+from .base import CloudStackProvider, CloudStackResource, Commands, as_bool
 
 # --- primary storage --------------------------------------------------------------------------
 
@@ -110,6 +110,8 @@ PRIMARY = PrimaryStorageArgs.table()
 
 class PrimaryStorageProvider(CloudStackProvider):
     args = PrimaryStorageArgs
+    commands = Commands("listStoragePools")
+    scope = ("zone_id", "cluster_id", "name")
 
     @override
     def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
@@ -120,15 +122,6 @@ class PrimaryStorageProvider(CloudStackProvider):
         outputs["enabled"] = obj.get("state") != "Disabled"
         outputs["tags"] = _tag_list(obj.get("tags") or "") or None
         return {k: v for k, v in outputs.items() if v is not None}
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listStoragePools", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listStoragePools", zoneid=wanted["zone_id"], clusterid=wanted["cluster_id"],
-                                   name=wanted["name"]), wanted["name"])
 
     @override
     def settle(self, created: bool, wanted: Obj) -> bool:
@@ -258,6 +251,7 @@ IMAGE_CARRIED = ("kind", "zone_id", "url", "bucket", "endpoint", "access_key", "
 
 class ImageStoreProvider(CloudStackProvider):
     args = ImageStoreArgs
+    commands = Commands("listImageStores", delete="deleteImageStore")
 
     @override
     def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
@@ -268,14 +262,6 @@ class ImageStoreProvider(CloudStackProvider):
                 outputs[k] = carried[k]
         outputs["read_only"] = as_bool(obj.get("readonly", False))
         return outputs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listImageStores", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listImageStores", name=wanted["name"]), wanted["name"])
 
     @override
     def settle(self, created: bool, wanted: Obj) -> bool:
@@ -304,10 +290,6 @@ class ImageStoreProvider(CloudStackProvider):
         if "read_only" in changed:
             api.call("updateImageStore", id=obj_id, readonly=wanted["read_only"])
         return None
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deleteImageStore", id=obj["id"])
 
 
 class ImageStore(CloudStackResource[ImageStoreArgs], module="cloudstack", name="ImageStore"):
@@ -345,6 +327,9 @@ STAGING = StagingStoreArgs.table()
 class StagingStoreProvider(CloudStackProvider):
     args = StagingStoreArgs
     label_field = "url"
+    commands = Commands("listSecondaryStagingStores", "createSecondaryStagingStore",
+                        delete="deleteSecondaryStagingStore")
+    create_params = {"scope": "zone", "provider": "NFS"}
 
     @override
     def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
@@ -352,10 +337,6 @@ class StagingStoreProvider(CloudStackProvider):
         outputs["url"] = carried.get("url") or outputs.get("url")
         outputs["zone_id"] = outputs.get("zone_id") or carried.get("zone_id")
         return outputs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listSecondaryStagingStores", id=obj_id)
 
     @override
     def find(self, api: Api, wanted: Obj) -> Obj | None:
@@ -369,15 +350,6 @@ class StagingStoreProvider(CloudStackProvider):
     @override
     def settle(self, created: bool, wanted: Obj) -> bool:
         return False  # every field is replace-only: an adopted store is taken as it is
-
-    @override
-    def make(self, api: Api, wanted: Obj) -> Obj:
-        return single(api.call("createSecondaryStagingStore", url=wanted["url"], zoneid=wanted["zone_id"],
-                               scope="zone", provider="NFS"))
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deleteSecondaryStagingStore", id=obj["id"])
 
 
 class StagingStore(CloudStackResource[StagingStoreArgs], module="cloudstack", name="StagingStore"):
