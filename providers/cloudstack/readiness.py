@@ -23,7 +23,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from typing_extensions import override
 
-from providers._core import Change, NotFound, Permanent, Timeout, wait_for
+from providers._core import Change, NotFound, Permanent, Timeout
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
 
@@ -150,10 +150,8 @@ class ZoneReadinessProvider(CloudStackProvider):
         api = self.api(wanted)
         zone_id = wanted["zone_id"]
         try:
-            vms = wait_for(lambda: self._vms(api, zone_id), resource=self.label(wanted),
-                           what="the secondary storage VM and the console proxy Running", done=self._running,
-                           describe=self._describe, timeout=float(wanted["timeout"]),
-                           interval=api.settings.poll_interval, clock=self.clock)
+            vms = api.wait(lambda: self._vms(api, zone_id), done=self._running, describe=self._describe,
+                           what="the secondary storage VM and the console proxy Running", timeout=wanted["timeout"])
         except Timeout as e:
             raise Permanent(self.label(wanted), f"{e.message}; CloudStack says: {self._reason(api, zone_id)}") \
                 from e

@@ -19,7 +19,6 @@ from typing_extensions import override
 from providers._core import Change, Permanent
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
-from providers._core.wait import wait_for
 
 from .api import Api, first_list
 from .base import CloudStackProvider, CloudStackResource, Commands, as_bool
@@ -102,17 +101,9 @@ class TemplateProvider(CloudStackProvider):
         if as_bool(obj.get("isready", False)):
             return obj
         try:
-            return wait_for(
-                lambda: self.fetch(api, str(obj["id"])) or obj,
-                resource=self.label(wanted),
-                what=f"the download of {wanted['url']}",
-                done=lambda o: as_bool(o.get("isready", False)),
-                failed=_download_failed,
-                describe=lambda o: f"status {o.get('status') or 'not started'}",
-                timeout=api.settings.job_timeout,
-                interval=api.settings.poll_interval,
-                clock=api.clock,
-            )
+            return api.wait(lambda: self.fetch(api, str(obj["id"])) or obj, what=f"the download of {wanted['url']}",
+                            done=lambda o: as_bool(o.get("isready", False)), failed=_download_failed,
+                            describe=lambda o: f"status {o.get('status') or 'not started'}")
         except Permanent:
             self.destroy(api, obj)
             raise
