@@ -29,12 +29,18 @@ from .api import Api, single
 from .settings import Settings
 
 __all__ = ["CONNECTION", "Api", "CloudStackProvider", "CloudStackResource", "Commands", "as_bool", "as_int", "lower",
-           "single"]
+           "single", "tag_list"]
 
 CONNECTION = "connection"  # {"endpoint", "apiKey", "secretKey"}: a ManagementServer's outputs
 A = TypeVar("A", bound=Args)
 NO_ACCESS = ("no CloudStack API keys: set the stack config object '<project>:cloudstack' = {'endpoint', 'apiKey', "
              "'secretKey'} (secrets with --secret), or give the resource a cloudstack.ManagementServer's connection")
+
+
+def tag_list(value: Any) -> list[str]:
+    """Tags as declared (a sorted list) from CloudStack's comma-separated string, or a list."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return sorted(str(t).strip() for t in items if str(t).strip())
 
 
 class Commands(NamedTuple):
@@ -57,6 +63,7 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
     list_params: ClassVar[Mapping[str, Any]] = {}  # fixed filters of every listing (listall=True)
     create_params: ClassVar[Mapping[str, Any]] = {}  # fixed parameters of the create
     delete_params: ClassVar[Mapping[str, Any]] = {}  # and of the delete
+    kept: ClassVar[tuple[str, ...]] = ()  # inputs CloudStack never answers (credentials): outputs as declared
 
     @override
     def fetch(self, api: Api, obj_id: str) -> Obj | None:
@@ -66,6 +73,11 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
     def find(self, api: Api, wanted: Obj) -> Obj | None:
         found = api.list(self.commands.list, **self.table.to_api(wanted, list(self.scope)), **self.list_params)
         return self.named(found, wanted[self.label_field], self.table[self.label_field].api_name)
+
+    @override
+    def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
+        out = {k: v for k, v in super().outputs(api, obj, carried).items() if k not in self.kept}
+        return {**out, **{k: carried[k] for k in self.kept if carried.get(k) is not None}}
 
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:

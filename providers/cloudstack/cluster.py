@@ -30,8 +30,6 @@ from .api import Api, single
 from .base import CloudStackProvider, CloudStackResource, Commands, as_bool
 
 HOST_MAINTENANCE_FAILURES = ("ErrorInMaintenance", "ErrorInPrepareForMaintenance")
-# What CloudStack does not return, kept from the declared inputs on read.
-CARRIED = ("url", "username", "password")
 
 
 class ClusterChecks(PulumiInputsBase):
@@ -81,6 +79,7 @@ TABLE = ClusterArgs.table()
 class ClusterProvider(CloudStackProvider):
     args = ClusterArgs
     commands = Commands("listClusters")
+    kept = ("url", "username", "password")
 
     def _hosts(self, api: Api, cluster_id: str) -> list[dict[str, Any]]:
         return [h for h in api.list("listHosts", clusterid=cluster_id) if h.get("clusterid", cluster_id) == cluster_id]
@@ -88,7 +87,6 @@ class ClusterProvider(CloudStackProvider):
     @override
     def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
         outputs = super().outputs(api, obj, carried)
-        outputs.update({k: carried[k] for k in CARRIED if carried.get(k) is not None})
         outputs["enabled"] = obj.get("allocationstate") != "Disabled"
         hosts = self._hosts(api, str(obj["id"]))
         outputs["host_ids"] = sorted(str(h["id"]) for h in hosts)

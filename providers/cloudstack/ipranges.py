@@ -16,7 +16,7 @@ gateway/netmask before CloudStack is asked.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 from pydantic import ValidationInfo, field_validator
@@ -38,6 +38,8 @@ def _vlan(value: Any) -> str:
 class RangeChecks(PulumiInputsBase):
     """start_ip..end_ip ascending, inside gateway/netmask."""
 
+    network: ClassVar[str] = "the network"
+
     @field_validator("start_ip", "end_ip", check_fields=False)
     @classmethod
     def _in_network(cls, value: IPv4, info: ValidationInfo) -> IPv4:
@@ -45,7 +47,7 @@ class RangeChecks(PulumiInputsBase):
         if gateway is not None and netmask is not None:
             net = ipaddress.IPv4Network(f"{gateway}/{netmask}", strict=False)
             if value not in net:
-                raise ValueError(f"{value} is outside {net} (gateway {gateway}, netmask {netmask})")
+                raise ValueError(f"{value} is outside {cls.network} {net} (gateway {gateway}, netmask {netmask})")
         start = info.data.get("start_ip")
         if info.field_name == "end_ip" and start is not None and start > value:
             raise ValueError(f"{value} is before start_ip {start}")

@@ -25,7 +25,7 @@ from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
 
 from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource, Commands, as_bool
+from .base import CloudStackProvider, CloudStackResource, Commands, as_bool, tag_list
 
 TRAFFIC_TYPES = ("Management", "Guest", "Public", "Storage")
 VIRTUAL_ROUTER = "VirtualRouter"
@@ -40,12 +40,6 @@ def _upper(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         value = ",".join(str(v) for v in value)
     return str(value).upper()
-
-
-def _tag_list(value: Any) -> list[str]:
-    """Tags come back as a comma-separated string; declared as a list."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return sorted(str(t).strip() for t in items if str(t).strip())
 
 
 def _labels(value: Any) -> dict[str, str]:
@@ -107,7 +101,7 @@ class PhysicalNetworkArgs(Args, resource="cloudstack.PhysicalNetwork", delete_be
     """Guest VLAN range(s), e.g. "100-199"."""
     network_speed: pulumi.Input[str] | None = arg(default=None, api="networkspeed", check=Literal["1G", "10G"])
     """1G or 10G."""
-    tags: pulumi.Input[list[str]] | None = arg(default=None, normalize=_tag_list)
+    tags: pulumi.Input[list[str]] | None = arg(default=None, normalize=tag_list)
     """Physical network tags."""
     traffic_labels: pulumi.Input[dict[str, str]] = arg(normalize=_labels, check=dict[TrafficType, str])
     """Traffic type (Management, Guest, Public, Storage) -> XenServer network label (the XAPI network
@@ -165,7 +159,7 @@ class PhysicalNetworkProvider(CloudStackProvider):
             traffic_type_ids={t: str(o["id"]) for t, o in traffic.items()},
         )
         if "tags" in outputs:
-            outputs["tags"] = _tag_list(outputs["tags"]) or None
+            outputs["tags"] = tag_list(outputs["tags"]) or None
         return {k: v for k, v in outputs.items() if v is not None}
 
     @override

@@ -27,7 +27,7 @@ from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
 
 from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource, Commands, as_bool
+from .base import CloudStackProvider, CloudStackResource, Commands, as_bool, tag_list
 
 # --- primary storage --------------------------------------------------------------------------
 
@@ -41,11 +41,6 @@ URL_SCHEMES = {"PreSetup": "presetup://", "NFS": "nfs://", "iSCSI": "iscsi://", 
 POOL_TYPES = {"presetup": "PreSetup", "networkfilesystem": "NFS", "iscsilun": "iSCSI", "iscsi": "iSCSI",
               "rbd": "RBD"}
 POOL_MAINTENANCE_FAILURES = ("ErrorInMaintenance",)
-
-
-def _tag_list(value: Any) -> list[str]:
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return sorted(str(t).strip() for t in items if str(t).strip())
 
 
 class PrimaryChecks(PulumiInputsBase):
@@ -93,7 +88,7 @@ class PrimaryStorageArgs(Args, resource="cloudstack.PrimaryStorage", delete_befo
     """PreSetup (an SR already on the pool), NFS or iSCSI (RBD only on KVM clusters)."""
     url: pulumi.Input[str] = arg(change=Change.REPLACE)
     """presetup://<host>/<SR name-label>, nfs://<server>/<path> or iscsi://<target>/<iqn>/<lun>."""
-    tags: pulumi.Input[list[str]] | None = arg(default=None, normalize=_tag_list)
+    tags: pulumi.Input[list[str]] | None = arg(default=None, normalize=tag_list)
     """Storage tags (disk offerings select by them)."""
     enabled: pulumi.Input[bool] = arg(default=True, normalize=as_bool)
     """False disables the pool for new volumes."""
@@ -111,16 +106,16 @@ PRIMARY = PrimaryStorageArgs.table()
 class PrimaryStorageProvider(CloudStackProvider):
     args = PrimaryStorageArgs
     commands = Commands("listStoragePools")
+    kept = ("url",)  # CloudStack answers host and path, not the URL
     scope = ("zone_id", "cluster_id", "name")
 
     @override
     def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
         outputs = super().outputs(api, obj, carried)
         outputs["type"] = POOL_TYPES.get(str(obj.get("type", "")).lower(), carried.get("type"))
-        outputs["url"] = carried.get("url")  # CloudStack answers host and path, not the URL
         outputs["hypervisor"] = obj.get("hypervisor") or carried.get("hypervisor")
         outputs["enabled"] = obj.get("state") != "Disabled"
-        outputs["tags"] = _tag_list(obj.get("tags") or "") or None
+        outputs["tags"] = tag_list(obj.get("tags") or "") or None
         return {k: v for k, v in outputs.items() if v is not None}
 
     @override
@@ -245,21 +240,16 @@ class ImageStoreArgs(Args, resource="cloudstack.ImageStore", delete_before_repla
 
 
 IMAGE = ImageStoreArgs.table()
-# Declared inputs CloudStack never answers (S3 details): kept from the inputs on read.
-IMAGE_CARRIED = ("kind", "zone_id", "url", "bucket", "endpoint", "access_key", "secret_key", "use_https", "s3_signer")
 
 
 class ImageStoreProvider(CloudStackProvider):
     args = ImageStoreArgs
     commands = Commands("listImageStores", delete="deleteImageStore")
+    kept = ("kind", "zone_id", "url", "bucket", "endpoint", "access_key", "secret_key", "use_https", "s3_signer")
 
     @override
     def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
         outputs = super().outputs(api, obj, carried)
-        for k in IMAGE_CARRIED:
-            outputs.pop(k, None)
-            if carried.get(k) is not None:
-                outputs[k] = carried[k]
         outputs["read_only"] = as_bool(obj.get("readonly", False))
         return outputs
 

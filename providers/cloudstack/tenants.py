@@ -109,6 +109,7 @@ USER_FIELDS = {"username": "username", "first_name": "firstname", "last_name": "
 class AccountProvider(CloudStackProvider):
     args = AccountArgs
     commands = Commands("listAccounts", delete="deleteAccount")
+    kept = ("password",)  # never answered: what was declared
     scope = ("name", "domain_id")
     list_params = {"listall": True}
 
@@ -128,7 +129,6 @@ class AccountProvider(CloudStackProvider):
         first = next((u for u in users if u.get("username") == carried.get("username")), users[0] if users else {})
         outputs.update({name: first.get(api_name) for name, api_name in USER_FIELDS.items()})
         outputs["user_id"] = first.get("id")
-        outputs["password"] = carried.get("password")  # never answered: what was declared
         return outputs
 
     @override
@@ -186,6 +186,7 @@ class UserProvider(CloudStackProvider):
     args = UserArgs
     label_field = "username"
     commands = Commands("listUsers", delete="deleteUser")
+    kept = ("password",)
 
     @override
     def fetch(self, api: Api, obj_id: str) -> Obj | None:
@@ -207,12 +208,6 @@ class UserProvider(CloudStackProvider):
         user = single(api.call("createUser", **payload))
         keys = api.call("registerUserKeys", id=user["id"]).get("userkeys") or {}
         return {**user, "apikey": keys.get("apikey"), "secretkey": keys.get("secretkey")}
-
-    @override
-    def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
-        outputs = super().outputs(api, obj, carried)
-        outputs["password"] = carried.get("password")
-        return outputs
 
     @override
     def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
