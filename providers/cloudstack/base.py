@@ -37,6 +37,17 @@ NO_ACCESS = ("no CloudStack API keys: set the stack config object '<project>:clo
              "'secretKey'} (secrets with --secret), or give the resource a cloudstack.ManagementServer's connection")
 
 
+def _strip(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k != CONNECTION}
+
+
+def _carry(out: dict[str, Any], source: Mapping[str, Any]) -> dict[str, Any]:
+    """`out` with the connection of `source`, if it has one."""
+    if source.get(CONNECTION) is not None:
+        out[CONNECTION] = source[CONNECTION]
+    return out
+
+
 def tag_list(value: Any) -> list[str]:
     """Tags as declared (a sorted list) from CloudStack's comma-separated string, or a list."""
     items = value.split(",") if isinstance(value, str) else list(value)
@@ -117,10 +128,8 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         return configured
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        conn = news.get(CONNECTION)
-        result = super().check(olds, {k: v for k, v in news.items() if k != CONNECTION})
-        if conn is not None:
-            result.inputs[CONNECTION] = conn
+        result = super().check(olds, _strip(news))
+        _carry(result.inputs, news)
         return result
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -133,10 +142,7 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         return result
 
     def inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        out = super().inputs({k: v for k, v in props.items() if k != CONNECTION})
-        if props.get(CONNECTION) is not None:
-            out[CONNECTION] = props[CONNECTION]
-        return out
+        return _carry(super().inputs(_strip(props)), props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """A new connection alone (a key rotation) is kept in state without calling CloudStack."""
@@ -150,16 +156,13 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
                     declared: Mapping[str, Any] | None = None) -> ReadResult:
         """Refresh keeps the connection among the inputs too, so it never shows as drift."""
         result = super().read_result(obj_id, outputs, declared)
-        if declared is not None and declared.get(CONNECTION) is not None and result.inputs is not None:
-            result.inputs[CONNECTION] = declared[CONNECTION]
+        if declared is not None and result.inputs is not None:
+            _carry(result.inputs, declared)
         return result
 
     def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
         """The outputs, with the connection they were made (or last read) with."""
-        out = super().managed({k: v for k, v in outputs.items() if k != CONNECTION}, declared)
-        if declared.get(CONNECTION) is not None:
-            out[CONNECTION] = declared[CONNECTION]
-        return out
+        return _carry(super().managed(_strip(outputs), declared), declared)
 
     def client(self, props: Mapping[str, Any]) -> Api:
         return self.api(props)
