@@ -103,14 +103,8 @@ class ClusterProvider(CloudStackProvider):
 
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:
-        return single(api.call(
-            "addCluster",
-            zoneid=wanted["zone_id"],
-            podid=wanted["pod_id"],
-            clustername=wanted["name"],
-            clustertype="CloudManaged",
-            hypervisor=wanted["hypervisor"],
-        ))
+        return single(api.call("addCluster", zoneid=wanted["zone_id"], podid=wanted["pod_id"],
+                               clustername=wanted["name"], clustertype="CloudManaged", hypervisor=wanted["hypervisor"]))
 
     @override
     def created(self, api: Api, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:

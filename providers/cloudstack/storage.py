@@ -125,17 +125,9 @@ class PrimaryStorageProvider(CloudStackProvider):
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:
         self._check_cluster(api, wanted)
-        return single(api.call(
-            "createStoragePool",
-            zoneid=wanted["zone_id"],
-            podid=wanted["pod_id"],
-            clusterid=wanted["cluster_id"],
-            name=wanted["name"],
-            url=wanted["url"],
-            scope="cluster",
-            hypervisor=wanted["hypervisor"],
-            tags=",".join(wanted["tags"]) if wanted.get("tags") else None,
-        ))
+        payload = self.table.to_api(wanted, ["zone_id", "pod_id", "cluster_id", "name", "url", "hypervisor"])
+        tags = ",".join(wanted["tags"]) if wanted.get("tags") else None
+        return single(api.call("createStoragePool", scope="cluster", tags=tags, **payload))
 
     def _check_cluster(self, api: Api, wanted: Obj) -> None:
         """The declared hypervisor is what the cluster really runs (RBD's refusal depends on it)."""
