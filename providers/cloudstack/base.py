@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 from typing_extensions import override
 
 from providers._core import REAL_CLOCK, Change, Clock, InputError
@@ -188,21 +188,24 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         return api.job(command, id=obj_id, **self.table.to_api(wanted, names)) or None
 
 
-class CloudStackResource(Declared[A]):
+class _Connection(pulumi.dynamic.Resource):
+    """Next to `Declared` in the MRO: adds the resource's `connection` to its properties, secret."""
+
+    _connection: pulumi.Input[Mapping[str, Any]] | None = None
+
+    def __init__(self, provider: ResourceProvider, name: str, props: dict[str, Any],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        if self._connection is not None:
+            props = {**props, CONNECTION: pulumi.Output.secret(self._connection)}
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=[CONNECTION]))
+        super().__init__(provider, name, props, opts)
+
+
+class CloudStackResource(Declared[A], _Connection):
     """A declared CloudStack resource that may take its `connection` (a ManagementServer's
     outputs) instead of the stack config's keys; the connection is secret in state."""
 
     def __init__(self, resource_name: str, args: A, opts: pulumi.ResourceOptions | None = None, *,
                  connection: pulumi.Input[Mapping[str, Any]] | None = None) -> None:
-        if connection is None:
-            super().__init__(resource_name, args, opts)
-            return
-        table = type(args).table()
-        secrets = [*table.secrets, CONNECTION]
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secrets))
-        props = table.declared(args)
-        for name in table.secrets:  # as Declared does: secret in state even when given as plain strings
-            if props.get(name) is not None:
-                props[name] = pulumi.Output.secret(props[name])
-        props[CONNECTION] = pulumi.Output.secret(connection)
-        pulumi.dynamic.Resource.__init__(self, self.provider_type(), resource_name, props, opts)
+        self._connection = connection
+        super().__init__(resource_name, args, opts)
