@@ -64,8 +64,14 @@ class Commands(NamedTuple):
 
 
 class CloudStackProvider(Lifecycle[Settings, Api]):
-    """The generic lifecycle over the CloudStack API: a resource names its `commands`, and the
-    hooks that differ are written as hooks (see `providers._core.lifecycle`)."""
+    """The generic lifecycle over the CloudStack API. A typical resource is its Args and
+
+        class PodProvider(CloudStackProvider):
+            args = PodArgs
+            commands = Commands("listPods", "createPod", "updatePod", "deletePod")
+            scope = ("zone_id", "name")  # adopted by name within its zone
+
+    and writes as hooks only what differs (see `providers._core.lifecycle`)."""
 
     settings_model = Settings
     clock: ClassVar[Clock] = REAL_CLOCK
