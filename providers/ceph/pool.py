@@ -37,7 +37,7 @@ import pulumi
 import pydantic
 from typing_extensions import override
 
-from providers._core import Change, InputError, NotFound, Permanent
+from providers._core import Change, NotFound, Permanent
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
 from providers._core.resource import Declared
@@ -133,17 +133,6 @@ class PoolArgs(Args, resource=RESOURCE, checks=PoolChecks):
 TABLE = PoolArgs.table()
 
 
-def refused(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
-    """Why Ceph (through the dashboard) would refuse this in-place change, or None."""
-    old_size, new_size = olds.get("size"), news.get("size")
-    if new_size is not None and not isinstance(new_size, str) and int(new_size) == 1 \
-            and old_size is not None and int(old_size) != 1:
-        return ("size: setting size 1 needs Ceph's --yes-i-really-mean-it flag, which the dashboard "
-                "API never sends (EPERM: 'setting pool size 1 could lead to data loss'); set it with "
-                "the ceph CLI or keep size >= 2")
-    return None
-
-
 def _live_view(pool: Mapping[str, Any]) -> dict[str, Any]:
     """Outputs (all fields) from the dashboard's pool JSON."""
     options = pool.get("options") or {}
@@ -210,7 +199,7 @@ def plan(have: Mapping[str, Any], target: Mapping[str, Any]) -> Plan:
         names.remove("size")
         names.insert(names.index("min_size") + 1, "size")
     if "compression_mode" in names and target["compression_mode"] is None and target["compression_algorithm"] is None:
-        names.remove("compression_algorithm")  # the dashboard unsets it with the mode
+        names = [f for f in names if f != "compression_algorithm"]  # the dashboard unsets it with the mode
     return Plan(TABLE.to_api({f: UNSET[f] if target[f] is None else target[f] for f in names}, names))
 
 
@@ -258,9 +247,6 @@ class PoolProvider(DashboardProvider):
 
     @override
     def apply(self, client: Dashboard, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        reason = refused(current, wanted)
-        if reason:
-            raise InputError(RESOURCE, "size", wanted.get("size"), reason)
         return self._settle(client, wanted, creating=False)
 
     @override

@@ -344,6 +344,8 @@ LIVE = {"pool": 1, "pool_name": "data", "type": "replicated", "size": 2, "min_si
          {"size": 2}, {"pg_num": 8, "application_metadata": [], "quota_max_objects": 0,
                        "compression_mode": "unset"}),
         ({"options": {"compression_algorithm": "lz4"}}, {"size": 2}, {"compression_algorithm": "unset"}),
+        ({"options": {"compression_mode": "force"}}, {"size": 2}, {"compression_mode": "unset"}),
+        ({"size": 3}, {"size": 2}, {"size": 2}),  # shrinking alone
         ({}, {"size": 2, "application": "rgw", "quota_max_bytes": 5, "compression_mode": "none",
               "crush_rule": "fast"},
          {"crush_rule": "fast", "application_metadata": ["rgw"], "quota_max_bytes": 5,
