@@ -152,10 +152,6 @@ def _ip(value: str) -> str:
         raise ValueError("is not an IP address") from None
 
 
-IpAddress = Annotated[str, AfterValidator(_ip)]
-"""An IPv4 or IPv6 address, kept as a string."""
-
-
 def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise ValueError(f"port {text!r} is not a number in 1..65535")

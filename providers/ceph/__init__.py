@@ -2,9 +2,9 @@
 `ceph.Bucket` (RGW), `ceph.FsClient` (the ceph CLI on a storage server over SSH).
 
 Endpoints and credentials come from the stack-config object `<project>:ceph`
-(`dashboardUrl`, `dashboardUser`, `dashboardPassword`, `rgwUrl`, `rgwAccessKey`, `rgwSecretKey`)
-through `configure()`; nothing of it is pickled into state. Importing this package has no side
-effects.
+(`dashboardUrl`, `dashboardUser`, `dashboardPassword`, `rgwUrl`, `rgwAccessKey`, `rgwSecretKey`; optional:
+`httpTimeout`, seconds per request) through `configure()`; nothing of it is pickled into state.
+Importing this package has no side effects.
 """
 
 from .cephfs import FsDirectory, FsDirectoryArgs, FsDirectoryProvider

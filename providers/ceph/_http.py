@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import requests
 
 DASHBOARD_MEDIA = "application/vnd.ceph.api.v1.0+json"
-TIMEOUT = 60.0  # seconds for one HTTP request
+TIMEOUT: float = Settings.model_fields["http_timeout"].default  # `httpTimeout` unless the stack config says
 TASK_TIMEOUT = 600.0  # a pool create waits for its PGs: generous for a real, busy cluster
 READ_RETRY = 30.0  # seconds during which a read is retried on temporary errors
 
@@ -52,16 +52,6 @@ def raise_for(resource: str, what: str, resp: requests.Response) -> None:
     raise Permanent(resource, message)
 
 
-def _send(resource: str, what: str, session: requests.Session, method: str, url: str,
-          **kwargs: Any) -> requests.Response:
-    import requests
-
-    try:
-        return session.request(method, url, timeout=TIMEOUT, **kwargs)
-    except requests.RequestException as e:
-        raise Retryable(resource, f"{what}: {type(e).__name__}: {e}") from e
-
-
 class Dashboard:
     """The manager dashboard's REST API: a bearer token from POST /api/auth, renewed on 401."""
 
@@ -74,10 +64,19 @@ class Dashboard:
         self._token: str | None = None
         self._lock = threading.Lock()
 
+    def _send(self, resource: str, what: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+        import requests
+
+        try:
+            return self.session.request(method, f"{self.cfg.dashboard_url}{path}", timeout=self.cfg.http_timeout,
+                                        **kwargs)
+        except requests.RequestException as e:
+            raise Retryable(resource, f"{what}: {type(e).__name__}: {e}") from e
+
     def _login(self, resource: str) -> None:
-        resp = _send(resource, "dashboard login", self.session, "POST", f"{self.cfg.dashboard_url}/api/auth",
-                     data=json.dumps({"username": self.cfg.dashboard_user,
-                                      "password": self.cfg.dashboard_password.get_secret_value()}))
+        resp = self._send(resource, "dashboard login", "POST", "/api/auth",
+                          data=json.dumps({"username": self.cfg.dashboard_user,
+                                           "password": self.cfg.dashboard_password.get_secret_value()}))
         raise_for(resource, "dashboard login", resp)
         self._token = str(resp.json()["token"])
 
@@ -89,9 +88,8 @@ class Dashboard:
                 if self._token is None:
                     self._login(resource)
                 token = self._token
-            resp = _send(resource, what, self.session, method, f"{self.cfg.dashboard_url}{path}",
-                         headers={"Authorization": f"Bearer {token}"},
-                         data=None if body is None else json.dumps(body), params=params)
+            resp = self._send(resource, what, method, path, headers={"Authorization": f"Bearer {token}"},
+                              data=None if body is None else json.dumps(body), params=params)
             if resp.status_code == 401 and attempt == 1:
                 with self._lock:
                     self._token = None

@@ -14,12 +14,12 @@ from urllib.parse import quote, urlsplit
 
 from providers._core import NotFound, Permanent, ProviderError, Retryable, retry
 
+from ._http import READ_RETRY, TIMEOUT
+
 if TYPE_CHECKING:
     from rgwadmin import RGWAdmin
 
 T = TypeVar("T")
-TIMEOUT = 60.0  # seconds for one HTTP request
-READ_RETRY = 30.0  # seconds during which a read is retried on temporary errors
 NOT_FOUND_CODES = {"NoSuchUser", "NoSuchBucket", "NoSuchKey", "NoSuchObject"}
 RETRYABLE_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
 
@@ -68,10 +68,8 @@ def _q(value: Any) -> str:
 class AdminOps:
     """RGW's Admin Ops API for one provider process, every call mapped through `map_error`."""
 
-    def __init__(self, url: str, access_key: str, secret_key: str) -> None:
-        self._url = url
-        self._access_key = access_key
-        self._secret_key = secret_key
+    def __init__(self, url: str, access_key: str, secret_key: str, timeout: float = TIMEOUT) -> None:
+        self._url, self._access_key, self._secret_key, self._timeout = url, access_key, secret_key, timeout
         self._client: RGWAdmin | None = None
 
     @property
@@ -81,7 +79,7 @@ class AdminOps:
 
             parts = urlsplit(self._url)
             self._client = RGWAdmin(self._access_key, self._secret_key, parts.netloc,
-                                    secure=parts.scheme == "https", timeout=TIMEOUT, pool_connections=True)
+                                    secure=parts.scheme == "https", timeout=self._timeout, pool_connections=True)
         return self._client
 
     def _call(self, resource: str, what: str, call: Callable[[RGWAdmin], T]) -> T:
@@ -144,7 +142,7 @@ class AdminOps:
         return str(info.get("owner")) if isinstance(info, dict) else None
 
 
-def s3_client(url: str, access_key: str, secret_key: str) -> Any:
+def s3_client(url: str, access_key: str, secret_key: str, timeout: float = TIMEOUT) -> Any:
     """A boto3 S3 client on RGW with the given user's keys (path-style, no retries of its own)."""
     import boto3
     from botocore.config import Config
@@ -152,8 +150,8 @@ def s3_client(url: str, access_key: str, secret_key: str) -> Any:
     return boto3.client(
         "s3", endpoint_url=url, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
         region_name="us-east-1",
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, connect_timeout=TIMEOUT,
-                      read_timeout=TIMEOUT),
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, connect_timeout=timeout,
+                      read_timeout=timeout),
     )
 
 

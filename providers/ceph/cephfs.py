@@ -22,7 +22,6 @@ monitors' command interface; see the issue's notes.)
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -30,13 +29,11 @@ from typing_extensions import override
 
 from providers._core import Change, Permanent
 from providers._core.declare import Args, arg, output
-from providers._core.lifecycle import Lifecycle, Obj
+from providers._core.lifecycle import Obj
 from providers._core.resource import Declared
-from providers._core.wait import Policy
 
-from ._base import CephProvider
+from ._base import DashboardProvider
 from ._http import Dashboard
-from .settings import Settings
 
 RESOURCE = "ceph.FsDirectory"
 PATH = r"^(/[A-Za-z0-9._-]+)+$"
@@ -66,16 +63,8 @@ class FsDirectoryArgs(Args, resource=RESOURCE, delete_before_replace=True):
 TABLE = FsDirectoryArgs.table()
 
 
-class FsDirectoryProvider(CephProvider, Lifecycle[Settings, Dashboard]):
+class FsDirectoryProvider(DashboardProvider):
     args = FsDirectoryArgs
-
-    @override
-    def client(self, props: Mapping[str, Any]) -> Dashboard:
-        return self.dashboard()
-
-    @override
-    def policy(self, client: Dashboard) -> Policy:
-        return Policy(RESOURCE)
 
     # --- the dashboard calls --------------------------------------------------------------------
     def _fs_id(self, api: Dashboard, fs_name: str) -> int | None:
@@ -106,10 +95,6 @@ class FsDirectoryProvider(CephProvider, Lifecycle[Settings, Dashboard]):
         entries = sorted(str(d["name"]) for d in self._ls(client, fs_id, path))
         return {"fs_name": fs_name, "path": path, "fs_id": fs_id, "quota_bytes": _int(quota.get("max_bytes")),
                 "entries": entries}
-
-    @override
-    def find(self, client: Dashboard, wanted: Obj) -> Obj | None:
-        return self.fetch(client, f"{wanted['fs_name']}:{wanted['path']}")
 
     @override
     def settle(self, created: bool, wanted: Obj) -> bool:

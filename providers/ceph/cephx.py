@@ -33,12 +33,10 @@ from typing_extensions import override
 
 from providers._core import Change, NotFound, Permanent, Retryable
 from providers._core.declare import Args, arg, output
-from providers._core.lifecycle import Lifecycle, Obj
+from providers._core.lifecycle import Obj
 from providers._core.resource import Declared
-from providers._core.wait import Policy
 
 from ._base import CephProvider
-from .settings import Settings
 
 RESOURCE = "ceph.FsClient"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
@@ -131,16 +129,12 @@ def parse_caps(caps: Mapping[str, str]) -> tuple[str | None, str | None]:
     return (fs.group(1) or fs.group(2) if fs else None), (path.group(1) if path else None)
 
 
-class FsClientProvider(CephProvider, Lifecycle[Settings, Ssh]):
+class FsClientProvider(CephProvider[Ssh]):
     args = FsClientArgs
 
     @override
     def client(self, props: Mapping[str, Any]) -> Ssh:
         return Ssh(self.label(props), props)
-
-    @override
-    def policy(self, client: Ssh) -> Policy:
-        return Policy(RESOURCE)
 
     @override
     def obj_id(self, obj: Obj) -> str:
@@ -158,10 +152,6 @@ class FsClientProvider(CephProvider, Lifecycle[Settings, Ssh]):
         fs_name, path = parse_caps(caps)
         return {"name": obj_id.removeprefix("client."), "fs_name": fs_name, "path": path, "caps": caps,
                 "key": str(entry["key"])}
-
-    @override
-    def find(self, client: Ssh, wanted: Obj) -> Obj | None:
-        return self.fetch(client, self.obj_id(wanted))
 
     @override
     def make(self, client: Ssh, wanted: Obj) -> Obj:

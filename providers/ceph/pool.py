@@ -37,15 +37,13 @@ import pulumi
 import pydantic
 from typing_extensions import override
 
-from providers._core import Change, InputError, NotFound, Permanent
+from providers._core import Change, NotFound, Permanent
 from providers._core.declare import Args, PulumiInputsBase, arg, output
-from providers._core.lifecycle import Lifecycle, Obj
+from providers._core.lifecycle import Obj
 from providers._core.resource import Declared
-from providers._core.wait import Policy
 
-from ._base import CephProvider
+from ._base import DashboardProvider
 from ._http import Dashboard
-from .settings import Settings
 
 RESOURCE = "ceph.Pool"
 # Fields that fall back to a cluster default when the program does not declare them.
@@ -67,10 +65,6 @@ POOL_ATTRS = ",".join((
 SIZE_ONE = ("size: 1 cannot be reached through the dashboard API: Ceph needs --yes-i-really-mean-it to set it "
             "(EPERM: 'setting pool size 1 could lead to data loss') and the dashboard never sends it, so a pool "
             "that drifted to another size could never be brought back; declare size 2 or more")
-
-
-def _int(v: Any) -> int:
-    return int(v)
 
 
 class PoolChecks(PulumiInputsBase):
@@ -106,19 +100,19 @@ class PoolArgs(Args, resource=RESOURCE, checks=PoolChecks):
     """`replicated` or `erasure`; a change replaces the pool."""
     erasure_code_profile: pulumi.Input[str] | None = arg(default=None, change=Change.REPLACE)
     """Erasure-code profile (erasure pools; default `default`); a change replaces the pool."""
-    size: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1, le=10)
+    size: pulumi.Input[int] | None = arg(default=None, normalize=int, ge=1, le=10)
     """Replica count of a replicated pool (unset: the cluster default)."""
-    min_size: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1, le=10)
+    min_size: pulumi.Input[int] | None = arg(default=None, normalize=int, ge=1, le=10)
     """Replicas needed to serve I/O (unset: the cluster default)."""
-    pg_num: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1, le=65536)
+    pg_num: pulumi.Input[int] | None = arg(default=None, normalize=int, ge=1, le=65536)
     """Placement groups, when the autoscaler is not on (unset: the cluster default)."""
     pg_autoscale_mode: pulumi.Input[str] | None = arg(default=None, check=Literal["on", "off", "warn"])
     """`on`, `off` or `warn` (unset: the cluster default)."""
-    application: pulumi.Input[str] | None = arg(default=None, min_length=1)
+    application: pulumi.Input[str] | None = arg(default=None, api="application_metadata", min_length=1)
     """The application tag (`rbd`, `rgw`, `cephfs`...); unset disables it."""
-    quota_max_bytes: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1)
+    quota_max_bytes: pulumi.Input[int] | None = arg(default=None, normalize=int, ge=1)
     """Byte quota; unset removes it."""
-    quota_max_objects: pulumi.Input[int] | None = arg(default=None, normalize=_int, ge=1)
+    quota_max_objects: pulumi.Input[int] | None = arg(default=None, normalize=int, ge=1)
     """Object quota; unset removes it."""
     compression_mode: pulumi.Input[str] | None = arg(
         default=None, check=Literal["none", "passive", "aggressive", "force"])
@@ -130,24 +124,13 @@ class PoolArgs(Args, resource=RESOURCE, checks=PoolChecks):
     """CRUSH rule name (unset: `replicated_rule` for replicated pools)."""
     allow_delete: pulumi.Input[bool] = arg(default=False, normalize=bool)
     """Pools hold data: destroying (or replacing) the pool needs this set first (never sent to Ceph)."""
-    pool_id: pulumi.Output[int] = output(api="pool", normalize=_int)
+    pool_id: pulumi.Output[int] = output(api="pool", normalize=int)
     """The pool's id."""
     live: pulumi.Output[dict[str, Any]] = output()
     """What Ceph reports, declared or not (sizes, pg_num, autoscale mode, crush rule, applications)."""
 
 
 TABLE = PoolArgs.table()
-
-
-def refused(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
-    """Why Ceph (through the dashboard) would refuse this in-place change, or None."""
-    old_size, new_size = olds.get("size"), news.get("size")
-    if new_size is not None and not isinstance(new_size, str) and int(new_size) == 1 \
-            and old_size is not None and int(old_size) != 1:
-        return ("size: setting size 1 needs Ceph's --yes-i-really-mean-it flag, which the dashboard "
-                "API never sends (EPERM: 'setting pool size 1 could lead to data loss'); set it with "
-                "the ceph CLI or keep size >= 2")
-    return None
 
 
 def _live_view(pool: Mapping[str, Any]) -> dict[str, Any]:
@@ -192,56 +175,41 @@ def outputs_for(pool: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[st
     return out
 
 
+# The PUT payload in the order Ceph must apply it: the autoscale mode before pg_num (refused under
+# it), size before min_size (after it when shrinking: Ceph never sees min_size > size).
+ORDER = ("pg_autoscale_mode", "size", "min_size", "pg_num", "crush_rule", "application", "quota_max_bytes",
+         "quota_max_objects", "compression_mode", "compression_algorithm")
+# What a value the program no longer declares is set to (the DEFAULTED ones get the cluster's default).
+UNSET: dict[str, Any] = {"application": [], "quota_max_bytes": 0, "quota_max_objects": 0,
+                         "compression_mode": "unset", "compression_algorithm": "unset"}
+
+
 @dataclass
 class Plan:
-    """The ordered `PUT /api/pool` payload for one set of changes (order matters to Ceph)."""
-
-    body: dict[str, Any]
-
-    def empty(self) -> bool:
-        return not self.body
+    body: dict[str, Any]  # the ordered `PUT /api/pool` payload
 
 
-def _plan_sizes(body: dict[str, Any], current: dict[str, Any], size: Any, min_size: Any) -> None:
-    """size before min_size when growing and after when shrinking: Ceph never sees min_size > size."""
-    size_change = size is not None and size != current["size"]
-    if size_change and (size or 0) >= current["size"]:
-        body["size"] = size
-    if min_size is not None and min_size != current["min_size"]:
-        body["min_size"] = min_size
-    if size_change and "size" not in body:
-        body["size"] = size
+def plan(have: Mapping[str, Any], target: Mapping[str, Any]) -> Plan:
+    """The payload turning `have` into `target` (both keyed as the table; None in `target`: unset it, or
+    leave a DEFAULTED field alone), named as the table's API names say."""
+    names = [f for f in ORDER if target[f] != have[f] and (target[f] is not None or f in UNSET)]
+    if (target["pg_autoscale_mode"] or have["pg_autoscale_mode"]) == "on" and "pg_num" in names:
+        names.remove("pg_num")  # the autoscaler owns it
+    if "size" in names and "min_size" in names and target["size"] < have["size"]:
+        names.remove("size")
+        names.insert(names.index("min_size") + 1, "size")
+    if "compression_mode" in names and target["compression_mode"] is None and target["compression_algorithm"] is None:
+        names = [f for f in names if f != "compression_algorithm"]  # the dashboard unsets it with the mode
+    return Plan(TABLE.to_api({f: UNSET[f] if target[f] is None else target[f] for f in names}, names))
 
 
-def _plan_compression(body: dict[str, Any], current: dict[str, Any], mode: str | None, algorithm: str | None) -> None:
-    if mode is None and current["compression_mode"] is not None:
-        body["compression_mode"] = "unset"  # the dashboard also unsets algorithm and ratios
-    elif mode != current["compression_mode"]:
-        body["compression_mode"] = mode
-    if algorithm != current["compression_algorithm"] and not (
-        algorithm is None and body.get("compression_mode") == "unset"
-    ):
-        body["compression_algorithm"] = algorithm or "unset"
-
-
-class PoolProvider(CephProvider, Lifecycle[Settings, Dashboard]):
+class PoolProvider(DashboardProvider):
     """`diff` is the core's and never raises: the engine calls it for every resource of a
     refresh-and-up, and an error there fails the whole stack's preview. Unreachable values are
     refused by `check`."""
 
     args = PoolArgs
-
-    @override
-    def client(self, props: Mapping[str, Any]) -> Dashboard:
-        return self.dashboard()
-
-    @override
-    def policy(self, client: Dashboard) -> Policy:
-        return Policy(RESOURCE)
-
-    @override
-    def obj_id(self, obj: Obj) -> str:
-        return str(obj["pool_name"])
+    transactional = True  # a pool made here that cannot be converged is removed again
 
     @override
     def fetch(self, client: Dashboard, obj_id: str) -> Obj | None:
@@ -257,10 +225,6 @@ class PoolProvider(CephProvider, Lifecycle[Settings, Dashboard]):
         if pool is None:
             raise NotFound(RESOURCE, f"pool {name} does not exist")
         return pool
-
-    @override
-    def find(self, client: Dashboard, wanted: Obj) -> Obj | None:
-        return self.fetch(client, wanted["name"])
 
     @override
     def make(self, client: Dashboard, wanted: Obj) -> Obj:
@@ -282,19 +246,7 @@ class PoolProvider(CephProvider, Lifecycle[Settings, Dashboard]):
         return self.outputs(client, self._settle(client, wanted, creating=created), wanted)
 
     @override
-    def undo(self, client: Dashboard, obj: Obj) -> None:
-        name = self.obj_id(obj)
-        try:
-            self.destroy(client, obj)
-        except Exception as e:  # undo is best effort: the next create adopts the pool by name
-            pulumi.log.warn(f"{RESOURCE} {name}: could not remove the half-made pool ({e}); "
-                            "the next up adopts it")
-
-    @override
     def apply(self, client: Dashboard, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        reason = refused(current, wanted)
-        if reason:
-            raise InputError(RESOURCE, "size", wanted.get("size"), reason)
         return self._settle(client, wanted, creating=False)
 
     @override
@@ -343,38 +295,15 @@ class PoolProvider(CephProvider, Lifecycle[Settings, Dashboard]):
 
     def _plan(self, live: Mapping[str, Any], want: Mapping[str, Any], *, creating: bool) -> Plan:
         """The PUT payload that turns the live pool into `want` (defaults for what is unset)."""
-        current = _live_view(live)
-        body: dict[str, Any] = {}
-        need_defaults = [f for f in DEFAULTED if want.get(f) is None]
-        defaults = self._defaults(want["type"], want.get("size")) if need_defaults and not creating else {}
-
-        def target(f: str) -> Any:
-            v = want.get(f)
-            if v is None and not creating:
-                v = defaults.get(f)
-            return v
-
-        # The autoscale mode first (pg_num is refused under it), size before min_size when
-        # growing and after when shrinking, so Ceph never sees min_size > size.
-        mode = target("pg_autoscale_mode")
-        if mode is not None and mode != current["pg_autoscale_mode"]:
-            body["pg_autoscale_mode"] = mode
-        _plan_sizes(body, current, None if want["type"] == "erasure" else target("size"), target("min_size"))
-        effective_mode = mode or current["pg_autoscale_mode"]
-        pg_num = target("pg_num")
-        if effective_mode != "on" and pg_num is not None and pg_num != current["pg_num"]:
-            body["pg_num"] = pg_num
-        rule = target("crush_rule")
-        if rule is not None and rule != current["crush_rule"]:
-            body["crush_rule"] = rule
-        application = want.get("application")
-        if application != current["application"] or len(current["live"]["applications"]) > 1:
-            body["application_metadata"] = [application] if application else []
-        for f in ("quota_max_bytes", "quota_max_objects"):
-            if want.get(f) != current[f]:
-                body[f] = want.get(f) or 0
-        _plan_compression(body, current, want.get("compression_mode"), want.get("compression_algorithm"))
-        return Plan(body)
+        have = _live_view(live)
+        have["application"] = have["live"]["applications"] or None
+        defaults = {} if creating or all(want.get(f) is not None for f in DEFAULTED) else \
+            self._defaults(want["type"], want.get("size"))
+        target = {f: defaults.get(f) if want.get(f) is None else want[f] for f in ORDER}
+        target["application"] = [want["application"]] if want.get("application") else None
+        if want["type"] == "erasure":
+            target["size"] = None
+        return plan(have, target)
 
     def _settle(self, client: Dashboard, want: Obj, *, creating: bool) -> Obj:
         """Bring the live pool to `want` with one ordered PUT; the pool after it."""
@@ -383,10 +312,10 @@ class PoolProvider(CephProvider, Lifecycle[Settings, Dashboard]):
         if live["type"] != want["type"]:
             raise Permanent(RESOURCE, f"pool {name} exists as a {live['type']} pool, "
                                       f"the program wants {want['type']}; rename or remove one of them")
-        plan = self._plan(live, want, creating=creating)
-        if plan.empty():
+        body = self._plan(live, want, creating=creating).body
+        if not body:
             return live
-        client.call(RESOURCE, "PUT", f"/api/pool/{name}", plan.body, task="pool/edit", task_meta={"pool_name": name})
+        client.call(RESOURCE, "PUT", f"/api/pool/{name}", body, task="pool/edit", task_meta={"pool_name": name})
         return self._get(client, name)
 
 

@@ -27,15 +27,13 @@ import pulumi
 import pydantic
 from typing_extensions import override
 
-from providers._core import Change, NotFound, Permanent, ProviderError
+from providers._core import Change, NotFound, Permanent
 from providers._core.declare import Args, PulumiInputsBase, arg, output
-from providers._core.lifecycle import Lifecycle, Obj
+from providers._core.lifecycle import Obj
 from providers._core.resource import Declared
-from providers._core.wait import Policy
 
 from ._base import CephProvider
 from ._rgw import AdminOps, s3, s3_client
-from .settings import Settings
 
 USER = "ceph.RgwUser"
 BUCKET = "ceph.Bucket"
@@ -108,7 +106,8 @@ class RgwUserChecks(PulumiInputsBase):
 class RgwUserArgs(Args, resource=USER, checks=RgwUserChecks):
     """Inputs of `ceph.RgwUser`."""
 
-    uid: pulumi.Input[str] = arg(change=Change.REPLACE, min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.@-]+$")
+    uid: pulumi.Input[str] = arg(api="user_id", change=Change.REPLACE, min_length=1, max_length=255,
+                                 pattern=r"^[A-Za-z0-9_.@-]+$")
     """User id; a change replaces the user."""
     display_name: pulumi.Input[str] = arg(min_length=1)
     """Display name (RGW requires one)."""
@@ -185,21 +184,14 @@ class UserOp:
     purge_data: bool = False
 
 
-class RgwUserProvider(CephProvider, Lifecycle[Settings, UserOp]):
+class RgwUserProvider(CephProvider[UserOp]):
     args = RgwUserArgs
     label_field = "uid"
+    transactional = True  # a user made here that cannot be converged is removed again
 
     @override
     def client(self, props: Mapping[str, Any]) -> UserOp:
         return UserOp(self.rgw_admin(), bool(props.get("purge_data")))
-
-    @override
-    def policy(self, client: UserOp) -> Policy:
-        return Policy(USER)
-
-    @override
-    def obj_id(self, obj: Obj) -> str:
-        return str(obj["user_id"])
 
     @override
     def fetch(self, client: UserOp, obj_id: str) -> Obj | None:
@@ -208,10 +200,6 @@ class RgwUserProvider(CephProvider, Lifecycle[Settings, UserOp]):
         except NotFound:
             return None
         return user if isinstance(user, dict) else None
-
-    @override
-    def find(self, client: UserOp, wanted: Obj) -> Obj | None:
-        return self.fetch(client, wanted["uid"])
 
     @override
     def make(self, client: UserOp, wanted: Obj) -> Obj:
@@ -227,13 +215,6 @@ class RgwUserProvider(CephProvider, Lifecycle[Settings, UserOp]):
     @override
     def settle(self, created: bool, wanted: Obj) -> bool:
         return True  # a user made here still needs its quotas; an adopted one may differ (and needs a key)
-
-    @override
-    def undo(self, client: UserOp, obj: Obj) -> None:
-        try:
-            client.admin.remove_user(USER, self.obj_id(obj), purge_data=False)
-        except ProviderError as e:
-            pulumi.log.warn(f"{USER} {self.obj_id(obj)}: could not undo the create ({e}); next up adopts it")
 
     @override
     def apply(self, client: UserOp, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
@@ -351,29 +332,24 @@ class BucketOp:
     url: str
     access_key: str
     secret_key: str
+    timeout: float
 
     def s3(self) -> Any:
         """boto3's S3 client with the owner's keys."""
-        return s3_client(self.url, self.access_key, self.secret_key)
+        return s3_client(self.url, self.access_key, self.secret_key, self.timeout)
 
 
-class BucketProvider(CephProvider, Lifecycle[Settings, BucketOp]):
+class BucketProvider(CephProvider[BucketOp]):
     """S3 `PUT /<bucket>` as its owner; read through the Admin Ops bucket info."""
 
     args = BucketArgs
+    adopt = False  # S3 says whether a bucket of that name is the owner's (`make`)
 
     @override
     def client(self, props: Mapping[str, Any]) -> BucketOp:
-        return BucketOp(self.rgw_admin(), self.settings().rgw_url, str(props.get("access_key")),
-                        str(props.get("secret_key")))
-
-    @override
-    def policy(self, client: BucketOp) -> Policy:
-        return Policy(BUCKET)
-
-    @override
-    def obj_id(self, obj: Obj) -> str:
-        return str(obj["name"])
+        s = self.settings()
+        return BucketOp(self.rgw_admin(), s.rgw_url, str(props.get("access_key")), str(props.get("secret_key")),
+                        s.http_timeout)
 
     @override
     def fetch(self, client: BucketOp, obj_id: str) -> Obj | None:

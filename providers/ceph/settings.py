@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from providers._core.settings import BackendSettings
-from providers._core.types import HttpUrl, SingleLine
+from providers._core.types import HttpUrl, Seconds, SingleLine
 
 
 class CephSettings(BackendSettings):
@@ -22,6 +22,11 @@ class CephSettings(BackendSettings):
     rgw_url: HttpUrl = Field(description="RGW endpoint: S3 and the Admin Ops API")
     rgw_access_key: SingleLine = Field(description="access key of an RGW user with users/buckets caps")
     rgw_secret_key: SecretStr = Field(description="set with --secret")
+    http_timeout: Seconds = Field(
+        default=60.0, gt=0, le=3600,
+        description="seconds per HTTP request to the dashboard and RGW: one that takes a request and never answers "
+                    "fails it then",
+    )
 
 
 Settings = CephSettings

@@ -202,18 +202,11 @@ class Api:
         return self.follow(command, str(jobid), what or command)
 
     def follow(self, command: str, jobid: str, what: str) -> dict[str, Any]:
-        def probe() -> dict[str, Any]:
-            return self.call("queryAsyncJobResult", jobid=jobid)
-
-        result = wait_for(
-            probe,
-            resource=self.resource,
+        result = self.wait(
+            lambda: self.call("queryAsyncJobResult", jobid=jobid),
             what=f"{what} (job {jobid})",
             done=lambda r: int(r.get("jobstatus", JOB_PENDING)) != JOB_PENDING,
             describe=lambda r: f"jobstatus {r.get('jobstatus')}, jobprocstatus {r.get('jobprocstatus')}",
-            timeout=self.settings.job_timeout,
-            interval=self.settings.poll_interval,
-            clock=self.clock,
         )
         status = int(result.get("jobstatus", JOB_PENDING))
         if status == JOB_SUCCEEDED and not result.get("jobresultcode"):
@@ -223,7 +216,15 @@ class Api:
             raise Permanent(self.resource, f"{command}: job {jobid} was cancelled")
         raise map_error(self.resource, command, result.get("jobresult") or {"errortext": "job failed"})
 
-    # --- waits on object state ------------------------------------------------------------
+    # --- waits ------------------------------------------------------------------------------
+
+    def wait(self, probe: Callable[[], T], *, what: str, done: Callable[[T], bool],
+             failed: Callable[[T], str | None] = lambda _: None, describe: Callable[[T], str] = repr,
+             timeout: float | None = None) -> T:
+        """`wait_for` bounded by the job timeout (or `timeout`), polling every `pollInterval`."""
+        return wait_for(probe, resource=self.resource, what=what, done=done, failed=failed, describe=describe,
+                        timeout=self.settings.job_timeout if timeout is None else timeout,
+                        interval=self.settings.poll_interval, clock=self.clock)
 
     def wait_state(
         self,
@@ -243,17 +244,9 @@ class Api:
                 raise NotFound(self.resource, f"{command}: {obj_id} vanished while waiting for {what}")
             return obj
 
-        return wait_for(
-            probe,
-            resource=self.resource,
-            what=what,
-            done=lambda o: str(o.get(key)) == target,
-            failed=lambda o: f"{key} is {o.get(key)}" if str(o.get(key)) in failures else None,
-            describe=lambda o: f"{key} {o.get(key)}",
-            timeout=self.settings.job_timeout,
-            interval=self.settings.poll_interval,
-            clock=self.clock,
-        )
+        return self.wait(probe, what=what, done=lambda o: str(o.get(key)) == target,
+                         failed=lambda o: f"{key} is {o.get(key)}" if str(o.get(key)) in failures else None,
+                         describe=lambda o: f"{key} {o.get(key)}")
 
     # --- mutations done safely ------------------------------------------------------------
 

@@ -11,12 +11,13 @@ makes no API call but keeps the new keys in state for later reads and deletes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from typing_extensions import override
 
-from providers._core import REAL_CLOCK, Clock, InputError
+from providers._core import REAL_CLOCK, Change, Clock, InputError
 from providers._core.declare import Args
 from providers._core.diff import diff_fields, is_unknown
 from providers._core.lifecycle import Lifecycle, Obj
@@ -27,7 +28,8 @@ from providers._core.wait import Policy
 from .api import Api, single
 from .settings import Settings
 
-__all__ = ["CONNECTION", "Api", "CloudStackProvider", "CloudStackResource", "as_bool", "as_int", "lower", "single"]
+__all__ = ["CONNECTION", "Api", "CloudStackProvider", "CloudStackResource", "Commands", "as_bool", "as_int", "lower",
+           "single", "tag_list"]
 
 CONNECTION = "connection"  # {"endpoint", "apiKey", "secretKey"}: a ManagementServer's outputs
 A = TypeVar("A", bound=Args)
@@ -35,11 +37,78 @@ NO_ACCESS = ("no CloudStack API keys: set the stack config object '<project>:clo
              "'secretKey'} (secrets with --secret), or give the resource a cloudstack.ManagementServer's connection")
 
 
+def _strip(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k != CONNECTION}
+
+
+def _carry(out: dict[str, Any], source: Mapping[str, Any]) -> dict[str, Any]:
+    """`out` with the connection of `source`, if it has one."""
+    if source.get(CONNECTION) is not None:
+        out[CONNECTION] = source[CONNECTION]
+    return out
+
+
+def tag_list(value: Any) -> list[str]:
+    """Tags as declared (a sorted list) from CloudStack's comma-separated string, or a list."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return sorted(str(t).strip() for t in items if str(t).strip())
+
+
+class Commands(NamedTuple):
+    """A resource's CloudStack commands (an async one is followed to its end)."""
+
+    list: str  # by id (`fetch`), and by `label_field` within `scope` (`find`: adoption)
+    create: str = ""  # with the table's payload and `create_params`
+    update: str = ""  # id= and the changed fields that change in place; none: nothing does
+    delete: str = ""  # id=
+
+
 class CloudStackProvider(Lifecycle[Settings, Api]):
-    """The generic lifecycle over the CloudStack API: resources write their calls as hooks."""
+    """The generic lifecycle over the CloudStack API. A typical resource is its Args and
+
+        class PodProvider(CloudStackProvider):
+            args = PodArgs
+            commands = Commands("listPods", "createPod", "updatePod", "deletePod")
+            scope = ("zone_id", "name")  # adopted by name within its zone
+
+    and writes as hooks only what differs (see `providers._core.lifecycle`)."""
 
     settings_model = Settings
     clock: ClassVar[Clock] = REAL_CLOCK
+    commands: ClassVar[Commands] = Commands("")
+    scope: ClassVar[tuple[str, ...]] = ("name",)  # the inputs a lookup by name filters the listing on
+    list_params: ClassVar[Mapping[str, Any]] = {}  # fixed filters of every listing (listall=True)
+    create_params: ClassVar[Mapping[str, Any]] = {}  # fixed parameters of the create
+    delete_params: ClassVar[Mapping[str, Any]] = {}  # and of the delete
+    kept: ClassVar[tuple[str, ...]] = ()  # inputs CloudStack never answers (credentials): outputs as declared
+
+    @override
+    def fetch(self, api: Api, obj_id: str) -> Obj | None:
+        return api.find(self.commands.list, id=obj_id, **self.list_params)
+
+    @override
+    def find(self, api: Api, wanted: Obj) -> Obj | None:
+        found = api.list(self.commands.list, **self.table.to_api(wanted, list(self.scope)), **self.list_params)
+        return self.named(found, wanted[self.label_field], self.table[self.label_field].api_name)
+
+    @override
+    def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
+        out = {k: v for k, v in super().outputs(api, obj, carried).items() if k not in self.kept}
+        return {**out, **{k: carried[k] for k in self.kept if carried.get(k) is not None}}
+
+    @override
+    def make(self, api: Api, wanted: Obj) -> Obj:
+        return api.job(self.commands.create, **self.create_params, **self.table.to_api(wanted))
+
+    @override
+    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
+        if not self.commands.update:
+            return super().apply(api, obj_id, changed, current, wanted)
+        return self.update_call(api, self.commands.update, obj_id, changed, wanted)
+
+    @override
+    def destroy(self, api: Api, obj: Obj) -> None:
+        api.job(self.commands.delete, id=obj["id"], **self.delete_params)
 
     def api(self, props: Mapping[str, Any]) -> Api:
         return Api(self.settings(props), self.label(props), self.clock)
@@ -65,10 +134,8 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         return configured
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        conn = news.get(CONNECTION)
-        result = super().check(olds, {k: v for k, v in news.items() if k != CONNECTION})
-        if conn is not None:
-            result.inputs[CONNECTION] = conn
+        result = super().check(olds, _strip(news))
+        _carry(result.inputs, news)
         return result
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -81,10 +148,7 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         return result
 
     def inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        out = super().inputs({k: v for k, v in props.items() if k != CONNECTION})
-        if props.get(CONNECTION) is not None:
-            out[CONNECTION] = props[CONNECTION]
-        return out
+        return _carry(super().inputs(_strip(props)), props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """A new connection alone (a key rotation) is kept in state without calling CloudStack."""
@@ -98,16 +162,13 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
                     declared: Mapping[str, Any] | None = None) -> ReadResult:
         """Refresh keeps the connection among the inputs too, so it never shows as drift."""
         result = super().read_result(obj_id, outputs, declared)
-        if declared is not None and declared.get(CONNECTION) is not None and result.inputs is not None:
-            result.inputs[CONNECTION] = declared[CONNECTION]
+        if declared is not None and result.inputs is not None:
+            _carry(result.inputs, declared)
         return result
 
     def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
         """The outputs, with the connection they were made (or last read) with."""
-        out = super().managed({k: v for k, v in outputs.items() if k != CONNECTION}, declared)
-        if declared.get(CONNECTION) is not None:
-            out[CONNECTION] = declared[CONNECTION]
-        return out
+        return _carry(super().managed(_strip(outputs), declared), declared)
 
     def client(self, props: Mapping[str, Any]) -> Api:
         return self.api(props)
@@ -116,37 +177,41 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         return client.policy
 
     @staticmethod
-    def named(objs: Iterable[Obj], name: str) -> Obj | None:
-        """The object called exactly `name` (CloudStack's name= filters match loosely)."""
-        return next((o for o in objs if o.get("name") == name), None)
+    def named(objs: Iterable[Obj], name: str, key: str = "name") -> Obj | None:
+        """The object whose `key` is exactly `name` (CloudStack's name= filters match loosely)."""
+        return next((o for o in objs if o.get(key) == name), None)
 
     def update_call(self, api: Api, command: str, obj_id: str, changed: set[str], wanted: Obj) -> Obj | None:
-        """`command id=... <changed fields with a value>`; its answer's object (None if nothing sent).
+        """`command id=... <changed in-place fields with a value>`; its answer's object (None if nothing sent).
 
         An optional value removed from the program is left as CloudStack has it: most update
-        commands cannot clear one.
+        commands cannot clear one. A replace-only field (of an adopted object) is never sent.
         """
-        names = [f.name for f in self.table.inputs if f.name in changed and wanted.get(f.name) is not None]
+        names = [f.name for f in self.table.inputs
+                 if f.name in changed and f.change is Change.UPDATE and wanted.get(f.name) is not None]
         if not names:
             return None
-        return single(api.call(command, id=obj_id, **self.table.to_api(wanted, names))) or None
+        return api.job(command, id=obj_id, **self.table.to_api(wanted, names)) or None
 
 
-class CloudStackResource(Declared[A]):
+class _Connection(pulumi.dynamic.Resource):
+    """Next to `Declared` in the MRO: adds the resource's `connection` to its properties, secret."""
+
+    _connection: pulumi.Input[Mapping[str, Any]] | None = None
+
+    def __init__(self, provider: ResourceProvider, name: str, props: dict[str, Any],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        if self._connection is not None:
+            props = {**props, CONNECTION: pulumi.Output.secret(self._connection)}
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=[CONNECTION]))
+        super().__init__(provider, name, props, opts)
+
+
+class CloudStackResource(Declared[A], _Connection):
     """A declared CloudStack resource that may take its `connection` (a ManagementServer's
     outputs) instead of the stack config's keys; the connection is secret in state."""
 
     def __init__(self, resource_name: str, args: A, opts: pulumi.ResourceOptions | None = None, *,
                  connection: pulumi.Input[Mapping[str, Any]] | None = None) -> None:
-        if connection is None:
-            super().__init__(resource_name, args, opts)
-            return
-        table = type(args).table()
-        secrets = [*table.secrets, CONNECTION]
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secrets))
-        props = table.declared(args)
-        for name in table.secrets:  # as Declared does: secret in state even when given as plain strings
-            if props.get(name) is not None:
-                props[name] = pulumi.Output.secret(props[name])
-        props[CONNECTION] = pulumi.Output.secret(connection)
-        pulumi.dynamic.Resource.__init__(self, self.provider_type(), resource_name, props, opts)
+        self._connection = connection
+        super().__init__(resource_name, args, opts)

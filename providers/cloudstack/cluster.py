@@ -27,11 +27,9 @@ from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
 
 from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource, as_bool
+from .base import CloudStackProvider, CloudStackResource, Commands, as_bool
 
 HOST_MAINTENANCE_FAILURES = ("ErrorInMaintenance", "ErrorInPrepareForMaintenance")
-# What CloudStack does not return, kept from the declared inputs on read.
-CARRIED = ("url", "username", "password")
 
 
 class ClusterChecks(PulumiInputsBase):
@@ -80,6 +78,8 @@ TABLE = ClusterArgs.table()
 
 class ClusterProvider(CloudStackProvider):
     args = ClusterArgs
+    commands = Commands("listClusters")
+    kept = ("url", "username", "password")
 
     def _hosts(self, api: Api, cluster_id: str) -> list[dict[str, Any]]:
         return [h for h in api.list("listHosts", clusterid=cluster_id) if h.get("clusterid", cluster_id) == cluster_id]
@@ -87,16 +87,11 @@ class ClusterProvider(CloudStackProvider):
     @override
     def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
         outputs = super().outputs(api, obj, carried)
-        outputs.update({k: carried[k] for k in CARRIED if carried.get(k) is not None})
         outputs["enabled"] = obj.get("allocationstate") != "Disabled"
         hosts = self._hosts(api, str(obj["id"]))
         outputs["host_ids"] = sorted(str(h["id"]) for h in hosts)
         outputs["members"] = sorted(str(h.get("ipaddress")) for h in hosts)
         return outputs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listClusters", id=obj_id)
 
     @override
     def find(self, api: Api, wanted: Obj) -> Obj | None:
@@ -108,14 +103,8 @@ class ClusterProvider(CloudStackProvider):
 
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:
-        return single(api.call(
-            "addCluster",
-            zoneid=wanted["zone_id"],
-            podid=wanted["pod_id"],
-            clustername=wanted["name"],
-            clustertype="CloudManaged",
-            hypervisor=wanted["hypervisor"],
-        ))
+        return single(api.call("addCluster", zoneid=wanted["zone_id"], podid=wanted["pod_id"],
+                               clustername=wanted["name"], clustertype="CloudManaged", hypervisor=wanted["hypervisor"]))
 
     @override
     def created(self, api: Api, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
@@ -126,7 +115,7 @@ class ClusterProvider(CloudStackProvider):
                 self._add_pool(api, obj_id, wanted)
             except ProviderError:
                 if created:  # transactional: no empty cluster left behind
-                    api.remove("deleteCluster", lambda: api.find("listClusters", id=obj_id),
+                    api.remove("deleteCluster", lambda: self.fetch(api, obj_id),
                                lambda c: api.call("deleteCluster", id=c["id"]))
                 raise
         # An adopted cluster's stored credentials are unknown: carry none, so they are set again.
@@ -160,30 +149,22 @@ class ClusterProvider(CloudStackProvider):
         hosts = {str(h.get("ipaddress")): h for h in self._hosts(api, cluster_id)}
         wanted_members = set(wanted["members"])
         if wanted_members - set(hosts):
-            # The discoverer, given the master, adds every pool host it does not know yet.
-            api.call("addHost", zoneid=wanted["zone_id"], podid=wanted["pod_id"], clusterid=cluster_id,
-                     hypervisor=wanted["hypervisor"], url=wanted["url"], username=wanted["username"],
-                     password=wanted["password"])
+            self._add_hosts(api, cluster_id, wanted)
         for address in sorted(set(hosts) - wanted_members):
             self._remove_host(api, str(hosts[address]["id"]))
 
-    def _add_pool(self, api: Api, cluster_id: str, wanted: dict[str, Any]) -> None:
+    @staticmethod
+    def _add_hosts(api: Api, cluster_id: str, wanted: dict[str, Any]) -> dict[str, Any]:
         """addHost with the pool master's URL: CloudStack's XenServer discoverer logs in there and
-        adds every host of the XAPI pool. A lost answer is retried only after looking again."""
-        api.ensure(
-            "addHost",
-            lambda: self._hosts(api, cluster_id) or None,
-            lambda: api.call(
-                "addHost",
-                zoneid=wanted["zone_id"],
-                podid=wanted["pod_id"],
-                clusterid=cluster_id,
-                hypervisor=wanted["hypervisor"],
-                url=wanted["url"],
-                username=wanted["username"],
-                password=wanted["password"],
-            ),
-        )
+        adds every host of the XAPI pool it does not know yet."""
+        return api.call("addHost", zoneid=wanted["zone_id"], podid=wanted["pod_id"], clusterid=cluster_id,
+                        hypervisor=wanted["hypervisor"], url=wanted["url"], username=wanted["username"],
+                        password=wanted["password"])
+
+    def _add_pool(self, api: Api, cluster_id: str, wanted: dict[str, Any]) -> None:
+        """The pool's hosts added; a lost answer is retried only after looking again."""
+        api.ensure("addHost", lambda: self._hosts(api, cluster_id) or None,
+                   lambda: self._add_hosts(api, cluster_id, wanted))
 
     @override
     def destroy(self, api: Api, obj: Obj) -> None:

@@ -16,18 +16,15 @@ gateway/netmask before CloudStack is asked.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 from pydantic import ValidationInfo, field_validator
-from typing_extensions import override
 
 from providers._core import Change
 from providers._core.declare import Args, PulumiInputsBase, arg, output
-from providers._core.lifecycle import Obj
 
-from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource
+from .base import CloudStackProvider, CloudStackResource, Commands
 
 IPv4 = ipaddress.IPv4Address
 
@@ -41,6 +38,8 @@ def _vlan(value: Any) -> str:
 class RangeChecks(PulumiInputsBase):
     """start_ip..end_ip ascending, inside gateway/netmask."""
 
+    network: ClassVar[str] = "the network"
+
     @field_validator("start_ip", "end_ip", check_fields=False)
     @classmethod
     def _in_network(cls, value: IPv4, info: ValidationInfo) -> IPv4:
@@ -48,7 +47,7 @@ class RangeChecks(PulumiInputsBase):
         if gateway is not None and netmask is not None:
             net = ipaddress.IPv4Network(f"{gateway}/{netmask}", strict=False)
             if value not in net:
-                raise ValueError(f"{value} is outside {net} (gateway {gateway}, netmask {netmask})")
+                raise ValueError(f"{value} is outside {cls.network} {net} (gateway {gateway}, netmask {netmask})")
         start = info.data.get("start_ip")
         if info.field_name == "end_ip" and start is not None and start > value:
             raise ValueError(f"{value} is before start_ip {start}")
@@ -80,28 +79,9 @@ class PublicIpRangeArgs(Args, resource="cloudstack.PublicIpRange", delete_before
 class PublicIpRangeProvider(CloudStackProvider):
     args = PublicIpRangeArgs
     label_field = "start_ip"
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listVlanIpRanges", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        ranges = api.list("listVlanIpRanges", zoneid=wanted["zone_id"], forvirtualnetwork=True)
-        return next((r for r in ranges if r.get("startip") == wanted["start_ip"]), None)
-
-    @override
-    def make(self, api: Api, wanted: Obj) -> Obj:
-        return single(api.call("createVlanIpRange", forvirtualnetwork=True, **self.table.to_api(wanted)))
-
-    @override
-    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        names = sorted(changed & {"gateway", "netmask", "start_ip", "end_ip"})
-        return single(api.call("updateVlanIpRange", id=obj_id, **self.table.to_api(wanted, names)))
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deleteVlanIpRange", id=obj["id"])
+    commands = Commands("listVlanIpRanges", "createVlanIpRange", "updateVlanIpRange", "deleteVlanIpRange")
+    scope = ("zone_id",)
+    list_params = create_params = {"forvirtualnetwork": True}
 
 
 class PublicIpRange(CloudStackResource[PublicIpRangeArgs], module="cloudstack", name="PublicIpRange"):
@@ -133,29 +113,9 @@ class StorageNetworkIpRangeArgs(Args, resource="cloudstack.StorageNetworkIpRange
 class StorageNetworkIpRangeProvider(CloudStackProvider):
     args = StorageNetworkIpRangeArgs
     label_field = "start_ip"
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listStorageNetworkIpRange", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        ranges = api.list("listStorageNetworkIpRange", podid=wanted["pod_id"])
-        return next((r for r in ranges if r.get("startip") == wanted["start_ip"]), None)
-
-    @override
-    def make(self, api: Api, wanted: Obj) -> Obj:
-        return api.job("createStorageNetworkIpRange", "storage network IP range", **self.table.to_api(wanted))
-
-    @override
-    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        names = sorted(changed & {"netmask", "start_ip", "end_ip", "vlan"})
-        return api.job("updateStorageNetworkIpRange", "storage network IP range change", id=obj_id,
-                       **self.table.to_api(wanted, names))
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.job("deleteStorageNetworkIpRange", "storage network IP range deletion", id=obj["id"])
+    commands = Commands("listStorageNetworkIpRange", "createStorageNetworkIpRange", "updateStorageNetworkIpRange",
+                        "deleteStorageNetworkIpRange")
+    scope = ("pod_id",)
 
 
 class StorageNetworkIpRange(CloudStackResource[StorageNetworkIpRangeArgs], module="cloudstack",

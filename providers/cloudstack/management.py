@@ -74,19 +74,23 @@ class Session:
     resource: str
 
     def call(self, command: str, **params: Any) -> dict[str, Any]:
-        import requests
+        return post(self.http, self.endpoint, self.resource, command, sessionkey=self.key, **params)
 
-        data = {**{k: str(v) for k, v in params.items() if v is not None}, "command": command,
-                "sessionkey": self.key, "response": "json"}
-        try:
-            r = self.http.post(self.endpoint, data=data, timeout=HTTP_TIMEOUT)
-            body = r.json()
-        except (requests.RequestException, ValueError) as e:
-            raise map_error(self.resource, command, e) from e
-        answer: Any = next(iter(body.values()), {}) if isinstance(body, Mapping) else {}
-        if r.status_code != 200:
-            raise map_error(self.resource, command, answer)
-        return dict(answer)
+
+def post(http: Any, endpoint: str, resource: str, command: str, **params: Any) -> dict[str, Any]:
+    """One POSTed command (a `requests.Session` keeps the login's cookie); its answer, errors mapped."""
+    import requests
+
+    data = {**{k: str(v) for k, v in params.items() if v is not None}, "command": command, "response": "json"}
+    try:
+        r = http.post(endpoint, data=data, timeout=HTTP_TIMEOUT)
+        body = r.json()
+    except (requests.RequestException, ValueError) as e:
+        raise map_error(resource, command, e) from e
+    answer: Any = next(iter(body.values()), {}) if isinstance(body, Mapping) else {}
+    if r.status_code != 200:
+        raise map_error(resource, command, answer)
+    return dict(answer)
 
 
 def answers(endpoint: str, resource: str) -> bool:
@@ -112,13 +116,8 @@ def login(endpoint: str, username: str, password: str, resource: str) -> Session
     import requests
 
     http = requests.Session()
-    try:
-        r = http.post(endpoint, data={"command": "login", "username": username, "password": password,
-                                      "domain": "/", "response": "json"}, timeout=HTTP_TIMEOUT)
-        answer = r.json().get("loginresponse", {})
-    except (requests.RequestException, ValueError) as e:
-        raise map_error(resource, "login", e) from e
-    if r.status_code != 200 or "sessionkey" not in answer:
+    answer = post(http, endpoint, resource, "login", username=username, password=password, domain="/")
+    if "sessionkey" not in answer:
         raise map_error(resource, "login", answer)
     return Session(http, endpoint, answer["sessionkey"], answer["userid"], resource)
 

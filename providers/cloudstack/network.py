@@ -20,12 +20,12 @@ import pulumi
 from pydantic import field_validator
 from typing_extensions import override
 
-from providers._core import Change, Permanent, ProviderError, diff_fields
+from providers._core import Change, Permanent
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
 
 from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource, as_bool
+from .base import CloudStackProvider, CloudStackResource, Commands, as_bool, tag_list
 
 TRAFFIC_TYPES = ("Management", "Guest", "Public", "Storage")
 VIRTUAL_ROUTER = "VirtualRouter"
@@ -40,12 +40,6 @@ def _upper(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         value = ",".join(str(v) for v in value)
     return str(value).upper()
-
-
-def _tag_list(value: Any) -> list[str]:
-    """Tags come back as a comma-separated string; declared as a list."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return sorted(str(t).strip() for t in items if str(t).strip())
 
 
 def _labels(value: Any) -> dict[str, str]:
@@ -107,7 +101,7 @@ class PhysicalNetworkArgs(Args, resource="cloudstack.PhysicalNetwork", delete_be
     """Guest VLAN range(s), e.g. "100-199"."""
     network_speed: pulumi.Input[str] | None = arg(default=None, api="networkspeed", check=Literal["1G", "10G"])
     """1G or 10G."""
-    tags: pulumi.Input[list[str]] | None = arg(default=None, normalize=_tag_list)
+    tags: pulumi.Input[list[str]] | None = arg(default=None, normalize=tag_list)
     """Physical network tags."""
     traffic_labels: pulumi.Input[dict[str, str]] = arg(normalize=_labels, check=dict[TrafficType, str])
     """Traffic type (Management, Guest, Public, Storage) -> XenServer network label (the XAPI network
@@ -129,6 +123,8 @@ TABLE = PhysicalNetworkArgs.table()
 
 class PhysicalNetworkProvider(CloudStackProvider):
     args = PhysicalNetworkArgs
+    commands = Commands("listPhysicalNetworks", delete="deletePhysicalNetwork")
+    scope = ("zone_id", "name")
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -147,23 +143,24 @@ class PhysicalNetworkProvider(CloudStackProvider):
             return None, None
         return nsp, api.find("listVirtualRouterElements", nspid=nsp["id"])
 
-    def _state(self, api: Api, net: dict[str, Any]) -> dict[str, Any]:
-        net_id = str(net["id"])
+    @override
+    def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
+        net_id = str(obj["id"])
         traffic = self._traffic(api, net_id)
         nsp, element = self._router(api, net_id)
-        outputs = {k: v for k, v in self.table.from_api(net).items() if v is not None}
+        outputs = {k: v for k, v in self.table.from_api(obj).items() if v is not None}
         outputs.update(
             traffic_labels={t: str(o.get("xennetworklabel") or "") for t, o in traffic.items()},
             virtual_router_enabled=bool(
                 nsp and nsp.get("state") == "Enabled" and element and as_bool(element.get("enabled"))
             ),
-            enabled=net.get("state") == "Enabled",
-            state=net.get("state"),
+            enabled=obj.get("state") == "Enabled",
+            state=obj.get("state"),
             virtual_router_provider_id=nsp["id"] if nsp else None,
             traffic_type_ids={t: str(o["id"]) for t, o in traffic.items()},
         )
         if "tags" in outputs:
-            outputs["tags"] = _tag_list(outputs["tags"]) or None
+            outputs["tags"] = tag_list(outputs["tags"]) or None
         return {k: v for k, v in outputs.items() if v is not None}
 
     @override
@@ -176,20 +173,25 @@ class PhysicalNetworkProvider(CloudStackProvider):
 
     # --- converging --------------------------------------------------------------------------
 
-    def _converge(self, api: Api, net_id: str, current: dict[str, Any], wanted: dict[str, Any]) -> None:
+    @override
+    def settle(self, created: bool, wanted: Obj) -> bool:
+        return True  # traffic types, the router and the state are set up after the network
+
+    @override
+    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
         """Bring traffic types, the virtual router, VLAN/speed/tags and state to what is declared."""
-        changed = {c.path for c in diff_fields(current, wanted, self.table)}
         if "traffic_labels" in changed or not current.get("traffic_type_ids"):
-            self._converge_traffic(api, net_id, wanted["traffic_labels"])
+            self._converge_traffic(api, obj_id, wanted["traffic_labels"])
         plain: list[str] = [n for n in ("vlan", "network_speed", "tags") if n in changed and wanted.get(n) is not None]
         if plain:
             payload = self.table.to_api(wanted, plain)
-            api.job("updatePhysicalNetwork", "update of the physical network", id=net_id, **payload)
+            api.job("updatePhysicalNetwork", "update of the physical network", id=obj_id, **payload)
         if "virtual_router_enabled" in changed:
-            self._converge_router(api, net_id, wanted["virtual_router_enabled"])
+            self._converge_router(api, obj_id, wanted["virtual_router_enabled"])
         if "enabled" in changed:
             state = "Enabled" if wanted["enabled"] else "Disabled"
-            api.job("updatePhysicalNetwork", f"physical network {state}", id=net_id, state=state)
+            api.job("updatePhysicalNetwork", f"physical network {state}", id=obj_id, state=state)
+        return None
 
     def _converge_traffic(self, api: Api, net_id: str, labels: dict[str, str]) -> None:
         existing = self._traffic(api, net_id)
@@ -225,51 +227,16 @@ class PhysicalNetworkProvider(CloudStackProvider):
     # --- the lifecycle's hooks --------------------------------------------------------------
 
     @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listPhysicalNetworks", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listPhysicalNetworks", zoneid=wanted["zone_id"], name=wanted["name"]),
-                          wanted["name"])
-
-    @override
-    def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
-        return self._state(api, obj)
-
-    @override
     def make(self, api: Api, wanted: Obj) -> Obj:
         payload = self.table.to_api(wanted, ["zone_id", "name", "isolation_method", "broadcast_domain_range",
                                              "vlan", "network_speed", "tags"])
-        return api.job("createPhysicalNetwork", "creation of the physical network", **payload)
+        made = api.job("createPhysicalNetwork", "creation of the physical network", **payload)
+        return self.fetch(api, str(made["id"])) or made
 
     @override
-    def created(self, api: Api, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
-        """Traffic types, the router and the state are set up after the network: transactionally."""
-        try:
-            current = self._state(api, api.find("listPhysicalNetworks", id=obj_id) or obj)
-            self._converge(api, obj_id, current, wanted)
-        except ProviderError:
-            if created:  # leave nothing half-built behind
-                api.remove("deletePhysicalNetwork", lambda: api.find("listPhysicalNetworks", id=obj_id),
-                           lambda n: api.job("deletePhysicalNetwork", "undo", id=n["id"]))
-            raise
-        return self._read_state(api, obj_id)
-
-    @override
-    def converge(self, api: Api, obj_id: str, current: Obj, wanted: Obj) -> Obj:
-        self._converge(api, obj_id, current, wanted)
-        return self._read_state(api, obj_id)
-
-    def _read_state(self, api: Api, net_id: str) -> dict[str, Any]:
-        net = api.find("listPhysicalNetworks", id=net_id)
-        if net is None:
-            raise Permanent(api.resource, f"listPhysicalNetworks: {net_id} vanished")
-        return self._state(api, net)
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.job("deletePhysicalNetwork", "deletion of the physical network", id=obj["id"])
+    def undo(self, api: Api, obj: Obj) -> None:
+        """A network this create made whose traffic types or router failed: nothing half-built is left."""
+        api.remove("deletePhysicalNetwork", lambda: self.fetch(api, str(obj["id"])), lambda n: self.destroy(api, n))
 
 
 class PhysicalNetwork(CloudStackResource[PhysicalNetworkArgs], module="cloudstack", name="PhysicalNetwork"):

@@ -21,7 +21,7 @@ from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
 
 from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource, as_bool, as_int, lower
+from .base import CloudStackProvider, CloudStackResource, Commands, as_bool, as_int, lower
 
 
 def _first_domain(value: Any) -> Any:
@@ -60,28 +60,14 @@ class ComputeOfferingArgs(Args, resource="cloudstack.ComputeOffering", delete_be
 
 class ComputeOfferingProvider(CloudStackProvider):
     args = ComputeOfferingArgs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listServiceOfferings", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listServiceOfferings", name=wanted["name"]), wanted["name"])
+    commands = Commands("listServiceOfferings", "createServiceOffering", "updateServiceOffering",
+                        "deleteServiceOffering")
 
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:
         payload = self.table.to_api(wanted)
         payload["tags"] = payload.pop("storagetags", None)  # createServiceOffering calls them tags
-        return single(api.call("createServiceOffering", **payload))
-
-    @override
-    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        return self.update_call(api, "updateServiceOffering", obj_id, changed, wanted)
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deleteServiceOffering", id=obj["id"])
+        return single(api.call(self.commands.create, **payload))
 
 
 class ComputeOffering(CloudStackResource[ComputeOfferingArgs], module="cloudstack", name="ComputeOffering"):
@@ -113,26 +99,7 @@ class DiskOfferingArgs(Args, resource="cloudstack.DiskOffering", delete_before_r
 
 class DiskOfferingProvider(CloudStackProvider):
     args = DiskOfferingArgs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listDiskOfferings", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listDiskOfferings", name=wanted["name"]), wanted["name"])
-
-    @override
-    def make(self, api: Api, wanted: Obj) -> Obj:
-        return single(api.call("createDiskOffering", **self.table.to_api(wanted)))
-
-    @override
-    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        return self.update_call(api, "updateDiskOffering", obj_id, changed, wanted)
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deleteDiskOffering", id=obj["id"])
+    commands = Commands("listDiskOfferings", "createDiskOffering", "updateDiskOffering", "deleteDiskOffering")
 
 
 class DiskOffering(CloudStackResource[DiskOfferingArgs], module="cloudstack", name="DiskOffering"):
@@ -182,14 +149,7 @@ class NetworkOfferingArgs(Args, resource="cloudstack.NetworkOffering", delete_be
 
 class NetworkOfferingProvider(CloudStackProvider):
     args = NetworkOfferingArgs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listNetworkOfferings", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listNetworkOfferings", name=wanted["name"]), wanted["name"])
+    commands = Commands("listNetworkOfferings", delete="deleteNetworkOffering")
 
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:
@@ -205,10 +165,6 @@ class NetworkOfferingProvider(CloudStackProvider):
         return offering
 
     @override
-    def settle(self, created: bool, wanted: Obj) -> bool:
-        return not created
-
-    @override
     def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
         fields = changed & {"name", "display_text", "availability", "enabled"}
         if not fields:
@@ -219,10 +175,6 @@ class NetworkOfferingProvider(CloudStackProvider):
             displaytext=wanted["display_text"] if "display_text" in fields else None,
             availability=wanted["availability"] if "availability" in fields else None,
             state=("Enabled" if wanted["enabled"] else "Disabled") if "enabled" in fields else None))
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deleteNetworkOffering", id=obj["id"])
 
 
 class NetworkOffering(CloudStackResource[NetworkOfferingArgs], module="cloudstack", name="NetworkOffering"):

@@ -16,11 +16,12 @@ from pydantic import ValidationInfo, field_validator
 from typing_extensions import override
 
 from providers._core import Change
-from providers._core.declare import Args, PulumiInputsBase, arg, output
+from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
 
-from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource
+from .api import Api
+from .base import CloudStackProvider, CloudStackResource, Commands
+from .ipranges import RangeChecks
 
 IPv4 = ipaddress.IPv4Address
 
@@ -33,8 +34,10 @@ def _first(value: Any) -> str:
     return str(value)
 
 
-class PodChecks(PulumiInputsBase):
+class PodChecks(RangeChecks):
     """A contiguous netmask; a reserved range inside the pod network, ascending, without the gateway."""
+
+    network = "the pod network"
 
     @field_validator("netmask", check_fields=False)
     @classmethod
@@ -44,21 +47,12 @@ class PodChecks(PulumiInputsBase):
             raise ValueError(f"{value} is not a contiguous netmask")
         return value
 
-    @field_validator("start_ip", "end_ip", check_fields=False)
+    @field_validator("end_ip", check_fields=False)
     @classmethod
-    def _in_pod_network(cls, value: IPv4, info: ValidationInfo) -> IPv4:
-        gateway, netmask = info.data.get("gateway"), info.data.get("netmask")
-        if gateway is None or netmask is None:
-            return value  # reported on the field that failed
-        net = ipaddress.IPv4Network(f"{gateway}/{netmask}", strict=False)
-        if value not in net:
-            raise ValueError(f"{value} is outside the pod network {net}")
-        start = info.data.get("start_ip")
-        if info.field_name == "end_ip" and start is not None:
-            if start > value:
-                raise ValueError(f"{value} is before start_ip {start}")
-            if start <= gateway <= value:
-                raise ValueError(f"the range {start}-{value} includes the gateway {gateway}")
+    def _not_the_gateway(cls, value: IPv4, info: ValidationInfo) -> IPv4:
+        start, gateway = info.data.get("start_ip"), info.data.get("gateway")
+        if start is not None and gateway is not None and start <= gateway <= value:
+            raise ValueError(f"the range {start}-{value} includes the gateway {gateway}")
         return value
 
 
@@ -86,18 +80,8 @@ TABLE = PodArgs.table()
 
 class PodProvider(CloudStackProvider):
     args = PodArgs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listPods", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listPods", zoneid=wanted["zone_id"], name=wanted["name"]), wanted["name"])
-
-    @override
-    def make(self, api: Api, wanted: Obj) -> Obj:
-        return single(api.call("createPod", **self.table.to_api(wanted)))
+    commands = Commands("listPods", "createPod", "updatePod", "deletePod")
+    scope = ("zone_id", "name")
 
     @override
     def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
@@ -118,10 +102,6 @@ class PodProvider(CloudStackProvider):
                 newendip=wanted["end_ip"],
             )
         return None  # listPods again: updatePod answers the range CloudStack had
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deletePod", id=obj["id"])
 
 
 class Pod(CloudStackResource[PodArgs], module="cloudstack", name="Pod"):

@@ -23,12 +23,12 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from typing_extensions import override
 
-from providers._core import Change, NotFound, Permanent, Timeout, wait_for
+from providers._core import Change, NotFound, Permanent, Timeout
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
 
 from .api import Api
-from .base import CloudStackProvider, CloudStackResource, as_bool
+from .base import CloudStackProvider, CloudStackResource, Commands, as_bool
 
 ELEMENTS = {  # provider -> (list command, configure command) of its element
     "VirtualRouter": ("listVirtualRouterElements", "configureVirtualRouterElement"),
@@ -53,17 +53,12 @@ class NetworkServiceProviderArgs(Args, resource="cloudstack.NetworkServiceProvid
 
 class NetworkServiceProviderProvider(CloudStackProvider):
     args = NetworkServiceProviderArgs
+    commands = Commands("listNetworkServiceProviders")
+    scope = ("physical_network_id", "name")
 
     @override
     def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        found = [p for p in api.list("listNetworkServiceProviders") if p.get("id") == obj_id]
-        return found[0] if found else None
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        found = api.list("listNetworkServiceProviders", physicalnetworkid=wanted["physical_network_id"],
-                         name=wanted["name"])
-        return self.named(found, wanted["name"])
+        return self.named(api.list(self.commands.list), obj_id, "id")  # it takes no id=
 
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:
@@ -155,10 +150,8 @@ class ZoneReadinessProvider(CloudStackProvider):
         api = self.api(wanted)
         zone_id = wanted["zone_id"]
         try:
-            vms = wait_for(lambda: self._vms(api, zone_id), resource=self.label(wanted),
-                           what="the secondary storage VM and the console proxy Running", done=self._running,
-                           describe=self._describe, timeout=float(wanted["timeout"]),
-                           interval=api.settings.poll_interval, clock=self.clock)
+            vms = api.wait(lambda: self._vms(api, zone_id), done=self._running, describe=self._describe,
+                           what="the secondary storage VM and the console proxy Running", timeout=wanted["timeout"])
         except Timeout as e:
             raise Permanent(self.label(wanted), f"{e.message}; CloudStack says: {self._reason(api, zone_id)}") \
                 from e

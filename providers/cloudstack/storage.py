@@ -27,7 +27,7 @@ from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
 
 from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource, as_bool
+from .base import CloudStackProvider, CloudStackResource, Commands, as_bool, tag_list
 
 # --- primary storage --------------------------------------------------------------------------
 
@@ -41,11 +41,6 @@ URL_SCHEMES = {"PreSetup": "presetup://", "NFS": "nfs://", "iSCSI": "iscsi://", 
 POOL_TYPES = {"presetup": "PreSetup", "networkfilesystem": "NFS", "iscsilun": "iSCSI", "iscsi": "iSCSI",
               "rbd": "RBD"}
 POOL_MAINTENANCE_FAILURES = ("ErrorInMaintenance",)
-
-
-def _tag_list(value: Any) -> list[str]:
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return sorted(str(t).strip() for t in items if str(t).strip())
 
 
 class PrimaryChecks(PulumiInputsBase):
@@ -93,7 +88,7 @@ class PrimaryStorageArgs(Args, resource="cloudstack.PrimaryStorage", delete_befo
     """PreSetup (an SR already on the pool), NFS or iSCSI (RBD only on KVM clusters)."""
     url: pulumi.Input[str] = arg(change=Change.REPLACE)
     """presetup://<host>/<SR name-label>, nfs://<server>/<path> or iscsi://<target>/<iqn>/<lun>."""
-    tags: pulumi.Input[list[str]] | None = arg(default=None, normalize=_tag_list)
+    tags: pulumi.Input[list[str]] | None = arg(default=None, normalize=tag_list)
     """Storage tags (disk offerings select by them)."""
     enabled: pulumi.Input[bool] = arg(default=True, normalize=as_bool)
     """False disables the pool for new volumes."""
@@ -110,25 +105,18 @@ PRIMARY = PrimaryStorageArgs.table()
 
 class PrimaryStorageProvider(CloudStackProvider):
     args = PrimaryStorageArgs
+    commands = Commands("listStoragePools")
+    kept = ("url",)  # CloudStack answers host and path, not the URL
+    scope = ("zone_id", "cluster_id", "name")
 
     @override
     def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
         outputs = super().outputs(api, obj, carried)
         outputs["type"] = POOL_TYPES.get(str(obj.get("type", "")).lower(), carried.get("type"))
-        outputs["url"] = carried.get("url")  # CloudStack answers host and path, not the URL
         outputs["hypervisor"] = obj.get("hypervisor") or carried.get("hypervisor")
         outputs["enabled"] = obj.get("state") != "Disabled"
-        outputs["tags"] = _tag_list(obj.get("tags") or "") or None
+        outputs["tags"] = tag_list(obj.get("tags") or "") or None
         return {k: v for k, v in outputs.items() if v is not None}
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listStoragePools", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listStoragePools", zoneid=wanted["zone_id"], clusterid=wanted["cluster_id"],
-                                   name=wanted["name"]), wanted["name"])
 
     @override
     def settle(self, created: bool, wanted: Obj) -> bool:
@@ -137,17 +125,9 @@ class PrimaryStorageProvider(CloudStackProvider):
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:
         self._check_cluster(api, wanted)
-        return single(api.call(
-            "createStoragePool",
-            zoneid=wanted["zone_id"],
-            podid=wanted["pod_id"],
-            clusterid=wanted["cluster_id"],
-            name=wanted["name"],
-            url=wanted["url"],
-            scope="cluster",
-            hypervisor=wanted["hypervisor"],
-            tags=",".join(wanted["tags"]) if wanted.get("tags") else None,
-        ))
+        payload = self.table.to_api(wanted, ["zone_id", "pod_id", "cluster_id", "name", "url", "hypervisor"])
+        tags = ",".join(wanted["tags"]) if wanted.get("tags") else None
+        return single(api.call("createStoragePool", scope="cluster", tags=tags, **payload))
 
     def _check_cluster(self, api: Api, wanted: Obj) -> None:
         """The declared hypervisor is what the cluster really runs (RBD's refusal depends on it)."""
@@ -252,30 +232,18 @@ class ImageStoreArgs(Args, resource="cloudstack.ImageStore", delete_before_repla
 
 
 IMAGE = ImageStoreArgs.table()
-# Declared inputs CloudStack never answers (S3 details): kept from the inputs on read.
-IMAGE_CARRIED = ("kind", "zone_id", "url", "bucket", "endpoint", "access_key", "secret_key", "use_https", "s3_signer")
 
 
 class ImageStoreProvider(CloudStackProvider):
     args = ImageStoreArgs
+    commands = Commands("listImageStores", delete="deleteImageStore")
+    kept = ("kind", "zone_id", "url", "bucket", "endpoint", "access_key", "secret_key", "use_https", "s3_signer")
 
     @override
     def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
         outputs = super().outputs(api, obj, carried)
-        for k in IMAGE_CARRIED:
-            outputs.pop(k, None)
-            if carried.get(k) is not None:
-                outputs[k] = carried[k]
         outputs["read_only"] = as_bool(obj.get("readonly", False))
         return outputs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listImageStores", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listImageStores", name=wanted["name"]), wanted["name"])
 
     @override
     def settle(self, created: bool, wanted: Obj) -> bool:
@@ -304,10 +272,6 @@ class ImageStoreProvider(CloudStackProvider):
         if "read_only" in changed:
             api.call("updateImageStore", id=obj_id, readonly=wanted["read_only"])
         return None
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deleteImageStore", id=obj["id"])
 
 
 class ImageStore(CloudStackResource[ImageStoreArgs], module="cloudstack", name="ImageStore"):
@@ -345,6 +309,9 @@ STAGING = StagingStoreArgs.table()
 class StagingStoreProvider(CloudStackProvider):
     args = StagingStoreArgs
     label_field = "url"
+    commands = Commands("listSecondaryStagingStores", "createSecondaryStagingStore",
+                        delete="deleteSecondaryStagingStore")
+    create_params = {"scope": "zone", "provider": "NFS"}
 
     @override
     def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
@@ -352,10 +319,6 @@ class StagingStoreProvider(CloudStackProvider):
         outputs["url"] = carried.get("url") or outputs.get("url")
         outputs["zone_id"] = outputs.get("zone_id") or carried.get("zone_id")
         return outputs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listSecondaryStagingStores", id=obj_id)
 
     @override
     def find(self, api: Api, wanted: Obj) -> Obj | None:
@@ -369,15 +332,6 @@ class StagingStoreProvider(CloudStackProvider):
     @override
     def settle(self, created: bool, wanted: Obj) -> bool:
         return False  # every field is replace-only: an adopted store is taken as it is
-
-    @override
-    def make(self, api: Api, wanted: Obj) -> Obj:
-        return single(api.call("createSecondaryStagingStore", url=wanted["url"], zoneid=wanted["zone_id"],
-                               scope="zone", provider="NFS"))
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deleteSecondaryStagingStore", id=obj["id"])
 
 
 class StagingStore(CloudStackResource[StagingStoreArgs], module="cloudstack", name="StagingStore"):

@@ -10,6 +10,7 @@ zone, hypervisor, format and visibility are a replace. Adoption is by name in th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 import pulumi
@@ -18,10 +19,9 @@ from typing_extensions import override
 from providers._core import Change, Permanent
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
-from providers._core.wait import wait_for
 
 from .api import Api, first_list
-from .base import CloudStackProvider, CloudStackResource, as_bool
+from .base import CloudStackProvider, CloudStackResource, Commands, as_bool
 
 IN_PROGRESS = ("Downloaded", "Installing Template", "Processing", "Download Complete")
 
@@ -71,23 +71,14 @@ class TemplateArgs(Args, resource="cloudstack.Template", delete_before_replace=T
 
 class TemplateProvider(CloudStackProvider):
     args: ClassVar[Any] = TemplateArgs
-    register = "registerTemplate"
-    listing = "listTemplates"
-    filter_param = "templatefilter"
-    update_command = "updateTemplate"
-    delete_command = "deleteTemplate"
-    key = "template"
-
-    def _list(self, api: Api, **params: Any) -> list[Obj]:
-        return api.list(self.listing, **{self.filter_param: "all"}, **params)
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find(self.listing, **{self.filter_param: "all"}, id=obj_id)
+    commands = Commands("listTemplates", "registerTemplate", "updateTemplate", "deleteTemplate")
+    scope = ("name", "zone_id")
+    list_params: ClassVar[Mapping[str, Any]] = {"templatefilter": "all"}
+    delete_params: ClassVar[Mapping[str, Any]] = {"forced": True}  # VMs made from it keep their disks
 
     @override
     def find(self, api: Api, wanted: Obj) -> Obj | None:
-        found = self.named(self._list(api, name=wanted["name"], zoneid=wanted["zone_id"]), wanted["name"])
+        found = super().find(api, wanted)
         return None if found is None else self._ready(api, found, wanted)
 
     def os_type_id(self, api: Api, wanted: Obj) -> str:
@@ -102,7 +93,7 @@ class TemplateProvider(CloudStackProvider):
     def make(self, api: Api, wanted: Obj) -> Obj:
         payload = self.table.to_api(wanted)
         payload.pop("ostypename")
-        (obj,) = first_list(api.call(self.register, ostypeid=self.os_type_id(api, wanted), **payload))[:1]
+        (obj,) = first_list(api.call(self.commands.create, ostypeid=self.os_type_id(api, wanted), **payload))[:1]
         return self._ready(api, obj, wanted)
 
     def _ready(self, api: Api, obj: Obj, wanted: Obj) -> Obj:
@@ -110,17 +101,9 @@ class TemplateProvider(CloudStackProvider):
         if as_bool(obj.get("isready", False)):
             return obj
         try:
-            return wait_for(
-                lambda: self.fetch(api, str(obj["id"])) or obj,
-                resource=self.label(wanted),
-                what=f"the download of {wanted['url']}",
-                done=lambda o: as_bool(o.get("isready", False)),
-                failed=_download_failed,
-                describe=lambda o: f"status {o.get('status') or 'not started'}",
-                timeout=api.settings.job_timeout,
-                interval=api.settings.poll_interval,
-                clock=api.clock,
-            )
+            return api.wait(lambda: self.fetch(api, str(obj["id"])) or obj, what=f"the download of {wanted['url']}",
+                            done=lambda o: as_bool(o.get("isready", False)), failed=_download_failed,
+                            describe=lambda o: f"status {o.get('status') or 'not started'}")
         except Permanent:
             self.destroy(api, obj)
             raise
@@ -128,15 +111,9 @@ class TemplateProvider(CloudStackProvider):
     @override
     def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
         if "os_type" in changed:
-            api.call(self.update_command, id=obj_id, ostypeid=self.os_type_id(api, wanted))
-        self.update_call(api, self.update_command, obj_id, changed - {"os_type"}, wanted)
+            api.call(self.commands.update, id=obj_id, ostypeid=self.os_type_id(api, wanted))
+        self.update_call(api, self.commands.update, obj_id, changed - {"os_type"}, wanted)
         return None
-
-    delete_params: ClassVar[dict[str, Any]] = {"forced": True}  # VMs made from it keep their disks
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.job(self.delete_command, f"deletion of {obj.get('name')}", id=obj["id"], **self.delete_params)
 
 
 class Template(CloudStackResource[TemplateArgs], module="cloudstack", name="Template"):
@@ -174,13 +151,9 @@ class IsoArgs(Args, resource="cloudstack.Iso", delete_before_replace=True):
 
 class IsoProvider(TemplateProvider):
     args: ClassVar[Any] = IsoArgs
-    register = "registerIso"
-    listing = "listIsos"
-    filter_param = "isofilter"
-    update_command = "updateIso"
-    delete_command = "deleteIso"
-    key = "iso"
-    delete_params: ClassVar[dict[str, Any]] = {}
+    commands = Commands("listIsos", "registerIso", "updateIso", "deleteIso")
+    list_params: ClassVar[Mapping[str, Any]] = {"isofilter": "all"}
+    delete_params: ClassVar[Mapping[str, Any]] = {}
 
 
 class Iso(CloudStackResource[IsoArgs], module="cloudstack", name="Iso"):

@@ -25,7 +25,7 @@ from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
 
 from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource, as_int
+from .base import CloudStackProvider, CloudStackResource, Commands, as_int
 
 ACCOUNT_TYPES = {"User": 0, "Admin": 1, "DomainAdmin": 2}
 
@@ -50,10 +50,8 @@ class DomainArgs(Args, resource="cloudstack.Domain", delete_before_replace=True)
 
 class DomainProvider(CloudStackProvider):
     args = DomainArgs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listDomains", id=obj_id)
+    commands = Commands("listDomains", "createDomain", "updateDomain", "deleteDomain")
+    delete_params = {"cleanup": False}
 
     @override
     def find(self, api: Api, wanted: Obj) -> Obj | None:
@@ -61,18 +59,6 @@ class DomainProvider(CloudStackProvider):
                  if (wanted.get("parent_id") is None and d.get("level") == 1)
                  or d.get("parentdomainid") == wanted.get("parent_id")]
         return self.named(found, wanted["name"])
-
-    @override
-    def make(self, api: Api, wanted: Obj) -> Obj:
-        return single(api.call("createDomain", **self.table.to_api(wanted)))
-
-    @override
-    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        return self.update_call(api, "updateDomain", obj_id, changed, wanted)
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.job("deleteDomain", f"deletion of domain {obj.get('name')}", id=obj["id"], cleanup=False)
 
 
 class Domain(CloudStackResource[DomainArgs], module="cloudstack", name="Domain"):
@@ -122,15 +108,10 @@ USER_FIELDS = {"username": "username", "first_name": "firstname", "last_name": "
 
 class AccountProvider(CloudStackProvider):
     args = AccountArgs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listAccounts", id=obj_id, listall=True)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listAccounts", name=wanted["name"], domainid=wanted["domain_id"], listall=True),
-                          wanted["name"])
+    commands = Commands("listAccounts", delete="deleteAccount")
+    kept = ("password",)  # never answered: what was declared
+    scope = ("name", "domain_id")
+    list_params = {"listall": True}
 
     @override
     def make(self, api: Api, wanted: Obj) -> Obj:
@@ -148,7 +129,6 @@ class AccountProvider(CloudStackProvider):
         first = next((u for u in users if u.get("username") == carried.get("username")), users[0] if users else {})
         outputs.update({name: first.get(api_name) for name, api_name in USER_FIELDS.items()})
         outputs["user_id"] = first.get("id")
-        outputs["password"] = carried.get("password")  # never answered: what was declared
         return outputs
 
     @override
@@ -166,10 +146,6 @@ class AccountProvider(CloudStackProvider):
                      **{api_name: wanted[name] for name, api_name in USER_FIELDS.items() if name in user_fields},
                      password=wanted.get("password") if "password" in user_fields else None)
         return None
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.job("deleteAccount", f"deletion of account {obj.get('name')}", id=obj["id"])
 
 
 class Account(CloudStackResource[AccountArgs], module="cloudstack", name="Account"):
@@ -209,6 +185,8 @@ class UserArgs(Args, resource="cloudstack.User", delete_before_replace=True):
 class UserProvider(CloudStackProvider):
     args = UserArgs
     label_field = "username"
+    commands = Commands("listUsers", delete="deleteUser")
+    kept = ("password",)
 
     @override
     def fetch(self, api: Api, obj_id: str) -> Obj | None:
@@ -232,19 +210,9 @@ class UserProvider(CloudStackProvider):
         return {**user, "apikey": keys.get("apikey"), "secretkey": keys.get("secretkey")}
 
     @override
-    def outputs(self, api: Api, obj: Obj, carried: Obj) -> Obj:
-        outputs = super().outputs(api, obj, carried)
-        outputs["password"] = carried.get("password")
-        return outputs
-
-    @override
     def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
         self.update_call(api, "updateUser", obj_id, changed, wanted)
         return self.fetch(api, obj_id)
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deleteUser", id=obj["id"])
 
 
 class User(CloudStackResource[UserArgs], module="cloudstack", name="User"):
@@ -270,26 +238,7 @@ class RoleArgs(Args, resource="cloudstack.Role", delete_before_replace=True):
 
 class RoleProvider(CloudStackProvider):
     args = RoleArgs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listRoles", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listRoles", name=wanted["name"]), wanted["name"])
-
-    @override
-    def make(self, api: Api, wanted: Obj) -> Obj:
-        return single(api.call("createRole", **self.table.to_api(wanted)))
-
-    @override
-    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        return self.update_call(api, "updateRole", obj_id, changed, wanted)
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deleteRole", id=obj["id"])
+    commands = Commands("listRoles", "createRole", "updateRole", "deleteRole")
 
 
 class Role(CloudStackResource[RoleArgs], module="cloudstack", name="Role"):

@@ -31,8 +31,8 @@ from providers._core import Change, NotFound
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
 
-from .api import Api, single
-from .base import CloudStackProvider, CloudStackResource, lower
+from .api import Api
+from .base import CloudStackProvider, CloudStackResource, Commands, lower
 
 IPv4 = ipaddress.IPv4Address
 
@@ -67,27 +67,8 @@ TABLE = ZoneArgs.table()
 
 class ZoneProvider(CloudStackProvider):
     args = ZoneArgs
-
-    @override
-    def fetch(self, api: Api, obj_id: str) -> Obj | None:
-        return api.find("listZones", id=obj_id)
-
-    @override
-    def find(self, api: Api, wanted: Obj) -> Obj | None:
-        return self.named(api.list("listZones", name=wanted["name"]), wanted["name"])
-
-    @override
-    def make(self, api: Api, wanted: Obj) -> Obj:
-        payload = {**self.table.to_api(wanted), "networktype": "Advanced"}
-        return single(api.call("createZone", allocationstate="Disabled", **payload))
-
-    @override
-    def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        return self.update_call(api, "updateZone", obj_id, changed, wanted)
-
-    @override
-    def destroy(self, api: Api, obj: Obj) -> None:
-        api.call("deleteZone", id=obj["id"])
+    commands = Commands("listZones", "createZone", "updateZone", "deleteZone")
+    create_params = {"allocationstate": "Disabled"}
 
 
 class Zone(CloudStackResource[ZoneArgs], module="cloudstack", name="Zone"):

@@ -289,6 +289,31 @@ def test_providers_pickle_without_config() -> None:
     assert b"hunter2" not in pickle.dumps(p)
 
 
+def test_every_request_is_bounded_by_the_settings_http_timeout() -> None:
+    """A dashboard or RGW that takes a request and never answers fails it after `httpTimeout` seconds."""
+    from providers.ceph import BucketProvider
+
+    assert CephSettings.from_config(FULL).http_timeout == 60.0
+    p = PoolProvider()
+    p.configure_with(CephSettings.from_config({**FULL, "httpTimeout": 7}))
+    seen: list[Any] = []
+
+    def request(*_args: Any, timeout: Any = None, **_kwargs: Any) -> Any:
+        seen.append(timeout)
+        raise requests.ConnectTimeout("no answer")
+
+    dashboard = p.dashboard()
+    dashboard.session.request = request  # type: ignore[method-assign]
+    with pytest.raises(Retryable, match="no answer"):
+        dashboard.call("ceph.Pool", "POST", "/api/pool", {})
+    assert seen == [7]
+    assert p.rgw_admin().client._timeout == 7
+    b = BucketProvider()
+    b.configure_with(CephSettings.from_config({**FULL, "httpTimeout": 7}))
+    config = b.client({"access_key": "AK", "secret_key": "SK"}).s3().meta.config
+    assert (config.connect_timeout, config.read_timeout) == (7, 7)
+
+
 class StubDefaults(PoolProvider):
     """The planner with the cluster defaults of the lab, and no API."""
 
@@ -319,6 +344,8 @@ LIVE = {"pool": 1, "pool_name": "data", "type": "replicated", "size": 2, "min_si
          {"size": 2}, {"pg_num": 8, "application_metadata": [], "quota_max_objects": 0,
                        "compression_mode": "unset"}),
         ({"options": {"compression_algorithm": "lz4"}}, {"size": 2}, {"compression_algorithm": "unset"}),
+        ({"options": {"compression_mode": "force"}}, {"size": 2}, {"compression_mode": "unset"}),
+        ({"size": 3}, {"size": 2}, {"size": 2}),  # shrinking alone
         ({}, {"size": 2, "application": "rgw", "quota_max_bytes": 5, "compression_mode": "none",
               "crush_rule": "fast"},
          {"crush_rule": "fast", "application_metadata": ["rgw"], "quota_max_bytes": 5,
