@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pulumi
 import pydantic
 from pulumi.dynamic import CheckResult, DiffResult
+from typing_extensions import override
 
 from providers._core import (
     REAL_CLOCK,
     SESSIONS,
     Clock,
+    Lifecycle,
     NotFound,
+    Obj,
     Permanent,
-    Provider,
+    Policy,
     diff,
     is_unknown,
 )
@@ -25,6 +29,8 @@ from providers._core.declare import Args, PulumiInputsBase, arg
 
 from ._xapi import Credentials, Xapi
 from .settings import Settings
+
+C = TypeVar("C")
 
 # host, IPv4 or [IPv6], with an optional port: what XAPI keeps in host.address and HOST_IS_SLAVE.
 ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
@@ -69,8 +75,8 @@ class ConnectionArgs(Args):
     """Root password of the pool (secret)."""
 
 
-class XcpngProvider(Provider[Settings]):
-    """A `TableProvider` that talks to XAPI with settings from `configure()` (all optional).
+class XcpngProvider(Lifecycle[Settings, C], Generic[C]):
+    """The generic lifecycle over XAPI, with settings from `configure()` (all optional).
 
     Nothing here is pickled but the class reference: `_settings` lives in the provider process.
     """
@@ -107,19 +113,74 @@ class XcpngProvider(Provider[Settings]):
             for k, v in news.items()
         }
 
-    def xapi(self, props: Mapping[str, Any], address: str | None = None) -> Xapi:
+    @override
+    def outstanding(self, changed: set[str]) -> bool:
+        return True  # what is beyond the fields (hosts to wire, to join) converges on every update
+
+    @override
+    def policy(self, client: C) -> Policy:
+        s = self.settings()
+        return Policy(self.table.resource, s.retry_timeout, s.poll_interval, self.clock)
+
+    def xapi(self, props: Mapping[str, Any], address: str | None = None, **kw: Any) -> Xapi:
         """A session (to be used with `with`) on the pool reached through `props`' connection."""
-        creds = Credentials(address or str(props["address"]), str(props.get("username") or "root"),
-                            str(props["password"]))
-        return Xapi(self.settings(props), self.label(props), creds, clock=self.clock, sessions=SESSIONS)
+        passwords = props.get("host_passwords") or {}
+        address = address or str(props.get("address") or props.get("master"))
+        password = str(passwords.get(address, props["password"]))
+        creds = Credentials(address, str(props.get("username") or "root"), password)
+        return Xapi(self.settings(props), self.label(props), creds, clock=self.clock, **kw)
 
     @staticmethod
-    def by_uuid(x: Xapi, cls: str, uuid: str) -> str | None:
+    def ref(x: Xapi, cls: str, uuid: str) -> str | None:
         """The ref of the `cls` object with this uuid, or None when XAPI has none."""
         try:
             return x.ref_by_uuid(cls, uuid)
         except NotFound:
             return None
+
+
+class OnPool(XcpngProvider[Xapi]):
+    """A resource of an existing pool (a network, an SR): one session per operation, through the
+    resource's connection, refusing to act on another pool than the object's (`check_pool`)."""
+
+    cls: ClassVar[str]  # the XAPI class (network, SR)
+
+    @override
+    @contextlib.contextmanager
+    def connect(self, props: Mapping[str, Any]) -> Iterator[Xapi]:
+        with self.xapi(props, sessions=SESSIONS, declared=props) as x:
+            self.check_pool(x, props)
+            yield x
+
+    @override
+    def obj_id(self, obj: Obj) -> str:
+        return str(obj["uuid"])
+
+    @override
+    def fetch(self, client: Xapi, obj_id: str) -> Obj | None:
+        ref = self.ref(client, self.cls, obj_id)
+        return None if ref is None else self.record(client, ref)
+
+    def record(self, x: Xapi, ref: str) -> Obj:
+        return {**x.record(self.cls, ref), "ref": ref}
+
+    @override
+    def created(self, client: Xapi, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
+        """Made or adopted, it is put on every host and its fields set."""
+        self.converge_ref(client, obj["ref"], set(), wanted)
+        return self.outputs(client, self.record(client, obj["ref"]), wanted)
+
+    @override
+    def apply(self, client: Xapi, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
+        ref = self.ref(client, self.cls, obj_id)
+        if ref is None:
+            raise NotFound(client.resource, f"{self.cls} {obj_id} is gone; run `pulumi refresh` to recreate it")
+        self.converge_ref(client, ref, changed, wanted)
+        return None
+
+    def converge_ref(self, x: Xapi, ref: str, changed: set[str], wanted: Obj) -> None:
+        """Make the object at `ref` what `wanted` declares (`changed`: the fields that differ)."""
+        raise NotImplementedError
 
     @staticmethod
     def check_pool(x: Xapi, wanted: Mapping[str, Any]) -> None:

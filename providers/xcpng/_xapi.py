@@ -175,6 +175,7 @@ class Xapi:
         follow_master: bool = True,
         session_factory: Callable[[str], Any] | None = None,
         sessions: Sessions | None = None,
+        declared: Mapping[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.resource = resource
@@ -186,6 +187,7 @@ class Xapi:
         self._sessions = sessions
         self._kept: contextlib.ExitStack | None = None
         self.address = creds.address  # the address actually logged in to (the master's)
+        self.declared: Mapping[str, Any] = declared or {}  # what the resource it acts for declares
 
     # --- session ------------------------------------------------------------------------------
     def __enter__(self) -> Xapi:
