@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -22,12 +23,13 @@ from providers._core import (
     Obj,
     Permanent,
     Policy,
+    as_int,
     diff,
     is_unknown,
 )
 from providers._core.declare import Args, PulumiInputsBase, arg
 
-from ._xapi import Credentials, Xapi
+from ._xapi import Credentials, Xapi, is_null
 from .settings import Settings
 
 C = TypeVar("C")
@@ -53,6 +55,51 @@ def warn(message: str) -> None:
     falls back to stderr; the engine relays a provider's stderr as diagnostics of the step.
     """
     print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+class View:
+    """A pool's objects as its master lists them: the pool at once, the other listings when first
+    used (take a new `View` after a change)."""
+
+    def __init__(self, x: Xapi) -> None:
+        pools = x.read("pool.get_all_records")
+        if len(pools) != 1:
+            raise Permanent(x.resource, f"pool.get_all_records: expected one pool, got {len(pools)}")
+        self.x = x
+        ref, self.pool = next(iter(pools.items()))
+        self.pool_ref, self.master = str(ref), str(self.pool["master"])
+
+    def _all(self, cls: str) -> dict[str, dict[str, Any]]:
+        return dict(self.x.read(f"{cls}.get_all_records"))
+
+    hosts = functools.cached_property(lambda self: self._all("host"))
+    networks = functools.cached_property(lambda self: self._all("network"))
+    pifs = functools.cached_property(lambda self: self._all("PIF"))
+    bonds = functools.cached_property(lambda self: self._all("Bond"))
+    pbds = functools.cached_property(lambda self: self._all("PBD"))
+
+    @property
+    def by_address(self) -> dict[str, str]:
+        """Host address -> host ref."""
+        return {str(r["address"]): ref for ref, r in self.hosts.items()}
+
+    @property
+    def master_address(self) -> str:
+        return str(self.hosts[self.master]["address"])
+
+    def pifs_on(self, network: str) -> dict[str, dict[str, Any]]:
+        return {r: p for r, p in self.pifs.items() if p["network"] == network}
+
+    def hosts_with(self, network: str) -> set[str]:
+        return {p["host"] for p in self.pifs_on(network).values()}
+
+    def base_pif(self, host: str, device: str) -> str | None:
+        """The untagged PIF of `device` on `host` that can carry VLANs (not a bond member)."""
+        return next((r for r, p in self.pifs.items() if p["host"] == host and p["device"] == device
+                     and as_int(p["VLAN"]) == -1 and is_null(p.get("bond_slave_of"))), None)
+
+    def pbds_on(self, sr: str) -> dict[str, dict[str, Any]]:
+        return {r: p for r, p in self.pbds.items() if p["SR"] == sr}
 
 
 class ConnectionChecks(PulumiInputsBase):
@@ -191,7 +238,7 @@ class OnPool(XcpngProvider[Xapi]):
         """
         if not wanted.get("pool_uuid"):
             return
-        pool = next(iter(x.read("pool.get_all_records").values()))
+        pool = View(x).pool
         if pool["uuid"] != wanted["pool_uuid"]:
             raise Permanent(
                 x.resource,

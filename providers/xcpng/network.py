@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
@@ -29,7 +28,7 @@ from typing_extensions import override
 
 from providers._core import Change, Declared, Obj, Permanent, ProviderError, arg, as_int, output
 
-from ._base import ConnectionArgs, ConnectionChecks, OnPool
+from ._base import ConnectionArgs, ConnectionChecks, OnPool, View
 from ._xapi import Xapi, is_null, xint
 
 BondMode = Literal["balance-slb", "active-backup", "lacp"]
@@ -102,44 +101,6 @@ TABLE = NetworkArgs.table()
 CARRIED = ("address", "username", "password", "pool_uuid")
 
 
-@dataclass(frozen=True)
-class View:
-    """The pool's network objects, read once per operation."""
-
-    master: str
-    hosts: dict[str, dict[str, Any]]
-    networks: dict[str, dict[str, Any]]
-    pifs: dict[str, dict[str, Any]]
-    bonds: dict[str, dict[str, Any]]
-
-    def pifs_on(self, network: str) -> dict[str, dict[str, Any]]:
-        return {r: p for r, p in self.pifs.items() if p["network"] == network}
-
-    def base_pif(self, host: str, device: str) -> str | None:
-        """The untagged PIF of `device` on `host` that can carry VLANs (not a bond member)."""
-        for ref, p in self.pifs.items():
-            if p["host"] == host and p["device"] == device and as_int(p["VLAN"]) == -1 and is_null(
-                p.get("bond_slave_of")
-            ):
-                return ref
-        return None
-
-    def hosts_with(self, network: str) -> set[str]:
-        return {p["host"] for p in self.pifs_on(network).values()}
-
-
-def read_view(x: Xapi) -> View:
-    pools = x.read("pool.get_all_records")
-    pool = next(iter(pools.values()))
-    return View(
-        str(pool["master"]),
-        x.read("host.get_all_records"),
-        x.read("network.get_all_records"),
-        x.read("PIF.get_all_records"),
-        x.read("Bond.get_all_records"),
-    )
-
-
 def kind_of(view: View, pifs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """What the network is, from its PIFs: a bond (its members and mode), a VLAN (device and tag)
     or a physical NIC's network."""
@@ -165,7 +126,7 @@ class NetworkProvider(OnPool):
     @override
     def find(self, client: Xapi, wanted: Obj) -> Obj | None:
         """The network this resource is, if a previous (crashed) run or XAPI itself made it."""
-        view = read_view(client)
+        view = View(client)
         if wanted.get("bond_devices") is None and wanted.get("vlan") is None:
             for p in view.pifs.values():  # the physical NIC's own network, on the master
                 if p["host"] == view.master and p["device"] == wanted["device"] and as_int(p["VLAN"]) == -1:
@@ -198,7 +159,7 @@ class NetworkProvider(OnPool):
 
     def _wire(self, x: Xapi, network: str, wanted: Mapping[str, Any]) -> None:
         """Put the network on every host that lacks it."""
-        view = read_view(x)
+        view = View(x)
         missing = [h for h in view.hosts if h not in view.hosts_with(network)]
         if not missing:
             return
@@ -237,7 +198,7 @@ class NetworkProvider(OnPool):
         if as_int(rec.get("MTU", 1500)) != as_int(wanted.get("mtu", 1500)):
             x.call("network.set_MTU", ref, xint(wanted.get("mtu", 1500)))
         if wanted.get("bond_mode"):
-            view = read_view(x)
+            view = View(x)
             for bond_ref, bond in view.bonds.items():
                 master = view.pifs.get(bond["master"])
                 if master and master["network"] == ref and bond.get("mode") != wanted["bond_mode"]:
@@ -245,7 +206,7 @@ class NetworkProvider(OnPool):
 
     @override
     def outputs(self, client: Xapi, obj: Obj, carried: Obj) -> Obj:
-        view = read_view(client)
+        view = View(client)
         pifs = view.pifs_on(obj["ref"])
         hosts_with = view.hosts_with(obj["ref"])
         out: dict[str, Any] = {
@@ -263,7 +224,7 @@ class NetworkProvider(OnPool):
     @override
     def destroy(self, client: Xapi, obj: Obj) -> None:
         """Bonds and VLANs removed, then the network; a NIC's own network belongs to XAPI: left."""
-        view = read_view(client)
+        view = View(client)
         pifs = view.pifs_on(obj["ref"])
         if pifs and kind_of(view, pifs)["kind"] == "physical":
             return
@@ -271,7 +232,7 @@ class NetworkProvider(OnPool):
         client.call("network.destroy", obj["ref"])
 
     def _unwire(self, x: Xapi, network: str) -> None:
-        view = read_view(x)
+        view = View(x)
         pifs = view.pifs_on(network)
         for ref, bond in view.bonds.items():
             if bond["master"] in pifs:

@@ -53,7 +53,7 @@ from providers._core import (
 )
 from providers._core.declare import PulumiInputsBase
 
-from ._base import XcpngProvider, check_address, warn
+from ._base import View, XcpngProvider, check_address, warn
 from ._xapi import Xapi, is_null, map_error
 
 
@@ -146,31 +146,6 @@ def eject_warning(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | Non
     )
 
 
-@dataclass(frozen=True)
-class Members:
-    """The pool as the master sees it."""
-
-    pool_ref: str
-    pool: dict[str, Any]
-    master_ref: str
-    by_address: dict[str, str]  # host address -> host ref
-    records: dict[str, dict[str, Any]]  # host ref -> record
-
-    @property
-    def master_address(self) -> str:
-        return str(self.records[self.master_ref]["address"])
-
-    @classmethod
-    def of(cls, x: Xapi) -> Members:
-        pools = x.read("pool.get_all_records")
-        if len(pools) != 1:
-            raise Permanent(x.resource, f"pool.get_all_records: expected one pool, got {len(pools)}")
-        pool_ref, pool = next(iter(pools.items()))
-        records = x.read("host.get_all_records")
-        by_address = {str(r["address"]): ref for ref, r in records.items()}
-        return cls(pool_ref, pool, str(pool["master"]), by_address, records)
-
-
 @dataclass
 class Walk:
     """The client of one pool operation: a session on the pool's master (a designation moves it to
@@ -181,8 +156,8 @@ class Walk:
     stack: contextlib.ExitStack
 
     def obj(self) -> Obj:
-        members = Members.of(self.x)
-        return {"uuid": str(members.pool["uuid"]), "members": members}
+        view = View(self.x)
+        return {"uuid": str(view.pool["uuid"]), "view": view}
 
 
 class PoolProvider(XcpngProvider[Walk]):
@@ -244,7 +219,7 @@ class PoolProvider(XcpngProvider[Walk]):
     def created(self, client: Walk, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
         """Walked without ejecting; the pool's name and description before are recorded (what
         destroy gives back); a pool already bearing the declared name (a killed run's) gets ''."""
-        pool = obj["members"].pool
+        pool = obj["view"].pool
         renamed = pool.get("name_label") == wanted["name_label"]
         prior = {"prior_name_label": "" if renamed else str(pool.get("name_label", "")),
                  "prior_name_description": "" if renamed else str(pool.get("name_description", ""))}
@@ -257,19 +232,19 @@ class PoolProvider(XcpngProvider[Walk]):
 
     @override
     def outputs(self, client: Walk, obj: Obj, carried: Obj) -> Obj:
-        members: Members = obj["members"]
-        addresses = sorted(members.by_address)
+        view: View = obj["view"]
+        addresses = sorted(view.by_address)
         out: dict[str, Any] = {
-            "name_label": members.pool.get("name_label", ""),
-            "name_description": members.pool.get("name_description", ""),
-            "master": members.master_address,
+            "name_label": view.pool.get("name_label", ""),
+            "name_description": view.pool.get("name_description", ""),
+            "master": view.master_address,
             "hosts": addresses,
-            "default_sr": self._default_sr(client.x, members, carried.get("default_sr")),
-            "pool_uuid": str(members.pool["uuid"]),
-            "master_address": members.master_address,
-            "master_url": f"http://{members.master_address}",
-            "master_uuid": str(members.records[members.master_ref]["uuid"]),
-            "host_uuids": [str(members.records[members.by_address[a]]["uuid"]) for a in addresses],
+            "default_sr": self._default_sr(client.x, view, carried.get("default_sr")),
+            "pool_uuid": str(view.pool["uuid"]),
+            "master_address": view.master_address,
+            "master_url": f"http://{view.master_address}",
+            "master_uuid": str(view.hosts[view.master]["uuid"]),
+            "host_uuids": [str(view.hosts[view.by_address[a]]["uuid"]) for a in addresses],
             "host_addresses": addresses,
             **{k: carried[k] for k in CARRIED if carried.get(k) is not None},
             **{k: obj.get(k, carried.get(k)) for k in PRIOR},
@@ -279,42 +254,42 @@ class PoolProvider(XcpngProvider[Walk]):
     @override
     def destroy(self, client: Walk, obj: Obj) -> None:
         """Every member but the master ejected; the master's pool gets back its name of before."""
-        members: Members = obj["members"]
-        others = sorted(a for a, ref in members.by_address.items() if ref != members.master_ref)
+        view: View = obj["view"]
+        others = sorted(a for a, ref in view.by_address.items() if ref != view.master)
         if others:
             warn(f"{self.label(client.declared)}: ejecting {others} to dissolve the pool (eject wipes those hosts)")
         for address in others:
             self._eject(client.x, address)
         for key, field in (("prior_name_label", "name_label"), ("prior_name_description", "name_description")):
-            if client.declared.get(key) is not None and members.pool.get(field) != client.declared[key]:
-                client.x.call(f"pool.set_{field}", members.pool_ref, client.declared[key])
+            if client.declared.get(key) is not None and view.pool.get(field) != client.declared[key]:
+                client.x.call(f"pool.set_{field}", view.pool_ref, client.declared[key])
 
     # --- the walk -----------------------------------------------------------------------------
     def _walk(self, walk: Walk, wanted: Obj, *, eject: bool) -> Obj:
         """Join, designate, eject, name: make the pool what `wanted` says; the pool after."""
-        joined = Members.of(walk.x).by_address
+        joined = View(walk.x).by_address
         for address in wanted["hosts"]:
             if address not in joined:
                 self._join(walk.x, wanted, address)
-        if Members.of(walk.x).master_address != wanted["master"]:
+        if View(walk.x).master_address != wanted["master"]:
             walk.x = self._designate(walk, wanted["master"])
         if eject:
-            for address in sorted(set(Members.of(walk.x).by_address) - set(wanted["hosts"])):
+            for address in sorted(set(View(walk.x).by_address) - set(wanted["hosts"])):
                 self._eject(walk.x, address)
-        members, x = Members.of(walk.x), walk.x
-        if members.pool.get("name_label") != wanted["name_label"]:
-            x.call("pool.set_name_label", members.pool_ref, wanted["name_label"])
-        if members.pool.get("name_description") != wanted.get("name_description", ""):
-            x.call("pool.set_name_description", members.pool_ref, wanted.get("name_description", ""))
+        view, x = View(walk.x), walk.x
+        if view.pool.get("name_label") != wanted["name_label"]:
+            x.call("pool.set_name_label", view.pool_ref, wanted["name_label"])
+        if view.pool.get("name_description") != wanted.get("name_description", ""):
+            x.call("pool.set_name_description", view.pool_ref, wanted.get("name_description", ""))
         if wanted.get("default_sr"):
             sr = self._find_sr(x, wanted["default_sr"])
-            if members.pool.get("default_SR") != sr:
-                x.call("pool.set_default_SR", members.pool_ref, sr)
+            if view.pool.get("default_SR") != sr:
+                x.call("pool.set_default_SR", view.pool_ref, sr)
         return walk.obj()
 
     def _join(self, x: Xapi, wanted: Mapping[str, Any], address: str) -> None:
         """`pool.join` on the joining host, waited on until the master lists it."""
-        master_address = Members.of(x).master_address
+        master_address = View(x).master_address
         joining = self.xapi(wanted, address, follow_master=False)
         try:
             joining.login()
@@ -328,7 +303,7 @@ class PoolProvider(XcpngProvider[Walk]):
             task = joining.call("Async.pool.join", master_address, wanted.get("username") or "root",
                                 wanted["password"])
             self._wait_pool_change(
-                x, joining, task, f"pool.join of {address}", lambda: address in Members.of(x).by_address
+                x, joining, task, f"pool.join of {address}", lambda: address in View(x).by_address
             )
         finally:
             joining.logout()
@@ -368,7 +343,7 @@ class PoolProvider(XcpngProvider[Walk]):
     def _designate(self, walk: Walk, address: str) -> Xapi:
         """`pool.designate_new_master`; a session on the new master (the old one ends with the walk)."""
         x = walk.x
-        task = x.call("Async.pool.designate_new_master", Members.of(x).by_address[address])
+        task = x.call("Async.pool.designate_new_master", View(x).by_address[address])
         new = self.xapi(walk.declared, address, follow_master=False)
 
         def on_new_master() -> bool:
@@ -384,15 +359,15 @@ class PoolProvider(XcpngProvider[Walk]):
 
     def _eject(self, x: Xapi, address: str) -> None:
         """`pool.eject` of a member, waited on until the pool no longer lists it."""
-        members = Members.of(x)
-        host = members.by_address.get(address)
+        view = View(x)
+        host = view.by_address.get(address)
         if host is None:
             return
-        if host == members.master_ref:
+        if host == view.master:
             raise Permanent(x.resource, f"cannot eject {address}: it is the master (designate another first)")
         x.run("pool.eject", host, what=f"pool.eject of {address}", timeout=self.settings().join_timeout)
-        wait_for(lambda: Members.of(x), resource=x.resource, what=f"{address} to leave the pool",
-                 done=lambda m: address not in m.by_address, describe=lambda m: f"members {sorted(m.by_address)}",
+        wait_for(lambda: View(x).by_address, resource=x.resource, what=f"{address} to leave the pool",
+                 done=lambda m: address not in m, describe=lambda m: f"members {sorted(m)}",
                  timeout=self.settings().join_timeout, interval=self.settings().poll_interval, clock=self.clock)
 
     def _find_sr(self, x: Xapi, key: str) -> str:
@@ -404,10 +379,10 @@ class PoolProvider(XcpngProvider[Walk]):
         return str(refs[0])
 
     @staticmethod
-    def _default_sr(x: Xapi, members: Members, wanted: str | None) -> str | None:
+    def _default_sr(x: Xapi, view: View, wanted: str | None) -> str | None:
         """The default SR as declared (uuid or name-label) while it is that SR, else its uuid
         ('' for none); None when undeclared (not managed)."""
-        current = members.pool.get("default_SR")
+        current = view.pool.get("default_SR")
         if wanted is None:
             return None
         if is_null(current):

@@ -33,7 +33,7 @@ from typing_extensions import override
 
 from providers._core import Change, Declared, Obj, Permanent, ProviderError, arg, as_int, output
 
-from ._base import ConnectionArgs, ConnectionChecks, OnPool
+from ._base import ConnectionArgs, ConnectionChecks, OnPool, View
 from ._xapi import NULL_REF, Xapi, xint
 
 SrType = Literal["cephfs", "nfs", "lvmoiscsi"]
@@ -115,15 +115,6 @@ def full_config(wanted: Mapping[str, Any]) -> dict[str, str]:
     return config
 
 
-def pool_of(x: Xapi) -> tuple[str, dict[str, Any]]:
-    ref, pool = next(iter(x.read("pool.get_all_records").items()))
-    return str(ref), pool
-
-
-def pbds_of(x: Xapi, sr: str) -> dict[str, dict[str, Any]]:
-    return {r: p for r, p in x.read("PBD.get_all_records").items() if p["SR"] == sr}
-
-
 class SharedSRProvider(OnPool):
     """The SR by uuid; adopted by name-label and type; `converge_ref` plugs it everywhere."""
 
@@ -141,9 +132,8 @@ class SharedSRProvider(OnPool):
 
     @override
     def make(self, client: Xapi, wanted: Obj) -> Obj:
-        _, pool = pool_of(client)
         return self.record(client, str(client.run(
-            "SR.create", pool["master"], full_config(wanted), xint(0), wanted["name_label"],
+            "SR.create", View(client).master, full_config(wanted), xint(0), wanted["name_label"],
             wanted.get("name_description", ""), wanted["type"], "user", True, {},
             what=f"SR.create of {wanted['type']} SR {wanted['name_label']!r}",
         )))
@@ -157,8 +147,8 @@ class SharedSRProvider(OnPool):
 
     def _plug_everywhere(self, x: Xapi, sr: str, config: dict[str, str]) -> None:
         """A PBD on every host, each plugged."""
-        hosts = x.read("host.get_all_records")
-        pbds = pbds_of(x, sr)
+        view = View(x)
+        hosts, pbds = view.hosts, view.pbds_on(sr)
         covered = {p["host"] for p in pbds.values()}
         for host in hosts:
             if host not in covered:
@@ -170,7 +160,7 @@ class SharedSRProvider(OnPool):
                 x.run("PBD.plug", ref, what=f"PBD.plug on {address}")
 
     def _unplug_everywhere(self, x: Xapi, sr: str) -> list[str]:
-        pbds = pbds_of(x, sr)
+        pbds = View(x).pbds_on(sr)
         for ref, pbd in pbds.items():
             if pbd.get("currently_attached"):
                 x.run("PBD.unplug", ref, what="PBD.unplug")
@@ -190,18 +180,14 @@ class SharedSRProvider(OnPool):
             for pbd in self._unplug_everywhere(x, ref):
                 x.run("PBD.set_device_config", pbd, config, what="PBD.set_device_config")
         self._plug_everywhere(x, ref, config)
-        if wanted.get("make_default"):
-            pool_ref, pool = pool_of(x)
-            if pool.get("default_SR") != ref:
-                x.call("pool.set_default_SR", pool_ref, ref)
+        if wanted.get("make_default") and (view := View(x)).pool.get("default_SR") != ref:
+            x.call("pool.set_default_SR", view.pool_ref, ref)
 
     @override
     def outputs(self, client: Xapi, obj: Obj, carried: Obj) -> Obj:
-        sr = obj["ref"]
-        _, pool = pool_of(client)
-        hosts = client.read("host.get_all_records")
-        pbds = list(pbds_of(client, sr).values())
-        master_pbd = next((p for p in pbds if p["host"] == pool["master"]), pbds[0] if pbds else None)
+        sr, view = obj["ref"], View(client)
+        pool, hosts, pbds = view.pool, view.hosts, list(view.pbds_on(sr).values())
+        master_pbd = next((p for p in pbds if p["host"] == view.master), pbds[0] if pbds else None)
         actual = dict(master_pbd["device_config"]) if master_pbd else {}
         declared_keys = set((carried.get("device_config") or {}).keys())
         # Keys the SM driver adds on its own are not drift; keys declared and changed or gone are.
@@ -225,10 +211,9 @@ class SharedSRProvider(OnPool):
     @override
     def destroy(self, client: Xapi, obj: Obj) -> None:
         """PBDs unplugged, then SR.forget (the data stays), or SR.destroy with `destroy_on_delete`."""
-        sr = obj["ref"]
-        pool_ref, pool = pool_of(client)
-        if pool.get("default_SR") == sr:
-            client.call("pool.set_default_SR", pool_ref, NULL_REF)
+        sr, view = obj["ref"], View(client)
+        if view.pool.get("default_SR") == sr:
+            client.call("pool.set_default_SR", view.pool_ref, NULL_REF)
         self._unplug_everywhere(client, sr)
         if client.declared.get("destroy_on_delete"):
             client.run("SR.destroy", sr, what="SR.destroy")
