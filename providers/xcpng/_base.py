@@ -57,6 +57,13 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
+def set_fields(x: Xapi, cls: str, ref: str, rec: Mapping[str, Any], wanted: Mapping[str, str]) -> None:
+    """`<cls>.set_<field>` of each field whose wanted value differs from the object's record."""
+    for field, value in wanted.items():
+        if str(rec.get(field, "")) != value:
+            x.call(f"{cls}.set_{field}", ref, value)
+
+
 class View:
     """A pool's objects as its master lists them: the pool at once, the other listings when first
     used (take a new `View` after a change)."""

@@ -111,40 +111,22 @@ def map_error(resource: str, what: str, error: BaseException | list[str]) -> Pro
     return Permanent(resource, message)
 
 
-class _Transport(xmlrpc.client.Transport):
-    """Plain HTTP with a per-request timeout (the library's default transport has none)."""
+class _Transport(xmlrpc.client.SafeTransport):
+    """HTTP or HTTPS with a per-request timeout (the library's transports have none); HTTPS with no
+    certificate check unless asked (XCP-ng's is self-signed)."""
 
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self._timeout = timeout
-
-    def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        conn = super().make_connection(host)
-        conn.timeout = self._timeout
-        return conn
-
-
-class _SafeTransport(xmlrpc.client.SafeTransport):
-    """HTTPS with a per-request timeout and, unless asked, no certificate check (XCP-ng's is self-signed)."""
-
-    def __init__(self, timeout: float, verify: bool) -> None:
+    def __init__(self, settings: Settings) -> None:
         context = ssl.create_default_context()
-        if not verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+        if not settings.verify_tls:
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         super().__init__(context=context)
-        self._timeout = timeout
+        self._timeout, self._https = settings.http_timeout, settings.scheme == "https"
 
-    def make_connection(self, host: Any) -> http.client.HTTPSConnection:
-        conn = super().make_connection(host)
+    def make_connection(self, host: Any) -> Any:
+        base = xmlrpc.client.SafeTransport if self._https else xmlrpc.client.Transport
+        conn = base.make_connection(self, host)
         conn.timeout = self._timeout
         return conn
-
-
-def _transport(settings: Settings) -> xmlrpc.client.Transport:
-    if settings.scheme == "https":
-        return _SafeTransport(settings.http_timeout, settings.verify_tls)
-    return _Transport(settings.http_timeout)
 
 
 @dataclass(frozen=True)
@@ -182,7 +164,7 @@ class Xapi:
         self.creds = creds
         self.clock = clock
         self.follow_master = follow_master
-        self._factory = session_factory or (lambda url: _xenapi().Session(url, transport=_transport(settings)))
+        self._factory = session_factory or (lambda url: _xenapi().Session(url, transport=_Transport(settings)))
         self._session: Any = None
         self._sessions = sessions
         self._kept: contextlib.ExitStack | None = None

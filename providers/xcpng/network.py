@@ -28,7 +28,7 @@ from typing_extensions import override
 
 from providers._core import Change, Declared, Obj, Permanent, ProviderError, arg, as_int, output
 
-from ._base import ConnectionArgs, ConnectionChecks, OnPool, View
+from ._base import ConnectionArgs, ConnectionChecks, OnPool, View, set_fields
 from ._xapi import Xapi, is_null, xint
 
 BondMode = Literal["balance-slb", "active-backup", "lacp"]
@@ -190,13 +190,9 @@ class NetworkProvider(OnPool):
     def converge_ref(self, x: Xapi, ref: str, changed: set[str], wanted: Obj) -> None:
         """On every host; name, description, MTU and bond mode as declared."""
         self._wire(x, ref, wanted)
-        rec = x.read("network.get_record", ref)
-        if rec.get("name_label") != wanted["name_label"]:
-            x.call("network.set_name_label", ref, wanted["name_label"])
-        if rec.get("name_description", "") != wanted.get("name_description", ""):
-            x.call("network.set_name_description", ref, wanted.get("name_description", ""))
-        if as_int(rec.get("MTU", 1500)) != as_int(wanted.get("mtu", 1500)):
-            x.call("network.set_MTU", ref, xint(wanted.get("mtu", 1500)))
+        set_fields(x, "network", ref, x.read("network.get_record", ref), {
+            "name_label": wanted["name_label"], "name_description": wanted.get("name_description", ""),
+            "MTU": xint(wanted.get("mtu", 1500))})
         if wanted.get("bond_mode"):
             view = View(x)
             for bond_ref, bond in view.bonds.items():
@@ -209,7 +205,7 @@ class NetworkProvider(OnPool):
         view = View(client)
         pifs = view.pifs_on(obj["ref"])
         hosts_with = view.hosts_with(obj["ref"])
-        out: dict[str, Any] = {
+        return {
             "name_label": obj.get("name_label", ""),
             "name_description": obj.get("name_description", ""),
             "mtu": as_int(obj.get("MTU", 1500)),
@@ -217,9 +213,8 @@ class NetworkProvider(OnPool):
             "bridge": str(obj.get("bridge", "")),
             "host_uuids": sorted(str(view.hosts[h]["uuid"]) for h in hosts_with if h in view.hosts),
             **kind_of(view, pifs),
-            **{k: carried[k] for k in CARRIED if carried.get(k) is not None},
+            **{k: carried.get(k) for k in CARRIED},  # None: dropped (`managed`)
         }
-        return {k: v for k, v in out.items() if v is not None}
 
     @override
     def destroy(self, client: Xapi, obj: Obj) -> None:

@@ -53,7 +53,7 @@ from providers._core import (
 )
 from providers._core.declare import PulumiInputsBase
 
-from ._base import View, XcpngProvider, check_address, warn
+from ._base import View, XcpngProvider, check_address, set_fields, warn
 from ._xapi import Xapi, is_null, map_error
 
 
@@ -234,7 +234,7 @@ class PoolProvider(XcpngProvider[Walk]):
     def outputs(self, client: Walk, obj: Obj, carried: Obj) -> Obj:
         view: View = obj["view"]
         addresses = sorted(view.by_address)
-        out: dict[str, Any] = {
+        return {
             "name_label": view.pool.get("name_label", ""),
             "name_description": view.pool.get("name_description", ""),
             "master": view.master_address,
@@ -246,10 +246,9 @@ class PoolProvider(XcpngProvider[Walk]):
             "master_uuid": str(view.hosts[view.master]["uuid"]),
             "host_uuids": [str(view.hosts[view.by_address[a]]["uuid"]) for a in addresses],
             "host_addresses": addresses,
-            **{k: carried[k] for k in CARRIED if carried.get(k) is not None},
+            **{k: carried.get(k) for k in CARRIED},  # None: dropped (`managed`)
             **{k: obj.get(k, carried.get(k)) for k in PRIOR},
         }
-        return {k: v for k, v in out.items() if v is not None}
 
     @override
     def destroy(self, client: Walk, obj: Obj) -> None:
@@ -260,9 +259,8 @@ class PoolProvider(XcpngProvider[Walk]):
             warn(f"{self.label(client.declared)}: ejecting {others} to dissolve the pool (eject wipes those hosts)")
         for address in others:
             self._eject(client.x, address)
-        for key, field in (("prior_name_label", "name_label"), ("prior_name_description", "name_description")):
-            if client.declared.get(key) is not None and view.pool.get(field) != client.declared[key]:
-                client.x.call(f"pool.set_{field}", view.pool_ref, client.declared[key])
+        prior = {k.removeprefix("prior_"): client.declared[k] for k in PRIOR if client.declared.get(k) is not None}
+        set_fields(client.x, "pool", view.pool_ref, view.pool, prior)
 
     # --- the walk -----------------------------------------------------------------------------
     def _walk(self, walk: Walk, wanted: Obj, *, eject: bool) -> Obj:
@@ -277,14 +275,9 @@ class PoolProvider(XcpngProvider[Walk]):
             for address in sorted(set(View(walk.x).by_address) - set(wanted["hosts"])):
                 self._eject(walk.x, address)
         view, x = View(walk.x), walk.x
-        if view.pool.get("name_label") != wanted["name_label"]:
-            x.call("pool.set_name_label", view.pool_ref, wanted["name_label"])
-        if view.pool.get("name_description") != wanted.get("name_description", ""):
-            x.call("pool.set_name_description", view.pool_ref, wanted.get("name_description", ""))
-        if wanted.get("default_sr"):
-            sr = self._find_sr(x, wanted["default_sr"])
-            if view.pool.get("default_SR") != sr:
-                x.call("pool.set_default_SR", view.pool_ref, sr)
+        names = {"name_label": wanted["name_label"], "name_description": wanted.get("name_description", "")}
+        default = {"default_SR": self._find_sr(x, wanted["default_sr"])} if wanted.get("default_sr") else {}
+        set_fields(x, "pool", view.pool_ref, view.pool, {**names, **default})
         return walk.obj()
 
     def _join(self, x: Xapi, wanted: Mapping[str, Any], address: str) -> None:

@@ -33,7 +33,7 @@ from typing_extensions import override
 
 from providers._core import Change, Declared, Obj, Permanent, ProviderError, arg, as_int, output
 
-from ._base import ConnectionArgs, ConnectionChecks, OnPool, View
+from ._base import ConnectionArgs, ConnectionChecks, OnPool, View, set_fields
 from ._xapi import NULL_REF, Xapi, xint
 
 SrType = Literal["cephfs", "nfs", "lvmoiscsi"]
@@ -170,11 +170,8 @@ class SharedSRProvider(OnPool):
     def converge_ref(self, x: Xapi, ref: str, changed: set[str], wanted: Obj) -> None:
         """Name and description set; a new device_config (or CHAP password) applied by re-plugging
         every PBD; plugged on every host; made the pool default when asked."""
-        rec = x.read("SR.get_record", ref)
-        if rec.get("name_label") != wanted["name_label"]:
-            x.call("SR.set_name_label", ref, wanted["name_label"])
-        if rec.get("name_description", "") != wanted.get("name_description", ""):
-            x.call("SR.set_name_description", ref, wanted.get("name_description", ""))
+        set_fields(x, "SR", ref, x.read("SR.get_record", ref), {
+            "name_label": wanted["name_label"], "name_description": wanted.get("name_description", "")})
         config = full_config(wanted)
         if changed & {"device_config", "chap_password"}:
             for pbd in self._unplug_everywhere(x, ref):
@@ -205,7 +202,7 @@ class SharedSRProvider(OnPool):
             "host_uuids": sorted(
                 str(hosts[p["host"]]["uuid"]) for p in pbds if p.get("currently_attached") and p["host"] in hosts
             ),
-            **{k: carried[k] for k in CARRIED if carried.get(k) is not None},
+            **{k: carried.get(k) for k in CARRIED},  # None: dropped (`managed`)
         }
 
     @override
