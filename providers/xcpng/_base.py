@@ -136,9 +136,6 @@ class XcpngProvider(Lifecycle[Settings, C], Generic[C]):
     """
 
     clock: ClassVar[Clock] = REAL_CLOCK
-    # Inputs that only order and check (a pool's uuid): unknown at preview whenever the pool is
-    # being updated, yet they never change for an existing object, so unknown is not a change.
-    stable_when_unknown: ClassVar[tuple[str, ...]] = ()
     settings_model = Settings
     label_field = "name_label"
 
@@ -149,23 +146,11 @@ class XcpngProvider(Lifecycle[Settings, C], Generic[C]):
         them and show changes to fields nobody touched.
         """
         result = super().check(olds, news)
-        props = dict(result.inputs)
-        if result.failures or not any(is_unknown(v) for v in props.values()):
+        if result.failures or not any(is_unknown(v) for v in result.inputs.values()):
             return result
-        for name, info in self.input_model().model_fields.items():
-            if name not in props and not info.is_required() and info.default is not None:
-                props[name] = info.default
-        return CheckResult(props, [])
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return diff(olds, self.known(olds, news), self.table)
-
-    def known(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
-        """`news` with the stable-when-unknown inputs taken from `olds` while unknown."""
-        return {
-            k: olds.get(k) if k in self.stable_when_unknown and is_unknown(v) and k in olds else v
-            for k, v in news.items()
-        }
+        fields = self.input_model().model_fields.items()
+        defaults = {n: f.default for n, f in fields if not f.is_required() and f.default is not None}
+        return CheckResult({**defaults, **result.inputs}, [])
 
     @override
     def outstanding(self, changed: set[str]) -> bool:
@@ -177,27 +162,27 @@ class XcpngProvider(Lifecycle[Settings, C], Generic[C]):
         return Policy(self.table.resource, s.retry_timeout, s.poll_interval, self.clock)
 
     def xapi(self, props: Mapping[str, Any], address: str | None = None, **kw: Any) -> Xapi:
-        """A session (to be used with `with`) on the pool reached through `props`' connection."""
-        passwords = props.get("host_passwords") or {}
+        """A session (to be used with `with`) on the pool, logged in to `address` (default: the
+        connection's address, or the pool's master) with that host's password."""
         address = address or str(props.get("address") or props.get("master"))
-        password = str(passwords.get(address, props["password"]))
+        password = str((props.get("host_passwords") or {}).get(address, props["password"]))
         creds = Credentials(address, str(props.get("username") or "root"), password)
         return Xapi(self.settings(props), self.label(props), creds, clock=self.clock, **kw)
 
-    @staticmethod
-    def ref(x: Xapi, cls: str, uuid: str) -> str | None:
-        """The ref of the `cls` object with this uuid, or None when XAPI has none."""
-        try:
-            return x.ref_by_uuid(cls, uuid)
-        except NotFound:
-            return None
-
 
 class OnPool(XcpngProvider[Xapi]):
-    """A resource of an existing pool (a network, an SR): one session per operation, through the
-    resource's connection, refusing to act on another pool than the object's (`check_pool`)."""
+    """A resource of an existing pool (a network, an SR), found by uuid: one session per
+    operation through the resource's connection, refusing to act on another pool than the
+    object's (`check_pool`); `converge_ref` puts it on every host and sets its fields."""
 
     cls: ClassVar[str]  # the XAPI class (network, SR)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """`pool_uuid` only orders and checks: unknown at preview whenever the pool is updated, yet
+        it never changes for an existing object, so unknown is not a change."""
+        if is_unknown(news.get("pool_uuid")) and "pool_uuid" in olds:
+            news = {**news, "pool_uuid": olds["pool_uuid"]}
+        return diff(olds, news, self.table)
 
     @override
     @contextlib.contextmanager
@@ -210,9 +195,14 @@ class OnPool(XcpngProvider[Xapi]):
     def obj_id(self, obj: Obj) -> str:
         return str(obj["uuid"])
 
+    def ref(self, x: Xapi, uuid: str) -> str | None:
+        with contextlib.suppress(NotFound):
+            return x.ref_by_uuid(self.cls, uuid)
+        return None
+
     @override
     def fetch(self, client: Xapi, obj_id: str) -> Obj | None:
-        ref = self.ref(client, self.cls, obj_id)
+        ref = self.ref(client, obj_id)
         return None if ref is None else self.record(client, ref)
 
     def record(self, x: Xapi, ref: str) -> Obj:
@@ -220,13 +210,12 @@ class OnPool(XcpngProvider[Xapi]):
 
     @override
     def created(self, client: Xapi, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
-        """Made or adopted, it is put on every host and its fields set."""
-        self.converge_ref(client, obj["ref"], set(), wanted)
+        self.converge_ref(client, obj["ref"], set(), wanted)  # made or adopted: on every host
         return self.outputs(client, self.record(client, obj["ref"]), wanted)
 
     @override
     def apply(self, client: Xapi, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        ref = self.ref(client, self.cls, obj_id)
+        ref = self.ref(client, obj_id)
         if ref is None:
             raise NotFound(client.resource, f"{self.cls} {obj_id} is gone; run `pulumi refresh` to recreate it")
         self.converge_ref(client, ref, changed, wanted)
@@ -243,15 +232,10 @@ class OnPool(XcpngProvider[Xapi]):
         Another pool answering there is no proof the object is gone (an address reassigned, a
         network blip to another host): the operator decides, told how.
         """
-        if not wanted.get("pool_uuid"):
-            return
-        pool = View(x).pool
-        if pool["uuid"] != wanted["pool_uuid"]:
+        if wanted.get("pool_uuid") and (uuid := View(x).pool["uuid"]) != wanted["pool_uuid"]:
             raise Permanent(
                 x.resource,
-                f"pool_uuid={wanted['pool_uuid']!r}: {x.address} is in pool {pool['uuid']} now, so this "
+                f"pool_uuid={wanted['pool_uuid']!r}: {x.address} is in pool {uuid} now, so this "
                 "object's pool does not answer there; if the hosts were reinstalled, their objects are gone: "
                 "drop them from state (`pulumi state delete <urn>`) and run `pulumi up` to recreate them",
             )
-
-

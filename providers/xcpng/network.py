@@ -121,7 +121,6 @@ class NetworkProvider(OnPool):
 
     args = NetworkArgs
     cls = "network"
-    stable_when_unknown = ("pool_uuid",)
 
     @override
     def find(self, client: Xapi, wanted: Obj) -> Obj | None:

@@ -120,7 +120,6 @@ class SharedSRProvider(OnPool):
 
     args = SharedSRArgs
     cls = "SR"
-    stable_when_unknown = ("pool_uuid",)
 
     @override
     def find(self, client: Xapi, wanted: Obj) -> Obj | None:
