@@ -151,10 +151,8 @@ class NetworkProvider(OnPool):
 
     @override
     def undo(self, client: Xapi, obj: Obj) -> None:
-        """A network made by this create is removed again, so the next create starts clean."""
-        with contextlib.suppress(ProviderError):
-            self._unwire(client, obj["ref"])
-            client.call("network.destroy", obj["ref"])
+        with contextlib.suppress(ProviderError):  # the next create starts clean
+            self.destroy(client, obj)
 
     def _wire(self, x: Xapi, network: str, wanted: Mapping[str, Any]) -> None:
         """Put the network on every host that lacks it."""
@@ -222,19 +220,13 @@ class NetworkProvider(OnPool):
         pifs = view.pifs_on(obj["ref"])
         if pifs and kind_of(view, pifs)["kind"] == "physical":
             return
-        self._unwire(client, obj["ref"])
-        client.call("network.destroy", obj["ref"])
-
-    def _unwire(self, x: Xapi, network: str) -> None:
-        view = View(x)
-        pifs = view.pifs_on(network)
         for ref, bond in view.bonds.items():
             if bond["master"] in pifs:
-                x.run("Bond.destroy", ref, what="Bond.destroy")
+                client.run("Bond.destroy", ref, what="Bond.destroy")
         for p in pifs.values():
-            vlan = p.get("VLAN_master_of")
-            if not is_null(vlan):
-                x.run("VLAN.destroy", vlan, what=f"VLAN.destroy of tag {p.get('VLAN')}")
+            if not is_null(p.get("VLAN_master_of")):
+                client.run("VLAN.destroy", p["VLAN_master_of"], what=f"VLAN.destroy of tag {p.get('VLAN')}")
+        client.call("network.destroy", obj["ref"])
 
 
 class Network(Declared[NetworkArgs], module="xcpng", name="Network"):
