@@ -302,7 +302,8 @@ class PoolProvider(XcpngProvider[Walk]):
             joining.logout()
 
     def _wait_pool_change(self, x: Xapi, on: Xapi, task: str, what: str, reached: Callable[[], bool]) -> None:
-        """Wait until `reached()` holds; the task's failure ends the wait with XAPI's words.
+        """Wait until `reached()` holds (an error there: not yet); the task's failure ends the wait
+        with XAPI's words.
 
         The host running the task may restart its toolstack on the way (a joining host does), so
         errors reading the task are not failures: the pool's own view decides.
@@ -339,11 +340,8 @@ class PoolProvider(XcpngProvider[Walk]):
         task = x.call("Async.pool.designate_new_master", View(x).by_address[address])
         new = self.xapi(walk.declared, address, follow_master=False)
 
-        def on_new_master() -> bool:
-            try:
-                new.login()
-            except ProviderError:
-                return False
+        def on_new_master() -> bool:  # a failed login (HOST_IS_SLAVE still) is not there yet
+            new.login()
             new.logout()
             return True
 
@@ -358,10 +356,8 @@ class PoolProvider(XcpngProvider[Walk]):
             return
         if host == view.master:
             raise Permanent(x.resource, f"cannot eject {address}: it is the master (designate another first)")
-        x.run("pool.eject", host, what=f"pool.eject of {address}", timeout=self.settings().join_timeout)
-        wait_for(lambda: View(x).by_address, resource=x.resource, what=f"{address} to leave the pool",
-                 done=lambda m: address not in m, describe=lambda m: f"members {sorted(m)}",
-                 timeout=self.settings().join_timeout, interval=self.settings().poll_interval, clock=self.clock)
+        task = x.call("Async.pool.eject", host)
+        self._wait_pool_change(x, x, task, f"pool.eject of {address}", lambda: address not in View(x).by_address)
 
     def _find_sr(self, x: Xapi, key: str) -> str:
         with contextlib.suppress(NotFound):
