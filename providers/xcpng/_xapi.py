@@ -26,7 +26,7 @@ import ssl
 import xmlrpc.client
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from providers._core import (
     LISTINGS,
@@ -34,17 +34,15 @@ from providers._core import (
     Clock,
     NotFound,
     Permanent,
+    Policy,
     ProviderError,
     Retryable,
     Sessions,
-    retry,
     wait_for,
 )
 from providers._core.cache import current_read
 
 from .settings import Settings
-
-T = TypeVar("T")
 
 ORIGINATOR = "privatecloud-pulumi"
 API_VERSION = "1.0"
@@ -233,8 +231,12 @@ class Xapi:
             except Exception as e:  # transport: retried below when retryable
                 raise map_error(self.resource, f"login to {target}", e) from e
 
-        retry(attempt, resource=self.resource, what=f"login to {target}", timeout=self.settings.retry_timeout,
-              interval=self.settings.poll_interval, clock=self.clock)
+        self.policy.retry(attempt, f"login to {target}")
+
+    @property
+    def policy(self) -> Policy:
+        """How safe calls (logins, reads) are retried: on retryable errors, until the deadline."""
+        return Policy(self.resource, self.settings.retry_timeout, self.settings.poll_interval, self.clock)
 
     def logout(self) -> None:
         """Log out; a failure here is not worth failing the operation (the session expires anyway)."""
@@ -284,19 +286,11 @@ class Xapi:
         return str(self._read(f"{cls}.get_by_uuid", uuid))
 
     def _read(self, method: str, *args: Any) -> Any:
-        return retry(
-            lambda: self.call(method, *args),
-            resource=self.resource,
-            what=method,
-            timeout=self.settings.retry_timeout,
-            interval=self.settings.poll_interval,
-            clock=self.clock,
-        )
+        return self.policy.retry(lambda: self.call(method, *args), method)
 
-    def run(self, method: str, *args: Any, what: str | None = None, timeout: float | None = None) -> Any:
+    def run(self, method: str, *args: Any, what: str | None = None) -> Any:
         """`Async.<method>` waited on as a task with a deadline; returns the decoded result."""
-        task = self.call(f"Async.{method}", *args)
-        return self.wait_task(task, what or method, self.settings.task_timeout if timeout is None else timeout)
+        return self.wait_task(self.call(f"Async.{method}", *args), what or method, self.settings.task_timeout)
 
     def wait_task(self, task: str, what: str, timeout: float) -> Any:
         """Poll `task.get_record` until the task leaves `pending`; destroy it; decode its result."""
@@ -310,17 +304,10 @@ class Xapi:
             return None
 
         try:
-            rec = wait_for(
-                lambda: self.call("task.get_record", task),
-                resource=self.resource,
-                what=f"task {what}",
-                done=lambda r: status(r) not in ("pending", "cancelling"),
-                failed=failed,
-                describe=lambda r: f"{status(r)} ({float(r.get('progress', 0.0)):.0%})",
-                timeout=timeout,
-                interval=self.settings.poll_interval,
-                clock=self.clock,
-            )
+            rec = wait_for(lambda: self.call("task.get_record", task), resource=self.resource, what=f"task {what}",
+                           done=lambda r: status(r) not in ("pending", "cancelling"), failed=failed,
+                           describe=lambda r: f"{status(r)} ({float(r.get('progress', 0.0)):.0%})",
+                           timeout=timeout, interval=self.settings.poll_interval, clock=self.clock)
         finally:
             with contextlib.suppress(ProviderError):  # XAPI garbage-collects tasks anyway
                 self.call("task.destroy", task)
