@@ -7,7 +7,7 @@ import functools
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import pulumi
 import pydantic
@@ -27,7 +27,7 @@ from providers._core import (
     diff,
     is_unknown,
 )
-from providers._core.declare import Args, PulumiInputsBase, arg
+from providers._core.declare import Args, arg
 
 from ._xapi import Credentials, Xapi, is_null
 from .settings import Settings
@@ -46,6 +46,9 @@ def check_address(value: str) -> str:
     if not ADDRESS.match(value):
         raise ValueError("not a host name or IP address (with an optional :port)")
     return value
+
+
+Address = Annotated[str, pydantic.AfterValidator(check_address)]
 
 
 def warn(message: str) -> None:
@@ -109,19 +112,10 @@ class View:
         return {r: p for r, p in self.pbds.items() if p["SR"] == sr}
 
 
-class ConnectionChecks(PulumiInputsBase):
-    """The connection's address is a host address."""
-
-    @pydantic.field_validator("address", check_fields=False)
-    @classmethod
-    def _address(cls, value: str) -> str:
-        return check_address(value)
-
-
 class ConnectionArgs(Args):
     """How a resource on an existing pool reaches it: any host of the pool and its root login."""
 
-    address: pulumi.Input[str] = arg(min_length=1)
+    address: pulumi.Input[str] = arg(check=Address, min_length=1)
     """Address of the pool master or any member (e.g. `pool.master_address`); the login follows HOST_IS_SLAVE."""
     username: pulumi.Input[str] = arg(default="root", min_length=1)
     """Root user (root)."""

@@ -27,13 +27,14 @@ from pydantic import field_validator, model_validator
 from typing_extensions import override
 
 from providers._core import Change, Declared, Obj, Permanent, ProviderError, arg, as_int, output
+from providers._core.declare import PulumiInputsBase
 
-from ._base import ConnectionArgs, ConnectionChecks, OnPool, View, set_fields
+from ._base import ConnectionArgs, OnPool, View, set_fields
 from ._xapi import Xapi, is_null, xint
 
 BondMode = Literal["balance-slb", "active-backup", "lacp"]
 
-class NetworkChecks(ConnectionChecks):
+class NetworkChecks(PulumiInputsBase):
     """At least two distinct bond devices; a bond, or a device (with a VLAN tag), not both."""
 
     @field_validator("bond_devices", check_fields=False)

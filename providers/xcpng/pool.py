@@ -53,17 +53,12 @@ from providers._core import (
 )
 from providers._core.declare import PulumiInputsBase
 
-from ._base import View, XcpngProvider, check_address, set_fields, warn
+from ._base import Address, View, XcpngProvider, check_address, set_fields, warn
 from ._xapi import Xapi, is_null, map_error
 
 
 class PoolChecks(PulumiInputsBase):
     """Addresses, no duplicate host, the master among the hosts, passwords only for hosts."""
-
-    @field_validator("master", check_fields=False)
-    @classmethod
-    def _master(cls, value: str) -> str:
-        return check_address(value)
 
     @field_validator("hosts", check_fields=False)
     @classmethod
@@ -92,7 +87,7 @@ class PoolArgs(Args, resource="xcpng.Pool", checks=PoolChecks):
     """Name of the pool; renamed in place."""
     name_description: pulumi.Input[str] = ""
     """Description of the pool."""
-    master: pulumi.Input[str] = arg()
+    master: pulumi.Input[str] = arg(check=Address)
     """Address of the pool master, one of `hosts`; a change is `pool.designate_new_master`."""
     hosts: pulumi.Input[list[pulumi.Input[str]]] = arg(normalize=sorted, check=list[str], min_length=1)
     """Addresses of every host of the pool, master included; added ones join, removed ones are EJECTED (wiped)."""

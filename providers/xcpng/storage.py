@@ -32,8 +32,9 @@ from pydantic import field_validator, model_validator
 from typing_extensions import override
 
 from providers._core import Change, Declared, Obj, Permanent, ProviderError, arg, as_int, output
+from providers._core.declare import PulumiInputsBase
 
-from ._base import ConnectionArgs, ConnectionChecks, OnPool, View, set_fields
+from ._base import ConnectionArgs, OnPool, View, set_fields
 from ._xapi import NULL_REF, Xapi, xint
 
 SrType = Literal["cephfs", "nfs", "lvmoiscsi"]
@@ -46,7 +47,7 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
 }
 SECRET_KEYS = ("chappassword", "chappassword_secret")
 
-class SharedSRChecks(ConnectionChecks):
+class SharedSRChecks(PulumiInputsBase):
     """The driver's keys present; the CHAP password only as chap_password, only for iSCSI."""
 
     @field_validator("device_config", mode="before", check_fields=False)
