@@ -172,27 +172,20 @@ class PoolProvider(XcpngProvider[Walk]):
     @override
     @contextlib.contextmanager
     def connect(self, props: Mapping[str, Any]) -> Iterator[Walk]:
-        """A session kept by the provider process (SESSIONS) from the declared master, else a new
-        one from any declared host (the master may have moved); every session logged out after."""
-        with contextlib.ExitStack() as stack:
-            try:
-                x = stack.enter_context(self.xapi(props, props["master"], sessions=SESSIONS))
-            except ProviderError:
-                x = self._open_pool(props)
-                stack.callback(x.logout)
-            yield Walk(x, props, stack)
-
-    def _open_pool(self, wanted: Mapping[str, Any]) -> Xapi:
-        """Log in to the pool from the declared master, else from any declared host."""
+        """A session on the pool from the declared master, else from any declared host (the master
+        may have moved); kept by the provider process for reads (SESSIONS), logged out after writes."""
         errors: list[str] = []
-        for address in [wanted["master"], *[h for h in wanted["hosts"] if h != wanted["master"]]]:
-            x = self.xapi(wanted, address)
-            try:
-                x.login()
-                return x
-            except ProviderError as e:
-                errors.append(e.message)
-        raise Permanent(self.label(wanted), "cannot log in to the pool from any declared host: " + "; ".join(errors))
+        with contextlib.ExitStack() as stack:
+            for address in [props["master"], *[h for h in props["hosts"] if h != props["master"]]]:
+                try:
+                    x = stack.enter_context(self.xapi(props, address, sessions=SESSIONS))
+                    break
+                except ProviderError as e:
+                    errors.append(e.message)
+            else:
+                raise Permanent(self.label(props), "cannot log in to the pool from any declared host: "
+                                + "; ".join(errors))
+            yield Walk(x, props, stack)
 
     # --- the hooks ----------------------------------------------------------------------------
     @override
@@ -367,10 +360,8 @@ class PoolProvider(XcpngProvider[Walk]):
         """The default SR as declared (uuid or name-label) while it is that SR, else its uuid
         ('' for none); None when undeclared (not managed)."""
         current = view.pool.get("default_SR")
-        if wanted is None:
-            return None
-        if is_null(current):
-            return ""
+        if wanted is None or is_null(current):
+            return None if wanted is None else ""
         rec = x.record("SR", str(current))
         return wanted if wanted in (rec.get("uuid"), rec.get("name_label")) else str(rec["uuid"])
 
