@@ -8,12 +8,14 @@ a replace; name, description, MTU and bond mode change in place):
 - bond: `bond_devices` + `bond_mode`: `Bond.create` on every host (a host with a bond cannot
   JOIN a pool, so networks come after the pool's joins: give the pool's outputs as inputs or
   `depends_on` the `xcpng.Pool`);
-- physical: `device` alone: the network XAPI made for that NIC, adopted, renamed, its MTU set.
+- physical: `device` alone: the network XAPI made for that NIC, adopted, renamed, its MTU set,
+  and left to XAPI on delete.
 
-Create adopts what a crashed run left: a VLAN already there by tag and device, a bond network by
-name-label, a network created but not yet wired. A VLAN created for this resource is undone if a
-later step fails. Every create and update also wires hosts that lack the network (a host that
-joined after it was made). MTU changes reach a PIF when it is next plugged, as in XAPI.
+The lifecycle is the core's (`OnPool`): `find` adopts what a crashed run left (a VLAN already
+there by tag and device, a bond network by name-label, a network created but not yet wired);
+`undo` removes a network this create made if a later step fails; `converge_ref`, on every create
+and update, wires hosts that lack the network (a host that joined after it was made) and sets its
+fields. MTU changes reach a PIF when it is next plugged, as in XAPI.
 """
 
 from __future__ import annotations
@@ -118,8 +120,6 @@ def kind_of(view: View, pifs: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 class NetworkProvider(OnPool):
-    """The network by uuid; adopted as `find` says; `converge_ref` wires every host."""
-
     args = NetworkArgs
     cls = "network"
 
@@ -186,7 +186,6 @@ class NetworkProvider(OnPool):
 
     @override
     def converge_ref(self, x: Xapi, ref: str, changed: set[str], wanted: Obj) -> None:
-        """On every host; name, description, MTU and bond mode as declared."""
         self._wire(x, ref, wanted)
         set_fields(x, "network", ref, x.read("network.get_record", ref), {
             "name_label": wanted["name_label"], "name_description": wanted.get("name_description", ""),
@@ -216,11 +215,10 @@ class NetworkProvider(OnPool):
 
     @override
     def destroy(self, client: Xapi, obj: Obj) -> None:
-        """Bonds and VLANs removed, then the network; a NIC's own network belongs to XAPI: left."""
         view = View(client)
         pifs = view.pifs_on(obj["ref"])
         if pifs and kind_of(view, pifs)["kind"] == "physical":
-            return
+            return  # a NIC's own network belongs to XAPI
         for ref, bond in view.bonds.items():
             if bond["master"] in pifs:
                 client.run("Bond.destroy", ref, what="Bond.destroy")

@@ -14,13 +14,15 @@ What a change does, as preview shows it:
 - another `master`: `pool.designate_new_master` (update, not a rebuild);
 - name, description, default SR: set in place.
 
-Create adopts what it finds: hosts already members are not joined again, so a run that crashed
-half-way through the joins is finished by the next one. Delete dissolves the pool by ejecting
-every member but the master (use `retain_on_delete` to keep a pool out of `pulumi destroy`), and
-gives the master's pool back the name and description it had before create (recorded then, as
-`prior_name_label` / `prior_name_description`): the master is not the program's to keep renamed.
-A pool adopted already bearing the declared name (a run killed after renaming it) is given back
-XCP-ng's default, the empty name.
+The lifecycle is the core's with these hooks: `connect` (a session on the master, from any
+declared host), `find` (the pool the master is in: always adopted, so hosts already members are
+not joined again and a run that crashed half-way through the joins is finished by the next one),
+`created`/`apply` (the walk: joins, a designation, ejects on update only, names, default SR),
+`destroy` (dissolves the pool by ejecting every member but the master; `retain_on_delete` keeps
+a pool out of `pulumi destroy`). The master's pool gets back the name and description it had
+before create (recorded then, as `prior_name_label` / `prior_name_description`): the master is
+not the program's to keep renamed. A pool adopted already bearing the declared name (a run killed
+after renaming it) is given back XCP-ng's default, the empty name.
 
 Credentials: `password` is the root password of the master, which becomes the pool's; a joining
 host whose root password differs before it joins is given in `host_passwords`. Both are secret.
@@ -156,9 +158,6 @@ class Walk:
 
 
 class PoolProvider(XcpngProvider[Walk]):
-    """The pool is what its master's pool is (`find` always adopts it); `created` and `apply` walk
-    it to what is declared: joins, a designation, ejects (updates only), names, the default SR."""
-
     args = PoolArgs
 
     @override
@@ -205,8 +204,6 @@ class PoolProvider(XcpngProvider[Walk]):
 
     @override
     def created(self, client: Walk, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
-        """Walked without ejecting; the pool's name and description before are recorded (what
-        destroy gives back); a pool already bearing the declared name (a killed run's) gets ''."""
         pool = obj["view"].pool
         renamed = pool.get("name_label") == wanted["name_label"]
         prior = {"prior_name_label": "" if renamed else str(pool.get("name_label", "")),
@@ -240,7 +237,6 @@ class PoolProvider(XcpngProvider[Walk]):
 
     @override
     def destroy(self, client: Walk, obj: Obj) -> None:
-        """Every member but the master ejected; the master's pool gets back its name of before."""
         view: View = obj["view"]
         others = sorted(a for a, ref in view.by_address.items() if ref != view.master)
         if others:

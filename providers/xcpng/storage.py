@@ -4,21 +4,22 @@ This is how Ceph storage reaches XCP-ng (CloudStack takes RBD primary storage fo
 CephFS directory through XCP-ng's own `cephfs` driver (device-config server, serverpath,
 serverport, options `name=<client>,secretfile=<path>`: the secret file must be on every host
 first), an NFS export (CephFS/NFS-Ganesha) as `nfs`, or an iSCSI gateway LUN as `lvmoiscsi`,
-registered in CloudStack afterwards as PreSetup, NFS or iSCSI primary storage.
+registered in CloudStack afterwards as PreSetup, NFS or iSCSI primary storage. The iSCSI CHAP
+password is a separate secret input merged into device_config as `chappassword`.
 
-- create: `SR.create` on the master with `shared=true` (XAPI makes a PBD per host), then every
-  host's PBD created if missing and plugged; the SR made the pool default when asked. An SR
-  already there with the same name-label and type is adopted (a crashed run). An SR this create
-  made is forgotten again (not destroyed) if a later step fails.
-- update: name and description in place; a new `device_config` or CHAP password is applied the
-  XAPI way: every PBD unplugged, `PBD.set_device_config`, plugged again; `type` replaces.
-- read: `device_config` is what is in effect on EVERY host: a host without a plugged PBD (a
+The lifecycle is the core's (`OnPool`) with these hooks:
+
+- `find`/`make`: an SR with the same name-label and type is adopted (a crashed run), else
+  `SR.create` on the master with `shared=true` (XAPI makes a PBD per host); `undo` forgets an SR
+  this create made (never destroys it) when a later step fails;
+- `converge_ref` (create and update): name and description in place; a new `device_config` or
+  CHAP password applied the XAPI way (every PBD unplugged, `PBD.set_device_config`, plugged
+  again); a PBD created and plugged on every host; the pool default when asked. `type` replaces;
+- `outputs`: `device_config` is what is in effect on EVERY host: a host without a plugged PBD (a
   cephfs key revoked, a host that joined later) makes it read as {} so the next update re-plugs
-  everywhere; `host_uuids` lists the hosts whose PBD is plugged.
-- delete: PBDs unplugged, then `SR.forget` (the data stays on the storage), or `SR.destroy` when
-  `destroy_on_delete` is set (the data is deleted).
-
-The iSCSI CHAP password is a separate secret input merged into device_config as `chappassword`.
+  everywhere; `host_uuids` lists the hosts whose PBD is plugged;
+- `destroy`: PBDs unplugged, then `SR.forget` (the data stays on the storage), or `SR.destroy`
+  when `destroy_on_delete` is set (the data is deleted).
 """
 
 from __future__ import annotations
@@ -117,8 +118,6 @@ def full_config(wanted: Mapping[str, Any]) -> dict[str, str]:
 
 
 class SharedSRProvider(OnPool):
-    """The SR by uuid; adopted by name-label and type; `converge_ref` plugs it everywhere."""
-
     args = SharedSRArgs
     cls = "SR"
 
@@ -140,7 +139,6 @@ class SharedSRProvider(OnPool):
 
     @override
     def undo(self, client: Xapi, obj: Obj) -> None:
-        """An SR made by this create is forgotten again (its data stays)."""
         with contextlib.suppress(ProviderError):
             self._unplug_everywhere(client, obj["ref"])
             client.run("SR.forget", obj["ref"], what="SR.forget (undo)")
@@ -168,8 +166,6 @@ class SharedSRProvider(OnPool):
 
     @override
     def converge_ref(self, x: Xapi, ref: str, changed: set[str], wanted: Obj) -> None:
-        """Name and description set; a new device_config (or CHAP password) applied by re-plugging
-        every PBD; plugged on every host; made the pool default when asked."""
         set_fields(x, "SR", ref, x.read("SR.get_record", ref), {
             "name_label": wanted["name_label"], "name_description": wanted.get("name_description", "")})
         config = full_config(wanted)
@@ -207,7 +203,6 @@ class SharedSRProvider(OnPool):
 
     @override
     def destroy(self, client: Xapi, obj: Obj) -> None:
-        """PBDs unplugged, then SR.forget (the data stays), or SR.destroy with `destroy_on_delete`."""
         sr, view = obj["ref"], View(client)
         if view.pool.get("default_SR") == sr:
             client.call("pool.set_default_SR", view.pool_ref, NULL_REF)
