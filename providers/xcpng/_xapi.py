@@ -25,7 +25,7 @@ import socket
 import ssl
 import xmlrpc.client
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from providers._core import (
@@ -133,10 +133,7 @@ class Credentials:
 
     address: str
     username: str
-    password: str
-
-    def __repr__(self) -> str:
-        return f"Credentials({self.address!r}, {self.username!r}, '***')"
+    password: str = field(repr=False)
 
 
 class Xapi:
