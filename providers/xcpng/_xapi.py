@@ -168,20 +168,19 @@ class Xapi:
 
     # --- session ------------------------------------------------------------------------------
     def __enter__(self) -> Xapi:
+        self._kept = contextlib.ExitStack()
         if self._sessions is None:
             self.login()
-            return self
-        self._kept = contextlib.ExitStack()
-        self._session, self.address = self._kept.enter_context(self._sessions.use(self._key, self._open, _logout))
+            self._kept.callback(self.logout)
+        else:
+            self._session, self.address = self._kept.enter_context(self._sessions.use(self._key, self._open, _logout))
         return self
 
     def __exit__(self, *exc: object) -> None:
         kept, self._kept = self._kept, None
-        if kept is None:
-            self.logout()
-            return
+        if kept is not None:
+            kept.close()  # logs out, or gives a kept session back
         self._session = None
-        kept.close()
 
     def _open(self) -> tuple[Any, str]:
         self.login()
@@ -268,11 +267,8 @@ class Xapi:
 
     def record(self, cls: str, ref: str) -> dict[str, Any]:
         """`<cls>.get_record ref`; inside a read, from the shared listing when it holds `ref`."""
-        if current_read() is not None:
-            found = self.read(f"{cls}.get_all_records").get(ref)
-            if found is not None:
-                return dict(found)
-        return dict(self._read(f"{cls}.get_record", ref))
+        found = self.read(f"{cls}.get_all_records").get(ref) if current_read() is not None else None
+        return dict(found if found is not None else self._read(f"{cls}.get_record", ref))
 
     def ref_by_uuid(self, cls: str, uuid: str) -> str:
         """`<cls>.get_by_uuid`; inside a read, from the shared listing when it holds `uuid`."""
