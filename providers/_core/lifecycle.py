@@ -6,6 +6,7 @@ A resource supplies the differences as small hooks, the way openstacksdk's `Reso
 | hook | what it does | default |
 |---|---|---|
 | `client(props)` | a client for one operation (built from the settings) | required |
+| `connect(props)` | the client as a context, closed after the operation (a session logged out) | `client` |
 | `policy(client)` | how safe calls are retried (`Policy`) | required |
 | `fetch(client, id)` | the object by id, or None when it is gone | required |
 | `find(client, wanted)` | the object by name, to adopt it (None: create) | None |
@@ -15,6 +16,7 @@ A resource supplies the differences as small hooks, the way openstacksdk's `Reso
 | `outputs(client, obj, carried)` | outputs of an API object (`carried`: inputs it never returns) | the table |
 | `converged(client, obj, wanted)` | outputs once an update brought `obj` to `wanted` | `outputs` |
 | `settle(created, wanted)` | converge right after create? | when adopted |
+| `outstanding(changed)` | does `converge` call `apply` (state beyond the fields to repair)? | when changed |
 | `undo(client, obj)` | remove an object made by this create that could not be settled | keep it |
 
 `create` = `ensure(find, make)` (a retried create looks again first, so nothing is duplicated),
@@ -26,7 +28,9 @@ fine).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
@@ -48,6 +52,10 @@ class Lifecycle(Provider[S], Generic[S, C]):
 
     def client(self, props: Mapping[str, Any]) -> C:
         raise NotImplementedError
+
+    def connect(self, props: Mapping[str, Any]) -> AbstractContextManager[C]:
+        """The client of one operation, as a context that closes it afterwards."""
+        return contextlib.nullcontext(self.client(props))
 
     def policy(self, client: C) -> Policy:
         raise NotImplementedError
@@ -90,6 +98,11 @@ class Lifecycle(Provider[S], Generic[S, C]):
         del wanted
         return not created
 
+    def outstanding(self, changed: set[str]) -> bool:
+        """Whether `converge` applies: by default when a declared field differs; a resource with
+        state beyond its fields (a network that every host must carry) applies every time."""
+        return bool(changed)
+
     def undo(self, client: C, obj: Obj) -> None:
         """Best effort, after a failure right after `make`: by default the object stays (the next
         create adopts it by name)."""
@@ -99,7 +112,10 @@ class Lifecycle(Provider[S], Generic[S, C]):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         wanted = self.inputs(props)
-        client = self.client(wanted)
+        with self.connect(wanted) as client:
+            return self._create(client, wanted)
+
+    def _create(self, client: C, wanted: Obj) -> CreateResult:
         obj, created = ensure(
             self.policy(client), self.what("create"),
             lambda: self.find(client, wanted), lambda: self.make(client, wanted),
@@ -123,7 +139,7 @@ class Lifecycle(Provider[S], Generic[S, C]):
     def converge(self, client: C, obj_id: str, current: Obj, wanted: Obj) -> Obj:
         """Apply what differs between `current` outputs and `wanted`; the outputs after."""
         changed = {c.path for c in diff_fields(current, wanted, self.table)}
-        if not changed:
+        if not self.outstanding(changed):
             return dict(current)
         obj = self.apply(client, obj_id, changed, current, wanted) or self.fetch(client, obj_id)
         if obj is None:
@@ -131,17 +147,18 @@ class Lifecycle(Provider[S], Generic[S, C]):
         return self.converged(client, obj, wanted)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        client = self.client(props)
-        obj = self.fetch(client, id_)
-        return self.gone() if obj is None else self.read_result(id_, self.outputs(client, obj, props), props)
+        with self.connect(props) as client:
+            obj = self.fetch(client, id_)
+            return self.gone() if obj is None else self.read_result(id_, self.outputs(client, obj, props), props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
         if all(f.change is Change.REPLACE for f in self.table.inputs):
             raise Permanent(self.label(wanted), "nothing of it changes in place (every change is a replace)")
-        return UpdateResult(self.managed(self.converge(self.client(wanted), id_, olds, wanted), wanted))
+        with self.connect(wanted) as client:
+            return UpdateResult(self.managed(self.converge(client, id_, olds, wanted), wanted))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        client = self.client(props)
-        remove(self.policy(client), self.what("delete"), lambda: self.fetch(client, id_),
-               lambda obj: self.destroy(client, obj))
+        with self.connect(props) as client:
+            remove(self.policy(client), self.what("delete"), lambda: self.fetch(client, id_),
+                   lambda obj: self.destroy(client, obj))

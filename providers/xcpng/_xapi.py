@@ -25,8 +25,8 @@ import socket
 import ssl
 import xmlrpc.client
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
 from providers._core import (
     LISTINGS,
@@ -34,17 +34,15 @@ from providers._core import (
     Clock,
     NotFound,
     Permanent,
+    Policy,
     ProviderError,
     Retryable,
     Sessions,
-    retry,
     wait_for,
 )
 from providers._core.cache import current_read
 
 from .settings import Settings
-
-T = TypeVar("T")
 
 ORIGINATOR = "privatecloud-pulumi"
 API_VERSION = "1.0"
@@ -111,40 +109,22 @@ def map_error(resource: str, what: str, error: BaseException | list[str]) -> Pro
     return Permanent(resource, message)
 
 
-class _Transport(xmlrpc.client.Transport):
-    """Plain HTTP with a per-request timeout (the library's default transport has none)."""
+class _Transport(xmlrpc.client.SafeTransport):
+    """HTTP or HTTPS with a per-request timeout (the library's transports have none); HTTPS with no
+    certificate check unless asked (XCP-ng's is self-signed)."""
 
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self._timeout = timeout
-
-    def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        conn = super().make_connection(host)
-        conn.timeout = self._timeout
-        return conn
-
-
-class _SafeTransport(xmlrpc.client.SafeTransport):
-    """HTTPS with a per-request timeout and, unless asked, no certificate check (XCP-ng's is self-signed)."""
-
-    def __init__(self, timeout: float, verify: bool) -> None:
+    def __init__(self, settings: Settings) -> None:
         context = ssl.create_default_context()
-        if not verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+        if not settings.verify_tls:
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         super().__init__(context=context)
-        self._timeout = timeout
+        self._timeout, self._https = settings.http_timeout, settings.scheme == "https"
 
-    def make_connection(self, host: Any) -> http.client.HTTPSConnection:
-        conn = super().make_connection(host)
+    def make_connection(self, host: Any) -> Any:
+        base = xmlrpc.client.SafeTransport if self._https else xmlrpc.client.Transport
+        conn = base.make_connection(self, host)
         conn.timeout = self._timeout
         return conn
-
-
-def _transport(settings: Settings) -> xmlrpc.client.Transport:
-    if settings.scheme == "https":
-        return _SafeTransport(settings.http_timeout, settings.verify_tls)
-    return _Transport(settings.http_timeout)
 
 
 @dataclass(frozen=True)
@@ -153,10 +133,7 @@ class Credentials:
 
     address: str
     username: str
-    password: str
-
-    def __repr__(self) -> str:
-        return f"Credentials({self.address!r}, {self.username!r}, '***')"
+    password: str = field(repr=False)
 
 
 class Xapi:
@@ -175,34 +152,35 @@ class Xapi:
         follow_master: bool = True,
         session_factory: Callable[[str], Any] | None = None,
         sessions: Sessions | None = None,
+        declared: Mapping[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.resource = resource
         self.creds = creds
         self.clock = clock
         self.follow_master = follow_master
-        self._factory = session_factory or (lambda url: _xenapi().Session(url, transport=_transport(settings)))
+        self._factory = session_factory or (lambda url: _xenapi().Session(url, transport=_Transport(settings)))
         self._session: Any = None
         self._sessions = sessions
         self._kept: contextlib.ExitStack | None = None
         self.address = creds.address  # the address actually logged in to (the master's)
+        self.declared: Mapping[str, Any] = declared or {}  # what the resource it acts for declares
 
     # --- session ------------------------------------------------------------------------------
     def __enter__(self) -> Xapi:
+        self._kept = contextlib.ExitStack()
         if self._sessions is None:
             self.login()
-            return self
-        self._kept = contextlib.ExitStack()
-        self._session, self.address = self._kept.enter_context(self._sessions.use(self._key, self._open, _logout))
+            self._kept.callback(self.logout)
+        else:
+            self._session, self.address = self._kept.enter_context(self._sessions.use(self._key, self._open, _logout))
         return self
 
     def __exit__(self, *exc: object) -> None:
         kept, self._kept = self._kept, None
-        if kept is None:
-            self.logout()
-            return
+        if kept is not None:
+            kept.close()  # logs out, or gives a kept session back
         self._session = None
-        kept.close()
 
     def _open(self) -> tuple[Any, str]:
         self.login()
@@ -249,8 +227,12 @@ class Xapi:
             except Exception as e:  # transport: retried below when retryable
                 raise map_error(self.resource, f"login to {target}", e) from e
 
-        retry(attempt, resource=self.resource, what=f"login to {target}", timeout=self.settings.retry_timeout,
-              interval=self.settings.poll_interval, clock=self.clock)
+        self.policy.retry(attempt, f"login to {target}")
+
+    @property
+    def policy(self) -> Policy:
+        """How safe calls (logins, reads) are retried: on retryable errors, until the deadline."""
+        return Policy(self.resource, self.settings.retry_timeout, self.settings.poll_interval, self.clock)
 
     def logout(self) -> None:
         """Log out; a failure here is not worth failing the operation (the session expires anyway)."""
@@ -285,11 +267,8 @@ class Xapi:
 
     def record(self, cls: str, ref: str) -> dict[str, Any]:
         """`<cls>.get_record ref`; inside a read, from the shared listing when it holds `ref`."""
-        if current_read() is not None:
-            found = self.read(f"{cls}.get_all_records").get(ref)
-            if found is not None:
-                return dict(found)
-        return dict(self._read(f"{cls}.get_record", ref))
+        found = self.read(f"{cls}.get_all_records").get(ref) if current_read() is not None else None
+        return dict(found if found is not None else self._read(f"{cls}.get_record", ref))
 
     def ref_by_uuid(self, cls: str, uuid: str) -> str:
         """`<cls>.get_by_uuid`; inside a read, from the shared listing when it holds `uuid`."""
@@ -300,19 +279,11 @@ class Xapi:
         return str(self._read(f"{cls}.get_by_uuid", uuid))
 
     def _read(self, method: str, *args: Any) -> Any:
-        return retry(
-            lambda: self.call(method, *args),
-            resource=self.resource,
-            what=method,
-            timeout=self.settings.retry_timeout,
-            interval=self.settings.poll_interval,
-            clock=self.clock,
-        )
+        return self.policy.retry(lambda: self.call(method, *args), method)
 
-    def run(self, method: str, *args: Any, what: str | None = None, timeout: float | None = None) -> Any:
+    def run(self, method: str, *args: Any, what: str | None = None) -> Any:
         """`Async.<method>` waited on as a task with a deadline; returns the decoded result."""
-        task = self.call(f"Async.{method}", *args)
-        return self.wait_task(task, what or method, self.settings.task_timeout if timeout is None else timeout)
+        return self.wait_task(self.call(f"Async.{method}", *args), what or method, self.settings.task_timeout)
 
     def wait_task(self, task: str, what: str, timeout: float) -> Any:
         """Poll `task.get_record` until the task leaves `pending`; destroy it; decode its result."""
@@ -326,17 +297,10 @@ class Xapi:
             return None
 
         try:
-            rec = wait_for(
-                lambda: self.call("task.get_record", task),
-                resource=self.resource,
-                what=f"task {what}",
-                done=lambda r: status(r) not in ("pending", "cancelling"),
-                failed=failed,
-                describe=lambda r: f"{status(r)} ({float(r.get('progress', 0.0)):.0%})",
-                timeout=timeout,
-                interval=self.settings.poll_interval,
-                clock=self.clock,
-            )
+            rec = wait_for(lambda: self.call("task.get_record", task), resource=self.resource, what=f"task {what}",
+                           done=lambda r: status(r) not in ("pending", "cancelling"), failed=failed,
+                           describe=lambda r: f"{status(r)} ({float(r.get('progress', 0.0)):.0%})",
+                           timeout=timeout, interval=self.settings.poll_interval, clock=self.clock)
         finally:
             with contextlib.suppress(ProviderError):  # XAPI garbage-collects tasks anyway
                 self.call("task.destroy", task)

@@ -8,34 +8,35 @@ a replace; name, description, MTU and bond mode change in place):
 - bond: `bond_devices` + `bond_mode`: `Bond.create` on every host (a host with a bond cannot
   JOIN a pool, so networks come after the pool's joins: give the pool's outputs as inputs or
   `depends_on` the `xcpng.Pool`);
-- physical: `device` alone: the network XAPI made for that NIC, adopted, renamed, its MTU set.
+- physical: `device` alone: the network XAPI made for that NIC, adopted, renamed, its MTU set,
+  and left to XAPI on delete.
 
-Create adopts what a crashed run left: a VLAN already there by tag and device, a bond network by
-name-label, a network created but not yet wired. A VLAN created for this resource is undone if a
-later step fails. Every create and update also wires hosts that lack the network (a host that
-joined after it was made). MTU changes reach a PIF when it is next plugged, as in XAPI.
+The lifecycle is the core's (`OnPool`): `find` adopts what a crashed run left (a VLAN already
+there by tag and device, a bond network by name-label, a network created but not yet wired);
+`undo` removes a network this create made if a later step fails; `converge_ref`, on every create
+and update, wires hosts that lack the network (a host that joined after it was made) and sets its
+fields. MTU changes reach a PIF when it is next plugged, as in XAPI.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import field_validator, model_validator
+from typing_extensions import override
 
-from providers._core import Change, Declared, NotFound, Permanent, ProviderError, arg, as_int, output
-from providers._core.diff import PROVIDER_KEY
+from providers._core import Change, Declared, Obj, Permanent, ProviderError, arg, as_int, output
+from providers._core.declare import PulumiInputsBase
 
-from ._base import ConnectionArgs, ConnectionChecks, XcpngProvider
+from ._base import ConnectionArgs, OnPool, View, set_fields
 from ._xapi import Xapi, is_null, xint
 
 BondMode = Literal["balance-slb", "active-backup", "lacp"]
 
-class NetworkChecks(ConnectionChecks):
+class NetworkChecks(PulumiInputsBase):
     """At least two distinct bond devices; a bond, or a device (with a VLAN tag), not both."""
 
     @field_validator("bond_devices", check_fields=False)
@@ -103,71 +104,60 @@ TABLE = NetworkArgs.table()
 CARRIED = ("address", "username", "password", "pool_uuid")
 
 
-@dataclass(frozen=True)
-class View:
-    """The pool's network objects, read once per operation."""
-
-    master: str
-    hosts: dict[str, dict[str, Any]]
-    networks: dict[str, dict[str, Any]]
-    pifs: dict[str, dict[str, Any]]
-    bonds: dict[str, dict[str, Any]]
-
-    def pifs_on(self, network: str) -> dict[str, dict[str, Any]]:
-        return {r: p for r, p in self.pifs.items() if p["network"] == network}
-
-    def base_pif(self, host: str, device: str) -> str | None:
-        """The untagged PIF of `device` on `host` that can carry VLANs (not a bond member)."""
-        for ref, p in self.pifs.items():
-            if p["host"] == host and p["device"] == device and as_int(p["VLAN"]) == -1 and is_null(
-                p.get("bond_slave_of")
-            ):
-                return ref
-        return None
-
-    def hosts_with(self, network: str) -> set[str]:
-        return {p["host"] for p in self.pifs_on(network).values()}
+def kind_of(view: View, pifs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What the network is, from its PIFs: a bond (its members and mode), a VLAN (device and tag)
+    or a physical NIC's network."""
+    bonds = [b for b in view.bonds.values() if b["master"] in pifs]
+    vlans = [p for p in pifs.values() if as_int(p["VLAN"]) >= 0]
+    if bonds:
+        bond = next((b for b in bonds if pifs[b["master"]]["host"] == view.master), bonds[0])
+        members = sorted(view.pifs[s]["device"] for s in bond.get("slaves") or [] if s in view.pifs)
+        return {"kind": "bond", "bond_devices": members, "bond_mode": bond.get("mode")}
+    if vlans:
+        return {"kind": "vlan", "device": vlans[0]["device"], "vlan": as_int(vlans[0]["VLAN"])}
+    physical = [p for p in pifs.values() if p.get("physical")]
+    return {"kind": "physical", "device": physical[0]["device"] if physical else None}
 
 
-def read_view(x: Xapi) -> View:
-    pools = x.read("pool.get_all_records")
-    pool = next(iter(pools.values()))
-    return View(
-        str(pool["master"]),
-        x.read("host.get_all_records"),
-        x.read("network.get_all_records"),
-        x.read("PIF.get_all_records"),
-        x.read("Bond.get_all_records"),
-    )
-
-
-class NetworkProvider(XcpngProvider):
+class NetworkProvider(OnPool):
     args = NetworkArgs
-    stable_when_unknown = ("pool_uuid",)
+    cls = "network"
 
-    # --- finding what is there ------------------------------------------------------------------
-    @staticmethod
-    def _existing(view: View, wanted: Mapping[str, Any]) -> str | None:
+    @override
+    def find(self, client: Xapi, wanted: Obj) -> Obj | None:
         """The network this resource is, if a previous (crashed) run or XAPI itself made it."""
+        view = View(client)
         if wanted.get("bond_devices") is None and wanted.get("vlan") is None:
             for p in view.pifs.values():  # the physical NIC's own network, on the master
                 if p["host"] == view.master and p["device"] == wanted["device"] and as_int(p["VLAN"]) == -1:
-                    return str(p["network"])
+                    return self.record(client, str(p["network"]))
             raise Permanent("xcpng.Network", f"device={wanted['device']!r}: no such NIC on the pool master")
         if wanted.get("vlan") is not None:
             for p in view.pifs.values():  # VLAN by tag and device, on any host
                 if p["device"] == wanted["device"] and as_int(p["VLAN"]) == as_int(wanted["vlan"]):
-                    return str(p["network"])
+                    return self.record(client, str(p["network"]))
         named = [r for r, n in view.networks.items() if n.get("name_label") == wanted["name_label"]]
         for ref in named:  # created by a run that stopped before wiring it, or a bond network
             pifs = view.pifs_on(ref).values()
             if not pifs or (wanted.get("bond_devices") and any(p.get("bond_master_of") for p in pifs)):
-                return ref
+                return self.record(client, ref)
         return None
 
-    # --- wiring every host ------------------------------------------------------------------------
-    def _wire(self, x: Xapi, view: View, network: str, wanted: Mapping[str, Any]) -> None:
+    @override
+    def make(self, client: Xapi, wanted: Obj) -> Obj:
+        return self.record(client, str(client.call("network.create", {
+            "name_label": wanted["name_label"], "name_description": wanted.get("name_description", ""),
+            "MTU": xint(wanted.get("mtu", 1500)), "other_config": {}, "tags": [],
+        })))
+
+    @override
+    def undo(self, client: Xapi, obj: Obj) -> None:
+        with contextlib.suppress(ProviderError):  # the next create starts clean
+            self.destroy(client, obj)
+
+    def _wire(self, x: Xapi, network: str, wanted: Mapping[str, Any]) -> None:
         """Put the network on every host that lacks it."""
+        view = View(x)
         missing = [h for h in view.hosts if h not in view.hosts_with(network)]
         if not missing:
             return
@@ -194,128 +184,48 @@ class NetworkProvider(XcpngProvider):
                 x.run("Bond.create", network, members, "", wanted["bond_mode"], {},
                       what=f"bond {wanted['bond_devices']} on {view.hosts[host]['address']}")
 
-    def _settle(self, x: Xapi, network: str, wanted: Mapping[str, Any]) -> None:
-        """Name, description, MTU and bond mode as declared."""
-        rec = x.read("network.get_record", network)
-        if rec.get("name_label") != wanted["name_label"]:
-            x.call("network.set_name_label", network, wanted["name_label"])
-        if rec.get("name_description", "") != wanted.get("name_description", ""):
-            x.call("network.set_name_description", network, wanted.get("name_description", ""))
-        if as_int(rec.get("MTU", 1500)) != as_int(wanted.get("mtu", 1500)):
-            x.call("network.set_MTU", network, xint(wanted.get("mtu", 1500)))
+    @override
+    def converge_ref(self, x: Xapi, ref: str, changed: set[str], wanted: Obj) -> None:
+        self._wire(x, ref, wanted)
+        set_fields(x, "network", ref, x.read("network.get_record", ref), {
+            "name_label": wanted["name_label"], "name_description": wanted.get("name_description", ""),
+            "MTU": xint(wanted.get("mtu", 1500))})
         if wanted.get("bond_mode"):
-            view = read_view(x)
-            for ref, bond in view.bonds.items():
+            view = View(x)
+            for bond_ref, bond in view.bonds.items():
                 master = view.pifs.get(bond["master"])
-                if master and master["network"] == network and bond.get("mode") != wanted["bond_mode"]:
-                    x.run("Bond.set_mode", ref, wanted["bond_mode"], what=f"bond mode {wanted['bond_mode']}")
+                if master and master["network"] == ref and bond.get("mode") != wanted["bond_mode"]:
+                    x.run("Bond.set_mode", bond_ref, wanted["bond_mode"], what=f"bond mode {wanted['bond_mode']}")
 
-    def _outputs(self, x: Xapi, network: str, declared: Mapping[str, Any]) -> dict[str, Any]:
-        rec = x.record("network", network)
-        view = read_view(x)
-        pifs = view.pifs_on(network)
-        out: dict[str, Any] = {
-            "name_label": rec.get("name_label", ""),
-            "name_description": rec.get("name_description", ""),
-            "mtu": as_int(rec.get("MTU", 1500)),
-            "network_uuid": str(rec["uuid"]),
-            "bridge": str(rec.get("bridge", "")),
-            "host_uuids": sorted(str(view.hosts[h]["uuid"]) for h in view.hosts_with(network) if h in view.hosts),
+    @override
+    def outputs(self, client: Xapi, obj: Obj, carried: Obj) -> Obj:
+        view = View(client)
+        pifs = view.pifs_on(obj["ref"])
+        hosts_with = view.hosts_with(obj["ref"])
+        return {
+            "name_label": obj.get("name_label", ""),
+            "name_description": obj.get("name_description", ""),
+            "mtu": as_int(obj.get("MTU", 1500)),
+            "network_uuid": str(obj["uuid"]),
+            "bridge": str(obj.get("bridge", "")),
+            "host_uuids": sorted(str(view.hosts[h]["uuid"]) for h in hosts_with if h in view.hosts),
+            **kind_of(view, pifs),
+            **{k: carried.get(k) for k in CARRIED},  # None: dropped (`managed`)
         }
-        bonds = [b for b in view.bonds.values() if b["master"] in pifs]
-        vlans = [p for p in pifs.values() if as_int(p["VLAN"]) >= 0]
-        if bonds:
-            bond = next((b for b in bonds if pifs[b["master"]]["host"] == view.master), bonds[0])
-            out["kind"] = "bond"
-            out["bond_devices"] = sorted(view.pifs[s]["device"] for s in bond.get("slaves") or [] if s in view.pifs)
-            out["bond_mode"] = bond.get("mode")
-        elif vlans:
-            out["kind"] = "vlan"
-            out["device"] = vlans[0]["device"]
-            out["vlan"] = as_int(vlans[0]["VLAN"])
-        else:
-            out["kind"] = "physical"
-            physical = [p for p in pifs.values() if p.get("physical")]
-            if physical:
-                out["device"] = physical[0]["device"]
-        for key in CARRIED:
-            if declared.get(key) is not None:
-                out[key] = declared[key]
-        return {k: v for k, v in out.items() if v is not None}
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        wanted = self.inputs(props)
-        with self.xapi(wanted) as x:
-            self.check_pool(x, wanted)
-            view = read_view(x)
-            network = self._existing(view, wanted)
-            made = network is None
-            if network is None:
-                network = str(x.call("network.create", {
-                    "name_label": wanted["name_label"], "name_description": wanted.get("name_description", ""),
-                    "MTU": xint(wanted.get("mtu", 1500)), "other_config": {}, "tags": [],
-                }))
-            try:
-                self._wire(x, view, network, wanted)
-                self._settle(x, network, wanted)
-            except ProviderError:
-                if made:
-                    self._undo(x, network)
-                raise
-            outputs = self._outputs(x, network, wanted)
-        return CreateResult(outputs["network_uuid"], outputs)
-
-    def _undo(self, x: Xapi, network: str) -> None:
-        """Remove what a failed create made, so the next create starts clean."""
-        with contextlib.suppress(ProviderError):
-            self._unwire(x, network)
-            x.call("network.destroy", network)
-
-    def _unwire(self, x: Xapi, network: str) -> None:
-        view = read_view(x)
-        pifs = view.pifs_on(network)
+    @override
+    def destroy(self, client: Xapi, obj: Obj) -> None:
+        view = View(client)
+        pifs = view.pifs_on(obj["ref"])
+        if pifs and kind_of(view, pifs)["kind"] == "physical":
+            return  # a NIC's own network belongs to XAPI
         for ref, bond in view.bonds.items():
             if bond["master"] in pifs:
-                x.run("Bond.destroy", ref, what="Bond.destroy")
+                client.run("Bond.destroy", ref, what="Bond.destroy")
         for p in pifs.values():
-            vlan = p.get("VLAN_master_of")
-            if not is_null(vlan):
-                x.run("VLAN.destroy", vlan, what=f"VLAN.destroy of tag {p.get('VLAN')}")
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
-        with self.xapi(declared) as x:
-            self.check_pool(x, declared)
-            network = self.by_uuid(x, "network", id_)
-            if network is None:
-                return self.gone()
-            return self.read_result(id_, self._outputs(x, network, declared))
-
-    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        wanted = self.inputs(news)
-        with self.xapi(wanted) as x:
-            self.check_pool(x, wanted)
-            network = self.by_uuid(x, "network", id_)
-            if network is None:
-                raise NotFound(x.resource, f"network {id_} is gone; run `pulumi refresh` to recreate it")
-            self._wire(x, read_view(x), network, wanted)
-            self._settle(x, network, wanted)
-            return UpdateResult(self._outputs(x, network, wanted))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
-        with self.xapi(declared) as x:
-            self.check_pool(x, declared)
-            network = self.by_uuid(x, "network", id_)
-            if network is None:
-                return
-            kind = declared.get("kind") or (
-                "bond" if declared.get("bond_devices") else "vlan" if declared.get("vlan") is not None else "physical"
-            )
-            if kind == "physical":
-                return  # a NIC's own network belongs to XAPI: left as it is
-            self._unwire(x, network)
-            x.call("network.destroy", network)
+            if not is_null(p.get("VLAN_master_of")):
+                client.run("VLAN.destroy", p["VLAN_master_of"], what=f"VLAN.destroy of tag {p.get('VLAN')}")
+        client.call("network.destroy", obj["ref"])
 
 
 class Network(Declared[NetworkArgs], module="xcpng", name="Network"):

@@ -14,13 +14,15 @@ What a change does, as preview shows it:
 - another `master`: `pool.designate_new_master` (update, not a rebuild);
 - name, description, default SR: set in place.
 
-Create adopts what it finds: hosts already members are not joined again, so a run that crashed
-half-way through the joins is finished by the next one. Delete dissolves the pool by ejecting
-every member but the master (use `retain_on_delete` to keep a pool out of `pulumi destroy`), and
-gives the master's pool back the name and description it had before create (recorded then, as
-`prior_name_label` / `prior_name_description`): the master is not the program's to keep renamed.
-A pool adopted already bearing the declared name (a run killed after renaming it) is given back
-XCP-ng's default, the empty name.
+The lifecycle is the core's with these hooks: `connect` (a session on the master, from any
+declared host), `find` (the pool the master is in: always adopted, so hosts already members are
+not joined again and a run that crashed half-way through the joins is finished by the next one),
+`created`/`apply` (the walk: joins, a designation, ejects on update only, names, default SR),
+`destroy` (dissolves the pool by ejecting every member but the master; `retain_on_delete` keeps
+a pool out of `pulumi destroy`). The master's pool gets back the name and description it had
+before create (recorded then, as `prior_name_label` / `prior_name_description`): the master is
+not the program's to keep renamed. A pool adopted already bearing the declared name (a run killed
+after renaming it) is given back XCP-ng's default, the empty name.
 
 Credentials: `password` is the root password of the master, which becomes the pool's; a joining
 host whose root password differs before it joins is given in `host_passwords`. Both are secret.
@@ -34,36 +36,31 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import DiffResult
 from pydantic import field_validator, model_validator
+from typing_extensions import override
 
 from providers._core import (
     SESSIONS,
     Args,
     Declared,
     NotFound,
+    Obj,
     Permanent,
     ProviderError,
     arg,
-    diff,
     is_unknown,
     output,
     wait_for,
 )
 from providers._core.declare import PulumiInputsBase
-from providers._core.diff import PROVIDER_KEY
 
-from ._base import XcpngProvider, check_address, warn
-from ._xapi import Credentials, Xapi, is_null, map_error
+from ._base import Address, View, XcpngProvider, check_address, set_fields, warn
+from ._xapi import Xapi, is_null, map_error
 
 
 class PoolChecks(PulumiInputsBase):
     """Addresses, no duplicate host, the master among the hosts, passwords only for hosts."""
-
-    @field_validator("master", check_fields=False)
-    @classmethod
-    def _master(cls, value: str) -> str:
-        return check_address(value)
 
     @field_validator("hosts", check_fields=False)
     @classmethod
@@ -92,7 +89,7 @@ class PoolArgs(Args, resource="xcpng.Pool", checks=PoolChecks):
     """Name of the pool; renamed in place."""
     name_description: pulumi.Input[str] = ""
     """Description of the pool."""
-    master: pulumi.Input[str] = arg()
+    master: pulumi.Input[str] = arg(check=Address)
     """Address of the pool master, one of `hosts`; a change is `pool.designate_new_master`."""
     hosts: pulumi.Input[list[pulumi.Input[str]]] = arg(normalize=sorted, check=list[str], min_length=1)
     """Addresses of every host of the pool, master included; added ones join, removed ones are EJECTED (wiped)."""
@@ -146,91 +143,131 @@ def eject_warning(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | Non
     )
 
 
-@dataclass(frozen=True)
-class Members:
-    """The pool as the master sees it."""
+@dataclass
+class Walk:
+    """The client of one pool operation: a session on the pool's master (a designation moves it to
+    the new master), the pool's declared properties, and the sessions to log out afterwards."""
 
-    pool_ref: str
-    pool: dict[str, Any]
-    master_ref: str
-    by_address: dict[str, str]  # host address -> host ref
-    records: dict[str, dict[str, Any]]  # host ref -> record
+    x: Xapi
+    declared: Mapping[str, Any]
+    stack: contextlib.ExitStack
 
-    @property
-    def master_address(self) -> str:
-        return str(self.records[self.master_ref]["address"])
+    def obj(self) -> Obj:
+        view = View(self.x)
+        return {"uuid": str(view.pool["uuid"]), "view": view}
 
 
-class PoolProvider(XcpngProvider):
+class PoolProvider(XcpngProvider[Walk]):
     args = PoolArgs
 
-    # --- preview ------------------------------------------------------------------------------
+    @override
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         message = eject_warning(olds, news)
         if message:
             warn(message)
-        return diff(olds, news, self.table)
+        return super().diff(_id, olds, news)
 
     # --- sessions -----------------------------------------------------------------------------
-    def _host_creds(self, wanted: Mapping[str, Any], address: str) -> Credentials:
-        passwords = wanted.get("host_passwords") or {}
-        return Credentials(address, wanted.get("username") or "root", passwords.get(address, wanted["password"]))
-
-    def _pool_session(self, wanted: Mapping[str, Any], address: str | None = None) -> Xapi:
-        """A session on the pool's master, reached from `address` (or the declared master)."""
-        return Xapi(self.settings(), self.label(wanted), self._host_creds(wanted, address or wanted["master"]),
-                    clock=self.clock)
-
-    def _open_pool(self, wanted: Mapping[str, Any]) -> Xapi:
-        """Log in to the pool from the declared master, else from any declared host (the master may have moved)."""
-        errors: list[str] = []
-        for address in [wanted["master"], *[h for h in wanted["hosts"] if h != wanted["master"]]]:
-            x = self._pool_session(wanted, address)
-            try:
-                x.login()
-                return x
-            except ProviderError as e:
-                errors.append(e.message)
-        raise Permanent(self.label(wanted), "cannot log in to the pool from any declared host: " + "; ".join(errors))
-
+    @override
     @contextlib.contextmanager
-    def _reading_session(self, declared: Mapping[str, Any]) -> Iterator[Xapi]:
-        """For a read: a session kept by the provider process (SESSIONS) from the declared master,
-        else a new one from any declared host (`_open_pool`), logged out after."""
-        kept = Xapi(self.settings(), self.label(declared), self._host_creds(declared, declared["master"]),
-                    clock=self.clock, sessions=SESSIONS)
-        try:
-            kept.__enter__()
-        except ProviderError:
-            x = self._open_pool(declared)
-            try:
-                yield x
-            finally:
-                x.logout()
-            return
-        try:
-            yield kept
-        finally:
-            kept.__exit__(None, None, None)
+    def connect(self, props: Mapping[str, Any]) -> Iterator[Walk]:
+        """A session on the pool from the declared master, else from any declared host (the master
+        may have moved); kept by the provider process for reads (SESSIONS), logged out after writes."""
+        errors: list[str] = []
+        with contextlib.ExitStack() as stack:
+            for address in [props["master"], *[h for h in props["hosts"] if h != props["master"]]]:
+                try:
+                    x = stack.enter_context(self.xapi(props, address, sessions=SESSIONS))
+                    break
+                except ProviderError as e:
+                    errors.append(e.message)
+            else:
+                raise Permanent(self.label(props), "cannot log in to the pool from any declared host: "
+                                + "; ".join(errors))
+            yield Walk(x, props, stack)
 
-    @staticmethod
-    def _members(x: Xapi) -> Members:
-        pools = x.read("pool.get_all_records")
-        if len(pools) != 1:
-            raise Permanent(x.resource, f"pool.get_all_records: expected one pool, got {len(pools)}")
-        pool_ref, pool = next(iter(pools.items()))
-        records = x.read("host.get_all_records")
-        return Members(
-            pool_ref, pool, str(pool["master"]), {str(r["address"]): ref for ref, r in records.items()}, records
-        )
+    # --- the hooks ----------------------------------------------------------------------------
+    @override
+    def obj_id(self, obj: Obj) -> str:
+        return str(obj["uuid"])
 
-    # --- operations ---------------------------------------------------------------------------
+    @override
+    def fetch(self, client: Walk, obj_id: str) -> Obj | None:
+        """The pool the hosts make up, unless it is another one now (the hosts were reinstalled).
+        Unreachable hosts are an error (from `connect`), not a vanished pool."""
+        obj = client.obj()
+        return obj if obj["uuid"] == obj_id else None
+
+    @override
+    def find(self, client: Walk, wanted: Obj) -> Obj | None:
+        return client.obj()  # members already joined stay; extra ones are left for an update (it warns)
+
+    @override
+    def created(self, client: Walk, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
+        pool = obj["view"].pool
+        renamed = pool.get("name_label") == wanted["name_label"]
+        prior = {"prior_name_label": "" if renamed else str(pool.get("name_label", "")),
+                 "prior_name_description": "" if renamed else str(pool.get("name_description", ""))}
+        return self.outputs(client, self._walk(client, wanted, eject=False), {**wanted, **prior})
+
+    @override
+    def apply(self, client: Walk, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
+        prior = {k: current[k] for k in PRIOR if current.get(k) is not None}
+        return {**self._walk(client, wanted, eject=True), **prior}
+
+    @override
+    def outputs(self, client: Walk, obj: Obj, carried: Obj) -> Obj:
+        view: View = obj["view"]
+        addresses = sorted(view.by_address)
+        return {
+            "name_label": view.pool.get("name_label", ""),
+            "name_description": view.pool.get("name_description", ""),
+            "master": view.master_address,
+            "hosts": addresses,
+            "default_sr": self._default_sr(client.x, view, carried.get("default_sr")),
+            "pool_uuid": str(view.pool["uuid"]),
+            "master_address": view.master_address,
+            "master_url": f"http://{view.master_address}",
+            "master_uuid": str(view.hosts[view.master]["uuid"]),
+            "host_uuids": [str(view.hosts[view.by_address[a]]["uuid"]) for a in addresses],
+            "host_addresses": addresses,
+            **{k: carried.get(k) for k in CARRIED},  # None: dropped (`managed`)
+            **{k: obj.get(k, carried.get(k)) for k in PRIOR},
+        }
+
+    @override
+    def destroy(self, client: Walk, obj: Obj) -> None:
+        view: View = obj["view"]
+        others = sorted(a for a, ref in view.by_address.items() if ref != view.master)
+        if others:
+            warn(f"{self.label(client.declared)}: ejecting {others} to dissolve the pool (eject wipes those hosts)")
+        for address in others:
+            self._eject(client.x, address)
+        prior = {k.removeprefix("prior_"): client.declared[k] for k in PRIOR if client.declared.get(k) is not None}
+        set_fields(client.x, "pool", view.pool_ref, view.pool, prior)
+
+    # --- the walk -----------------------------------------------------------------------------
+    def _walk(self, walk: Walk, wanted: Obj, *, eject: bool) -> Obj:
+        """Join, designate, eject, name: make the pool what `wanted` says; the pool after."""
+        joined = View(walk.x).by_address
+        for address in wanted["hosts"]:
+            if address not in joined:
+                self._join(walk.x, wanted, address)
+        if View(walk.x).master_address != wanted["master"]:
+            walk.x = self._designate(walk, wanted["master"])
+        if eject:
+            for address in sorted(set(View(walk.x).by_address) - set(wanted["hosts"])):
+                self._eject(walk.x, address)
+        view, x = View(walk.x), walk.x
+        names = {"name_label": wanted["name_label"], "name_description": wanted.get("name_description", "")}
+        default = {"default_SR": self._find_sr(x, wanted["default_sr"])} if wanted.get("default_sr") else {}
+        set_fields(x, "pool", view.pool_ref, view.pool, {**names, **default})
+        return walk.obj()
+
     def _join(self, x: Xapi, wanted: Mapping[str, Any], address: str) -> None:
         """`pool.join` on the joining host, waited on until the master lists it."""
-        members = self._members(x)
-        master_address = members.master_address
-        joining = Xapi(self.settings(), self.label(wanted), self._host_creds(wanted, address), clock=self.clock,
-                       follow_master=False)
+        master_address = View(x).master_address
+        joining = self.xapi(wanted, address, follow_master=False)
         try:
             joining.login()
         except Permanent as e:
@@ -243,13 +280,14 @@ class PoolProvider(XcpngProvider):
             task = joining.call("Async.pool.join", master_address, wanted.get("username") or "root",
                                 wanted["password"])
             self._wait_pool_change(
-                x, joining, task, f"pool.join of {address}", lambda: address in self._members(x).by_address
+                x, joining, task, f"pool.join of {address}", lambda: address in View(x).by_address
             )
         finally:
             joining.logout()
 
     def _wait_pool_change(self, x: Xapi, on: Xapi, task: str, what: str, reached: Callable[[], bool]) -> None:
-        """Wait until `reached(members)` holds; the task's failure ends the wait with XAPI's words.
+        """Wait until `reached()` holds (an error there: not yet); the task's failure ends the wait
+        with XAPI's words.
 
         The host running the task may restart its toolstack on the way (a joining host does), so
         errors reading the task are not failures: the pool's own view decides.
@@ -280,40 +318,30 @@ class PoolProvider(XcpngProvider):
             with contextlib.suppress(ProviderError):
                 on.call("task.destroy", task)
 
-    def _designate(self, x: Xapi, wanted: Mapping[str, Any], address: str) -> Xapi:
-        """`pool.designate_new_master`; returns a session on the new master (the old one ends)."""
-        members = self._members(x)
-        host = members.by_address[address]
-        task = x.call("Async.pool.designate_new_master", host)
-        new = self._pool_session(wanted, address)
-        new.follow_master = False
+    def _designate(self, walk: Walk, address: str) -> Xapi:
+        """`pool.designate_new_master`; a session on the new master (the old one ends with the walk)."""
+        x = walk.x
+        task = x.call("Async.pool.designate_new_master", View(x).by_address[address])
+        new = self.xapi(walk.declared, address, follow_master=False)
 
-        def on_new_master() -> bool:
-            try:
-                new.login()
-            except ProviderError:
-                return False
+        def on_new_master() -> bool:  # a failed login (HOST_IS_SLAVE still) is not there yet
+            new.login()
             new.logout()
             return True
 
         self._wait_pool_change(x, x, task, f"pool.designate_new_master to {address}", on_new_master)
-        x.logout()
-        fresh = self._pool_session(wanted, address)
-        fresh.login()
-        return fresh
+        return walk.stack.enter_context(self.xapi(walk.declared, address))
 
     def _eject(self, x: Xapi, address: str) -> None:
         """`pool.eject` of a member, waited on until the pool no longer lists it."""
-        members = self._members(x)
-        host = members.by_address.get(address)
+        view = View(x)
+        host = view.by_address.get(address)
         if host is None:
             return
-        if host == members.master_ref:
+        if host == view.master:
             raise Permanent(x.resource, f"cannot eject {address}: it is the master (designate another first)")
-        x.run("pool.eject", host, what=f"pool.eject of {address}", timeout=self.settings().join_timeout)
-        wait_for(lambda: self._members(x), resource=x.resource, what=f"{address} to leave the pool",
-                 done=lambda m: address not in m.by_address, describe=lambda m: f"members {sorted(m.by_address)}",
-                 timeout=self.settings().join_timeout, interval=self.settings().poll_interval, clock=self.clock)
+        task = x.call("Async.pool.eject", host)
+        self._wait_pool_change(x, x, task, f"pool.eject of {address}", lambda: address not in View(x).by_address)
 
     def _find_sr(self, x: Xapi, key: str) -> str:
         with contextlib.suppress(NotFound):
@@ -323,112 +351,15 @@ class PoolProvider(XcpngProvider):
             raise Permanent(x.resource, f"default_sr={key!r}: {len(refs)} SRs have this uuid or name-label, need 1")
         return str(refs[0])
 
-    def _converge(self, wanted: dict[str, Any], *, eject: bool) -> dict[str, Any]:
-        """Join, designate, eject, name: make the pool what `wanted` says; return its outputs."""
-        x = self._open_pool(wanted)
-        try:
-            members = self._members(x)
-            for address in wanted["hosts"]:
-                if address not in members.by_address:
-                    self._join(x, wanted, address)
-            members = self._members(x)
-            if members.master_address != wanted["master"]:
-                x = self._designate(x, wanted, wanted["master"])
-                members = self._members(x)
-            if eject:
-                for address in sorted(set(members.by_address) - set(wanted["hosts"])):
-                    self._eject(x, address)
-                members = self._members(x)
-            if members.pool.get("name_label") != wanted["name_label"]:
-                x.call("pool.set_name_label", members.pool_ref, wanted["name_label"])
-            if members.pool.get("name_description") != wanted.get("name_description", ""):
-                x.call("pool.set_name_description", members.pool_ref, wanted.get("name_description", ""))
-            if wanted.get("default_sr"):
-                sr = self._find_sr(x, wanted["default_sr"])
-                if members.pool.get("default_SR") != sr:
-                    x.call("pool.set_default_SR", members.pool_ref, sr)
-            return self._outputs(x, wanted)
-        finally:
-            x.logout()
-
-    def _outputs(self, x: Xapi, declared: Mapping[str, Any]) -> dict[str, Any]:
-        members = self._members(x)
-        default_sr = None
-        wanted_sr = declared.get("default_sr")
-        current = members.pool.get("default_SR")
-        if wanted_sr is not None:
-            default_sr = "" if is_null(current) else str(current)
-            if not is_null(current):
-                rec = x.record("SR", str(current))
-                default_sr = wanted_sr if wanted_sr in (rec.get("uuid"), rec.get("name_label")) else str(rec["uuid"])
-        addresses = sorted(members.by_address)
-        out: dict[str, Any] = {
-            "name_label": members.pool.get("name_label", ""),
-            "name_description": members.pool.get("name_description", ""),
-            "master": members.master_address,
-            "hosts": addresses,
-            "default_sr": default_sr,
-            "pool_uuid": str(members.pool["uuid"]),
-            "master_address": members.master_address,
-            "master_url": f"http://{members.master_address}",
-            "master_uuid": str(members.records[members.master_ref]["uuid"]),
-            "host_uuids": [str(members.records[members.by_address[a]]["uuid"]) for a in addresses],
-            "host_addresses": addresses,
-        }
-        for key in (*CARRIED, *PRIOR):
-            if declared.get(key) is not None:
-                out[key] = declared[key]
-        return {k: v for k, v in out.items() if v is not None}
-
-    # --- CRUD ---------------------------------------------------------------------------------
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        wanted = self.inputs(props)
-        # Adopt what is there: members already joined stay, extra members are left for an update
-        # (whose preview warns before ejecting them).
-        x = self._open_pool(wanted)
-        try:
-            pool = self._members(x).pool
-        finally:
-            x.logout()
-        renamed = pool.get("name_label") == wanted["name_label"]  # by a run that was killed
-        prior = {"prior_name_label": "" if renamed else str(pool.get("name_label", "")),
-                 "prior_name_description": "" if renamed else str(pool.get("name_description", ""))}
-        outputs = self._converge({**wanted, **prior}, eject=False)
-        return CreateResult(outputs["pool_uuid"], outputs)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """The pool as its master sees it. Unreachable hosts are an error, not a vanished pool:
-        only hosts that answer as another pool (reinstalled) make the pool read as gone."""
-        declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
-        with self._reading_session(declared) as x:
-            outputs = self._outputs(x, declared)
-        if outputs["pool_uuid"] != id_:
-            return self.gone()  # the hosts now make up another pool
-        return self.read_result(id_, outputs)
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        wanted = self.inputs(news)
-        prior = {k: olds[k] for k in PRIOR if olds.get(k) is not None}
-        return UpdateResult(self._converge({**wanted, **prior}, eject=True))
-
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
-        x = self._open_pool(declared)  # unreachable hosts fail the delete: they may still be joined
-        try:
-            members = self._members(x)
-            if str(members.pool["uuid"]) != _id:
-                return  # the hosts make up another pool now: this one is gone
-            others = sorted(a for a, ref in members.by_address.items() if ref != members.master_ref)
-            if others:
-                warn(f"{self.label(declared)}: ejecting {others} to dissolve the pool (eject wipes those hosts)")
-            for address in others:
-                self._eject(x, address)
-            # The master is not the program's: its pool gets back the name it had before create.
-            for key, field in (("prior_name_label", "name_label"), ("prior_name_description", "name_description")):
-                if declared.get(key) is not None and members.pool.get(field) != declared[key]:
-                    x.call(f"pool.set_{field}", members.pool_ref, declared[key])
-        finally:
-            x.logout()
+    @staticmethod
+    def _default_sr(x: Xapi, view: View, wanted: str | None) -> str | None:
+        """The default SR as declared (uuid or name-label) while it is that SR, else its uuid
+        ('' for none); None when undeclared (not managed)."""
+        current = view.pool.get("default_SR")
+        if wanted is None or is_null(current):
+            return None if wanted is None else ""
+        rec = x.record("SR", str(current))
+        return wanted if wanted in (rec.get("uuid"), rec.get("name_label")) else str(rec["uuid"])
 
 
 class Pool(Declared[PoolArgs], module="xcpng", name="Pool"):

@@ -4,21 +4,22 @@ This is how Ceph storage reaches XCP-ng (CloudStack takes RBD primary storage fo
 CephFS directory through XCP-ng's own `cephfs` driver (device-config server, serverpath,
 serverport, options `name=<client>,secretfile=<path>`: the secret file must be on every host
 first), an NFS export (CephFS/NFS-Ganesha) as `nfs`, or an iSCSI gateway LUN as `lvmoiscsi`,
-registered in CloudStack afterwards as PreSetup, NFS or iSCSI primary storage.
+registered in CloudStack afterwards as PreSetup, NFS or iSCSI primary storage. The iSCSI CHAP
+password is a separate secret input merged into device_config as `chappassword`.
 
-- create: `SR.create` on the master with `shared=true` (XAPI makes a PBD per host), then every
-  host's PBD created if missing and plugged; the SR made the pool default when asked. An SR
-  already there with the same name-label and type is adopted (a crashed run). An SR this create
-  made is forgotten again (not destroyed) if a later step fails.
-- update: name and description in place; a new `device_config` or CHAP password is applied the
-  XAPI way: every PBD unplugged, `PBD.set_device_config`, plugged again; `type` replaces.
-- read: `device_config` is what is in effect on EVERY host: a host without a plugged PBD (a
+The lifecycle is the core's (`OnPool`) with these hooks:
+
+- `find`/`make`: an SR with the same name-label and type is adopted (a crashed run), else
+  `SR.create` on the master with `shared=true` (XAPI makes a PBD per host); `undo` forgets an SR
+  this create made (never destroys it) when a later step fails;
+- `converge_ref` (create and update): name and description in place; a new `device_config` or
+  CHAP password applied the XAPI way (every PBD unplugged, `PBD.set_device_config`, plugged
+  again); a PBD created and plugged on every host; the pool default when asked. `type` replaces;
+- `outputs`: `device_config` is what is in effect on EVERY host: a host without a plugged PBD (a
   cephfs key revoked, a host that joined later) makes it read as {} so the next update re-plugs
-  everywhere; `host_uuids` lists the hosts whose PBD is plugged.
-- delete: PBDs unplugged, then `SR.forget` (the data stays on the storage), or `SR.destroy` when
-  `destroy_on_delete` is set (the data is deleted).
-
-The iSCSI CHAP password is a separate secret input merged into device_config as `chappassword`.
+  everywhere; `host_uuids` lists the hosts whose PBD is plugged;
+- `destroy`: PBDs unplugged, then `SR.forget` (the data stays on the storage), or `SR.destroy`
+  when `destroy_on_delete` is set (the data is deleted).
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import pulumi
-from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import field_validator, model_validator
+from typing_extensions import override
 
-from providers._core import Change, Declared, NotFound, Permanent, ProviderError, arg, as_int, output
-from providers._core.diff import PROVIDER_KEY
+from providers._core import Change, Declared, Obj, Permanent, ProviderError, arg, as_int, output
+from providers._core.declare import PulumiInputsBase
 
-from ._base import ConnectionArgs, ConnectionChecks, XcpngProvider
+from ._base import ConnectionArgs, OnPool, View, set_fields
 from ._xapi import NULL_REF, Xapi, xint
 
 SrType = Literal["cephfs", "nfs", "lvmoiscsi"]
@@ -47,7 +48,7 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
 }
 SECRET_KEYS = ("chappassword", "chappassword_secret")
 
-class SharedSRChecks(ConnectionChecks):
+class SharedSRChecks(PulumiInputsBase):
     """The driver's keys present; the CHAP password only as chap_password, only for iSCSI."""
 
     @field_validator("device_config", mode="before", check_fields=False)
@@ -116,26 +117,36 @@ def full_config(wanted: Mapping[str, Any]) -> dict[str, str]:
     return config
 
 
-class SharedSRProvider(XcpngProvider):
+class SharedSRProvider(OnPool):
     args = SharedSRArgs
-    stable_when_unknown = ("pool_uuid",)
+    cls = "SR"
 
-    @staticmethod
-    def _pool(x: Xapi) -> tuple[str, dict[str, Any]]:
-        ref, pool = next(iter(x.read("pool.get_all_records").items()))
-        return str(ref), pool
-
-    def _adoptable(self, x: Xapi, wanted: Mapping[str, Any]) -> str | None:
-        refs = [str(r) for r in x.read("SR.get_by_name_label", wanted["name_label"])]
-        same = [r for r in refs if x.read("SR.get_record", r).get("type") == wanted["type"]]
+    @override
+    def find(self, client: Xapi, wanted: Obj) -> Obj | None:
+        refs = [str(r) for r in client.read("SR.get_by_name_label", wanted["name_label"])]
+        same = [r for r in refs if client.read("SR.get_record", r).get("type") == wanted["type"]]
         if len(same) > 1:
-            raise Permanent(x.resource, f"{len(same)} {wanted['type']} SRs are named {wanted['name_label']!r}")
-        return same[0] if same else None
+            raise Permanent(client.resource, f"{len(same)} {wanted['type']} SRs are named {wanted['name_label']!r}")
+        return self.record(client, same[0]) if same else None
+
+    @override
+    def make(self, client: Xapi, wanted: Obj) -> Obj:
+        return self.record(client, str(client.run(
+            "SR.create", View(client).master, full_config(wanted), xint(0), wanted["name_label"],
+            wanted.get("name_description", ""), wanted["type"], "user", True, {},
+            what=f"SR.create of {wanted['type']} SR {wanted['name_label']!r}",
+        )))
+
+    @override
+    def undo(self, client: Xapi, obj: Obj) -> None:
+        with contextlib.suppress(ProviderError):
+            self._unplug_everywhere(client, obj["ref"])
+            client.run("SR.forget", obj["ref"], what="SR.forget (undo)")
 
     def _plug_everywhere(self, x: Xapi, sr: str, config: dict[str, str]) -> None:
         """A PBD on every host, each plugged."""
-        hosts = x.read("host.get_all_records")
-        pbds = {r: p for r, p in x.read("PBD.get_all_records").items() if p["SR"] == sr}
+        view = View(x)
+        hosts, pbds = view.hosts, view.pbds_on(sr)
         covered = {p["host"] for p in pbds.values()}
         for host in hosts:
             if host not in covered:
@@ -147,119 +158,59 @@ class SharedSRProvider(XcpngProvider):
                 x.run("PBD.plug", ref, what=f"PBD.plug on {address}")
 
     def _unplug_everywhere(self, x: Xapi, sr: str) -> list[str]:
-        pbds = {r: p for r, p in x.read("PBD.get_all_records").items() if p["SR"] == sr}
+        pbds = View(x).pbds_on(sr)
         for ref, pbd in pbds.items():
             if pbd.get("currently_attached"):
                 x.run("PBD.unplug", ref, what="PBD.unplug")
         return list(pbds)
 
-    def _settle(self, x: Xapi, sr: str, wanted: Mapping[str, Any], *, reconfigure: bool) -> None:
-        rec = x.read("SR.get_record", sr)
-        if rec.get("name_label") != wanted["name_label"]:
-            x.call("SR.set_name_label", sr, wanted["name_label"])
-        if rec.get("name_description", "") != wanted.get("name_description", ""):
-            x.call("SR.set_name_description", sr, wanted.get("name_description", ""))
+    @override
+    def converge_ref(self, x: Xapi, ref: str, changed: set[str], wanted: Obj) -> None:
+        set_fields(x, "SR", ref, x.read("SR.get_record", ref), {
+            "name_label": wanted["name_label"], "name_description": wanted.get("name_description", "")})
         config = full_config(wanted)
-        if reconfigure:
-            for pbd in self._unplug_everywhere(x, sr):
+        if changed & {"device_config", "chap_password"}:
+            for pbd in self._unplug_everywhere(x, ref):
                 x.run("PBD.set_device_config", pbd, config, what="PBD.set_device_config")
-        self._plug_everywhere(x, sr, config)
-        if wanted.get("make_default"):
-            pool_ref, pool = self._pool(x)
-            if pool.get("default_SR") != sr:
-                x.call("pool.set_default_SR", pool_ref, sr)
+        self._plug_everywhere(x, ref, config)
+        if wanted.get("make_default") and (view := View(x)).pool.get("default_SR") != ref:
+            x.call("pool.set_default_SR", view.pool_ref, ref)
 
-    def _outputs(self, x: Xapi, sr: str, declared: Mapping[str, Any]) -> dict[str, Any]:
-        rec = x.record("SR", sr)
-        _, pool = self._pool(x)
-        hosts = x.read("host.get_all_records")
-        pbds = [p for p in x.read("PBD.get_all_records").values() if p["SR"] == sr]
-        master_pbd = next((p for p in pbds if p["host"] == pool["master"]), pbds[0] if pbds else None)
+    @override
+    def outputs(self, client: Xapi, obj: Obj, carried: Obj) -> Obj:
+        sr, view = obj["ref"], View(client)
+        pool, hosts, pbds = view.pool, view.hosts, list(view.pbds_on(sr).values())
+        master_pbd = next((p for p in pbds if p["host"] == view.master), pbds[0] if pbds else None)
         actual = dict(master_pbd["device_config"]) if master_pbd else {}
-        declared_keys = set((declared.get("device_config") or {}).keys())
+        declared_keys = set((carried.get("device_config") or {}).keys())
         # Keys the SM driver adds on its own are not drift; keys declared and changed or gone are.
         config = {k: str(v) for k, v in actual.items() if k in declared_keys and k not in SECRET_KEYS}
         if len(pbds) < len(hosts) or not all(p.get("currently_attached") for p in pbds):
             config = {}  # not in effect on every host: the next update plugs it everywhere
-        out: dict[str, Any] = {
-            "name_label": rec.get("name_label", ""),
-            "name_description": rec.get("name_description", ""),
-            "type": rec.get("type"),
+        return {
+            "name_label": obj.get("name_label", ""),
+            "name_description": obj.get("name_description", ""),
+            "type": obj.get("type"),
             "device_config": config,
             "make_default": pool.get("default_SR") == sr,
-            "sr_uuid": str(rec["uuid"]),
-            "physical_size": as_int(rec.get("physical_size") or 0),
+            "sr_uuid": str(obj["uuid"]),
+            "physical_size": as_int(obj.get("physical_size") or 0),
             "host_uuids": sorted(
                 str(hosts[p["host"]]["uuid"]) for p in pbds if p.get("currently_attached") and p["host"] in hosts
             ),
+            **{k: carried.get(k) for k in CARRIED},  # None: dropped (`managed`)
         }
-        for key in CARRIED:
-            if declared.get(key) is not None:
-                out[key] = declared[key]
-        return out
 
-    # --- CRUD ---------------------------------------------------------------------------------
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        wanted = self.inputs(props)
-        with self.xapi(wanted) as x:
-            self.check_pool(x, wanted)
-            sr = self._adoptable(x, wanted)
-            made = sr is None
-            if sr is None:
-                _, pool = self._pool(x)
-                sr = str(x.run(
-                    "SR.create", pool["master"], full_config(wanted), xint(0), wanted["name_label"],
-                    wanted.get("name_description", ""), wanted["type"], "user", True, {},
-                    what=f"SR.create of {wanted['type']} SR {wanted['name_label']!r}",
-                ))
-            try:
-                self._settle(x, sr, wanted, reconfigure=False)
-            except ProviderError:
-                if made:
-                    with contextlib.suppress(ProviderError):
-                        self._unplug_everywhere(x, sr)
-                        x.run("SR.forget", sr, what="SR.forget (undo)")
-                raise
-            outputs = self._outputs(x, sr, wanted)
-        return CreateResult(outputs["sr_uuid"], outputs)
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
-        with self.xapi(declared) as x:
-            self.check_pool(x, declared)
-            sr = self.by_uuid(x, "SR", id_)
-            if sr is None:
-                return self.gone()
-            return self.read_result(id_, self._outputs(x, sr, declared))
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        wanted = self.inputs(news)
-        with self.xapi(wanted) as x:
-            self.check_pool(x, wanted)
-            sr = self.by_uuid(x, "SR", id_)
-            if sr is None:
-                raise NotFound(x.resource, f"SR {id_} is gone; run `pulumi refresh` to recreate it")
-            reconfigure = (olds.get("device_config") or {}) != wanted["device_config"] or olds.get(
-                "chap_password"
-            ) != wanted.get("chap_password")
-            self._settle(x, sr, wanted, reconfigure=reconfigure)
-            return UpdateResult(self._outputs(x, sr, wanted))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        declared = {k: v for k, v in props.items() if k != PROVIDER_KEY}
-        with self.xapi(declared) as x:
-            self.check_pool(x, declared)
-            sr = self.by_uuid(x, "SR", id_)
-            if sr is None:
-                return
-            pool_ref, pool = self._pool(x)
-            if pool.get("default_SR") == sr:
-                x.call("pool.set_default_SR", pool_ref, NULL_REF)
-            self._unplug_everywhere(x, sr)
-            if declared.get("destroy_on_delete"):
-                x.run("SR.destroy", sr, what="SR.destroy")
-            else:
-                x.run("SR.forget", sr, what="SR.forget")
+    @override
+    def destroy(self, client: Xapi, obj: Obj) -> None:
+        sr, view = obj["ref"], View(client)
+        if view.pool.get("default_SR") == sr:
+            client.call("pool.set_default_SR", view.pool_ref, NULL_REF)
+        self._unplug_everywhere(client, sr)
+        if client.declared.get("destroy_on_delete"):
+            client.run("SR.destroy", sr, what="SR.destroy")
+        else:
+            client.run("SR.forget", sr, what="SR.forget")
 
 
 class SharedSR(Declared[SharedSRArgs], module="xcpng", name="SharedSR"):
