@@ -20,38 +20,27 @@ How to add a resource (a CloudStack one; the other backends work the same way):
    `ipaddress.IPv4Address`, a `Literal[...]`); keyword constraints (`min_length`, `pattern`,
    `ge`) go to pydantic; cross-field rules go on a pydantic base passed as `checks=`.
 
-2. The provider is its hooks (see `providers._core.lifecycle` for the list and the defaults):
+2. The provider names its commands; the CloudStack base (`providers/cloudstack/base.py`) turns
+   them into the core's hooks (fetch by id, adoption by name within `scope`, create with the
+   table's payload, update of what changes in place, delete; async commands followed to the end):
 
        class ThingProvider(CloudStackProvider):
            args = ThingArgs
+           commands = Commands("listThings", "createThing", "updateThing", "deleteThing")
+           scope = ("zone_id", "name")  # adopted by name within its zone
 
-           def fetch(self, api: Api, obj_id: str) -> Obj | None:
-               return api.find("listThings", id=obj_id)
-
-           def find(self, api: Api, wanted: Obj) -> Obj | None:  # adoption by name
-               return self.named(api.list("listThings", zoneid=wanted["zone_id"], name=wanted["name"]),
-                                 wanted["name"])
-
-           def make(self, api: Api, wanted: Obj) -> Obj:
-               return single(api.call("createThing", **self.table.to_api(wanted)))
-
-           def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-               return self.update_call(api, "updateThing", obj_id, changed, wanted)
-
-           def destroy(self, api: Api, obj: Obj) -> None:
-               api.call("deleteThing", id=obj["id"])
-
-   Async commands go through `api.job(...)`, waits on a state through `api.wait_state(...)`.
+   A resource whose API does more overrides only the hook that differs (see
+   `providers._core.lifecycle` for the list and the defaults: `apply`, `undo`, `outputs`...).
 
 3. The resource (the type token is `pulumi-python:dynamic/cloudstack:Thing`):
 
-       class Thing(Declared[ThingArgs], module="cloudstack", name="Thing"):
+       class Thing(CloudStackResource[ThingArgs], module="cloudstack", name="Thing"):
            \"\"\"What it is.\"\"\"
            provider_type = ThingProvider
 
-4. Export `Thing`, `ThingArgs`, `ThingProvider` from `providers/cloudstack/__init__.py`, add the
-   emulator's handlers if the API is new (lab/cloudstack), and the tests: a parametrised diff case
-   and the choreography (`tests/cloudstack/choreography.py`) against the emulator.
+4. The emulator's handlers if the API is new (lab/cloudstack), and the tests: a parametrised diff
+   case and the choreography (`tests/cloudstack/choreography.py`) against the emulator. Nothing
+   is exported or listed anywhere else: a resource is imported from its module.
 
 Nothing else: the table, the input model, the secrets, check/diff/create/read/update/delete and
 adoption by name all follow from the declaration and the hooks.
