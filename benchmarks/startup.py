@@ -1,6 +1,6 @@
 """Start-up benchmark: where the seconds of a no-op `pulumi preview` of a small stack go.
 
-    .venv/bin/python -m benchmarks.startup [--runs 3]
+    .venv/bin/python -m benchmarks.startup [--runs 3] [--base <git revision>]
 
 On an ephemeral lab of its own (lab/ephemeral.py, free ports; never the dev lab's), it deploys the
 dev region and an empty Python program on the same engine, then times side by side, round by
@@ -8,7 +8,8 @@ round (median of `--runs`):
 
 - the empty program's no-op preview (the engine's floor) and its `--refresh`; the same empty
   program with the dev region's stack config (what the engine spends on the config and its secrets);
-- the dev region's no-op preview, plain and `--refresh`;
+- the dev region's no-op preview, plain and `--refresh`; with `--base`, also the program at that
+  revision previewing the same state in the same rounds (before and after a change, side by side);
 - in each, the program and the dynamic-provider processes: when they started after the command,
   how long they lived, their peak memory (benchmarks/procstats), and the CPU seconds of each
   process and of the whole command (against the floor's), with the load average before and after;
@@ -33,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.measure import Instrumented, Run, import_times, median, packages_line
+from benchmarks.measure import PROCSTATS, Instrumented, Run, import_times, median, packages_line
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, engine_bin_dir
 
@@ -154,9 +155,39 @@ def row(label: str, runs: list[Run], floor: list[Run] | None = None) -> str:
     return f"{label:30s}{t:6.2f} s {spread}{extra}\n{'':32s}" + f"\n{'':32s}".join(parts)
 
 
+def checkout(revision: str, into: Path) -> Path:
+    """The tree at `revision` (git archive), to run the program as it was."""
+    into.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", revision], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def use(stack: Instrumented, tree: Path) -> None:
+    """Run the region stack with the program (and its modules) of `tree`."""
+    stack.stack.write_program((tree / "__main__.py").read_text())
+    stack.stack.env["PYTHONPATH"] = os.pathsep.join([str(PROCSTATS), str(tree)])
+
+
+def one_round(runs: dict[str, list[Run]], empty: Instrumented, configured: Instrumented, region: Instrumented,
+              trees: dict[str, Path]) -> None:
+    """Every side's previews once, plain then `--refresh` (round by round, load hits all alike)."""
+    runs["empty"].append(empty.preview())
+    runs["configured"].append(configured.preview())
+    for label, tree in trees.items():
+        use(region, tree)
+        runs[label].append(region.preview())
+    runs["empty --refresh"].append(empty.preview("--refresh"))
+    for label, tree in trees.items():
+        use(region, tree)
+        runs[f"{label} --refresh"].append(region.preview("--refresh"))
+    use(region, REPO)
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.startup", description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--base", help="also preview with the program at this git revision, side by side")
     args = ap.parse_args(argv)
     bin_dir = engine_bin_dir()
 
@@ -197,23 +228,24 @@ def main(argv: list[str]) -> int:
             ), root / "procs-configured")
             configured.run("up", "--skip-preview")
 
-            runs: dict[str, list[Run]] = {k: [] for k in ("empty", "empty-refresh", "configured", "region",
-                                                          "region-refresh")}
+            trees = {"dev region": REPO}
+            if args.base:
+                trees[f"dev region at {args.base}"] = checkout(args.base, root / "base")
+            runs: dict[str, list[Run]] = {k: [] for k in ("empty", "empty --refresh", "configured", *trees,
+                                                          *(f"{t} --refresh" for t in trees))}
             load_before = load_average()
-            for _ in range(args.runs):  # round by round, so load on the machine hits all alike
-                runs["empty"].append(empty.preview())
-                runs["configured"].append(configured.preview())
-                runs["region"].append(region.preview())
-                runs["empty-refresh"].append(empty.preview("--refresh"))
-                runs["region-refresh"].append(region.preview("--refresh"))
+            for _ in range(args.runs):
+                one_round(runs, empty, configured, region, trees)
             floor = runs["empty"]
             print(f"\nno-op `pulumi preview`, median of {args.runs} [min-max], side by side "
                   f"(load average 1/5/15 min: {load_before} before, {load_average()} after):")
             print(row("empty program (the floor)", runs["empty"]))
-            print(row("empty program --refresh", runs["empty-refresh"], floor))
+            print(row("empty program --refresh", runs["empty --refresh"], floor))
             print(row("empty, the region's config", runs["configured"], floor))
-            print(row("dev region", runs["region"], floor))
-            print(row("dev region --refresh", runs["region-refresh"], floor))
+            for label in trees:
+                print(row(label, runs[label], floor))
+            for label in trees:
+                print(row(f"{label} --refresh", runs[f"{label} --refresh"], floor))
             region.run("destroy", "--skip-preview")
     return 0
 
