@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import inspect
 import itertools
+import linecache
 import sys
-import textwrap
 import types
 import typing
 from collections.abc import Awaitable, Callable, Mapping
@@ -183,15 +184,44 @@ def docstrings(cls: type) -> dict[str, str]:
     docs: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
         try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-        except (OSError, TypeError, SyntaxError):
+            filename = inspect.getsourcefile(klass)
+        except (OSError, TypeError):
             continue
-        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        for node, after in itertools.pairwise(body):
-            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
-                    and isinstance(after.value.value, str)):
-                docs[node.target.id] = inspect.cleandoc(after.value.value)
+        if filename:
+            docs.update(_attribute_docs(filename).get(klass.__qualname__, {}))
+    return docs
+
+
+@functools.cache
+def _attribute_docs(filename: str) -> dict[str, dict[str, str]]:
+    """The attribute docstrings of every class in a source file, by qualified name: one parse per
+    file (inspect.getsource parses the whole module again for every class it is asked about)."""
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)))
+    except (SyntaxError, ValueError):
+        return {}
+    found: dict[str, dict[str, str]] = {}
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                name = prefix + node.name
+                found.setdefault(name, _class_docs(node))
+                visit(node.body, name + ".")
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(node.body, f"{prefix}{node.name}.<locals>.")
+
+    visit(tree.body, "")
+    return found
+
+
+def _class_docs(node: ast.ClassDef) -> dict[str, str]:
+    docs: dict[str, str] = {}
+    for field, after in itertools.pairwise(node.body):
+        if (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
+                and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)):
+            docs[field.target.id] = inspect.cleandoc(after.value.value)
     return docs
 
 

@@ -7,10 +7,36 @@ Endpoints and credentials come from the stack-config object `<project>:ceph`
 Importing this package has no side effects.
 """
 
-from .cephfs import FsDirectory, FsDirectoryArgs, FsDirectoryProvider
-from .cephx import FsClient, FsClientArgs, FsClientProvider
-from .pool import Pool, PoolArgs, PoolProvider
-from .rgw import Bucket, BucketArgs, BucketProvider, RgwUser, RgwUserArgs, RgwUserProvider
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .cephfs import FsDirectory, FsDirectoryArgs, FsDirectoryProvider
+    from .cephx import FsClient, FsClientArgs, FsClientProvider
+    from .pool import Pool, PoolArgs, PoolProvider
+    from .rgw import Bucket, BucketArgs, BucketProvider, RgwUser, RgwUserArgs, RgwUserProvider
+
+# Each name's module, imported on first use: importing one resource's module (the provider process
+# unpickling a provider, `components.config` reading a settings model) does not import the others.
+_MODULES = {
+    "Bucket": ".rgw",
+    "BucketArgs": ".rgw",
+    "BucketProvider": ".rgw",
+    "FsClient": ".cephx",
+    "FsClientArgs": ".cephx",
+    "FsClientProvider": ".cephx",
+    "FsDirectory": ".cephfs",
+    "FsDirectoryArgs": ".cephfs",
+    "FsDirectoryProvider": ".cephfs",
+    "Pool": ".pool",
+    "PoolArgs": ".pool",
+    "PoolProvider": ".pool",
+    "RgwUser": ".rgw",
+    "RgwUserArgs": ".rgw",
+    "RgwUserProvider": ".rgw",
+}
 
 __all__ = [
     "Bucket",
@@ -29,3 +55,16 @@ __all__ = [
     "RgwUserArgs",
     "RgwUserProvider",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -7,9 +7,31 @@
 Stack config: `<project>:ironic = {"endpoint": "http://..."}` (read in `configure()`).
 """
 
-from ._walk import Member, Timeouts
-from .fleet import Fleet, FleetArgs, FleetInputs, FleetProvider
-from .node import InstanceInfo, Node, NodeArgs, NodeInputs, NodeProvider
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._walk import Member, Timeouts
+    from .fleet import Fleet, FleetArgs, FleetInputs, FleetProvider
+    from .node import InstanceInfo, Node, NodeArgs, NodeInputs, NodeProvider
+
+# Each name's module, imported on first use: importing one resource's module (the provider process
+# unpickling a provider, `components.config` reading a settings model) does not import the others.
+_MODULES = {
+    "Fleet": ".fleet",
+    "FleetArgs": ".fleet",
+    "FleetInputs": ".fleet",
+    "FleetProvider": ".fleet",
+    "InstanceInfo": ".node",
+    "Member": "._walk",
+    "Node": ".node",
+    "NodeArgs": ".node",
+    "NodeInputs": ".node",
+    "NodeProvider": ".node",
+    "Timeouts": "._walk",
+}
 
 __all__ = [
     "Fleet",
@@ -24,3 +46,16 @@ __all__ = [
     "NodeProvider",
     "Timeouts",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -14,11 +14,35 @@ The optional stack-config object `<project>:xcpng` sets transport and deadlines:
 (https|http), verifyTls, taskTimeout, joinTimeout, pollInterval, retryTimeout, httpTimeout.
 """
 
-from ._xapi import Credentials, Xapi, map_error
-from .network import Network, NetworkArgs, NetworkProvider
-from .pool import Pool, PoolArgs, PoolProvider
-from .settings import Settings
-from .storage import SharedSR, SharedSRArgs, SharedSRProvider
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._xapi import Credentials, Xapi, map_error
+    from .network import Network, NetworkArgs, NetworkProvider
+    from .pool import Pool, PoolArgs, PoolProvider
+    from .settings import Settings
+    from .storage import SharedSR, SharedSRArgs, SharedSRProvider
+
+# Each name's module, imported on first use: importing one resource's module (the provider process
+# unpickling a provider, `components.config` reading a settings model) does not import the others.
+_MODULES = {
+    "Credentials": "._xapi",
+    "Network": ".network",
+    "NetworkArgs": ".network",
+    "NetworkProvider": ".network",
+    "Pool": ".pool",
+    "PoolArgs": ".pool",
+    "PoolProvider": ".pool",
+    "Settings": ".settings",
+    "SharedSR": ".storage",
+    "SharedSRArgs": ".storage",
+    "SharedSRProvider": ".storage",
+    "Xapi": "._xapi",
+    "map_error": "._xapi",
+}
 
 __all__ = [
     "Credentials",
@@ -35,3 +59,16 @@ __all__ = [
     "Xapi",
     "map_error",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
