@@ -62,10 +62,10 @@ class Region(pulumi.ComponentResource):
             BareMetalArgs(
                 servers=r.servers,
                 images=r.images,
-                bmc_password=pulumi.Output.secret(creds.bmc_password.get_secret_value()),
-                bmc_passwords={
-                    k: pulumi.Output.secret(v.get_secret_value()) for k, v in creds.bmc_passwords.items()
-                },
+                # Plain strings: each node's whole driver_info is secret (ironic.Node), and a section
+                # holding no Output is made secret without unwrapping it key by key.
+                bmc_password=creds.bmc_password.get_secret_value(),
+                bmc_passwords={k: v.get_secret_value() for k, v in creds.bmc_passwords.items()},
                 timeouts=r.deploy_timeouts,
                 storage_public_key=public_key,
             ),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import pulumi
 from pulumi.dynamic import Resource, ResourceProvider
 
-from .declare import Args
+from .declare import Args, secret
 
 A = TypeVar("A", bound=Args)
 
@@ -33,7 +33,7 @@ class Declared(Resource, Generic[A]):
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=table.secrets))
             for name in table.secrets:  # secret in state even when given as plain strings
                 if props.get(name) is not None:
-                    props[name] = pulumi.Output.secret(props[name])
+                    props[name] = secret(props[name])
         super().__init__(self.provider_type(), resource_name, props, opts)
 
     if TYPE_CHECKING:
