@@ -4,9 +4,8 @@ Every resource registration sends the engine the Python stack below the resource
 (`pulumi.runtime.resource._get_stack_trace`: the engine keeps the source position of every
 resource). The SDK builds it with `traceback.extract_stack()`, which walks every frame, stats
 each frame's source file (`linecache.checkcache`) and reads its line, then turns every file name
-into a URI through `pathlib`: 15-20 frames for a resource declared inside the region's layers,
-about 1 ms of the program's CPU per resource, the same for every resource of a 500-resource
-region.
+into a URI through `pathlib`: 15-30 frames for a resource declared inside the region's layers,
+0.25-0.35 ms of the program's CPU per resource (0.02-0.03 ms here).
 
 `stack_trace` answers the same message from the frames themselves (`sys._getframe`), with the
 positions of the frames cached by file and line: the same frames, in the same order, with the
@@ -35,7 +34,7 @@ def _frame(filename: str, lineno: int | None) -> source_pb2.StackFrame:
         return source_pb2.StackFrame()
     try:
         uri = pathlib.Path(filename).as_uri()
-    except BaseException:  # noqa: BLE001 - as the SDK: a position it cannot name is left out
+    except ValueError:  # a relative path (as the SDK: a position it cannot name is left out)
         return source_pb2.StackFrame()
     return source_pb2.StackFrame(pc=source_pb2.SourcePosition(uri=uri, line=lineno))
 
