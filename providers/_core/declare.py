@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import inspect
 import itertools
+import linecache
 import sys
 import textwrap
 import types
@@ -199,15 +201,55 @@ def _table(cls: type[Args]) -> Table:
     return Table(cls.__resource__, tuple(fields), delete_before_replace=cls.__delete_before_replace__)
 
 
+@functools.cache
+def _module_tree(filename: str) -> ast.Module | None:
+    """A source file parsed once (`inspect.getsource` parses a class's whole module for each class)."""
+    source = "".join(linecache.getlines(filename))
+    try:
+        return ast.parse(source) if source else None
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _class_body(klass: type) -> list[ast.stmt] | None:
+    """The statements of `klass`'s definition, found by its qualified name in its module's cached
+    tree; None where that cannot tell (a class made inside a function, no source file)."""
+    if "<locals>" in klass.__qualname__:
+        return None
+    try:
+        filename = inspect.getsourcefile(klass)
+    except TypeError:  # a built-in class
+        return None
+    tree = _module_tree(filename) if filename else None
+    if tree is None:
+        return None
+    scope: list[ast.stmt] = tree.body
+    for part in klass.__qualname__.split("."):
+        found = next((n for n in scope if isinstance(n, ast.ClassDef) and n.name == part), None)
+        if found is None:
+            return None
+        scope = found.body
+    return scope
+
+
+def _class_source_body(klass: type) -> list[ast.stmt]:
+    """The statements of `klass`'s definition from its own source (`inspect.getsource`); [] without one."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    return tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+
+
 def docstrings(cls: type) -> dict[str, str]:
     """The attribute docstrings of `cls` and its bases (the string right after a field)."""
     docs: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-        except (OSError, TypeError, SyntaxError):
+        if klass is object:
             continue
-        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        body = _class_body(klass)
+        if body is None:
+            body = _class_source_body(klass)
         for node, after in itertools.pairwise(body):
             if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
                     and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)

@@ -7,12 +7,14 @@ provider again for every resource): the same values, secrecy, knownness and depe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pulumi
 import pytest
 from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import settings as runtime_settings
 
 from providers._core.declare import holds_output, secret
 from providers._core.resource import pickled
@@ -29,9 +31,14 @@ class _Mocks(pulumi.runtime.Mocks):
 
 
 @pytest.fixture(autouse=True)
-def _mocks() -> None:
-    """Fresh mocks for each test here (Outputs need the SDK's settings; no engine)."""
+def _mocks() -> Iterator[None]:
+    """Fresh mocks for each test here (Outputs need the SDK's settings; no engine). The root stack
+    resource `set_mocks` makes is kept for the session: the one before is put back afterwards, so
+    tests declaring a stack of another name later see theirs."""
+    before = runtime_settings.ROOT.get()
     pulumi.runtime.set_mocks(_Mocks(), preview=False)
+    yield
+    runtime_settings.ROOT.set(before)
 
 
 async def _same(ours: pulumi.Output[Any], sdk: pulumi.Output[Any]) -> None:
