@@ -218,7 +218,11 @@ def test_field_docstrings_are_those_of_the_source() -> None:
         importlib.import_module(module.name)
 
     def every(cls: type) -> list[type]:
-        return [c for sub in cls.__subclasses__() for c in (sub, *every(sub))]
+        found: list[type] = []
+        subs: list[type] = cls.__subclasses__()
+        for sub in subs:
+            found += [sub, *every(sub)]
+        return found
 
     class LocalArgs(Args, resource="test.Local"):
         size: pulumi.Input[int] = arg(default=1)
