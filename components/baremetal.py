@@ -25,8 +25,8 @@ TYPE = "privatecloud:baremetal:BareMetal"
 def driver_info(server: Server, password: pulumi.Input[str]) -> dict[str, pulumi.Input[str] | None]:
     """The BMC section of a node for its hardware type (fake-hardware stores ipmi-style keys).
 
-    The password stays the secret Output it is; `ironic.Node` makes the whole section secret, so
-    no per-node `apply` is needed to build it.
+    `ironic.Node` makes the whole section secret: given a plain password (as `Region` does), the
+    section holds no Output and is made secret in one step rather than unwrapped key by key.
     """
     prefix = "redfish" if server.bmc.driver == "redfish" else "ipmi"
     return {
@@ -64,9 +64,10 @@ class BareMetalArgs:
     images: Images
     """What each role installs."""
     bmc_password: pulumi.Input[str]
-    """BMC password of every server without an entry in `bmc_passwords` (secret)."""
+    """BMC password of every server without an entry in `bmc_passwords` (secret: each node's
+    driver_info is; a plain string costs the least)."""
     bmc_passwords: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Server name -> BMC password (secret)."""
+    """Server name -> BMC password (secret, as `bmc_password`)."""
     timeouts: DeployTimeouts = field(default_factory=DeployTimeouts)
     """Ironic deadlines per phase."""
     storage_public_key: pulumi.Input[str] | None = None

@@ -20,6 +20,7 @@ from components.cloudzone import CloudZone, CloudZoneArgs, ClusterSource, S3Stor
 from components.config import PROJECT, StackConfig
 from components.hypervisors import CephFsAccess, HypervisorPool, HypervisorPoolArgs
 from components.keygen import public_key_of
+from components.stacktrace import faster_stack_trace
 from components.storage import Storage, StorageArgs
 from components.tenants import Tenants, TenantsArgs
 from providers._core.types import split_host_port
@@ -37,6 +38,7 @@ class Region(pulumi.ComponentResource):
     ceph_dashboard_url: pulumi.Output[str]
 
     def __init__(self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        faster_stack_trace()  # the SDK's own costs about 1 ms of CPU per resource (components.stacktrace)
         super().__init__(TYPE, name, None, opts)
         r = cfg.region
         creds = cfg.credentials
@@ -60,10 +62,10 @@ class Region(pulumi.ComponentResource):
             BareMetalArgs(
                 servers=r.servers,
                 images=r.images,
-                bmc_password=pulumi.Output.secret(creds.bmc_password.get_secret_value()),
-                bmc_passwords={
-                    k: pulumi.Output.secret(v.get_secret_value()) for k, v in creds.bmc_passwords.items()
-                },
+                # Plain strings: each node's whole driver_info is secret (ironic.Node), and a section
+                # holding no Output is made secret without unwrapping it key by key.
+                bmc_password=creds.bmc_password.get_secret_value(),
+                bmc_passwords={k: v.get_secret_value() for k, v in creds.bmc_passwords.items()},
                 timeouts=r.deploy_timeouts,
                 storage_public_key=public_key,
             ),

@@ -116,6 +116,27 @@ def _annotation(annotation: Any, namespace: dict[str, Any]) -> Any:
     return eval(annotation, namespace) if isinstance(annotation, str) else annotation
 
 
+def holds_output(value: Any) -> bool:
+    """Whether `value` is, or holds in a dict, list or tuple, a `pulumi.Output`."""
+    if isinstance(value, dict):
+        return any(holds_output(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(holds_output(v) for v in value)
+    return isinstance(value, pulumi.Output)
+
+
+def secret(value: Any) -> pulumi.Output[Any]:
+    """`value` as a secret Output: what `pulumi.Output.secret(value)` gives, for less.
+
+    `Output.secret` unwraps a dict or a list deeply, one Output (and asyncio task) per key and per
+    value: a dozen for a BMC section, for each of hundreds of nodes. A value holding no Output has
+    nothing to unwrap: one secret apply returns it as it is (known, secret, no dependencies).
+    """
+    if holds_output(value):
+        return pulumi.Output.secret(value)
+    return pulumi.Output.secret(True).apply(lambda _: value)
+
+
 class PulumiInputsBase(pydantic.BaseModel):
     """Base of every generated input model: unknown properties are errors, not dropped."""
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import pulumi
-from pulumi.dynamic import CheckResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckResult, DiffResult, ReadResult, UpdateResult
 from typing_extensions import override
 
 from providers._core import REAL_CLOCK, Change, Clock, InputError
@@ -194,20 +194,7 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         return api.job(command, id=obj_id, **self.table.to_api(wanted, names)) or None
 
 
-class _Connection(pulumi.dynamic.Resource):
-    """Next to `Declared` in the MRO: adds the resource's `connection` to its properties, secret."""
-
-    _connection: pulumi.Input[Mapping[str, Any]] | None = None
-
-    def __init__(self, provider: ResourceProvider, name: str, props: dict[str, Any],
-                 opts: pulumi.ResourceOptions | None = None) -> None:
-        if self._connection is not None:
-            props = {**props, CONNECTION: pulumi.Output.secret(self._connection)}
-            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=[CONNECTION]))
-        super().__init__(provider, name, props, opts)
-
-
-class CloudStackResource(Declared[A], _Connection):
+class CloudStackResource(Declared[A]):
     """A declared CloudStack resource that may take its `connection` (a ManagementServer's
     outputs) instead of the stack config's keys; the connection is secret in state."""
 
@@ -215,3 +202,10 @@ class CloudStackResource(Declared[A], _Connection):
                  connection: pulumi.Input[Mapping[str, Any]] | None = None) -> None:
         self._connection = connection
         super().__init__(resource_name, args, opts)
+
+    def extra_properties(self, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+                         ) -> tuple[dict[str, Any], pulumi.ResourceOptions | None]:
+        if self._connection is None:
+            return props, opts
+        return ({**props, CONNECTION: pulumi.Output.secret(self._connection)},
+                pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=[CONNECTION])))

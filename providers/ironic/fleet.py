@@ -43,6 +43,21 @@ def _member(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _has_output(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_output(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_output(v) for v in value)
+    return isinstance(value, pulumi.Output)
+
+
+def _member_of(values: dict[str, Any]) -> pulumi.Output[dict[str, Any]]:
+    """One member from a node's values: an apply over its Outputs only (the same member as
+    `Output.all(**values).apply(_member)`, without an Output per plain value: hundreds of nodes)."""
+    pending = {k: v for k, v in values.items() if _has_output(v)}
+    return pulumi.Output.all(**pending).apply(lambda got: _member({k: got.get(k, v) for k, v in values.items()}))
+
+
 class FleetChecks(PulumiInputsBase):
     """A node listed once."""
 
@@ -72,9 +87,7 @@ class FleetArgs(Args, resource=RESOURCE, checks=FleetChecks):
 
     def __post_init__(self, nodes: Sequence[Node]) -> None:
         self.node_resources = list(nodes)
-        self.members = [
-            pulumi.Output.all(id=n.id, walk=n.walk, **n.fleet_inputs).apply(_member) for n in nodes
-        ]
+        self.members = [_member_of({"id": n.id, "walk": n.walk, **n.fleet_inputs}) for n in nodes]
 
 
 TABLE = FleetArgs.table()

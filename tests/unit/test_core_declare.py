@@ -182,3 +182,55 @@ def test_a_replace_only_resource_changes_nothing_in_place() -> None:
 
     with pytest.raises(Permanent, match="nothing of it changes in place"):
         Only().update("1", {"url": "a"}, {"url": "b"})
+
+
+def _docstrings_from_getsource(cls: type) -> dict[str, str]:
+    """What `docstrings` answered before it cached each module's tree: `inspect.getsource` per class."""
+    import ast
+    import inspect
+    import itertools
+    import textwrap
+
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, after in itertools.pairwise(body):
+            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str)):
+                docs[node.target.id] = inspect.cleandoc(after.value.value)
+    return docs
+
+
+def test_field_docstrings_are_those_of_the_source() -> None:
+    """Every backend's Args (the module trees parsed once) and a class made inside a function."""
+    import importlib
+    import pkgutil
+
+    import providers
+    from providers._core.declare import docstrings
+
+    for module in pkgutil.walk_packages(providers.__path__, "providers."):
+        importlib.import_module(module.name)
+
+    def every(cls: type) -> list[type]:
+        found: list[type] = []
+        subs: list[type] = cls.__subclasses__()
+        for sub in subs:
+            found += [sub, *every(sub)]
+        return found
+
+    class LocalArgs(Args, resource="test.Local"):
+        size: pulumi.Input[int] = arg(default=1)
+        """Made in a test function."""
+
+    classes = every(Args)
+    assert len(classes) > 20 and LocalArgs in classes
+    for cls in classes:
+        assert docstrings(cls) == _docstrings_from_getsource(cls), cls.__qualname__
+    assert docstrings(LocalArgs) == {"size": "Made in a test function."}
+    assert docstrings(ThingArgs)["name"] == "Name; renamed in place."
