@@ -28,7 +28,18 @@ import pydantic
 from pulumi.dynamic import DiffResult
 from typing_extensions import override
 
-from providers._core import LISTINGS, Field, Lifecycle, NotFound, Obj, Policy, Table, diff_fields, diff_result
+from providers._core import (
+    LISTINGS,
+    Field,
+    Lifecycle,
+    NotFound,
+    Obj,
+    Permanent,
+    Policy,
+    Table,
+    diff_fields,
+    diff_result,
+)
 from providers._core.cache import current_read
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.resource import Declared
@@ -40,6 +51,7 @@ from ._walk import ConfigDrive, Power, Timeouts
 from .settings import Settings
 
 MASK = "******"
+ADOPTED = "(adopted)"  # marks the node `make` found under its name instead of creating it
 
 Interface = Literal[
     "bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power",
@@ -277,8 +289,8 @@ def every_field(outs: Mapping[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------
 # The provider: the core's lifecycle (providers._core.lifecycle) with the hooks below.
-# create = find by name (adopt) or `make` (enroll with ports), then `created` walks it; update =
-# `apply` (patch, ports, walk); read = `fetch` + `outputs`; delete = `destroy` (undeploy walk).
+# create = `make` (enroll with ports, or adopt the node holding the name), then `created` walks
+# it; update = `apply` (patch, ports, walk); read = `fetch` + `outputs`; delete = `destroy` (undeploy walk).
 
 
 class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
@@ -316,15 +328,24 @@ class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
 
     @override
     def find(self, client: _walk.NodeRef, wanted: Obj) -> Obj | None:
-        return self.fetch(client, wanted["name"])
+        """No lookup before the create (a 404 per new node): Ironic refuses a second node of the
+        same name, and `make` adopts the node that holds it."""
+        return None
 
     @override
     def make(self, client: _walk.NodeRef, wanted: Obj) -> Obj:
         """Enroll the node with its ports, all or nothing (a node without its ports is not what
-        the program asked for)."""
+        the program asked for); a node already enrolled under the name is adopted instead."""
         body = {**TABLE.to_api(wanted, CREATE_FIELDS), **IFACES.to_api(wanted["interfaces"])}
-        with errors(client.resource, "create node"):
-            node = dict(client.client.node.create(**body).to_dict())
+        try:
+            with errors(client.resource, "create node"):
+                node = dict(client.client.node.create(**body).to_dict())
+        except Permanent as e:
+            # Ironic's DuplicateName (409): what an earlier run left, or an operator enrolled.
+            left = self.fetch(client, wanted["name"]) if f"name {wanted['name']} already exists" in e.message else None
+            if left is None:
+                raise
+            return {**left, ADOPTED: True}
         ref = client.at(node["uuid"])
         try:
             # instance_info is not a creation attribute (of the client): patched in, for a deploy.
@@ -339,7 +360,8 @@ class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
     def created(self, client: _walk.NodeRef, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
         # Made: enrolled as declared. Adopted (what an earlier run left, or an operator enrolled):
         # nothing about it is known, so masked values are sent again and it is never rebuilt.
-        return self.converged(client, self._bring(client.at(obj_id), obj, wanted, wanted if created else {}), wanted)
+        made = created and not obj.pop(ADOPTED, False)
+        return self.converged(client, self._bring(client.at(obj_id), obj, wanted, wanted if made else {}), wanted)
 
     @override
     def apply(self, client: _walk.NodeRef, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj:
