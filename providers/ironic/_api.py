@@ -35,11 +35,19 @@ def client(endpoint: str, timeout: float = 60.0) -> Any:
     if key not in cache:
         from ironicclient import client as ironic_client  # imported on first use, not at import
 
+        # The version one thread's client negotiated (GET /v1) is asked for by the others at once.
+        known = _negotiated.get(endpoint)
+        version = known.current_api_version if known is not None and known.is_api_version_negotiated else "latest"
         cache[key] = ironic_client.get_client(
-            "1", endpoint=endpoint, auth_type="none", os_ironic_api_version="latest", max_retries=0,
+            "1", endpoint=endpoint, auth_type="none", os_ironic_api_version=version, max_retries=0,
             api_timeout=timeout,
         )
+        if version == "latest":
+            _negotiated[endpoint] = cache[key]
     return cache[key]
+
+
+_negotiated: dict[str, Any] = {}  # endpoint -> a client that negotiates the API version
 
 
 def _api_words(err: Exception) -> str:

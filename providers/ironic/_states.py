@@ -61,6 +61,15 @@ VERB_PHASE: dict[str, Phase] = {
     "deleted": "undeploy",
 }
 
+# Where Ironic heads a node once it accepted each verb (its `target_provision_state`).
+VERB_TARGET: dict[str, str] = {
+    "manage": "manageable",
+    "provide": "available",
+    "active": "active",
+    "rebuild": "active",
+    "deleted": "available",
+}
+
 # States in which Ironic changes driver, hardware interfaces and resource class in place
 # (ironic/conductor/manager.py `update_node`); elsewhere such a change is a replace.
 RECONFIGURABLE = frozenset({"enroll", "inspecting", "inspect wait", "manageable", "available"})

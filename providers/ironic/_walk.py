@@ -24,6 +24,7 @@ from . import _states as st
 from ._api import LIST_FIELDS, call
 
 ACTION_THREADS = 8  # verbs issued at once per poll (each is one short API call)
+QUICK_ROUNDS = 3  # quick polls in a row after verbs were issued (`drive(quick=True)`)
 T = TypeVar("T")
 Power = Literal["on", "off"]
 ConfigDrive = str | dict[str, Any]  # a URL, a gzipped base64 ISO, or {meta_data, user_data}
@@ -234,16 +235,26 @@ def advance(tracks: Sequence[Track], nodes: Mapping[str, Obj], now: float) -> li
 
 
 def drive(tracks: Sequence[Track], client_for: Callable[[], Any], poll: Callable[[Any], Mapping[str, Obj]], *,
-          interval: float, clock: Clock = REAL_CLOCK) -> Sequence[Track]:
+          interval: float, quick: bool = False, clock: Clock = REAL_CLOCK) -> Sequence[Track]:
     """Walk every track to its target (`poll(client)`: the live nodes by UUID); return the tracks
-    (done or failed) when all have ended."""
+    (done or failed) when all have ended.
+
+    `quick` (a Fleet, whose poll is one listing for all its nodes): after a poll that issued
+    verbs, poll again a quarter interval later (at most QUICK_ROUNDS times in a row), not a
+    whole one: a short step (BMC verification, cleaning with nothing to clean) is over by then,
+    and the next verb follows it at once."""
     if not tracks:
         return tracks
     pool = ThreadPoolExecutor(max_workers=min(ACTION_THREADS, len(tracks)), thread_name_prefix="walk")
 
     def step() -> Sequence[Track]:
-        due = advance(tracks, poll(client_for()), clock.now())
-        list(pool.map(lambda item: item[0].issue(client_for(), item[1], clock.now()), due))
+        for round_ in range(QUICK_ROUNDS + 1 if quick else 1):
+            if round_:
+                clock.sleep(interval / 4)
+            due = advance(tracks, poll(client_for()), clock.now())
+            list(pool.map(lambda item: item[0].issue(client_for(), item[1], clock.now()), due))
+            if not due:
+                break
         return tracks
 
     def describe(ts: Sequence[Track]) -> str:
@@ -293,7 +304,10 @@ def walk(ref: NodeRef, target: str, *, first: str | None = None, clock: Clock = 
 
 def step(ref: NodeRef, target: str, *, node: Obj, first: str | None = None) -> tuple[Obj, bool]:
     """Issue at most one verb (`first`, or the next towards `target`) and return (node, whether
-    more is to come). A node in the middle of a transition is left to it (the Fleet waits for it)."""
+    more is to come). A node in the middle of a transition is left to it (the Fleet waits for it).
+
+    The node is not read again after its verb: it is returned as it was, heading where Ironic
+    heads it once it accepted the verb (the Fleet's listing, or the next refresh, sees the rest)."""
     t = _track(ref, target)
     due = [first] if first else [verb for _, verb in advance([t], {ref.uuid: node}, 0.0)]
     if t.failed:
@@ -303,4 +317,4 @@ def step(ref: NodeRef, target: str, *, node: Obj, first: str | None = None) -> t
     t.issue(ref.client, due[0], 0.0)
     if t.failed:
         raise Permanent(ref.resource, t.failed)
-    return get(ref), True
+    return {**node, "target_provision_state": st.VERB_TARGET[due[0]]}, True

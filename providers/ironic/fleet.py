@@ -144,7 +144,8 @@ class FleetProvider(Lifecycle[Settings, Connect]):
         """Walk every member to its target; the nodes as last seen, by UUID."""
         members = [Member.model_validate(m) for m in wanted["members"]]
         interval = wanted.get("poll_interval") or min((m.timeouts.poll_interval for m in members), default=10.0)
-        tracks = drive([Track(m) for m in members], connect, lambda c: listing(c, RESOURCE), interval=interval)
+        tracks = drive([Track(m) for m in members], connect, lambda c: listing(c, RESOURCE), interval=interval,
+                       quick=True)
         problem = report(tracks)
         if problem:
             raise Permanent(RESOURCE, problem)

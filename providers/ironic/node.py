@@ -28,7 +28,18 @@ import pydantic
 from pulumi.dynamic import DiffResult
 from typing_extensions import override
 
-from providers._core import LISTINGS, Field, Lifecycle, NotFound, Obj, Policy, Table, diff_fields, diff_result
+from providers._core import (
+    LISTINGS,
+    Field,
+    Lifecycle,
+    NotFound,
+    Obj,
+    Permanent,
+    Policy,
+    Table,
+    diff_fields,
+    diff_result,
+)
 from providers._core.cache import current_read
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.resource import Declared
@@ -40,6 +51,7 @@ from ._walk import ConfigDrive, Power, Timeouts
 from .settings import Settings
 
 MASK = "******"
+ADOPTED = "(adopted)"  # marks the node `make` found under its name instead of creating it
 
 Interface = Literal[
     "bios", "boot", "console", "deploy", "firmware", "inspect", "management", "network", "power",
@@ -219,6 +231,15 @@ def node_diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
     return diff_result(changes, TABLE)
 
 
+def _enroll(nodes: Any, body: Obj) -> Obj:
+    """POST /v1/nodes. Ironic takes `instance_info` at creation, python-ironicclient's `create`
+    does not let it through: such a body is posted as it is (one request, not a create and a patch)."""
+    if "instance_info" not in body:
+        return dict(nodes.create(**body).to_dict())
+    _resp, made = nodes.api.json_request("POST", "/v1/nodes", body=body)
+    return dict(made)
+
+
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
@@ -277,8 +298,8 @@ def every_field(outs: Mapping[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------
 # The provider: the core's lifecycle (providers._core.lifecycle) with the hooks below.
-# create = find by name (adopt) or `make` (enroll with ports), then `created` walks it; update =
-# `apply` (patch, ports, walk); read = `fetch` + `outputs`; delete = `destroy` (undeploy walk).
+# create = `make` (enroll with ports, or adopt the node holding the name), then `created` walks
+# it; update = `apply` (patch, ports, walk); read = `fetch` + `outputs`; delete = `destroy` (undeploy walk).
 
 
 class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
@@ -316,18 +337,29 @@ class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
 
     @override
     def find(self, client: _walk.NodeRef, wanted: Obj) -> Obj | None:
-        return self.fetch(client, wanted["name"])
+        """No lookup before the create (a 404 per new node): Ironic refuses a second node of the
+        same name, and `make` adopts the node that holds it."""
+        return None
 
     @override
     def make(self, client: _walk.NodeRef, wanted: Obj) -> Obj:
         """Enroll the node with its ports, all or nothing (a node without its ports is not what
-        the program asked for)."""
+        the program asked for); a node already enrolled under the name is adopted instead."""
         body = {**TABLE.to_api(wanted, CREATE_FIELDS), **IFACES.to_api(wanted["interfaces"])}
-        with errors(client.resource, "create node"):
-            node = dict(client.client.node.create(**body).to_dict())
+        if wanted["target_state"] == "active" and wanted.get("instance_info"):
+            body["instance_info"] = wanted["instance_info"]  # for the deploy
+        try:
+            with errors(client.resource, "create node"):
+                node = _enroll(client.client.node, body)
+        except Permanent as e:
+            # Ironic's DuplicateName (409): what an earlier run left, or an operator enrolled.
+            left = self.fetch(client, wanted["name"]) if f"name {wanted['name']} already exists" in e.message else None
+            if left is None:
+                raise
+            return {**left, ADOPTED: True}
         ref = client.at(node["uuid"])
         try:
-            # instance_info is not a creation attribute (of the client): patched in, for a deploy.
+            # Made as declared, the patch is empty: no request.
             node = self._patch(ref, node, wanted, wanted)
             return {**node, "ports": self._ports(ref, wanted["ports"], {})}
         except Exception:
@@ -339,7 +371,8 @@ class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
     def created(self, client: _walk.NodeRef, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
         # Made: enrolled as declared. Adopted (what an earlier run left, or an operator enrolled):
         # nothing about it is known, so masked values are sent again and it is never rebuilt.
-        return self.converged(client, self._bring(client.at(obj_id), obj, wanted, wanted if created else {}), wanted)
+        made = created and not obj.pop(ADOPTED, False)
+        return self.converged(client, self._bring(client.at(obj_id), obj, wanted, wanted if made else {}), wanted)
 
     @override
     def apply(self, client: _walk.NodeRef, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj:

@@ -143,6 +143,19 @@ def test_adopts_node_left_by_earlier_run(ironic_endpoint: str) -> None:
     p.delete(left.uuid, outs)
 
 
+def test_node_to_deploy_is_enrolled_whole_or_adopted(ironic_endpoint: str) -> None:
+    """A node to deploy is enrolled with its instance_info in the create; a second create of the
+    name (a re-run after a lost answer) adopts it instead of failing on Ironic's 409."""
+    c = client(ironic_endpoint)
+    p = node_provider(ironic_endpoint)
+    want = props("life-7", target_state="active", wait=False, instance_info={"image_source": "http://img/a.qcow2"})
+    first = o(p.create(want))
+    assert first["walk"] and c.node.get(first["uuid"]).instance_info["image_source"] == "http://img/a.qcow2"
+    again = o(p.create(want))
+    assert again["uuid"] == first["uuid"] and [n.name for n in c.node.list() if n.name == "life-7"] == ["life-7"]
+    p.delete(first["uuid"], again)
+
+
 def test_failed_deploy_is_reported_and_resumed(slow_ironic: Callable[..., dict[str, Any]]) -> None:
     """A deploy outliving its deadline times out naming the phase; a conductor restart fails the
     deploy (Ironic's own `deploy failed` with last_error); the next create adopts and resumes."""
