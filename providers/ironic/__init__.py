@@ -9,8 +9,9 @@ Stack config: `<project>:ironic = {"endpoint": "http://..."}` (read in `configur
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from providers import lazy_names
 
 if TYPE_CHECKING:
     from ._walk import Member, Timeouts
@@ -47,15 +48,4 @@ __all__ = [
     "Timeouts",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, _MODULES)

@@ -27,7 +27,7 @@ import pydantic
 from typing_extensions import override
 
 from providers._core import Lifecycle, Obj, Permanent, Policy
-from providers._core.declare import Args, PulumiInputsBase, arg, output
+from providers._core.declare import Args, PulumiInputsBase, arg, holds_output, output
 from providers._core.resource import Declared
 
 from ._api import Once, client
@@ -43,18 +43,10 @@ def _member(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _has_output(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_has_output(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_has_output(v) for v in value)
-    return isinstance(value, pulumi.Output)
-
-
 def _member_of(values: dict[str, Any]) -> pulumi.Output[dict[str, Any]]:
     """One member from a node's values: an apply over its Outputs only (the same member as
     `Output.all(**values).apply(_member)`, without an Output per plain value: hundreds of nodes)."""
-    pending = {k: v for k, v in values.items() if _has_output(v)}
+    pending = {k: v for k, v in values.items() if holds_output(v)}
     return pulumi.Output.all(**pending).apply(lambda got: _member({k: got.get(k, v) for k, v in values.items()}))
 
 

@@ -16,8 +16,9 @@ The optional stack-config object `<project>:xcpng` sets transport and deadlines:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from providers import lazy_names
 
 if TYPE_CHECKING:
     from ._xapi import Credentials, Xapi, map_error
@@ -60,15 +61,4 @@ __all__ = [
     "map_error",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, _MODULES)
