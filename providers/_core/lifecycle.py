@@ -113,21 +113,18 @@ class Lifecycle(Provider[S], Generic[S, C]):
     def create(self, props: dict[str, Any]) -> CreateResult:
         wanted = self.inputs(props)
         with self.connect(wanted) as client:
-            return self._create(client, wanted)
-
-    def _create(self, client: C, wanted: Obj) -> CreateResult:
-        obj, created = ensure(
-            self.policy(client), self.what("create"),
-            lambda: self.find(client, wanted), lambda: self.make(client, wanted),
-        )
-        obj_id = self.obj_id(obj)
-        try:
-            outputs = self.created(client, obj_id, obj, created, wanted)
-        except Exception:
-            if created:
-                self.undo(client, obj)
-            raise
-        return CreateResult(obj_id, self.managed(outputs, wanted))
+            obj, created = ensure(
+                self.policy(client), self.what("create"),
+                lambda: self.find(client, wanted), lambda: self.make(client, wanted),
+            )
+            obj_id = self.obj_id(obj)
+            try:
+                outputs = self.created(client, obj_id, obj, created, wanted)
+            except Exception:
+                if created:
+                    self.undo(client, obj)
+                raise
+            return CreateResult(obj_id, self.managed(outputs, wanted))
 
     def created(self, client: C, obj_id: str, obj: Obj, created: bool, wanted: Obj) -> Obj:
         """The outputs once the object exists; an adopted one is brought to what is declared."""
