@@ -110,9 +110,6 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
     def destroy(self, api: Api, obj: Obj) -> None:
         api.job(self.commands.delete, id=obj["id"], **self.delete_params)
 
-    def api(self, props: Mapping[str, Any]) -> Api:
-        return Api(self.settings(props), self.label(props), self.clock)
-
     # --- the connection property ------------------------------------------------------------------
 
     def settings(self, props: Mapping[str, Any] | None = None) -> Settings:
@@ -171,7 +168,7 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         return _carry(super().managed(_strip(outputs), declared), declared)
 
     def client(self, props: Mapping[str, Any]) -> Api:
-        return self.api(props)
+        return Api(self.settings(props), self.label(props), self.clock)
 
     def policy(self, client: Api) -> Policy:
         return client.policy

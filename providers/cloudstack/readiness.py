@@ -147,7 +147,7 @@ class ZoneReadinessProvider(CloudStackProvider):
         return "CloudStack raised no alert about them"
 
     def _wait(self, wanted: dict[str, Any]) -> dict[str, Any]:
-        api = self.api(wanted)
+        api = self.client(wanted)
         zone_id = wanted["zone_id"]
         try:
             vms = api.wait(lambda: self._vms(api, zone_id), done=self._running, describe=self._describe,
@@ -169,7 +169,7 @@ class ZoneReadinessProvider(CloudStackProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            vms = self._vms(self.api(props), id_)
+            vms = self._vms(self.client(props), id_)
         except NotFound:
             return self.gone()
         if not self._running(vms):
