@@ -169,11 +169,8 @@ class FsClientProvider(CephProvider[Ssh]):
 
     @override
     def outputs(self, client: Ssh, obj: Obj, carried: Obj) -> Obj:
-        out = {k: obj[k] for k in ("name", "fs_name", "path", "caps", "key")}
-        for k in TRANSPORT:
-            if carried.get(k) is not None:
-                out[k] = carried[k]
-        return out
+        return {**{k: obj[k] for k in ("name", "fs_name", "path", "caps", "key")},
+                **{k: carried[k] for k in TRANSPORT if carried.get(k) is not None}}
 
     @override
     def destroy(self, client: Ssh, obj: Obj) -> None:

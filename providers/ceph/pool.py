@@ -279,7 +279,7 @@ class PoolProvider(DashboardProvider):
         """The cluster's defaults for the defaulted fields (from the configuration database)."""
         out: dict[str, Any] = {}
         for field, option in DEFAULT_OPTION.items():
-            conf = self.dashboard().call(RESOURCE, "GET", f"/api/cluster_conf/{option}")
+            conf = self.dashboard.call(RESOURCE, "GET", f"/api/cluster_conf/{option}")
             values = {v["section"]: v["value"] for v in conf.get("value", [])}
             out[field] = values.get("global", values.get("mon", conf.get("default")))
         out["size"] = int(out["size"])

@@ -191,7 +191,7 @@ class RgwUserProvider(CephProvider[UserOp]):
 
     @override
     def client(self, props: Mapping[str, Any]) -> UserOp:
-        return UserOp(self.rgw_admin(), bool(props.get("purge_data")))
+        return UserOp(self.rgw_admin, bool(props.get("purge_data")))
 
     @override
     def fetch(self, client: UserOp, obj_id: str) -> Obj | None:
@@ -320,7 +320,6 @@ class BucketArgs(Args, resource=BUCKET):
     """The uid RGW reports as the bucket's owner."""
 
 
-BUCKET_TABLE = BucketArgs.table()
 KEYS = ("access_key", "secret_key")
 
 
@@ -348,7 +347,7 @@ class BucketProvider(CephProvider[BucketOp]):
     @override
     def client(self, props: Mapping[str, Any]) -> BucketOp:
         s = self.settings()
-        return BucketOp(self.rgw_admin(), s.rgw_url, str(props.get("access_key")), str(props.get("secret_key")),
+        return BucketOp(self.rgw_admin, s.rgw_url, str(props.get("access_key")), str(props.get("secret_key")),
                         s.http_timeout)
 
     @override

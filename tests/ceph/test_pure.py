@@ -302,12 +302,12 @@ def test_every_request_is_bounded_by_the_settings_http_timeout() -> None:
         seen.append(timeout)
         raise requests.ConnectTimeout("no answer")
 
-    dashboard = p.dashboard()
+    dashboard = p.dashboard
     dashboard.session.request = request  # type: ignore[method-assign]
     with pytest.raises(Retryable, match="no answer"):
         dashboard.call("ceph.Pool", "POST", "/api/pool", {})
     assert seen == [7]
-    assert p.rgw_admin().client._timeout == 7
+    assert p.rgw_admin.client._timeout == 7
     b = BucketProvider()
     b.configure_with(CephSettings.from_config({**FULL, "httpTimeout": 7}))
     config = b.client({"access_key": "AK", "secret_key": "SK"}).s3().meta.config
