@@ -188,10 +188,6 @@ class PoolProvider(XcpngProvider[Walk]):
 
     # --- the hooks ----------------------------------------------------------------------------
     @override
-    def obj_id(self, obj: Obj) -> str:
-        return str(obj["uuid"])
-
-    @override
     def fetch(self, client: Walk, obj_id: str) -> Obj | None:
         """The pool the hosts make up, unless it is another one now (the hosts were reinstalled).
         Unreachable hosts are an error (from `connect`), not a vanished pool."""
