@@ -30,7 +30,6 @@ ordered PUT plan, full each time: what is left undeclared goes back to the clust
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
@@ -184,14 +183,9 @@ UNSET: dict[str, Any] = {"application": [], "quota_max_bytes": 0, "quota_max_obj
                          "compression_mode": "unset", "compression_algorithm": "unset"}
 
 
-@dataclass
-class Plan:
-    body: dict[str, Any]  # the ordered `PUT /api/pool` payload
-
-
-def plan(have: Mapping[str, Any], target: Mapping[str, Any]) -> Plan:
-    """The payload turning `have` into `target` (both keyed as the table; None in `target`: unset it, or
-    leave a DEFAULTED field alone), named as the table's API names say."""
+def plan(have: Mapping[str, Any], target: Mapping[str, Any]) -> dict[str, Any]:
+    """The ordered `PUT /api/pool` payload turning `have` into `target` (both keyed as the table;
+    None in `target`: unset it, or leave a DEFAULTED field alone), named as the table's API names say."""
     names = [f for f in ORDER if target[f] != have[f] and (target[f] is not None or f in UNSET)]
     if (target["pg_autoscale_mode"] or have["pg_autoscale_mode"]) == "on" and "pg_num" in names:
         names.remove("pg_num")  # the autoscaler owns it
@@ -200,7 +194,7 @@ def plan(have: Mapping[str, Any], target: Mapping[str, Any]) -> Plan:
         names.insert(names.index("min_size") + 1, "size")
     if "compression_mode" in names and target["compression_mode"] is None and target["compression_algorithm"] is None:
         names = [f for f in names if f != "compression_algorithm"]  # the dashboard unsets it with the mode
-    return Plan(TABLE.to_api({f: UNSET[f] if target[f] is None else target[f] for f in names}, names))
+    return TABLE.to_api({f: UNSET[f] if target[f] is None else target[f] for f in names}, names)
 
 
 class PoolProvider(DashboardProvider):
@@ -293,7 +287,7 @@ class PoolProvider(DashboardProvider):
             out["size"] = out["min_size"] = None
         return out
 
-    def _plan(self, live: Mapping[str, Any], want: Mapping[str, Any], *, creating: bool) -> Plan:
+    def _plan(self, live: Mapping[str, Any], want: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         """The PUT payload that turns the live pool into `want` (defaults for what is unset)."""
         have = _live_view(live)
         have["application"] = have["live"]["applications"] or None
@@ -312,7 +306,7 @@ class PoolProvider(DashboardProvider):
         if live["type"] != want["type"]:
             raise Permanent(RESOURCE, f"pool {name} exists as a {live['type']} pool, "
                                       f"the program wants {want['type']}; rename or remove one of them")
-        body = self._plan(live, want, creating=creating).body
+        body = self._plan(live, want, creating=creating)
         if not body:
             return live
         client.call(RESOURCE, "PUT", f"/api/pool/{name}", body, task="pool/edit", task_meta={"pool_name": name})

@@ -354,7 +354,7 @@ LIVE = {"pool": 1, "pool_name": "data", "type": "replicated", "size": 2, "min_si
 )
 def test_pool_update_plan(live: dict[str, Any], want: dict[str, Any], body: dict[str, Any]) -> None:
     plan = StubDefaults()._plan({**LIVE, **live}, PoolProvider().inputs({"name": "data", **want}), creating=False)
-    assert list(plan.body.items()) == list(body.items())
+    assert list(plan.items()) == list(body.items())
 
 
 class HalfMade(PoolProvider):
