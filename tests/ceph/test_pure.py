@@ -253,16 +253,16 @@ def response(status: int, body: Any) -> requests.Response:
 @pytest.mark.parametrize(
     ("status", "body", "kind", "words"),
     [
-        (404, {"Code": "NoSuchUser", "Message": ""}, NotFound, "NoSuchUser"),
-        (409, {"Code": "EmailExists", "Message": "", "RequestId": "tx1"}, Permanent, "EmailExists"),
-        (403, {"Code": "SignatureDoesNotMatch"}, Permanent, "SignatureDoesNotMatch"),
+        (404, {"detail": "pool 'x' not found", "code": "pool_not_found"}, NotFound, "pool 'x' not found"),
+        (409, {"message": "conflict"}, Permanent, "conflict"),
+        (403, {"code": "forbidden"}, Permanent, "forbidden"),
         (400, {"detail": "[errno -34] 'pg_num' must be greater than 0", "code": "SendCommandError"},
          Permanent, "[errno -34]"),
         (500, "Internal Server Error", Retryable, "Internal Server Error"),
         (503, {"detail": "busy"}, Retryable, "busy"),
     ],
 )
-def test_raise_for_maps_both_apis(status: int, body: Any, kind: type[Exception], words: str) -> None:
+def test_raise_for_maps_dashboard_answers(status: int, body: Any, kind: type[Exception], words: str) -> None:
     with pytest.raises(kind) as e:
         raise_for("ceph.Pool", "PUT /api/pool/x", response(status, body))
     assert words in str(e.value) and "ceph.Pool" in str(e.value) and f"HTTP {status}" in str(e.value)
