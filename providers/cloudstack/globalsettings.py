@@ -121,8 +121,7 @@ class GlobalSettingsProvider(CloudStackProvider):
             return self.gone()
         return self.read_result(id_, outs, props)
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        del id_  # the engine passes them; this needs only the inputs
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
         api = self.client(wanted)
         old, new = _as_text(olds.get("values") or {}), wanted["values"]
@@ -130,8 +129,7 @@ class GlobalSettingsProvider(CloudStackProvider):
                     [n for n in old if n not in new])
         return UpdateResult(self.managed(self._outputs(api, wanted), wanted))
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        del id_  # the engine passes them; this needs only the inputs
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
         api = self.client(props)
         self._apply(api, props.get("zone_id"), {}, sorted(_as_text(props.get("values") or {})))
 

@@ -160,8 +160,7 @@ class ManagementServerProvider(TableProvider):
         outs = self._converge(wanted, {}, rotate=True)
         return CreateResult(outs["user_id"], outs)
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        del id_  # the engine passes them; this needs only the inputs
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
         rotate = int(olds.get("key_version") or 0) != int(wanted["key_version"])
         return UpdateResult(self._converge(wanted, olds, rotate))
@@ -182,9 +181,8 @@ class ManagementServerProvider(TableProvider):
             return self.gone()  # revoked or replaced out of band: the next up registers new keys
         return ReadResult(id_, props, inputs=self.table.input_props(props))
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Revoke the program's keys: a new pair replaces them, and nobody keeps it."""
-        del id_  # the engine passes them; this needs only the inputs
         try:
             session, _ = self._login(props)
         except Permanent as e:

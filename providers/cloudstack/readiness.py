@@ -162,8 +162,7 @@ class ZoneReadinessProvider(CloudStackProvider):
         wanted = self.inputs(props)
         return CreateResult(wanted["zone_id"], self.managed(self._wait(wanted), wanted))
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        del id_, olds  # the engine passes them; this needs only the inputs
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
         return UpdateResult(self.managed(self._wait(wanted), wanted))
 
