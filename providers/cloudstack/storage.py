@@ -143,13 +143,9 @@ class PrimaryStorageProvider(CloudStackProvider):
 
     @override
     def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        params: dict[str, Any] = {}
-        if "name" in changed:
-            params["name"] = wanted["name"]
-        if "tags" in changed:
-            params["tags"] = wanted.get("tags") or []
-        if "enabled" in changed:
-            params["enabled"] = wanted["enabled"]
+        params = {n: wanted.get(n) for n in ("name", "tags", "enabled") if n in changed}
+        if "tags" in params:
+            params["tags"] = params["tags"] or []  # tags removed from the program are cleared
         if params:
             api.call("updateStoragePool", id=obj_id, **params)
         return None
