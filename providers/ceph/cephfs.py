@@ -60,9 +60,6 @@ class FsDirectoryArgs(Args, resource=RESOURCE, delete_before_replace=True):
     """What the directory holds (the SRs' directories), as Ceph reports it."""
 
 
-TABLE = FsDirectoryArgs.table()
-
-
 class FsDirectoryProvider(DashboardProvider):
     args = FsDirectoryArgs
 

@@ -72,7 +72,6 @@ class FsClientArgs(Args, resource=RESOURCE, delete_before_replace=True):
     """The caps Ceph reports for the client."""
 
 
-TABLE = FsClientArgs.table()
 TRANSPORT = ("host", "private_key", "port", "user", "conf")
 
 

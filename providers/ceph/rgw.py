@@ -133,9 +133,6 @@ class RgwUserArgs(Args, resource=USER, checks=RgwUserChecks):
     """The managed S3 secret key (secret)."""
 
 
-USER_TABLE = RgwUserArgs.table()
-
-
 def caps_string(caps: dict[str, set[str]]) -> str:
     return ";".join(f"{t}={perm_name(p)}" for t, p in sorted(caps.items()) if p)
 

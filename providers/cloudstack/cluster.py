@@ -74,9 +74,6 @@ class ClusterArgs(Args, resource="cloudstack.Cluster", delete_before_replace=Tru
     """Ids of the cluster's hosts."""
 
 
-TABLE = ClusterArgs.table()
-
-
 class ClusterProvider(CloudStackProvider):
     args = ClusterArgs
     commands = Commands("listClusters")

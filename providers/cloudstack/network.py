@@ -119,9 +119,6 @@ class PhysicalNetworkArgs(Args, resource="cloudstack.PhysicalNetwork", delete_be
     """Traffic type -> id of its traffic type object."""
 
 
-TABLE = PhysicalNetworkArgs.table()
-
-
 class PhysicalNetworkProvider(CloudStackProvider):
     args = PhysicalNetworkArgs
     commands = Commands("listPhysicalNetworks", delete="deletePhysicalNetwork")

@@ -100,9 +100,6 @@ class PrimaryStorageArgs(Args, resource="cloudstack.PrimaryStorage", delete_befo
     """The pool's host as CloudStack answers it."""
 
 
-PRIMARY = PrimaryStorageArgs.table()
-
-
 class PrimaryStorageProvider(CloudStackProvider):
     args = PrimaryStorageArgs
     commands = Commands("listStoragePools")
@@ -227,9 +224,6 @@ class ImageStoreArgs(Args, resource="cloudstack.ImageStore", delete_before_repla
     """REGION (S3) or ZONE (NFS)."""
 
 
-IMAGE = ImageStoreArgs.table()
-
-
 class ImageStoreProvider(CloudStackProvider):
     args = ImageStoreArgs
     commands = Commands("listImageStores", delete="deleteImageStore")
@@ -297,9 +291,6 @@ class StagingStoreArgs(Args, resource="cloudstack.StagingStore", delete_before_r
     """NFS."""
     scope: pulumi.Output[str] = output()
     """ZONE."""
-
-
-STAGING = StagingStoreArgs.table()
 
 
 class StagingStoreProvider(CloudStackProvider):

@@ -121,7 +121,6 @@ class PoolArgs(Args, resource="xcpng.Pool", checks=PoolChecks):
     """The pool's description before create: destroy gives it back."""
 
 
-TABLE = PoolArgs.table()
 # Inputs XAPI cannot give back, kept from the declared ones on read.
 CARRIED = ("username", "password", "host_passwords")
 # Outputs recorded at create and carried through reads and updates (what destroy restores).

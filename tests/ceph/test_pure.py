@@ -14,10 +14,11 @@ from providers.ceph import PoolProvider, RgwUserProvider
 from providers.ceph._http import raise_for
 from providers.ceph.pool import TABLE as POOL_TABLE
 from providers.ceph.pool import outputs_for
-from providers.ceph.rgw import USER_TABLE, caps_delta, norm_caps, norm_quota, user_outputs
+from providers.ceph.rgw import RgwUserArgs, caps_delta, norm_caps, norm_quota, user_outputs
 from providers.ceph.settings import CephSettings
 
 POOL = {"name": "data", "type": "replicated", "allow_delete": False}
+USER_TABLE = RgwUserArgs.table()
 USER = {"uid": "cs", "display_name": "CloudStack", "suspended": False, "purge_data": False}
 
 
