@@ -198,10 +198,6 @@ def plan(have: Mapping[str, Any], target: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class PoolProvider(DashboardProvider):
-    """`diff` is the core's and never raises: the engine calls it for every resource of a
-    refresh-and-up, and an error there fails the whole stack's preview. Unreachable values are
-    refused by `check`."""
-
     args = PoolArgs
     transactional = True  # a pool made here that cannot be converged is removed again
 
