@@ -25,11 +25,11 @@ from providers._core.normalize import as_bool, as_int, lower
 from providers._core.resource import Declared
 from providers._core.wait import Policy
 
-from .api import Api, single
+from .api import Api
 from .settings import Settings
 
-__all__ = ["CONNECTION", "Api", "CloudStackProvider", "CloudStackResource", "Commands", "as_bool", "as_int", "lower",
-           "single", "tag_list"]
+__all__ = ["CONNECTION", "CloudStackProvider", "CloudStackResource", "Commands", "as_bool", "as_int", "lower",
+           "tag_list"]
 
 CONNECTION = "connection"  # {"endpoint", "apiKey", "secretKey"}: a ManagementServer's outputs
 A = TypeVar("A", bound=Args)
