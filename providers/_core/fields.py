@@ -8,7 +8,7 @@ into outputs through the table, so a property is named in exactly one place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from typing import Any, cast
@@ -85,7 +85,7 @@ class Table:
     def secrets(self) -> list[str]:
         return [f.name for f in self.fields if f.secret]
 
-    def to_api(self, props: Mapping[str, Any], names: list[str] | None = None) -> dict[str, Any]:
+    def to_api(self, props: Mapping[str, Any], names: Sequence[str] | None = None) -> dict[str, Any]:
         """The API payload for the given input properties (all set inputs, or only `names`)."""
         chosen = self.inputs if names is None else tuple(self[n] for n in names)
         return {f.api_name: props[f.name] for f in chosen if props.get(f.name) is not None}

@@ -89,10 +89,6 @@ class Lifecycle(Provider[S], Generic[S, C]):
     def obj_id(self, obj: Obj) -> str:
         return str(obj["id"])
 
-    def what(self, verb: str) -> str:
-        """How waits and retries name a create or delete ("create" / "delete")."""
-        return f"{verb} {self.table.resource}"
-
     def settle(self, created: bool, wanted: Obj) -> bool:
         """Whether a just-made (or adopted) object is converged to `wanted` at once."""
         del wanted
@@ -114,7 +110,7 @@ class Lifecycle(Provider[S], Generic[S, C]):
         wanted = self.inputs(props)
         with self.connect(wanted) as client:
             obj, created = ensure(
-                self.policy(client), self.what("create"),
+                self.policy(client), f"create {self.table.resource}",
                 lambda: self.find(client, wanted), lambda: self.make(client, wanted),
             )
             obj_id = self.obj_id(obj)
@@ -157,5 +153,5 @@ class Lifecycle(Provider[S], Generic[S, C]):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with self.connect(props) as client:
-            remove(self.policy(client), self.what("delete"), lambda: self.fetch(client, id_),
+            remove(self.policy(client), f"delete {self.table.resource}", lambda: self.fetch(client, id_),
                    lambda obj: self.destroy(client, obj))

@@ -63,14 +63,6 @@ def reading(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def failure_reason(error: Mapping[str, Any]) -> tuple[str, str]:
-    """(property path, reason naming the value) of one pydantic error."""
-    path = ".".join(str(p) for p in error["loc"])
-    value = error.get("input")
-    shown = "(missing)" if error["type"] == "missing" else repr(value)
-    return path, f"{path or 'inputs'}={shown}: {error['msg']}"
-
-
 def validate(model: type[M], props: Mapping[str, Any]) -> tuple[M | None, list[CheckFailure]]:
     """Validate `props` with `model`, ignoring errors caused by values unknown at preview."""
     try:
@@ -79,12 +71,11 @@ def validate(model: type[M], props: Mapping[str, Any]) -> tuple[M | None, list[C
         failures = []
         for err in e.errors():
             top = err["loc"][0] if err["loc"] else None
-            if top is not None and is_unknown(props.get(str(top))):
+            if (top is not None and is_unknown(props.get(str(top)))) or is_unknown(err.get("input")):
                 continue
-            if is_unknown(err.get("input")):
-                continue
-            path, reason = failure_reason(err)
-            failures.append(CheckFailure(path, reason))
+            path = ".".join(str(p) for p in err["loc"])
+            shown = "(missing)" if err["type"] == "missing" else repr(err.get("input"))
+            failures.append(CheckFailure(path, f"{path or 'inputs'}={shown}: {err['msg']}"))
         return None, failures
 
 

@@ -3,8 +3,9 @@ hooks every Ceph resource answers the same way (the retry policy, the id, adopti
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 import pulumi
 from typing_extensions import override
@@ -34,23 +35,14 @@ class CephProvider(Lifecycle[Settings, C]):
         # Pickled into state by reference; never carry settings or clients along.
         return {}
 
-    def _clients(self) -> dict[str, Any]:
-        clients: dict[str, Any] = self.__dict__.setdefault("_client_cache", {})
-        return clients
-
+    @functools.cached_property
     def dashboard(self) -> Dashboard:
-        clients = self._clients()
-        if "dashboard" not in clients:
-            clients["dashboard"] = Dashboard(self.settings())
-        return cast(Dashboard, clients["dashboard"])
+        return Dashboard(self.settings())
 
+    @functools.cached_property
     def rgw_admin(self) -> AdminOps:
-        clients = self._clients()
-        if "rgw" not in clients:
-            s = self.settings()
-            clients["rgw"] = AdminOps(s.rgw_url, s.rgw_access_key, s.rgw_secret_key.get_secret_value(),
-                                      s.http_timeout)
-        return cast(AdminOps, clients["rgw"])
+        s = self.settings()
+        return AdminOps(s.rgw_url, s.rgw_access_key, s.rgw_secret_key.get_secret_value(), s.http_timeout)
 
     @override
     def policy(self, client: C) -> Policy:
@@ -82,4 +74,4 @@ class DashboardProvider(CephProvider[Dashboard]):
 
     @override
     def client(self, props: Mapping[str, Any]) -> Dashboard:
-        return self.dashboard()
+        return self.dashboard

@@ -33,15 +33,12 @@ def _body(resp: requests.Response) -> Any:
 
 
 def raise_for(resource: str, what: str, resp: requests.Response) -> None:
-    """Map a non-2xx answer of either API to NotFound / Retryable / Permanent."""
+    """Map a non-2xx answer of the dashboard to NotFound / Retryable / Permanent."""
     if resp.status_code < 400:
         return
     body = _body(resp)
-    if isinstance(body, dict):
-        # Dashboard: {"detail": "[errno -34] ...", "code": "..."}; RGW: {"Code": "NoSuchUser", ...}
-        words = body.get("detail") or body.get("Code") or body.get("message") or json.dumps(body)
-        if body.get("Code") and body.get("Message"):
-            words = f"{body['Code']}: {body['Message']}"
+    if isinstance(body, dict):  # {"detail": "[errno -34] ...", "code": "..."}
+        words = body.get("detail") or body.get("message") or json.dumps(body)
     else:
         words = str(body).strip()[:500] or resp.reason
     message = f"{what}: HTTP {resp.status_code}: {words}"

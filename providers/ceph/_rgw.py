@@ -82,19 +82,16 @@ class AdminOps:
                                     secure=parts.scheme == "https", timeout=self._timeout, pool_connections=True)
         return self._client
 
-    def _call(self, resource: str, what: str, call: Callable[[RGWAdmin], T]) -> T:
+    def call(self, resource: str, what: str, fn: Callable[[RGWAdmin], T]) -> T:
+        """One call, its errors mapped; not retried (a mutation never is blind: the caller looks again first)."""
         try:
-            return call(self.client)
+            return fn(self.client)
         except Exception as e:
             raise map_error(resource, what, e) from e
 
-    def read(self, resource: str, what: str, call: Callable[[RGWAdmin], T]) -> T:
+    def read(self, resource: str, what: str, fn: Callable[[RGWAdmin], T]) -> T:
         """A safe call: retried on temporary errors."""
-        return retry(lambda: self._call(resource, what, call), resource=resource, what=what, timeout=READ_RETRY)
-
-    def change(self, resource: str, what: str, call: Callable[[RGWAdmin], T]) -> T:
-        """A mutation: never retried blind (the caller looks again first)."""
-        return self._call(resource, what, call)
+        return retry(lambda: self.call(resource, what, fn), resource=resource, what=what, timeout=READ_RETRY)
 
     # --- the calls the resources make ---------------------------------------------------------
 
@@ -103,35 +100,35 @@ class AdminOps:
 
     def create_user(self, resource: str, uid: str, display_name: str, **kw: Any) -> Any:
         params = {k: _q(v) for k, v in kw.items() if v is not None}
-        return self.change(resource, "create user",
+        return self.call(resource, "create user",
                            lambda c: c.create_user(_q(uid), _q(display_name), generate_key=True, **params))
 
     def modify_user(self, resource: str, uid: str, **kw: Any) -> Any:
         params = {k: _q(v) for k, v in kw.items() if v is not None}
-        return self.change(resource, "modify user", lambda c: c.modify_user(_q(uid), key_type=None, **params))
+        return self.call(resource, "modify user", lambda c: c.modify_user(_q(uid), key_type=None, **params))
 
     def remove_user(self, resource: str, uid: str, *, purge_data: bool) -> Any:
-        return self.change(resource, "remove user", lambda c: c.remove_user(_q(uid), purge_data=purge_data))
+        return self.call(resource, "remove user", lambda c: c.remove_user(_q(uid), purge_data=purge_data))
 
     def add_caps(self, resource: str, uid: str, caps: str) -> Any:
-        return self.change(resource, "add caps", lambda c: c.add_capability(_q(uid), _q(caps)))
+        return self.call(resource, "add caps", lambda c: c.add_capability(_q(uid), _q(caps)))
 
     def remove_caps(self, resource: str, uid: str, caps: str) -> Any:
-        return self.change(resource, "remove caps", lambda c: c.remove_capability(_q(uid), _q(caps)))
+        return self.call(resource, "remove caps", lambda c: c.remove_capability(_q(uid), _q(caps)))
 
     def set_quota(self, resource: str, uid: str, kind: str, body: dict[str, Any]) -> Any:
         """Set Quota with the size in bytes (`max-size`: rgwadmin's own call takes KiB only)."""
         params = "".join(f"&{k.replace('_', '-')}={_q(str(v).lower())}" for k, v in body.items()
                          if k in ("enabled", "max_size", "max_objects"))
         path = f"/admin/user?quota&format=json&uid={_q(uid)}&quota-type={kind}{params}"
-        return self.change(resource, f"set {kind} quota", lambda c: c.request("put", path))
+        return self.call(resource, f"set {kind} quota", lambda c: c.request("put", path))
 
     def create_key(self, resource: str, uid: str) -> Any:
-        return self.change(resource, "create key",
+        return self.call(resource, "create key",
                            lambda c: c.create_key(_q(uid), key_type="s3", generate_key=True))
 
     def remove_key(self, resource: str, uid: str, access_key: str) -> Any:
-        return self.change(resource, "remove key",
+        return self.call(resource, "remove key",
                            lambda c: c.remove_key(_q(access_key), key_type="s3", uid=_q(uid)))
 
     def bucket_owner(self, resource: str, name: str) -> str | None:

@@ -4,9 +4,8 @@ Interface: the manager dashboard's REST API, which Ceph 16 (Pacific) has for exa
 (`/api/cephfs`: the file systems; `/api/cephfs/<id>/ls_dir`, `POST|DELETE .../tree`,
 `GET|PUT .../quota`). It is the interface the region already configures for `ceph.Pool` (URL,
 user, password through `configure()`), needs no Ceph client library or keyring on the machine
-running Pulumi, and works the same for a cluster the program formed and an existing one. (Pacific's
-dashboard has no CephX user API: `ceph.FsClient`, a key whose caps allow one directory, needs the
-monitors' command interface; see the issue's notes.)
+running Pulumi, and works the same for a cluster the program formed and an existing one. (The key
+whose caps allow one directory is `ceph.FsClient`'s, made with the `ceph` CLI: `cephx.py`.)
 
 - create: the directory is made with its parents (`mkdirs`: an existing one is adopted), then
   its quota (`ceph.quota.max_bytes`) set.
@@ -58,9 +57,6 @@ class FsDirectoryArgs(Args, resource=RESOURCE, delete_before_replace=True):
     """The file system's id (fscid)."""
     entries: pulumi.Output[list[str]] = output()
     """What the directory holds (the SRs' directories), as Ceph reports it."""
-
-
-TABLE = FsDirectoryArgs.table()
 
 
 class FsDirectoryProvider(DashboardProvider):

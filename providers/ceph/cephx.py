@@ -72,7 +72,6 @@ class FsClientArgs(Args, resource=RESOURCE, delete_before_replace=True):
     """The caps Ceph reports for the client."""
 
 
-TABLE = FsClientArgs.table()
 TRANSPORT = ("host", "private_key", "port", "user", "conf")
 
 
@@ -169,11 +168,8 @@ class FsClientProvider(CephProvider[Ssh]):
 
     @override
     def outputs(self, client: Ssh, obj: Obj, carried: Obj) -> Obj:
-        out = {k: obj[k] for k in ("name", "fs_name", "path", "caps", "key")}
-        for k in TRANSPORT:
-            if carried.get(k) is not None:
-                out[k] = carried[k]
-        return out
+        return {**{k: obj[k] for k in ("name", "fs_name", "path", "caps", "key")},
+                **{k: carried[k] for k in TRANSPORT if carried.get(k) is not None}}
 
     @override
     def destroy(self, client: Ssh, obj: Obj) -> None:

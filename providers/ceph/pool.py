@@ -30,7 +30,6 @@ ordered PUT plan, full each time: what is left undeclared goes back to the clust
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
@@ -184,14 +183,9 @@ UNSET: dict[str, Any] = {"application": [], "quota_max_bytes": 0, "quota_max_obj
                          "compression_mode": "unset", "compression_algorithm": "unset"}
 
 
-@dataclass
-class Plan:
-    body: dict[str, Any]  # the ordered `PUT /api/pool` payload
-
-
-def plan(have: Mapping[str, Any], target: Mapping[str, Any]) -> Plan:
-    """The payload turning `have` into `target` (both keyed as the table; None in `target`: unset it, or
-    leave a DEFAULTED field alone), named as the table's API names say."""
+def plan(have: Mapping[str, Any], target: Mapping[str, Any]) -> dict[str, Any]:
+    """The ordered `PUT /api/pool` payload turning `have` into `target` (both keyed as the table;
+    None in `target`: unset it, or leave a DEFAULTED field alone), named as the table's API names say."""
     names = [f for f in ORDER if target[f] != have[f] and (target[f] is not None or f in UNSET)]
     if (target["pg_autoscale_mode"] or have["pg_autoscale_mode"]) == "on" and "pg_num" in names:
         names.remove("pg_num")  # the autoscaler owns it
@@ -200,14 +194,10 @@ def plan(have: Mapping[str, Any], target: Mapping[str, Any]) -> Plan:
         names.insert(names.index("min_size") + 1, "size")
     if "compression_mode" in names and target["compression_mode"] is None and target["compression_algorithm"] is None:
         names = [f for f in names if f != "compression_algorithm"]  # the dashboard unsets it with the mode
-    return Plan(TABLE.to_api({f: UNSET[f] if target[f] is None else target[f] for f in names}, names))
+    return TABLE.to_api({f: UNSET[f] if target[f] is None else target[f] for f in names}, names)
 
 
 class PoolProvider(DashboardProvider):
-    """`diff` is the core's and never raises: the engine calls it for every resource of a
-    refresh-and-up, and an error there fails the whole stack's preview. Unreachable values are
-    refused by `check`."""
-
     args = PoolArgs
     transactional = True  # a pool made here that cannot be converged is removed again
 
@@ -279,7 +269,7 @@ class PoolProvider(DashboardProvider):
         """The cluster's defaults for the defaulted fields (from the configuration database)."""
         out: dict[str, Any] = {}
         for field, option in DEFAULT_OPTION.items():
-            conf = self.dashboard().call(RESOURCE, "GET", f"/api/cluster_conf/{option}")
+            conf = self.dashboard.call(RESOURCE, "GET", f"/api/cluster_conf/{option}")
             values = {v["section"]: v["value"] for v in conf.get("value", [])}
             out[field] = values.get("global", values.get("mon", conf.get("default")))
         out["size"] = int(out["size"])
@@ -293,7 +283,7 @@ class PoolProvider(DashboardProvider):
             out["size"] = out["min_size"] = None
         return out
 
-    def _plan(self, live: Mapping[str, Any], want: Mapping[str, Any], *, creating: bool) -> Plan:
+    def _plan(self, live: Mapping[str, Any], want: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         """The PUT payload that turns the live pool into `want` (defaults for what is unset)."""
         have = _live_view(live)
         have["application"] = have["live"]["applications"] or None
@@ -312,7 +302,7 @@ class PoolProvider(DashboardProvider):
         if live["type"] != want["type"]:
             raise Permanent(RESOURCE, f"pool {name} exists as a {live['type']} pool, "
                                       f"the program wants {want['type']}; rename or remove one of them")
-        body = self._plan(live, want, creating=creating).body
+        body = self._plan(live, want, creating=creating)
         if not body:
             return live
         client.call(RESOURCE, "PUT", f"/api/pool/{name}", body, task="pool/edit", task_meta={"pool_name": name})

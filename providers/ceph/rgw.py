@@ -133,9 +133,6 @@ class RgwUserArgs(Args, resource=USER, checks=RgwUserChecks):
     """The managed S3 secret key (secret)."""
 
 
-USER_TABLE = RgwUserArgs.table()
-
-
 def caps_string(caps: dict[str, set[str]]) -> str:
     return ";".join(f"{t}={perm_name(p)}" for t, p in sorted(caps.items()) if p)
 
@@ -191,7 +188,7 @@ class RgwUserProvider(CephProvider[UserOp]):
 
     @override
     def client(self, props: Mapping[str, Any]) -> UserOp:
-        return UserOp(self.rgw_admin(), bool(props.get("purge_data")))
+        return UserOp(self.rgw_admin, bool(props.get("purge_data")))
 
     @override
     def fetch(self, client: UserOp, obj_id: str) -> Obj | None:
@@ -320,7 +317,6 @@ class BucketArgs(Args, resource=BUCKET):
     """The uid RGW reports as the bucket's owner."""
 
 
-BUCKET_TABLE = BucketArgs.table()
 KEYS = ("access_key", "secret_key")
 
 
@@ -348,7 +344,7 @@ class BucketProvider(CephProvider[BucketOp]):
     @override
     def client(self, props: Mapping[str, Any]) -> BucketOp:
         s = self.settings()
-        return BucketOp(self.rgw_admin(), s.rgw_url, str(props.get("access_key")), str(props.get("secret_key")),
+        return BucketOp(self.rgw_admin, s.rgw_url, str(props.get("access_key")), str(props.get("secret_key")),
                         s.http_timeout)
 
     @override

@@ -8,7 +8,8 @@ This module adds what `cs` leaves out and the resources need:
 - async jobs followed to their end through `providers._core.wait_for` (deadline, interval and
   clock injectable), never `cs`'s own unbounded poll;
 - listings retried on retryable errors (they are safe); mutations are never retried blind: the
-  resources look the object up again first (`Api.ensure`, `Api.remove`).
+  resources look the object up again first (`providers._core.wait.ensure`, `remove`, with
+  `Api.policy`).
 
 Settings come from the stack-config object `<project>:cloudstack` via `configure()`; the secret
 key lives only in memory of the provider process and never appears in a message.
@@ -32,7 +33,7 @@ from providers._core import (
     wait_for,
 )
 from providers._core.cache import current_read
-from providers._core.wait import Policy, ensure, remove
+from providers._core.wait import Policy
 
 from .settings import Settings
 
@@ -247,13 +248,3 @@ class Api:
         return self.wait(probe, what=what, done=lambda o: str(o.get(key)) == target,
                          failed=lambda o: f"{key} is {o.get(key)}" if str(o.get(key)) in failures else None,
                          describe=lambda o: f"{key} {o.get(key)}")
-
-    # --- mutations done safely ------------------------------------------------------------
-
-    def ensure(self, what: str, find: Callable[[], T | None], make: Callable[[], T]) -> tuple[T, bool]:
-        """`providers._core.wait.ensure` with this operation's retry policy."""
-        return ensure(self.policy, what, find, make)
-
-    def remove(self, what: str, find: Callable[[], T | None], destroy: Callable[[T], object]) -> None:
-        """`providers._core.wait.remove` with this operation's retry policy."""
-        remove(self.policy, what, find, destroy)

@@ -25,11 +25,11 @@ from providers._core.normalize import as_bool, as_int, lower
 from providers._core.resource import Declared
 from providers._core.wait import Policy
 
-from .api import Api, single
+from .api import Api
 from .settings import Settings
 
-__all__ = ["CONNECTION", "Api", "CloudStackProvider", "CloudStackResource", "Commands", "as_bool", "as_int", "lower",
-           "single", "tag_list"]
+__all__ = ["CONNECTION", "CloudStackProvider", "CloudStackResource", "Commands", "as_bool", "as_int", "lower",
+           "tag_list"]
 
 CONNECTION = "connection"  # {"endpoint", "apiKey", "secretKey"}: a ManagementServer's outputs
 A = TypeVar("A", bound=Args)
@@ -110,9 +110,6 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
     def destroy(self, api: Api, obj: Obj) -> None:
         api.job(self.commands.delete, id=obj["id"], **self.delete_params)
 
-    def api(self, props: Mapping[str, Any]) -> Api:
-        return Api(self.settings(props), self.label(props), self.clock)
-
     # --- the connection property ------------------------------------------------------------------
 
     def settings(self, props: Mapping[str, Any] | None = None) -> Settings:
@@ -171,7 +168,7 @@ class CloudStackProvider(Lifecycle[Settings, Api]):
         return _carry(super().managed(_strip(outputs), declared), declared)
 
     def client(self, props: Mapping[str, Any]) -> Api:
-        return self.api(props)
+        return Api(self.settings(props), self.label(props), self.clock)
 
     def policy(self, client: Api) -> Policy:
         return client.policy

@@ -25,6 +25,7 @@ from typing_extensions import override
 from providers._core import Change, Permanent, ProviderError
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
+from providers._core.wait import ensure, remove
 
 from .api import Api, single
 from .base import CloudStackProvider, CloudStackResource, Commands, as_bool
@@ -73,9 +74,6 @@ class ClusterArgs(Args, resource="cloudstack.Cluster", delete_before_replace=Tru
     """Ids of the cluster's hosts."""
 
 
-TABLE = ClusterArgs.table()
-
-
 class ClusterProvider(CloudStackProvider):
     args = ClusterArgs
     commands = Commands("listClusters")
@@ -111,12 +109,13 @@ class ClusterProvider(CloudStackProvider):
         """The pool's hosts are added from its master; a new cluster they cannot join is deleted again."""
         had_hosts = bool(self._hosts(api, obj_id))
         if not had_hosts:
-            try:
-                self._add_pool(api, obj_id, wanted)
+            try:  # a lost answer is retried only after looking again
+                ensure(api.policy, "addHost", lambda: self._hosts(api, obj_id) or None,
+                       lambda: self._add_hosts(api, obj_id, wanted))
             except ProviderError:
                 if created:  # transactional: no empty cluster left behind
-                    api.remove("deleteCluster", lambda: self.fetch(api, obj_id),
-                               lambda c: api.call("deleteCluster", id=c["id"]))
+                    remove(api.policy, "deleteCluster", lambda: self.fetch(api, obj_id),
+                           lambda c: api.call("deleteCluster", id=c["id"]))
                 raise
         # An adopted cluster's stored credentials are unknown: carry none, so they are set again.
         outputs = self.outputs(api, obj, wanted if created or not had_hosts else {})
@@ -161,11 +160,6 @@ class ClusterProvider(CloudStackProvider):
                         hypervisor=wanted["hypervisor"], url=wanted["url"], username=wanted["username"],
                         password=wanted["password"])
 
-    def _add_pool(self, api: Api, cluster_id: str, wanted: dict[str, Any]) -> None:
-        """The pool's hosts added; a lost answer is retried only after looking again."""
-        api.ensure("addHost", lambda: self._hosts(api, cluster_id) or None,
-                   lambda: self._add_hosts(api, cluster_id, wanted))
-
     @override
     def destroy(self, api: Api, obj: Obj) -> None:
         """Each host into maintenance, then deleted; then the cluster (CloudStack refuses otherwise)."""
@@ -183,7 +177,7 @@ class ClusterProvider(CloudStackProvider):
                                failures=HOST_MAINTENANCE_FAILURES, what=f"host {host.get('name')} in Maintenance")
             api.call("deleteHost", id=host_id)
 
-        api.remove("deleteHost", lambda: api.find("listHosts", id=host_id), destroy)
+        remove(api.policy, "deleteHost", lambda: api.find("listHosts", id=host_id), destroy)
 
 
 class Cluster(CloudStackResource[ClusterArgs], module="cloudstack", name="Cluster"):

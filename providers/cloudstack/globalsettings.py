@@ -97,7 +97,7 @@ class GlobalSettingsProvider(CloudStackProvider):
         if not changing or (news.get(CONNECTION) is None and self._settings is None):
             return result
         try:
-            api = self.api(result.inputs)
+            api = self.client(result.inputs)
             static = [n for n in changing if str(self._setting(api, n, result.inputs.get("zone_id"))
                                                      .get("isdynamic")).lower() == "false"]
         except Exception:
@@ -108,31 +108,29 @@ class GlobalSettingsProvider(CloudStackProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         wanted = self.inputs(props)
-        api = self.api(wanted)
+        api = self.client(wanted)
         self._apply(api, wanted.get("zone_id"), wanted["values"], [])
         obj_id = f"zone:{wanted['zone_id']}" if wanted.get("zone_id") else "global"
         return CreateResult(obj_id, self.managed(self._outputs(api, wanted), wanted))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        api = self.api(props)
+        api = self.client(props)
         try:
             outs = self._outputs(api, {**props, "values": _as_text(props.get("values") or {})})
         except NotFound:
             return self.gone()
         return self.read_result(id_, outs, props)
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        del id_  # the engine passes them; this needs only the inputs
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
-        api = self.api(wanted)
+        api = self.client(wanted)
         old, new = _as_text(olds.get("values") or {}), wanted["values"]
         self._apply(api, wanted.get("zone_id"), {n: v for n, v in new.items() if old.get(n) != v},
                     [n for n in old if n not in new])
         return UpdateResult(self.managed(self._outputs(api, wanted), wanted))
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        del id_  # the engine passes them; this needs only the inputs
-        api = self.api(props)
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        api = self.client(props)
         self._apply(api, props.get("zone_id"), {}, sorted(_as_text(props.get("values") or {})))
 
     def inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:

@@ -105,12 +105,6 @@ def answers(endpoint: str, resource: str) -> bool:
     return True
 
 
-def wait_until_answering(endpoint: str, resource: str, timeout: float, interval: float = 1.0) -> None:
-    """The management server answers, or Timeout after `timeout` s naming the last connection error."""
-    wait_for(lambda: answers(endpoint, resource), resource=resource, what=f"the management server at {endpoint}",
-             done=bool, timeout=timeout, interval=interval)
-
-
 def login(endpoint: str, username: str, password: str, resource: str) -> Session:
     """`login` (POST); CloudStack's refusal is a Permanent error in its own words."""
     import requests
@@ -143,7 +137,9 @@ class ManagementServerProvider(TableProvider):
         raise last
 
     def _converge(self, wanted: dict[str, Any], old: Mapping[str, Any], rotate: bool) -> dict[str, Any]:
-        wait_until_answering(wanted["endpoint"], self.label(wanted), float(wanted["answer_timeout"]))
+        endpoint, resource = wanted["endpoint"], self.label(wanted)
+        wait_for(lambda: answers(endpoint, resource), resource=resource, what=f"the management server at {endpoint}",
+                 done=bool, timeout=float(wanted["answer_timeout"]))
         session, used = self._login(wanted, old)
         if wanted.get("new_password") and used != wanted["new_password"]:
             session.call("updateUser", id=session.user_id, password=wanted["new_password"])
@@ -160,8 +156,7 @@ class ManagementServerProvider(TableProvider):
         outs = self._converge(wanted, {}, rotate=True)
         return CreateResult(outs["user_id"], outs)
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        del id_  # the engine passes them; this needs only the inputs
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
         rotate = int(olds.get("key_version") or 0) != int(wanted["key_version"])
         return UpdateResult(self._converge(wanted, olds, rotate))
@@ -182,9 +177,8 @@ class ManagementServerProvider(TableProvider):
             return self.gone()  # revoked or replaced out of band: the next up registers new keys
         return ReadResult(id_, props, inputs=self.table.input_props(props))
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Revoke the program's keys: a new pair replaces them, and nobody keeps it."""
-        del id_  # the engine passes them; this needs only the inputs
         try:
             session, _ = self._login(props)
         except Permanent as e:

@@ -23,6 +23,7 @@ from typing_extensions import override
 from providers._core import Change, Permanent
 from providers._core.declare import Args, PulumiInputsBase, arg, output
 from providers._core.lifecycle import Obj
+from providers._core.wait import remove
 
 from .api import Api, single
 from .base import CloudStackProvider, CloudStackResource, Commands, as_bool, tag_list
@@ -116,9 +117,6 @@ class PhysicalNetworkArgs(Args, resource="cloudstack.PhysicalNetwork", delete_be
     """Id of the VirtualRouter network service provider."""
     traffic_type_ids: pulumi.Output[dict[str, str]] = output()
     """Traffic type -> id of its traffic type object."""
-
-
-TABLE = PhysicalNetworkArgs.table()
 
 
 class PhysicalNetworkProvider(CloudStackProvider):
@@ -236,7 +234,8 @@ class PhysicalNetworkProvider(CloudStackProvider):
     @override
     def undo(self, api: Api, obj: Obj) -> None:
         """A network this create made whose traffic types or router failed: nothing half-built is left."""
-        api.remove("deletePhysicalNetwork", lambda: self.fetch(api, str(obj["id"])), lambda n: self.destroy(api, n))
+        remove(api.policy, "deletePhysicalNetwork", lambda: self.fetch(api, str(obj["id"])),
+               lambda n: self.destroy(api, n))
 
 
 class PhysicalNetwork(CloudStackResource[PhysicalNetworkArgs], module="cloudstack", name="PhysicalNetwork"):

@@ -166,15 +166,11 @@ class NetworkOfferingProvider(CloudStackProvider):
 
     @override
     def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        fields = changed & {"name", "display_text", "availability", "enabled"}
-        if not fields:
+        names = [n for n in ("name", "display_text", "availability") if n in changed]
+        state = ("Enabled" if wanted["enabled"] else "Disabled") if "enabled" in changed else None
+        if not names and state is None:
             return None
-        return single(api.call(
-            "updateNetworkOffering", id=obj_id,
-            name=wanted["name"] if "name" in fields else None,
-            displaytext=wanted["display_text"] if "display_text" in fields else None,
-            availability=wanted["availability"] if "availability" in fields else None,
-            state=("Enabled" if wanted["enabled"] else "Disabled") if "enabled" in fields else None))
+        return single(api.call("updateNetworkOffering", id=obj_id, **self.table.to_api(wanted, names), state=state))
 
 
 class NetworkOffering(CloudStackResource[NetworkOfferingArgs], module="cloudstack", name="NetworkOffering"):

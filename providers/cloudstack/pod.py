@@ -75,9 +75,6 @@ class PodArgs(Args, resource="cloudstack.Pod", delete_before_replace=True, check
     """Enabled or Disabled."""
 
 
-TABLE = PodArgs.table()
-
-
 class PodProvider(CloudStackProvider):
     args = PodArgs
     commands = Commands("listPods", "createPod", "updatePod", "deletePod")

@@ -147,7 +147,7 @@ class ZoneReadinessProvider(CloudStackProvider):
         return "CloudStack raised no alert about them"
 
     def _wait(self, wanted: dict[str, Any]) -> dict[str, Any]:
-        api = self.api(wanted)
+        api = self.client(wanted)
         zone_id = wanted["zone_id"]
         try:
             vms = api.wait(lambda: self._vms(api, zone_id), done=self._running, describe=self._describe,
@@ -162,14 +162,13 @@ class ZoneReadinessProvider(CloudStackProvider):
         wanted = self.inputs(props)
         return CreateResult(wanted["zone_id"], self.managed(self._wait(wanted), wanted))
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        del id_, olds  # the engine passes them; this needs only the inputs
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         wanted = self.inputs(news)
         return UpdateResult(self.managed(self._wait(wanted), wanted))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            vms = self._vms(self.api(props), id_)
+            vms = self._vms(self.client(props), id_)
         except NotFound:
             return self.gone()
         if not self._running(vms):

@@ -100,9 +100,6 @@ class PrimaryStorageArgs(Args, resource="cloudstack.PrimaryStorage", delete_befo
     """The pool's host as CloudStack answers it."""
 
 
-PRIMARY = PrimaryStorageArgs.table()
-
-
 class PrimaryStorageProvider(CloudStackProvider):
     args = PrimaryStorageArgs
     commands = Commands("listStoragePools")
@@ -143,13 +140,9 @@ class PrimaryStorageProvider(CloudStackProvider):
 
     @override
     def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        params: dict[str, Any] = {}
-        if "name" in changed:
-            params["name"] = wanted["name"]
-        if "tags" in changed:
-            params["tags"] = wanted.get("tags") or []
-        if "enabled" in changed:
-            params["enabled"] = wanted["enabled"]
+        params = {n: wanted.get(n) for n in ("name", "tags", "enabled") if n in changed}
+        if "tags" in params:
+            params["tags"] = params["tags"] or []  # tags removed from the program are cleared
         if params:
             api.call("updateStoragePool", id=obj_id, **params)
         return None
@@ -231,9 +224,6 @@ class ImageStoreArgs(Args, resource="cloudstack.ImageStore", delete_before_repla
     """REGION (S3) or ZONE (NFS)."""
 
 
-IMAGE = ImageStoreArgs.table()
-
-
 class ImageStoreProvider(CloudStackProvider):
     args = ImageStoreArgs
     commands = Commands("listImageStores", delete="deleteImageStore")
@@ -301,9 +291,6 @@ class StagingStoreArgs(Args, resource="cloudstack.StagingStore", delete_before_r
     """NFS."""
     scope: pulumi.Output[str] = output()
     """ZONE."""
-
-
-STAGING = StagingStoreArgs.table()
 
 
 class StagingStoreProvider(CloudStackProvider):

@@ -36,19 +36,24 @@ def _download_failed(obj: Obj) -> str | None:
     return status
 
 
-class TemplateArgs(Args, resource="cloudstack.Template", delete_before_replace=True):
-    """A VM template (a VHD for XenServer) registered from a URL."""
+class RegisteredArgs(Args):
+    """What a template and an ISO registered from a URL both begin with."""
 
     zone_id: pulumi.Input[str] = arg(api="zoneid", change=Change.REPLACE, min_length=1)
-    """Zone whose secondary storage holds it; a change replaces the template."""
+    """Zone whose secondary storage holds it; a change replaces it."""
     name: pulumi.Input[str] = arg(min_length=1)
-    """Template name (adopted by it in the zone); renamed in place."""
+    """Its name (adopted by it in the zone); renamed in place."""
     display_text: pulumi.Input[str] = arg(api="displaytext", min_length=1)
     """What tenants see; changed in place."""
     url: pulumi.Input[str] = arg(change=Change.REPLACE, pattern=r"^https?://")
-    """http(s) URL the secondary storage downloads it from; a change replaces the template."""
+    """http(s) URL the secondary storage downloads it from; a change replaces it."""
     os_type: pulumi.Input[str] = arg(api="ostypename", min_length=1)
     """Guest OS type by its description in listOsTypes ("Debian GNU/Linux 12 (64-bit)"); changed in place."""
+
+
+class TemplateArgs(RegisteredArgs, resource="cloudstack.Template", delete_before_replace=True):
+    """A VM template (a VHD for XenServer) registered from a URL."""
+
     hypervisor: pulumi.Input[str] = arg(default="XenServer", change=Change.REPLACE, check=Literal["XenServer"])
     """The region's hypervisor."""
     format: pulumi.Input[str] = arg(default="VHD", change=Change.REPLACE, check=Literal["VHD"])
@@ -122,19 +127,9 @@ class Template(CloudStackResource[TemplateArgs], module="cloudstack", name="Temp
     provider_type = TemplateProvider
 
 
-class IsoArgs(Args, resource="cloudstack.Iso", delete_before_replace=True):
+class IsoArgs(RegisteredArgs, resource="cloudstack.Iso", delete_before_replace=True):
     """An ISO image registered from a URL (install media, driver discs)."""
 
-    zone_id: pulumi.Input[str] = arg(api="zoneid", change=Change.REPLACE, min_length=1)
-    """Zone whose secondary storage holds it; a change replaces the ISO."""
-    name: pulumi.Input[str] = arg(min_length=1)
-    """ISO name (adopted by it in the zone); renamed in place."""
-    display_text: pulumi.Input[str] = arg(api="displaytext", min_length=1)
-    """What tenants see; changed in place."""
-    url: pulumi.Input[str] = arg(change=Change.REPLACE, pattern=r"^https?://")
-    """http(s) URL of the image; a change replaces the ISO."""
-    os_type: pulumi.Input[str] = arg(api="ostypename", min_length=1)
-    """Guest OS type by its description in listOsTypes; changed in place."""
     bootable: pulumi.Input[bool] = arg(default=True, normalize=as_bool)
     """VMs can boot from it; changed in place."""
     is_public: pulumi.Input[bool] = arg(default=True, api="ispublic", change=Change.REPLACE, normalize=as_bool)

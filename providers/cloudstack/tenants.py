@@ -133,11 +133,9 @@ class AccountProvider(CloudStackProvider):
 
     @override
     def apply(self, api: Api, obj_id: str, changed: set[str], current: Obj, wanted: Obj) -> Obj | None:
-        account_fields = changed & {"name", "role_id", "network_domain"}
-        if account_fields:
+        if changed & {"name", "role_id", "network_domain"}:
             api.call("updateAccount", id=obj_id, newname=wanted["name"] if "name" in changed else None,
-                     roleid=wanted.get("role_id") if "role_id" in changed else None,
-                     networkdomain=wanted.get("network_domain") if "network_domain" in changed else None)
+                     **self.table.to_api(wanted, [n for n in ("role_id", "network_domain") if n in changed]))
         user_fields = changed & {"first_name", "last_name", "email", "password"}
         if user_fields:
             if not current.get("user_id"):

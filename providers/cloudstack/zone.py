@@ -62,9 +62,6 @@ class ZoneArgs(Args, resource="cloudstack.Zone"):
     """Disabled until `ZoneEnablement` enables the zone."""
 
 
-TABLE = ZoneArgs.table()
-
-
 class ZoneProvider(CloudStackProvider):
     args = ZoneArgs
     commands = Commands("listZones", "createZone", "updateZone", "deleteZone")
@@ -89,7 +86,6 @@ class ZoneEnablementArgs(Args, resource="cloudstack.ZoneEnablement"):
     """Enabled."""
 
 
-ENABLEMENT = ZoneEnablementArgs.table()
 SUFFIX = "-enabled"
 
 

@@ -65,10 +65,6 @@ class NodeRef:
         return call(self.resource, action, fn, interval=min(self.poll, 2.0))
 
 
-def failure(name: str, uuid: str, state: str, last_error: str | None) -> str:
-    return f"node {name} ({uuid}) is in state '{state}': {last_error or 'no last_error reported'}"
-
-
 def get(ref: NodeRef) -> Obj:
     """The live node (a safe read: retried on transient errors)."""
     return dict(ref.call(f"get node {ref.uuid}", lambda: ref.client.node.get(ref.uuid).to_dict()))
@@ -205,7 +201,7 @@ def _follow(t: Track, n: Obj, now: float) -> str | None:
         t.watched = True
         return None
     if t.state in st.FAILED and t.watched:
-        t.failed = failure(m.name, m.id, t.state, n["last_error"])
+        t.failed = f"node {m.name} ({m.id}) is in state '{t.state}': {n['last_error'] or 'no last_error reported'}"
         return None
     try:
         verb = st.next_verb(t.state, m.target)

@@ -82,7 +82,6 @@ class FleetArgs(Args, resource=RESOURCE, checks=FleetChecks):
         self.members = [_member_of({"id": n.id, "walk": n.walk, **n.fleet_inputs}) for n in nodes]
 
 
-TABLE = FleetArgs.table()
 FleetInputs = FleetArgs.model()  # the validated inputs (check)
 
 

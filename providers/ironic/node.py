@@ -267,7 +267,7 @@ def node_patch(live: Mapping[str, Any], wanted: Mapping[str, Any] | pydantic.Bas
 
     `live` is the node as Ironic returns it; `before` the inputs the program declared last time
     (None for an adopted node). The plain fields and interfaces go through their tables."""
-    want = dump(wanted) if isinstance(wanted, pydantic.BaseModel) else wanted
+    want = wanted.model_dump(mode="json", exclude_none=True) if isinstance(wanted, pydantic.BaseModel) else wanted
     prev = before or {}
     plain = {**TABLE.to_api(want, PLAIN_FIELDS), **IFACES.to_api(want.get("interfaces") or {})}
     ops = [{"op": "replace", "path": f"/{key}", "value": v} for key, v in plain.items() if live.get(key) != v]
@@ -277,23 +277,12 @@ def node_patch(live: Mapping[str, Any], wanted: Mapping[str, Any] | pydantic.Bas
     return sorted(ops, key=lambda op: op["path"])
 
 
-def dump(model: pydantic.BaseModel) -> dict[str, Any]:
-    """Validated inputs as the plain dict `check` stores (defaults filled in, Nones dropped)."""
-    return model.model_dump(mode="json", exclude_none=True)
-
-
 def declared_keys(live: Mapping[str, Any] | None, declared: Mapping[str, Any] | None,
                   masked_from: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The declared keys of a live map (what the program manages), masked values unmasked."""
     live, masked_from = live or {}, masked_from or {}
     return {key: masked_from[key] if live[key] == MASK and key in masked_from else live[key]
             for key in declared or {} if key in live}
-
-
-def every_field(outs: Mapping[str, Any]) -> dict[str, Any]:
-    """Outputs with every field present (None when unset): in preview the SDK takes a missing
-    output to be unknown, which would make everything built from it (a Fleet) look changed."""
-    return {f.name: outs.get(f.name) for f in TABLE}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,15 +325,10 @@ class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
             return None
 
     @override
-    def find(self, client: _walk.NodeRef, wanted: Obj) -> Obj | None:
-        """No lookup before the create (a 404 per new node): Ironic refuses a second node of the
-        same name, and `make` adopts the node that holds it."""
-        return None
-
-    @override
     def make(self, client: _walk.NodeRef, wanted: Obj) -> Obj:
         """Enroll the node with its ports, all or nothing (a node without its ports is not what
-        the program asked for); a node already enrolled under the name is adopted instead."""
+        the program asked for); a node already enrolled under the name is adopted instead: Ironic
+        refuses a second node of that name, so no lookup comes first (`find`: a 404 per new node)."""
         body = {**TABLE.to_api(wanted, CREATE_FIELDS), **IFACES.to_api(wanted["interfaces"])}
         if wanted["target_state"] == "active" and wanted.get("instance_info"):
             body["instance_info"] = wanted["instance_info"]  # for the deploy
@@ -409,7 +393,9 @@ class NodeProvider(Lifecycle[Settings, _walk.NodeRef]):
 
     @override
     def managed(self, outputs: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
-        return every_field(outputs)
+        """Every field present (None when unset): in preview the SDK takes a missing output to be
+        unknown, which would make everything built from it (a Fleet) look changed."""
+        return {f.name: outputs.get(f.name) for f in TABLE}
 
     @override
     def destroy(self, client: _walk.NodeRef, obj: Obj) -> None:

@@ -151,6 +151,10 @@ class XcpngProvider(Lifecycle[Settings, C], Generic[C]):
         return True  # what is beyond the fields (hosts to wire, to join) converges on every update
 
     @override
+    def obj_id(self, obj: Obj) -> str:
+        return str(obj["uuid"])  # pools, networks and SRs are known by their uuid
+
+    @override
     def policy(self, client: C) -> Policy:
         s = self.settings()
         return Policy(self.table.resource, s.retry_timeout, s.poll_interval, self.clock)
@@ -184,10 +188,6 @@ class OnPool(XcpngProvider[Xapi]):
         with self.xapi(props, sessions=SESSIONS, declared=props) as x:
             self.check_pool(x, props)
             yield x
-
-    @override
-    def obj_id(self, obj: Obj) -> str:
-        return str(obj["uuid"])
 
     def ref(self, x: Xapi, uuid: str) -> str | None:
         with contextlib.suppress(NotFound):

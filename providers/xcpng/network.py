@@ -100,7 +100,6 @@ class NetworkArgs(ConnectionArgs, resource="xcpng.Network", delete_before_replac
     """The hosts the network is on."""
 
 
-TABLE = NetworkArgs.table()
 CARRIED = ("address", "username", "password", "pool_uuid")
 
 

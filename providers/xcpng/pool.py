@@ -121,7 +121,6 @@ class PoolArgs(Args, resource="xcpng.Pool", checks=PoolChecks):
     """The pool's description before create: destroy gives it back."""
 
 
-TABLE = PoolArgs.table()
 # Inputs XAPI cannot give back, kept from the declared ones on read.
 CARRIED = ("username", "password", "host_passwords")
 # Outputs recorded at create and carried through reads and updates (what destroy restores).
@@ -187,10 +186,6 @@ class PoolProvider(XcpngProvider[Walk]):
             yield Walk(x, props, stack)
 
     # --- the hooks ----------------------------------------------------------------------------
-    @override
-    def obj_id(self, obj: Obj) -> str:
-        return str(obj["uuid"])
-
     @override
     def fetch(self, client: Walk, obj_id: str) -> Obj | None:
         """The pool the hosts make up, unless it is another one now (the hosts were reinstalled).

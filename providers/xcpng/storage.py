@@ -105,7 +105,6 @@ class SharedSRArgs(ConnectionArgs, resource="xcpng.SharedSR", delete_before_repl
     """The hosts the SR is plugged on."""
 
 
-TABLE = SharedSRArgs.table()
 CARRIED = ("address", "username", "password", "pool_uuid", "chap_password", "destroy_on_delete")
 
 

@@ -48,7 +48,7 @@ def test_directory_choreography(fs: dict[str, Any]) -> None:
     assert not p.diff(made.id, outs, bigger).changes
 
     # A quota changed by hand shows at refresh, and the declared one wins at the next update.
-    dashboard = p.dashboard()
+    dashboard = p.dashboard
     dashboard.call("test", "PUT", f"/api/cephfs/{outs['fs_id']}/quota",
                    {"path": "/xcp/pool-a", "max_bytes": 5 * GIB})
     read = p.read(made.id, outs)

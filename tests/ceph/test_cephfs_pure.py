@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
-from providers.ceph.cephfs import TABLE, FsDirectoryProvider
+from providers.ceph.cephfs import FsDirectoryArgs, FsDirectoryProvider
 
 OLD = {"fs_name": "cephfs", "path": "/xcp/pool-a", "quota_bytes": 100, "allow_delete_with_data": False,
        "fs_id": 1, "entries": ["0b7f"]}
@@ -37,5 +37,6 @@ def test_diff(change: dict[str, Any], changed: bool, replaces: list[str]) -> Non
 
 
 def test_table() -> None:
-    assert [f.name for f in TABLE.inputs] == ["fs_name", "path", "quota_bytes", "allow_delete_with_data"]
-    assert list(TABLE.secrets) == []
+    table = FsDirectoryArgs.table()
+    assert [f.name for f in table.inputs] == ["fs_name", "path", "quota_bytes", "allow_delete_with_data"]
+    assert list(table.secrets) == []

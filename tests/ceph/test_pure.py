@@ -14,10 +14,11 @@ from providers.ceph import PoolProvider, RgwUserProvider
 from providers.ceph._http import raise_for
 from providers.ceph.pool import TABLE as POOL_TABLE
 from providers.ceph.pool import outputs_for
-from providers.ceph.rgw import USER_TABLE, caps_delta, norm_caps, norm_quota, user_outputs
+from providers.ceph.rgw import RgwUserArgs, caps_delta, norm_caps, norm_quota, user_outputs
 from providers.ceph.settings import CephSettings
 
 POOL = {"name": "data", "type": "replicated", "allow_delete": False}
+USER_TABLE = RgwUserArgs.table()
 USER = {"uid": "cs", "display_name": "CloudStack", "suspended": False, "purge_data": False}
 
 
@@ -253,16 +254,16 @@ def response(status: int, body: Any) -> requests.Response:
 @pytest.mark.parametrize(
     ("status", "body", "kind", "words"),
     [
-        (404, {"Code": "NoSuchUser", "Message": ""}, NotFound, "NoSuchUser"),
-        (409, {"Code": "EmailExists", "Message": "", "RequestId": "tx1"}, Permanent, "EmailExists"),
-        (403, {"Code": "SignatureDoesNotMatch"}, Permanent, "SignatureDoesNotMatch"),
+        (404, {"detail": "pool 'x' not found", "code": "pool_not_found"}, NotFound, "pool 'x' not found"),
+        (409, {"message": "conflict"}, Permanent, "conflict"),
+        (403, {"code": "forbidden"}, Permanent, "forbidden"),
         (400, {"detail": "[errno -34] 'pg_num' must be greater than 0", "code": "SendCommandError"},
          Permanent, "[errno -34]"),
         (500, "Internal Server Error", Retryable, "Internal Server Error"),
         (503, {"detail": "busy"}, Retryable, "busy"),
     ],
 )
-def test_raise_for_maps_both_apis(status: int, body: Any, kind: type[Exception], words: str) -> None:
+def test_raise_for_maps_dashboard_answers(status: int, body: Any, kind: type[Exception], words: str) -> None:
     with pytest.raises(kind) as e:
         raise_for("ceph.Pool", "PUT /api/pool/x", response(status, body))
     assert words in str(e.value) and "ceph.Pool" in str(e.value) and f"HTTP {status}" in str(e.value)
@@ -302,12 +303,12 @@ def test_every_request_is_bounded_by_the_settings_http_timeout() -> None:
         seen.append(timeout)
         raise requests.ConnectTimeout("no answer")
 
-    dashboard = p.dashboard()
+    dashboard = p.dashboard
     dashboard.session.request = request  # type: ignore[method-assign]
     with pytest.raises(Retryable, match="no answer"):
         dashboard.call("ceph.Pool", "POST", "/api/pool", {})
     assert seen == [7]
-    assert p.rgw_admin().client._timeout == 7
+    assert p.rgw_admin.client._timeout == 7
     b = BucketProvider()
     b.configure_with(CephSettings.from_config({**FULL, "httpTimeout": 7}))
     config = b.client({"access_key": "AK", "secret_key": "SK"}).s3().meta.config
@@ -354,7 +355,7 @@ LIVE = {"pool": 1, "pool_name": "data", "type": "replicated", "size": 2, "min_si
 )
 def test_pool_update_plan(live: dict[str, Any], want: dict[str, Any], body: dict[str, Any]) -> None:
     plan = StubDefaults()._plan({**LIVE, **live}, PoolProvider().inputs({"name": "data", **want}), creating=False)
-    assert list(plan.body.items()) == list(body.items())
+    assert list(plan.items()) == list(body.items())
 
 
 class HalfMade(PoolProvider):

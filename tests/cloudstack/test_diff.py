@@ -8,13 +8,15 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
 from providers._core import Table, diff, diff_fields
-from providers.cloudstack.cluster import TABLE as CLUSTER
-from providers.cloudstack.network import TABLE as NETWORK
-from providers.cloudstack.network import PhysicalNetworkProvider
-from providers.cloudstack.pod import TABLE as POD
-from providers.cloudstack.storage import IMAGE, PRIMARY, STAGING
-from providers.cloudstack.zone import ENABLEMENT
-from providers.cloudstack.zone import TABLE as ZONE
+from providers.cloudstack.cluster import ClusterArgs
+from providers.cloudstack.network import PhysicalNetworkArgs, PhysicalNetworkProvider
+from providers.cloudstack.pod import PodArgs
+from providers.cloudstack.storage import ImageStoreArgs, PrimaryStorageArgs, StagingStoreArgs
+from providers.cloudstack.zone import ZoneArgs, ZoneEnablementArgs
+
+CLUSTER, NETWORK, POD, ZONE = ClusterArgs.table(), PhysicalNetworkArgs.table(), PodArgs.table(), ZoneArgs.table()
+IMAGE, PRIMARY, STAGING = ImageStoreArgs.table(), PrimaryStorageArgs.table(), StagingStoreArgs.table()
+ENABLEMENT = ZoneEnablementArgs.table()
 
 ZONE_OLD = {
     "name": "zone-1", "network_type": "Advanced", "dns1": "8.8.8.8", "internal_dns1": "10.0.0.2",

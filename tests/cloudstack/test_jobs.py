@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from providers._core import Clock, NotFound, Permanent, Retryable, Timeout
+from providers._core import Clock, NotFound, Permanent, Retryable, Timeout, ensure, remove
 from providers.cloudstack.api import Api
 from providers.cloudstack.settings import Settings
 
@@ -115,7 +115,7 @@ def test_create_retried_after_a_dropped_connection_adopts_what_the_first_attempt
         made.append("zone")  # the server made it, but the answer was lost
         raise Retryable("t", "connection reset")
 
-    obj, created = api.ensure("createZone", find, make)
+    obj, created = ensure(api.policy, "createZone", find, make)
     assert obj == {"id": "z1"} and created is False
     assert made == ["zone"] and looks == ["look", "look"]
 
@@ -123,10 +123,10 @@ def test_create_retried_after_a_dropped_connection_adopts_what_the_first_attempt
 def test_delete_of_something_already_gone_is_quiet(time_: FakeTime) -> None:
     api, _ = make_api(time_, iter([]))
     deleted: list[str] = []
-    api.remove("deletePod", lambda: None, lambda p: deleted.append(p))
+    remove(api.policy, "deletePod", lambda: None, lambda p: deleted.append(p))
     assert deleted == []
 
     def raises(_: Any) -> None:
         raise NotFound("t", "gone meanwhile")
 
-    api.remove("deletePod", lambda: {"id": "p"}, raises)  # vanished between the look and the delete
+    remove(api.policy, "deletePod", lambda: {"id": "p"}, raises)  # vanished between the look and the delete

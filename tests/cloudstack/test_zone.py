@@ -115,7 +115,7 @@ def test_bad_keys_are_a_permanent_error_naming_the_config(cs_lab: Any, configure
 
 def test_not_found_and_retryable_are_distinct(cs_lab: Any, configured: Callable[..., Any]) -> None:
     zones = configured(ZoneProvider)
-    api = zones.api(ZONE)
+    api = zones.client(ZONE)
     with pytest.raises(NotFound):
         api.call("deleteZone", id="8d4c5c3a-0000-4000-8000-000000000000")
     cs_lab.faults.error("updateZone", "Unable to acquire lock", 530, 4300, times=None)
