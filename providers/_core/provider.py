@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 import pydantic
+import pydantic_core
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ReadResult, ResourceProvider
 
 from .cache import reading as cache_reading
@@ -139,10 +140,20 @@ class TableProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         props = {k: v for k, v in news.items() if k != PROVIDER_KEY}
         parsed, failures = validate(self.input_model(), props)
-        if parsed is None:
+        if parsed is not None:  # normalised inputs (defaults filled in) are what the engine stores and diffs
+            return CheckResult(parsed.model_dump(mode="json", exclude_none=True), [])
+        if failures:
             return CheckResult(props, failures)
-        # Normalised inputs (defaults filled in) are what the engine stores and diffs.
-        return CheckResult(parsed.model_dump(mode="json", exclude_none=True), [])
+        # Only values unknown at preview stopped validation: the defaults still fill in what was not
+        # given, or the preview would compare stored inputs (defaults included) with inputs lacking
+        # them and show changes (even replaces) of fields nobody touched.
+        return CheckResult({**self.defaults(), **{k: v for k, v in props.items() if v is not None}}, [])
+
+    def defaults(self) -> dict[str, Any]:
+        """The inputs' defaults, as the validated inputs carry them."""
+        fields = self.input_model().model_fields.items()
+        filled = {n: f.get_default(call_default_factory=True) for n, f in fields if not f.is_required()}
+        return {n: v for n, v in pydantic_core.to_jsonable_python(filled).items() if v is not None}
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return diff(olds, news, self.table)

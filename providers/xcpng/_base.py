@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import pulumi
 import pydantic
-from pulumi.dynamic import CheckResult, DiffResult
+from pulumi.dynamic import DiffResult
 from typing_extensions import override
 
 from providers._core import (
@@ -132,19 +132,6 @@ class XcpngProvider(Lifecycle[Settings, C], Generic[C]):
     clock: ClassVar[Clock] = REAL_CLOCK
     settings_model = Settings
     label_field = "name_label"
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """As the core's, but defaults are filled in even when unknowns (preview) stop validation.
-
-        Otherwise a preview would compare stored inputs (defaults included) with inputs lacking
-        them and show changes to fields nobody touched.
-        """
-        result = super().check(olds, news)
-        if result.failures or not any(is_unknown(v) for v in result.inputs.values()):
-            return result
-        fields = self.input_model().model_fields.items()
-        defaults = {n: f.default for n, f in fields if not f.is_required() and f.default is not None}
-        return CheckResult({**defaults, **result.inputs}, [])
 
     @override
     def outstanding(self, changed: set[str]) -> bool:
