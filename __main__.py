@@ -9,9 +9,15 @@ import os
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components.config import ConfigError, StackConfig, load_config
-from components.cycles import faster_cycle_check
-from components.region import Region
+from components.prestart import start_dynamic_provider
+
+# Before the program's own imports: the engine starts the dynamic-provider process (and its
+# imports) meanwhile, rather than at the first dynamic resource (components/prestart.py).
+start_dynamic_provider()
+
+from components.config import ConfigError, StackConfig, load_config  # noqa: E402
+from components.cycles import faster_cycle_check  # noqa: E402
+from components.region import Region  # noqa: E402
 
 
 def read_config() -> StackConfig:
