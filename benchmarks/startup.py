@@ -38,7 +38,8 @@ from benchmarks.measure import PROCSTATS, Instrumented, Run, import_times, media
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, engine_bin_dir
 
-PROGRAM_IMPORTS = ["pulumi", "components.config", "components.cycles", "components.region"]  # what __main__ imports
+# What __main__ imports.
+PROGRAM_IMPORTS = ["pulumi", "components.prestart", "components.config", "components.cycles", "components.region"]
 # The host (`python -m pulumi.dynamic`) and what unpickling the region's providers imports: each
 # provider's own module (the packages load their modules on first use).
 PROVIDER_IMPORTS = ["pulumi.dynamic", "pulumi.runtime.proto.provider_pb2_grpc", "dill",

@@ -22,7 +22,7 @@ CLIENTS = {"XenAPI", "cs", "openstack", "ironicclient", "keystoneauth1", "rgwadm
            "requests", "urllib3", "paramiko"}
 
 # What `__main__.py` imports (it cannot be imported itself: importing it runs the program).
-PROGRAM = ["pulumi", "components.config", "components.cycles", "components.region"]
+PROGRAM = ["pulumi", "components.prestart", "components.config", "components.cycles", "components.region"]
 BACKENDS = ["ironic", "ceph", "xcpng", "cloudstack"]
 
 
