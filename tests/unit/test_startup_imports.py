@@ -105,3 +105,12 @@ def test_the_type_checkers_see_what_the_packages_export() -> None:
         assert {m: sorted(n) for m, n in _type_checking_imports(backend).items()} == {
             m: sorted(n) for m, n in exports.items()
         }, backend
+
+
+def test_the_provider_is_started_before_the_programs_own_imports() -> None:
+    """`__main__.py` asks the engine for the dynamic-provider process (components.prestart) before
+    it imports its own modules, and that costs no import of its own beyond the SDK's."""
+    source = (REPO / "__main__.py").read_text()
+    assert source.index("start_dynamic_provider()\n") < source.index("from components.config import")
+    assert loaded_after("import pulumi\nimport components.prestart") - loaded_after("import pulumi") == {
+        "components", "components.prestart"}
