@@ -18,6 +18,7 @@ start_dynamic_provider()
 from components.config import ConfigError, StackConfig, load_config  # noqa: E402
 from components.cycles import faster_cycle_check  # noqa: E402
 from components.region import Region  # noqa: E402
+from components.sdklog import log_without_waiting  # noqa: E402
 
 
 def read_config() -> StackConfig:
@@ -41,6 +42,7 @@ def read_config() -> StackConfig:
 
 cfg = read_config()
 faster_cycle_check()  # the SDK's cycle check walks every node for each later dependency
+log_without_waiting()  # the SDK's debug messages, 4-5 per registration, each a round trip on the event loop
 region = Region(cfg.region.name, cfg)
 
 pulumi.export("zoneId", region.cloud.zone_id)
