@@ -9,9 +9,16 @@ import os
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components.config import ConfigError, StackConfig, load_config
-from components.cycles import faster_cycle_check
-from components.region import Region
+from components.prestart import start_dynamic_provider
+
+# Before the program's own imports: the engine starts the dynamic-provider process (and its
+# imports) meanwhile, rather than at the first dynamic resource (components/prestart.py).
+start_dynamic_provider()
+
+from components.config import ConfigError, StackConfig, load_config  # noqa: E402
+from components.cycles import faster_cycle_check  # noqa: E402
+from components.region import Region  # noqa: E402
+from components.sdklog import log_without_waiting  # noqa: E402
 
 
 def read_config() -> StackConfig:
@@ -35,6 +42,7 @@ def read_config() -> StackConfig:
 
 cfg = read_config()
 faster_cycle_check()  # the SDK's cycle check walks every node for each later dependency
+log_without_waiting()  # the SDK's debug messages, 4-5 per registration, each a round trip on the event loop
 region = Region(cfg.region.name, cfg)
 
 pulumi.export("zoneId", region.cloud.zone_id)

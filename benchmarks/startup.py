@@ -38,7 +38,8 @@ from benchmarks.measure import PROCSTATS, Instrumented, Run, import_times, media
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, engine_bin_dir
 
-PROGRAM_IMPORTS = ["pulumi", "components.config", "components.cycles", "components.region"]  # what __main__ imports
+# What __main__ imports.
+PROGRAM_IMPORTS = ["pulumi", "components.prestart", "components.config", "components.cycles", "components.region"]
 # The host (`python -m pulumi.dynamic`) and what unpickling the region's providers imports: each
 # provider's own module (the packages load their modules on first use).
 PROVIDER_IMPORTS = ["pulumi.dynamic", "pulumi.runtime.proto.provider_pb2_grpc", "dill",
@@ -151,6 +152,9 @@ def row(label: str, runs: list[Run], floor: list[Run] | None = None) -> str:
            f"provider {median([r.procs.cpu('provider') for r in runs]):.2f}"
            + (f" ({providers} provider processes)" if providers > 1 else ""))
     parts.append(cpu)
+    logs = median([len(r.result.diagnostics("debug")) for r in runs])
+    if logs:  # each a synchronous Log RPC from the SDK (pulumi.log.debug; 4-5 per registration)
+        parts.append(f"SDK debug messages to the engine: {logs:.0f}")
     spread = f"[{min(r.seconds for r in runs):.2f}-{max(r.seconds for r in runs):.2f}]"
     return f"{label:30s}{t:6.2f} s {spread}{extra}\n{'':32s}" + f"\n{'':32s}".join(parts)
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 
-def lazy_names(package: str, modules: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """A backend package's `__getattr__` and `__dir__` (PEP 562): each exported name's module
-    (`modules`: name -> relative module) is imported on first use, so importing one resource's
-    module (the provider process unpickling a provider, the stack config reading a settings
-    model) does not import the others."""
+def lazy_names(
+    package: str, exports: Mapping[str, Sequence[str]]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
+    """A backend package's `__getattr__`, `__dir__` (PEP 562) and `__all__`, from its one
+    declaration of what it exports (`exports`: relative module -> the names it defines). Each name's
+    module is imported on first use, so importing one resource's module (the provider process
+    unpickling a provider, the stack config reading a settings model) does not import the others."""
+    modules = {name: module for module, names in exports.items() for name in names}
 
     def getattr_(name: str) -> Any:
         module = modules.get(name)
@@ -30,5 +33,4 @@ def lazy_names(package: str, modules: Mapping[str, str]) -> tuple[Callable[[str]
     def dir_() -> list[str]:
         return sorted({*vars(sys.modules[package]), *modules})
 
-    return getattr_, dir_
-
+    return getattr_, dir_, sorted(modules)

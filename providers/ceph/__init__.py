@@ -13,48 +13,31 @@ from typing import TYPE_CHECKING
 
 from providers import lazy_names
 
-if TYPE_CHECKING:
-    from .cephfs import FsDirectory, FsDirectoryArgs, FsDirectoryProvider
-    from .cephx import FsClient, FsClientArgs, FsClientProvider
-    from .pool import Pool, PoolArgs, PoolProvider
-    from .rgw import Bucket, BucketArgs, BucketProvider, RgwUser, RgwUserArgs, RgwUserProvider
+if TYPE_CHECKING:  # the same names for type checkers (tests/unit/test_startup_imports.py compares)
+    from .cephfs import FsDirectory as FsDirectory
+    from .cephfs import FsDirectoryArgs as FsDirectoryArgs
+    from .cephfs import FsDirectoryProvider as FsDirectoryProvider
+    from .cephx import FsClient as FsClient
+    from .cephx import FsClientArgs as FsClientArgs
+    from .cephx import FsClientProvider as FsClientProvider
+    from .pool import Pool as Pool
+    from .pool import PoolArgs as PoolArgs
+    from .pool import PoolProvider as PoolProvider
+    from .rgw import Bucket as Bucket
+    from .rgw import BucketArgs as BucketArgs
+    from .rgw import BucketProvider as BucketProvider
+    from .rgw import RgwUser as RgwUser
+    from .rgw import RgwUserArgs as RgwUserArgs
+    from .rgw import RgwUserProvider as RgwUserProvider
 
-# Each name's module, imported on first use: importing one resource's module (the provider process
-# unpickling a provider, `components.config` reading a settings model) does not import the others.
-_MODULES = {
-    "Bucket": ".rgw",
-    "BucketArgs": ".rgw",
-    "BucketProvider": ".rgw",
-    "FsClient": ".cephx",
-    "FsClientArgs": ".cephx",
-    "FsClientProvider": ".cephx",
-    "FsDirectory": ".cephfs",
-    "FsDirectoryArgs": ".cephfs",
-    "FsDirectoryProvider": ".cephfs",
-    "Pool": ".pool",
-    "PoolArgs": ".pool",
-    "PoolProvider": ".pool",
-    "RgwUser": ".rgw",
-    "RgwUserArgs": ".rgw",
-    "RgwUserProvider": ".rgw",
+# What the package exports, by module, each imported on first use: importing one resource's module
+# (the provider process unpickling a provider, `components.config` reading a settings model) does
+# not import the others.
+_EXPORTS = {
+    ".cephfs": ("FsDirectory", "FsDirectoryArgs", "FsDirectoryProvider"),
+    ".cephx": ("FsClient", "FsClientArgs", "FsClientProvider"),
+    ".pool": ("Pool", "PoolArgs", "PoolProvider"),
+    ".rgw": ("Bucket", "BucketArgs", "BucketProvider", "RgwUser", "RgwUserArgs", "RgwUserProvider"),
 }
 
-__all__ = [
-    "Bucket",
-    "BucketArgs",
-    "BucketProvider",
-    "FsClient",
-    "FsClientArgs",
-    "FsClientProvider",
-    "FsDirectory",
-    "FsDirectoryArgs",
-    "FsDirectoryProvider",
-    "Pool",
-    "PoolArgs",
-    "PoolProvider",
-    "RgwUser",
-    "RgwUserArgs",
-    "RgwUserProvider",
-]
-
-__getattr__, __dir__ = lazy_names(__name__, _MODULES)
+__getattr__, __dir__, __all__ = lazy_names(__name__, _EXPORTS)

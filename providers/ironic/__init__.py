@@ -13,39 +13,26 @@ from typing import TYPE_CHECKING
 
 from providers import lazy_names
 
-if TYPE_CHECKING:
-    from ._walk import Member, Timeouts
-    from .fleet import Fleet, FleetArgs, FleetInputs, FleetProvider
-    from .node import InstanceInfo, Node, NodeArgs, NodeInputs, NodeProvider
+if TYPE_CHECKING:  # the same names for type checkers (tests/unit/test_startup_imports.py compares)
+    from ._walk import Member as Member
+    from ._walk import Timeouts as Timeouts
+    from .fleet import Fleet as Fleet
+    from .fleet import FleetArgs as FleetArgs
+    from .fleet import FleetInputs as FleetInputs
+    from .fleet import FleetProvider as FleetProvider
+    from .node import InstanceInfo as InstanceInfo
+    from .node import Node as Node
+    from .node import NodeArgs as NodeArgs
+    from .node import NodeInputs as NodeInputs
+    from .node import NodeProvider as NodeProvider
 
-# Each name's module, imported on first use: importing one resource's module (the provider process
-# unpickling a provider, `components.config` reading a settings model) does not import the others.
-_MODULES = {
-    "Fleet": ".fleet",
-    "FleetArgs": ".fleet",
-    "FleetInputs": ".fleet",
-    "FleetProvider": ".fleet",
-    "InstanceInfo": ".node",
-    "Member": "._walk",
-    "Node": ".node",
-    "NodeArgs": ".node",
-    "NodeInputs": ".node",
-    "NodeProvider": ".node",
-    "Timeouts": "._walk",
+# What the package exports, by module, each imported on first use: importing one resource's module
+# (the provider process unpickling a provider, `components.config` reading a settings model) does
+# not import the others.
+_EXPORTS = {
+    "._walk": ("Member", "Timeouts"),
+    ".fleet": ("Fleet", "FleetArgs", "FleetInputs", "FleetProvider"),
+    ".node": ("InstanceInfo", "Node", "NodeArgs", "NodeInputs", "NodeProvider"),
 }
 
-__all__ = [
-    "Fleet",
-    "FleetArgs",
-    "FleetInputs",
-    "FleetProvider",
-    "InstanceInfo",
-    "Member",
-    "Node",
-    "NodeArgs",
-    "NodeInputs",
-    "NodeProvider",
-    "Timeouts",
-]
-
-__getattr__, __dir__ = lazy_names(__name__, _MODULES)
+__getattr__, __dir__, __all__ = lazy_names(__name__, _EXPORTS)

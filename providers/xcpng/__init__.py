@@ -20,45 +20,30 @@ from typing import TYPE_CHECKING
 
 from providers import lazy_names
 
-if TYPE_CHECKING:
-    from ._xapi import Credentials, Xapi, map_error
-    from .network import Network, NetworkArgs, NetworkProvider
-    from .pool import Pool, PoolArgs, PoolProvider
-    from .settings import Settings
-    from .storage import SharedSR, SharedSRArgs, SharedSRProvider
+if TYPE_CHECKING:  # the same names for type checkers (tests/unit/test_startup_imports.py compares)
+    from ._xapi import Credentials as Credentials
+    from ._xapi import Xapi as Xapi
+    from ._xapi import map_error as map_error
+    from .network import Network as Network
+    from .network import NetworkArgs as NetworkArgs
+    from .network import NetworkProvider as NetworkProvider
+    from .pool import Pool as Pool
+    from .pool import PoolArgs as PoolArgs
+    from .pool import PoolProvider as PoolProvider
+    from .settings import Settings as Settings
+    from .storage import SharedSR as SharedSR
+    from .storage import SharedSRArgs as SharedSRArgs
+    from .storage import SharedSRProvider as SharedSRProvider
 
-# Each name's module, imported on first use: importing one resource's module (the provider process
-# unpickling a provider, `components.config` reading a settings model) does not import the others.
-_MODULES = {
-    "Credentials": "._xapi",
-    "Network": ".network",
-    "NetworkArgs": ".network",
-    "NetworkProvider": ".network",
-    "Pool": ".pool",
-    "PoolArgs": ".pool",
-    "PoolProvider": ".pool",
-    "Settings": ".settings",
-    "SharedSR": ".storage",
-    "SharedSRArgs": ".storage",
-    "SharedSRProvider": ".storage",
-    "Xapi": "._xapi",
-    "map_error": "._xapi",
+# What the package exports, by module, each imported on first use: importing one resource's module
+# (the provider process unpickling a provider, `components.config` reading a settings model) does
+# not import the others.
+_EXPORTS = {
+    "._xapi": ("Credentials", "Xapi", "map_error"),
+    ".network": ("Network", "NetworkArgs", "NetworkProvider"),
+    ".pool": ("Pool", "PoolArgs", "PoolProvider"),
+    ".settings": ("Settings",),
+    ".storage": ("SharedSR", "SharedSRArgs", "SharedSRProvider"),
 }
 
-__all__ = [
-    "Credentials",
-    "Network",
-    "NetworkArgs",
-    "NetworkProvider",
-    "Pool",
-    "PoolArgs",
-    "PoolProvider",
-    "Settings",
-    "SharedSR",
-    "SharedSRArgs",
-    "SharedSRProvider",
-    "Xapi",
-    "map_error",
-]
-
-__getattr__, __dir__ = lazy_names(__name__, _MODULES)
+__getattr__, __dir__, __all__ = lazy_names(__name__, _EXPORTS)
