@@ -222,17 +222,20 @@ class EngineStack:
         return st
 
     def set_config(self, key: str, value: str, *, secret: bool = False, path: bool = False) -> None:
-        args = ["config", "set", key, "--", value]
+        # Linux caps one argument at 128 KiB (MAX_ARG_STRLEN): a large region's config is more.
+        # Without a value argument, a non-interactive `pulumi config set` reads it from stdin.
+        long = len(value.encode()) > 64 * 1024
+        args = ["config", "set", key] if long else ["config", "set", key, "--", value]
         if secret:
             args.insert(3, "--secret")
         if path:
             args.insert(3, "--path")
-        self.run(*args).check()
+        self.run(*args, stdin=value if long else None).check()
 
     def write_program(self, program: str) -> None:
         (self.workdir / "__main__.py").write_text(textwrap.dedent(program))
 
-    def run(self, *args: str, timeout: float = 1800) -> Result:
+    def run(self, *args: str, timeout: float = 1800, stdin: str | None = None) -> Result:
         """Run `pulumi <args>` in the project; engine commands stream their events as JSON."""
         cmd = ["pulumi", "--non-interactive", *args]
         streams = bool(args) and args[0] in ("up", "preview", "refresh", "destroy")
@@ -249,6 +252,7 @@ class EngineStack:
             capture_output=True,
             text=True,
             timeout=timeout,
+            input=stdin,
         )
         events = []
         if streams:
