@@ -1127,9 +1127,31 @@ def _placeholders(v: Any) -> Any:
     return v
 
 
+# Linux's cap on one environment string (MAX_ARG_STRLEN, its NUL included): Pulumi's Python host
+# hands the program the whole stack config in one (`PULUMI_CONFIG`).
+ENV_STRING_LIMIT = 128 * 1024
+
+
+def env_bytes(config: Mapping[str, Any]) -> int:
+    """The bytes of the `PULUMI_CONFIG` environment string the program of `config` gets (namespaced
+    keys; the engine sends each structured value as compact JSON, the host all of them as one JSON
+    object). Measured on the file, an encrypted value counts its ciphertext: a little more."""
+    values = {k: v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for k, v in config.items()}
+    return len(f"PULUMI_CONFIG={json.dumps(values, separators=(',', ':'))}".encode()) + 1
+
+
+def env_size_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    size = env_bytes(config)
+    if size > ENV_STRING_LIMIT:
+        yield (f"config: {size:,} bytes reach the program in one environment variable (PULUMI_CONFIG), over "
+               f"Linux's {ENV_STRING_LIMIT:,} for one: the engine could not start the program (argument list "
+               "too long); split the region into stacks (one per set of pools)")
+
+
 def read_stack_file(path: str) -> tuple[dict[str, Any], list[str]]:
     """A stack file's config (namespaced keys, encrypted values as placeholders) and the problems
-    only the file shows: plaintext where a credential should be `secure:`."""
+    only the file shows: plaintext where a credential should be `secure:`, a config too large for
+    the program's environment."""
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
@@ -1137,7 +1159,7 @@ def read_stack_file(path: str) -> tuple[dict[str, Any], list[str]]:
         raise ConfigError([f"cannot read the file: {e.strerror}"]) from None
     text = data.decode("utf-8", errors="replace")
     config = _config_section(parse_stack_file(data), text)
-    problems = list(plaintext_problems(config, lambda _, value: _is_encrypted(value)))
+    problems = [*plaintext_problems(config, lambda _, value: _is_encrypted(value)), *env_size_problems(config)]
     return {k: _placeholders(v) for k, v in config.items()}, problems
 
 
@@ -1207,8 +1229,10 @@ def main(argv: list[str]) -> int:
                 print(f"{path}: {problem}")
             status = 1
         else:
+            size = env_bytes(read_stack_file(path)[0])
             print(f"{path}: ok (region {cfg.region.name}: {len(cfg.region.servers)} servers, "
-                  f"{len(cfg.region.hypervisor_pools)} hypervisor pools)")
+                  f"{len(cfg.region.hypervisor_pools)} hypervisor pools; config {size / 1024:.0f} KiB of the "
+                  f"{ENV_STRING_LIMIT // 1024} KiB the program's environment takes)")
     return status
 
 
