@@ -1132,12 +1132,18 @@ def _placeholders(v: Any) -> Any:
 ENV_STRING_LIMIT = 128 * 1024
 
 
+def _go_json(value: Any) -> str:
+    """JSON as Go's `json.Marshal` writes it: compact, UTF-8, `<`, `>`, `&` escaped."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def env_bytes(config: Mapping[str, Any]) -> int:
     """The bytes of the `PULUMI_CONFIG` environment string the program of `config` gets (namespaced
-    keys; the engine sends each structured value as compact JSON, the host all of them as one JSON
-    object). Measured on the file, an encrypted value counts its ciphertext: a little more."""
-    values = {k: v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for k, v in config.items()}
-    return len(f"PULUMI_CONFIG={json.dumps(values, separators=(',', ':'))}".encode()) + 1
+    keys; the engine sends each structured value as JSON, the host all of them as one JSON object).
+    Measured on the file, an encrypted value counts its ciphertext: a little more."""
+    values = {k: v if isinstance(v, str) else _go_json(v) for k, v in config.items()}
+    return len(f"PULUMI_CONFIG={_go_json(values)}".encode()) + 1
 
 
 def env_size_problems(config: Mapping[str, Any]) -> Iterator[str]:

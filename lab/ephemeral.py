@@ -134,8 +134,9 @@ def stack_config(lab: dict[str, Any], region: dict[str, Any]) -> dict[str, dict[
             "rgwAccessKey": c["rgw_access_key"], "rgwSecretKey": c["rgw_secret_key"],
         }
     return {
-        "plain": {k: json.dumps(v) for k, v in plain.items()},
-        "secret": {k: json.dumps(v) for k, v in secret.items()},
+        "plain": {k: json.dumps(v, separators=(",", ":")) for k, v in plain.items()},  # compact: the program's
+        # environment takes the whole config in one 128 KiB string (components.config.env_bytes)
+        "secret": {k: json.dumps(v, separators=(",", ":")) for k, v in secret.items()},
     }
 
 

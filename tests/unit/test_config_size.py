@@ -18,7 +18,7 @@ import yaml
 from components.config import ENV_STRING_LIMIT, env_bytes, main
 from tests.enginekit import REPO, EngineStack
 
-PROGRAM = "import os, pulumi\npulumi.export('size', len(os.environ['PULUMI_CONFIG']))\n"
+PROGRAM = "import os, pulumi\npulumi.export('size', len(os.environ['PULUMI_CONFIG'].encode()))\n"
 
 
 @pytest.mark.engine
@@ -34,6 +34,16 @@ def test_the_limit_is_where_the_engine_stops(tmp_path: Path, engine_bin: Path) -
     failed = over.run("up", "--skip-preview")
     assert failed.returncode != 0
     assert any("argument list too long" in m for m in failed.diagnostics("error"))
+
+
+@pytest.mark.engine
+def test_structured_values_are_counted_as_the_engine_sends_them(tmp_path: Path, engine_bin: Path) -> None:
+    """Objects from the stack file reach the program as Go writes JSON (compact, `<>&` escaped)."""
+    config = {"enginetest:obj": {"a": [1, 2.5, True, None], "b": "x <y> & z", "c": "Đà Nẵng"}, "enginetest:s": "plain"}
+    stack = EngineStack.create(tmp_path, engine_bin, program=PROGRAM)
+    (stack.workdir / "Pulumi.test.yaml").write_text(yaml.safe_dump({"config": config}, allow_unicode=True))
+    stack.up()
+    assert stack.outputs()["size"] + len("PULUMI_CONFIG=") + 1 == env_bytes(config)
 
 
 def _dev_with_servers(n: int) -> dict[str, Any]:
