@@ -12,6 +12,12 @@
                                                     # of the program and the provider process
     .venv/bin/python -m benchmarks.region profile   # the ~511-resource region's no-op preview sampled
                                                     # in the program and the provider process
+    .venv/bin/python -m benchmarks.region profile --cpu [--sizes 120,250] [--keep DIR]
+                                                    # per size, the no-op preview's program and
+                                                    # provider processes profiled by CPU time (cProfile
+                                                    # in every thread), and what each function costs per
+                                                    # resource added between sizes; `--keep` keeps the
+                                                    # deployed regions for the next run
     .venv/bin/python -m benchmarks.region calls [--pools 2 --hosts 2 --storage 2]
                                                     # API calls per resource of a refresh (and of a
                                                     # no-op preview) of a small region, by backend
@@ -317,24 +323,29 @@ def short(key: str) -> str:
 
 
 def state_lines(stack: EngineStack) -> list[str]:
-    """Property bags in state by type: count, mean bytes of inputs and outputs, secret values."""
+    """Property bags in state by type: count, mean bytes of inputs and outputs, secret values, and
+    the dependencies the engine keeps (URNs in `dependencies` and in all `propertyDependencies`)."""
     by_type: dict[str, list[int]] = {}
-    total = 0
+    total = deps_total = 0
     for r in stack.export()["deployment"].get("resources", []):
         if not r["type"].startswith("pulumi-python:"):
             continue
         blob_in, blob_out = json.dumps(r.get("inputs", {})), json.dumps(r.get("outputs", {}))
         provider = len(json.dumps(r.get("inputs", {}).get("__provider", "")))
         secrets = blob_in.count(SECRET_SIG) + blob_out.count(SECRET_SIG)
+        deps = len(r.get("dependencies", []))
+        prop_deps = sum(len(v) for v in r.get("propertyDependencies", {}).values())
         total += len(blob_in) + len(blob_out)
-        acc = by_type.setdefault(r["type"].split("/")[-1], [0, 0, 0, 0, 0])
-        for i, v in enumerate((1, len(blob_in), len(blob_out), secrets, provider)):
+        deps_total += deps + prop_deps
+        acc = by_type.setdefault(r["type"].split("/")[-1], [0, 0, 0, 0, 0, 0, 0])
+        for i, v in enumerate((1, len(blob_in), len(blob_out), secrets, provider, deps, prop_deps)):
             acc[i] += v
-    lines = [f"state of the dynamic resources: {total / 1024:.0f} KB of property bags; by type "
-             f"(count, mean bytes of inputs / outputs, secret values per resource, `__provider` bytes):"]
-    for t, (c, i, o, sec, prov) in sorted(by_type.items(), key=lambda kv: -kv[1][0]):
+    lines = [f"state of the dynamic resources: {total / 1024:.0f} KB of property bags, {deps_total} dependency "
+             f"URNs; by type (count, mean bytes of inputs / outputs, secret values per resource, `__provider` "
+             f"bytes, mean URNs in dependencies / propertyDependencies):"]
+    for t, (c, i, o, sec, prov, dep, pdep) in sorted(by_type.items(), key=lambda kv: -kv[1][0]):
         lines.append(f"    {t:28s}{c:5d}  {i / c:6.0f} / {o / c:6.0f}  secrets {sec / c:4.1f}  "
-                     f"provider {prov / c:4.0f}")
+                     f"provider {prov / c:4.0f}  deps {dep / c:6.1f} / {pdep / c:6.1f}")
     return lines
 
 
@@ -361,6 +372,131 @@ def profile_benchmark() -> None:
                     print("\n".join(profile_lines(rec, role)))
             print("\n".join(state_lines(stack.stack)))
             stack.run("destroy", "--skip-preview")
+
+
+def deployed_region(root: Path, target: int) -> tuple[EngineStack, int]:
+    """A region of about `target` resources deployed under `root`, or the one a previous run left.
+
+    A no-op preview calls no backend, so the stack previews without its lab (whose files stay)."""
+    marker = root / "deployed.json"
+    if marker.exists():
+        saved = json.loads(marker.read_text())
+        return EngineStack(Path(saved["workdir"]), engine_bin_dir(), env=saved["env"]), int(saved["resources"])
+    region = scaled_design(target)
+    hosts = len(region["hypervisorPools"]) * (len(region["hypervisorPools"][0]["members"]) + 1)
+    with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
+        stack = region_stack(root / "region", lab, region, root / "api.log")
+        up_s, up = timed(stack.up)
+    n = custom_resources(up)
+    print(f"region of {n} dynamic resources deployed in {up_s:.0f} s (load average {os.getloadavg()[0]:.1f})",
+          flush=True)
+    marker.write_text(json.dumps({"workdir": str(stack.workdir), "env": stack.env, "resources": n}))
+    return stack, n
+
+
+FuncKey = tuple[str, int, str]
+
+
+@dataclass
+class CpuProfile:
+    """One process's merged CPU profile (pstats): per function, calls, own and cumulative CPU s."""
+
+    resources: int
+    cpu_s: float
+    profiled_s: float
+    funcs: dict[FuncKey, tuple[int, float, float]]
+
+    @classmethod
+    def load(cls, resources: int, rec: dict[str, Any]) -> CpuProfile:
+        import pstats
+
+        raw = pstats.Stats(rec["profile"]).stats  # type: ignore[attr-defined]
+        funcs = {k: (int(v[1]), float(v[2]), float(v[3])) for k, v in raw.items()}
+        return cls(resources, rec["cpu_s"], rec["profiled_cpu_s"], funcs)
+
+    def top(self, col: int, n: int) -> list[str]:
+        rows = sorted(self.funcs.items(), key=lambda kv: -kv[1][col])[:n]
+        return [f"    {v[col]:7.3f} s {v[col] * 1000 / self.resources:6.2f} ms/res  {v[0]:8d} calls "
+                f"({v[0] / self.resources:7.1f}/res)  {func_name(k)}" for k, v in rows]
+
+
+def func_name(key: FuncKey) -> str:
+    file, line, name = key
+    return f"{short(file)}:{line}({name})" if file != "~" else name
+
+
+def growth_lines(a: CpuProfile, b: CpuProfile, n: int = 25) -> list[str]:
+    """Per resource added from `a` to `b`: each function's own and cumulative CPU ms, and the
+    functions whose calls per resource grow (what grows faster than linearly, counted exactly)."""
+    k = 1000 / (b.resources - a.resources)
+    empty = (0, 0.0, 0.0)
+    keys = set(a.funcs) | set(b.funcs)
+    lines = [f"  per resource added ({a.resources} -> {b.resources}): process CPU "
+             f"{(b.cpu_s - a.cpu_s) * k:.2f} ms, profiled {(b.profiled_s - a.profiled_s) * k:.2f} ms; "
+             f"own CPU ms per resource added, calls per resource at each size:"]
+
+    def row(key: FuncKey, col: int) -> str:
+        va, vb = a.funcs.get(key, empty), b.funcs.get(key, empty)
+        return (f"    {(vb[col] - va[col]) * k:6.3f} ms  calls/res {va[0] / a.resources:7.1f} -> "
+                f"{vb[0] / b.resources:7.1f}  {func_name(key)}")
+
+    for key in sorted(keys, key=lambda f: -(b.funcs.get(f, empty)[1] - a.funcs.get(f, empty)[1]))[:n]:
+        lines.append(row(key, 1))
+    lines.append("  cumulative CPU ms per resource added:")
+    for key in sorted(keys, key=lambda f: -(b.funcs.get(f, empty)[2] - a.funcs.get(f, empty)[2]))[:n]:
+        lines.append(row(key, 2))
+    lines.append("  calls growing faster than the resources (calls per resource at each size, >= 1,000 calls):")
+
+    def superlinear(f: FuncKey) -> float:
+        ca, cb = a.funcs.get(f, empty)[0], b.funcs.get(f, empty)[0]
+        return (cb / b.resources) / max(ca / a.resources, 1e-9) if cb >= 1000 else 0.0
+
+    for key in sorted(keys, key=lambda f: -superlinear(f))[:n]:
+        if superlinear(key) < 1.15:
+            break
+        lines.append(row(key, 1) + f"  (x{superlinear(key):.2f} per resource)")
+    return lines
+
+
+def cpu_profile_benchmark(sizes: list[int], keep: Path | None, top: int) -> None:
+    """Per size: a no-op preview unprofiled (CPU s), then one with cProfile in every thread of the
+    program and the provider process; the top functions at each size and their growth."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = keep or Path(tmp)
+        profiles: dict[str, list[CpuProfile]] = {"program": [], "provider": []}
+        for target in sizes:
+            root = base / f"size-{target}"
+            root.mkdir(parents=True, exist_ok=True)
+            engine_stack, n = deployed_region(root, target)
+            stack = Instrumented.wrap(engine_stack, root / "procs")
+            load = os.getloadavg()[0]
+            plain = stack.preview()
+            out = root / "profiles"
+            out.mkdir(exist_ok=True)
+            stack.stack.env["PRIVATECLOUD_CPU_PROFILE"] = str(out)
+            try:
+                profiled = stack.preview()
+            finally:
+                stack.stack.env.pop("PRIVATECLOUD_CPU_PROFILE")
+            print(f"\n{n} dynamic resources, no-op preview (load average {load:.1f}): unprofiled "
+                  f"{plain.seconds:.2f} s, "
+                  f"CPU s engine {plain.engine_cpu_s:.2f}, program {plain.procs.cpu('program'):.2f}, provider "
+                  f"{plain.procs.cpu('provider'):.2f}; profiled {profiled.seconds:.2f} s", flush=True)
+            for role in ("program", "provider"):
+                for rec in profiled.procs.of(role):
+                    prof = CpuProfile.load(n, rec)
+                    profiles[role].append(prof)
+                    print(f"{role} (pid {rec['pid']}): CPU {prof.cpu_s:.2f} s profiled ({prof.profiled_s:.2f} s "
+                          f"in the profiles of its Python threads); {rec['profile']}")
+                    print("  by own CPU:\n" + "\n".join(prof.top(1, top)))
+                    print("  by cumulative CPU:\n" + "\n".join(prof.top(2, top)), flush=True)
+            print("\n".join(state_lines(stack.stack)), flush=True)
+        for role, profs in profiles.items():
+            for a, b in itertools.pairwise(profs):
+                print(f"\n{role}:")
+                print("\n".join(growth_lines(a, b, top)))
+        if keep is None:
+            print("(the regions go with the temporary directory: --keep DIR keeps them for the next run)")
 
 
 def cpu_line(label: str, runs: list[Run]) -> str:
@@ -523,13 +659,18 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--base", default="HEAD", help="compare: the git revision to compare this tree with")
     ap.add_argument("--size", type=int, default=500, help="compare: the region's size in dynamic resources (about)")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--sizes", default="50,250,500,1000",
-                    help="scale: comma-separated region sizes in dynamic resources (about)")
+    ap.add_argument("--cpu", action="store_true", help="profile: CPU profiles (cProfile) at --sizes")
+    ap.add_argument("--keep", type=Path, help="profile --cpu: deploy the regions here, or reuse those found")
+    ap.add_argument("--top", type=int, default=25, help="profile --cpu: functions per list")
+    ap.add_argument("--sizes", help="scale (default 50,250,500,1000), profile --cpu (default 120,250): "
+                    "comma-separated region sizes in dynamic resources (about)")
     args = ap.parse_args(argv)
     if args.scenario == "preview":
         preview_benchmark(args.runs)
     elif args.scenario == "scale":
-        scale_benchmark([int(x) for x in args.sizes.split(",")], args.runs)
+        scale_benchmark([int(x) for x in (args.sizes or "50,250,500,1000").split(",")], args.runs)
+    elif args.scenario == "profile" and args.cpu:
+        cpu_profile_benchmark([int(x) for x in (args.sizes or "120,250").split(",")], args.keep, args.top)
     elif args.scenario == "profile":
         profile_benchmark()
     elif args.scenario == "calls":
