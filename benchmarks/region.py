@@ -509,29 +509,55 @@ def cpu_line(label: str, runs: list[Run]) -> str:
             f"{max(r.procs.peak_mb('provider') for r in runs):.0f}")
 
 
-def compare_benchmark(base_rev: str, target: int, runs: int) -> None:
+def checkout(rev: str, into: Path) -> Path:
+    """The repository's tree at `rev`, extracted into `into`."""
+    into.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def trivial_baseline(root: Path, n: int) -> EngineStack:
+    """`n` trivial resources deployed under `root`, or those a previous run left there."""
+    marker = root / "deployed.json"
+    if marker.exists():
+        return EngineStack(Path(json.loads(marker.read_text())["workdir"]), engine_bin_dir(),
+                           env=json.loads(marker.read_text())["env"])
+    stack = EngineStack.create(root, engine_bin_dir(), project="baseline", program=BASELINE, config={"count": str(n)})
+    stack.up()
+    marker.write_text(json.dumps({"workdir": str(stack.workdir), "env": stack.env}))
+    return stack
+
+
+def compare_benchmark(base_rev: str, target: int, runs: int, keep: Path | None = None,
+                      head_rev: str | None = None) -> None:
     """Deploy a region of about `target` resources with the program at `base_rev`, then time no-op
-    previews round by round: the program at `base_rev`, this tree's, and as many trivial resources.
+    previews round by round: the program at `base_rev`, this tree's (or `head_rev`'s), and as many
+    trivial resources.
 
     This tree previewing state that `base_rev` wrote, with no change, is also the check that its
-    property bags are compatible with a region deployed before."""
+    property bags are compatible with a region deployed before. With `keep`, the region and the
+    baseline are those `profile --cpu --keep` deployed there (by the tree of that run), and no lab
+    runs: a no-op preview calls no backend."""
     region = scaled_design(target)
     hosts = len(region["hypervisorPools"]) * (len(region["hypervisorPools"][0]["members"]) + 1)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        base = root / "base"
-        base.mkdir()
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", base_rev], check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
-        trees = {"base": base, "this tree": REPO}
+        trees = {"base": checkout(base_rev, root / "base"),
+                 "this tree": checkout(head_rev, root / "head") if head_rev else REPO}
+        labels = {"base": f"region at {base_rev}", "this tree": f"region at {head_rev}" if head_rev else
+                  "region, this tree"}
+        if keep is not None:
+            engine_stack, n = deployed_region(keep / f"size-{target}", target)
+            stack = Instrumented.wrap(engine_stack, root / "procs")
+            baseline = Instrumented.wrap(trivial_baseline(keep / f"size-{target}" / "baseline", n),
+                                         root / "procs-baseline")
+            print(f"region of {n} dynamic resources kept in {keep}", flush=True)
+            compare_rounds(stack, baseline, trees, labels, n, runs)
+            return
         with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
             stack = Instrumented.wrap(region_stack(root / "region", lab, region, root / "api.log"), root / "procs")
-
-            def use(tree: str) -> None:
-                stack.stack.write_program((trees[tree] / "__main__.py").read_text())
-                stack.stack.env["PYTHONPATH"] = os.pathsep.join([str(PROCSTATS), str(trees[tree])])
-
-            use("base")
+            use(stack, trees["base"])
             up_s, up = timed(stack.run, "up", "--skip-preview")
             n = custom_resources(up.result)  # as the engine counts them (the zone's day 0 and tenants add some)
             print(f"region of {n} dynamic resources deployed by {base_rev} in {up_s:.0f} s", flush=True)
@@ -539,31 +565,42 @@ def compare_benchmark(base_rev: str, target: int, runs: int) -> None:
                 root / "baseline", engine_bin_dir(), project="baseline", program=BASELINE, config={"count": str(n)},
             ), root / "procs-baseline")
             baseline.run("up", "--skip-preview")
-            times: dict[str, list[Run]] = {"base": [], "this tree": [], "baseline": []}
-            loads = []
-            for _ in range(runs):  # round by round, so load on the machine hits all three alike
-                loads.append(os.getloadavg()[0])
-                for tree in ("base", "this tree"):
-                    use(tree)
-                    times[tree].append(stack.preview())  # raises unless a no-op
-                times["baseline"].append(baseline.preview())
-            b = median([r.seconds for r in times["baseline"]])
-            print(f"no-op preview, median of {runs} [min-max], side by side (load average "
-                  f"{', '.join(f'{x:.1f}' for x in loads)}):")
-            for key, label in (("base", f"region at {base_rev}"), ("this tree", "region, this tree"),
-                               ("baseline", f"{n} trivial resources")):
-                print(cpu_line(label, times[key]))
-            for key in ("base", "this tree"):
-                r = median([x.seconds for x in times[key]])
-                cpu = median([x.cpu_s for x in times[key]]) / median([x.cpu_s for x in times["baseline"]])
-                print(f"  {key}: {r / b:.2f} x the baseline (CPU s {cpu:.2f} x)")
-            use("this tree")
-            sampled = stack.preview(sample_ms=5)
-            for role in ("program", "provider"):
-                for rec in sampled.procs.of(role):
-                    print("\n".join(profile_lines(rec, role)))
+            compare_rounds(stack, baseline, trees, labels, n, runs)
             # No destroy: undeploying hundreds of nodes takes as long as deploying them, and the
             # lab and both stacks' state go with the temporary directory.
+
+
+def use(stack: Instrumented, tree: Path) -> None:
+    """The region's program (and its imports) from `tree`."""
+    stack.stack.write_program((tree / "__main__.py").read_text())
+    stack.stack.env["PYTHONPATH"] = os.pathsep.join([str(PROCSTATS), str(tree)])
+
+
+def compare_rounds(stack: Instrumented, baseline: Instrumented, trees: dict[str, Path], labels: dict[str, str],
+                   n: int, runs: int) -> None:
+    times: dict[str, list[Run]] = {"base": [], "this tree": [], "baseline": []}
+    loads = []
+    for _ in range(runs):  # round by round, so load on the machine hits all three alike
+        loads.append(os.getloadavg()[0])
+        for tree in ("base", "this tree"):
+            use(stack, trees[tree])
+            times[tree].append(stack.preview())  # raises unless a no-op
+        times["baseline"].append(baseline.preview())
+    b = median([r.seconds for r in times["baseline"]])
+    print(f"no-op preview, median of {runs} [min-max], side by side (load average "
+          f"{', '.join(f'{x:.1f}' for x in loads)}):")
+    for key, label in (("base", labels["base"]), ("this tree", labels["this tree"]),
+                       ("baseline", f"{n} trivial resources")):
+        print(cpu_line(label, times[key]))
+    for key in ("base", "this tree"):
+        r = median([x.seconds for x in times[key]])
+        cpu = median([x.cpu_s for x in times[key]]) / median([x.cpu_s for x in times["baseline"]])
+        print(f"  {key}: {r / b:.2f} x the baseline (CPU s {cpu:.2f} x)")
+    use(stack, trees["this tree"])
+    sampled = stack.preview(sample_ms=5)
+    for role in ("program", "provider"):
+        for rec in sampled.procs.of(role):
+            print("\n".join(profile_lines(rec, role)))
 
 
 def fleet_benchmark() -> None:
@@ -657,10 +694,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--hosts", type=int, default=2, help="calls: hosts per pool")
     ap.add_argument("--storage", type=int, default=2, help="calls: storage servers")
     ap.add_argument("--base", default="HEAD", help="compare: the git revision to compare this tree with")
+    ap.add_argument("--head", help="compare: the git revision on the other side (default: this tree)")
     ap.add_argument("--size", type=int, default=500, help="compare: the region's size in dynamic resources (about)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cpu", action="store_true", help="profile: CPU profiles (cProfile) at --sizes")
-    ap.add_argument("--keep", type=Path, help="profile --cpu: deploy the regions here, or reuse those found")
+    ap.add_argument("--keep", type=Path, help="profile --cpu: deploy the regions here, or reuse those found; "
+                    "compare: preview those regions (and trivial baselines kept beside them)")
     ap.add_argument("--top", type=int, default=25, help="profile --cpu: functions per list")
     ap.add_argument("--sizes", help="scale (default 50,250,500,1000), profile --cpu (default 120,250): "
                     "comma-separated region sizes in dynamic resources (about)")
@@ -676,7 +715,7 @@ def main(argv: list[str]) -> int:
     elif args.scenario == "calls":
         calls_benchmark(args.pools, args.hosts, args.storage, args.runs)
     elif args.scenario == "compare":
-        compare_benchmark(args.base, args.size, args.runs)
+        compare_benchmark(args.base, args.size, args.runs, args.keep, args.head)
     else:
         fleet_benchmark()
     return 0
