@@ -458,6 +458,13 @@ def growth_lines(a: CpuProfile, b: CpuProfile, n: int = 25) -> list[str]:
     return lines
 
 
+def gc_text(run: Run, role: str) -> str:
+    """The CPU seconds of one role's cyclic garbage collections, and how many by generation."""
+    recs = run.procs.of(role)
+    counts = [sum(r.get("gc_collections", [0, 0, 0])[g] for r in recs) for g in range(3)]
+    return f"{role} {sum(r.get('gc_cpu_s', 0.0) for r in recs):.2f} s in {'/'.join(map(str, counts))}"
+
+
 def cpu_profile_benchmark(sizes: list[int], keep: Path | None, top: int) -> None:
     """Per size: a no-op preview unprofiled (CPU s), then one with cProfile in every thread of the
     program and the provider process; the top functions at each size and their growth."""
@@ -481,7 +488,8 @@ def cpu_profile_benchmark(sizes: list[int], keep: Path | None, top: int) -> None
             print(f"\n{n} dynamic resources, no-op preview (load average {load:.1f}): unprofiled "
                   f"{plain.seconds:.2f} s, "
                   f"CPU s engine {plain.engine_cpu_s:.2f}, program {plain.procs.cpu('program'):.2f}, provider "
-                  f"{plain.procs.cpu('provider'):.2f}; profiled {profiled.seconds:.2f} s", flush=True)
+                  f"{plain.procs.cpu('provider'):.2f} (garbage collector: {gc_text(plain, 'program')}; "
+                  f"{gc_text(plain, 'provider')}); profiled {profiled.seconds:.2f} s", flush=True)
             for role in ("program", "provider"):
                 for rec in profiled.procs.of(role):
                     prof = CpuProfile.load(n, rec)

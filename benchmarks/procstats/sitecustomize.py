@@ -3,7 +3,8 @@
 A benchmark puts this directory on PYTHONPATH and sets PRIVATECLOUD_PROCSTATS to a directory;
 every Python process of the run (the program, the dynamic-provider host) then writes, when it
 ends, one JSON file there: its role (program, provider or other), wall-clock start and end, the
-CPU seconds it used and its peak resident memory (VmHWM). With PRIVATECLOUD_SAMPLE_MS set, a thread also samples every
+CPU seconds it used, those of the cyclic garbage collector and its collections by generation, and its peak
+resident memory (VmHWM). With PRIVATECLOUD_SAMPLE_MS set, a thread also samples every
 thread's Python stack at that interval and the file carries the counts per function (self and
 inclusive), so the program and the provider process can be profiled without changing them.
 With PRIVATECLOUD_CPU_PROFILE set to a directory, the program and the provider process are also
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import cProfile
+import gc
 import json
 import os
 import sys
@@ -140,10 +142,29 @@ class _CpuProfiles:
         return float(stats.total_tt)  # type: ignore[attr-defined]
 
 
+class _GcClock:
+    """The CPU seconds the cyclic garbage collector takes, and its collections by generation."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = [0, 0, 0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.thread_time()
+        else:
+            self.seconds += time.thread_time() - self._started
+            self.collections[info["generation"]] += 1
+
+
 def _install(out_dir: str) -> None:
     role = _role()
     cpu_dir = os.environ.get("PRIVATECLOUD_CPU_PROFILE")
     profiles = _CpuProfiles() if cpu_dir and role != "other" else None
+    gc_clock = _GcClock()
+    if role != "other":
+        gc.callbacks.append(gc_clock)
     sampler: _Sampler | None = None
     interval_ms = os.environ.get("PRIVATECLOUD_SAMPLE_MS")
     if interval_ms and role != "other":
@@ -154,6 +175,7 @@ def _install(out_dir: str) -> None:
         record: dict[str, Any] = {
             "role": role, "pid": os.getpid(), "start": _started, "end": time.time(),
             "peak_rss_kb": _peak_rss_kb(), "cpu_s": sum(os.times()[:2]),
+            "gc_cpu_s": gc_clock.seconds, "gc_collections": gc_clock.collections,
         }
         if sampler is not None:
             sampler.stop.set()
