@@ -12,7 +12,7 @@
                                                     # of the program and the provider process
     .venv/bin/python -m benchmarks.region profile   # the ~511-resource region's no-op preview sampled
                                                     # in the program and the provider process
-    .venv/bin/python -m benchmarks.region profile --cpu [--sizes 120,250] [--keep DIR]
+    .venv/bin/python -m benchmarks.region profile --cpu [--sizes 120,250] [--keep DIR] [--engine]
                                                     # per size, the no-op preview's program and
                                                     # provider processes profiled by CPU time (cProfile
                                                     # in every thread), and what each function costs per
@@ -458,6 +458,21 @@ def growth_lines(a: CpuProfile, b: CpuProfile, n: int = 25) -> list[str]:
     return lines
 
 
+def engine_profile_lines(prefix: Path, top: int) -> list[str]:
+    """The engine's own CPU profile (`pulumi --profiling`), by `go tool pprof`: the busiest functions,
+    own and cumulative."""
+    files = sorted(prefix.parent.glob(f"{prefix.name}.*.cpu"))
+    if not files:
+        return [f"engine: no CPU profile at {prefix}.*.cpu"]
+    lines = []
+    for order, what in (([], "own"), (["-cum"], "cumulative")):
+        out = subprocess.run(["go", "tool", "pprof", "-top", f"-nodecount={top}", *order, str(files[-1])],
+                             capture_output=True, text=True, check=False)
+        lines.append(f"engine ({files[-1].name}) by {what} CPU:")
+        lines += ["    " + line for line in out.stdout.splitlines() if line.strip()] or ["    " + out.stderr.strip()]
+    return lines
+
+
 def gc_text(run: Run, role: str) -> str:
     """The CPU seconds of one role's cyclic garbage collections, and how many by generation."""
     recs = run.procs.of(role)
@@ -465,9 +480,10 @@ def gc_text(run: Run, role: str) -> str:
     return f"{role} {sum(r.get('gc_cpu_s', 0.0) for r in recs):.2f} s in {'/'.join(map(str, counts))}"
 
 
-def cpu_profile_benchmark(sizes: list[int], keep: Path | None, top: int) -> None:
+def cpu_profile_benchmark(sizes: list[int], keep: Path | None, top: int, engine: bool = False) -> None:
     """Per size: a no-op preview unprofiled (CPU s), then one with cProfile in every thread of the
-    program and the provider process; the top functions at each size and their growth."""
+    program and the provider process; the top functions at each size and their growth. With
+    `engine`, one more preview with the engine's own CPU profile (`pulumi --profiling`)."""
     with tempfile.TemporaryDirectory() as tmp:
         base = keep or Path(tmp)
         profiles: dict[str, list[CpuProfile]] = {"program": [], "provider": []}
@@ -499,6 +515,9 @@ def cpu_profile_benchmark(sizes: list[int], keep: Path | None, top: int) -> None
                     print("  by own CPU:\n" + "\n".join(prof.top(1, top)))
                     print("  by cumulative CPU:\n" + "\n".join(prof.top(2, top)), flush=True)
             print("\n".join(state_lines(stack.stack)), flush=True)
+            if engine:
+                stack.preview("--profiling", str(out / "engine"))
+                print("\n".join(engine_profile_lines(out / "engine", top)), flush=True)
         for role, profs in profiles.items():
             for a, b in itertools.pairwise(profs):
                 print(f"\n{role}:")
@@ -708,6 +727,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--cpu", action="store_true", help="profile: CPU profiles (cProfile) at --sizes")
     ap.add_argument("--keep", type=Path, help="profile --cpu: deploy the regions here, or reuse those found; "
                     "compare: preview those regions (and trivial baselines kept beside them)")
+    ap.add_argument("--engine", action="store_true", help="profile --cpu: the engine's CPU profile too (go pprof)")
     ap.add_argument("--top", type=int, default=25, help="profile --cpu: functions per list")
     ap.add_argument("--sizes", help="scale (default 50,250,500,1000), profile --cpu (default 120,250): "
                     "comma-separated region sizes in dynamic resources (about)")
@@ -717,7 +737,8 @@ def main(argv: list[str]) -> int:
     elif args.scenario == "scale":
         scale_benchmark([int(x) for x in (args.sizes or "50,250,500,1000").split(",")], args.runs)
     elif args.scenario == "profile" and args.cpu:
-        cpu_profile_benchmark([int(x) for x in (args.sizes or "120,250").split(",")], args.keep, args.top)
+        cpu_profile_benchmark([int(x) for x in (args.sizes or "120,250").split(",")], args.keep, args.top,
+                              args.engine)
     elif args.scenario == "profile":
         profile_benchmark()
     elif args.scenario == "calls":
