@@ -477,7 +477,9 @@ def gc_text(run: Run, role: str) -> str:
     """The CPU seconds of one role's cyclic garbage collections, and how many by generation."""
     recs = run.procs.of(role)
     counts = [sum(r.get("gc_collections", [0, 0, 0])[g] for r in recs) for g in range(3)]
-    return f"{role} {sum(r.get('gc_cpu_s', 0.0) for r in recs):.2f} s in {'/'.join(map(str, counts))}"
+    seconds = [sum(r.get("gc_generation_s", [0.0, 0.0, 0.0])[g] for r in recs) for g in range(3)]
+    return (f"{role} {sum(seconds):.2f} s in {'/'.join(map(str, counts))} collections of generations 0/1/2 "
+            f"({'/'.join(f'{x:.2f}' for x in seconds)} s)")
 
 
 def cpu_profile_benchmark(sizes: list[int], keep: Path | None, top: int, engine: bool = False) -> None:

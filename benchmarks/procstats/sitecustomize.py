@@ -143,10 +143,10 @@ class _CpuProfiles:
 
 
 class _GcClock:
-    """The CPU seconds the cyclic garbage collector takes, and its collections by generation."""
+    """The CPU seconds the cyclic garbage collector takes, and its collections, by generation."""
 
     def __init__(self) -> None:
-        self.seconds = 0.0
+        self.seconds = [0.0, 0.0, 0.0]
         self.collections = [0, 0, 0]
         self._started = 0.0
 
@@ -154,7 +154,7 @@ class _GcClock:
         if phase == "start":
             self._started = time.thread_time()
         else:
-            self.seconds += time.thread_time() - self._started
+            self.seconds[info["generation"]] += time.thread_time() - self._started
             self.collections[info["generation"]] += 1
 
 
@@ -175,7 +175,8 @@ def _install(out_dir: str) -> None:
         record: dict[str, Any] = {
             "role": role, "pid": os.getpid(), "start": _started, "end": time.time(),
             "peak_rss_kb": _peak_rss_kb(), "cpu_s": sum(os.times()[:2]),
-            "gc_cpu_s": gc_clock.seconds, "gc_collections": gc_clock.collections,
+            "gc_cpu_s": sum(gc_clock.seconds), "gc_generation_s": gc_clock.seconds,
+            "gc_collections": gc_clock.collections,
         }
         if sampler is not None:
             sampler.stop.set()
