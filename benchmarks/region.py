@@ -533,7 +533,8 @@ def cpu_line(label: str, runs: list[Run]) -> str:
     return (f"  {label:34s}{t:6.2f} s [{min(r.seconds for r in runs):.2f}-{max(r.seconds for r in runs):.2f}]  "
             f"CPU s: engine and plugins {median([r.engine_cpu_s for r in runs]):.2f}, program "
             f"{median([r.procs.cpu('program') for r in runs]):.2f}, "
-            f"provider {median([r.procs.cpu('provider') for r in runs]):.2f}"
+            f"provider {median([r.procs.cpu('provider') for r in runs]):.2f} (program's garbage collector "
+            f"{median([sum(x.get('gc_cpu_s', 0.0) for x in r.procs.of('program')) for r in runs]):.2f})"
             f"; peak MB program {max(r.procs.peak_mb('program') for r in runs):.0f}, provider "
             f"{max(r.procs.peak_mb('provider') for r in runs):.0f}")
 
