@@ -21,6 +21,10 @@
     .venv/bin/python -m benchmarks.region calls [--pools 2 --hosts 2 --storage 2]
                                                     # API calls per resource of a refresh (and of a
                                                     # no-op preview) of a small region, by backend
+    .venv/bin/python -m benchmarks.region compare --base <rev> [--head <rev>] --keep DIR --sizes 250,500
+                                                    # the regions kept by profile --cpu, previewed
+                                                    # round by round at each size, both revisions:
+                                                    # CPU per size and per resource added
     .venv/bin/python -m benchmarks.region compare --base <git revision>
                                                     # the ~511-resource region deployed by the program
                                                     # at <revision>, then no-op previews side by side:
@@ -600,6 +604,51 @@ def compare_benchmark(base_rev: str, target: int, runs: int, keep: Path | None =
             # lab and both stacks' state go with the temporary directory.
 
 
+def growth_benchmark(base_rev: str, head_rev: str | None, keep: Path, sizes: list[int], runs: int) -> None:
+    """No-op previews of the regions `profile --cpu --keep` kept at `sizes`, round by round over the
+    sizes and both trees (so load hits every cell alike): CPU seconds per size and per resource
+    added, the program's garbage collector beside them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        trees = {"base": checkout(base_rev, root / "base"),
+                 "this tree": checkout(head_rev, root / "head") if head_rev else REPO}
+        labels = {"base": base_rev, "this tree": head_rev or "this tree"}
+        stacks: dict[int, tuple[Instrumented, int]] = {}
+        for target in sizes:
+            engine_stack, n = deployed_region(keep / f"size-{target}", target)
+            stacks[target] = (Instrumented.wrap(engine_stack, root / f"procs-{target}"), n)
+        times: dict[tuple[int, str], list[Run]] = {}
+        loads = []
+        for _ in range(runs):
+            loads.append(os.getloadavg()[0])
+            for target, (stack, _n) in stacks.items():
+                for tree in ("base", "this tree"):
+                    use(stack, trees[tree])
+                    times.setdefault((target, tree), []).append(stack.preview())
+        print(f"no-op previews by size, median of {runs}, round by round (load average "
+              f"{', '.join(f'{x:.1f}' for x in loads)}):")
+        for target, (_stack, n) in stacks.items():
+            for tree in ("base", "this tree"):
+                print(cpu_line(f"{n} resources, {labels[tree]}", times[(target, tree)]))
+        for tree in ("base", "this tree"):
+            for a, b in itertools.pairwise(stacks):
+                na, nb = stacks[a][1], stacks[b][1]
+                k = 1000 / (nb - na)
+
+                def cpu(target: int, role: str, tree: str = tree) -> float:
+                    runs_ = times[(target, tree)]
+                    if role == "engine":
+                        return median([r.engine_cpu_s for r in runs_])
+                    if role == "gc":
+                        return median([sum(x.get("gc_cpu_s", 0.0) for x in r.procs.of("program")) for r in runs_])
+                    return median([r.procs.cpu(role) for r in runs_])
+
+                print(f"  {labels[tree]}, per resource added {na} -> {nb}: " + ", ".join(
+                    f"{role} {(cpu(b, role) - cpu(a, role)) * k:.1f} ms "
+                    f"(average at {na}: {cpu(a, role) / na * 1000:.1f})"
+                    for role in ("engine", "program", "gc", "provider")))
+
+
 def use(stack: Instrumented, tree: Path) -> None:
     """The region's program (and its imports) from `tree`."""
     stack.stack.write_program((tree / "__main__.py").read_text())
@@ -747,7 +796,10 @@ def main(argv: list[str]) -> int:
     elif args.scenario == "calls":
         calls_benchmark(args.pools, args.hosts, args.storage, args.runs)
     elif args.scenario == "compare":
-        compare_benchmark(args.base, args.size, args.runs, args.keep, args.head)
+        if args.keep and args.sizes:
+            growth_benchmark(args.base, args.head, args.keep, [int(x) for x in args.sizes.split(",")], args.runs)
+        else:
+            compare_benchmark(args.base, args.size, args.runs, args.keep, args.head)
     else:
         fleet_benchmark()
     return 0
