@@ -12,9 +12,19 @@
                                                     # of the program and the provider process
     .venv/bin/python -m benchmarks.region profile   # the ~511-resource region's no-op preview sampled
                                                     # in the program and the provider process
+    .venv/bin/python -m benchmarks.region profile --cpu [--sizes 120,250] [--keep DIR] [--engine]
+                                                    # per size, the no-op preview's program and
+                                                    # provider processes profiled by CPU time (cProfile
+                                                    # in every thread), and what each function costs per
+                                                    # resource added between sizes; `--keep` keeps the
+                                                    # deployed regions for the next run
     .venv/bin/python -m benchmarks.region calls [--pools 2 --hosts 2 --storage 2]
                                                     # API calls per resource of a refresh (and of a
                                                     # no-op preview) of a small region, by backend
+    .venv/bin/python -m benchmarks.region compare --base <rev> [--head <rev>] --keep DIR --sizes 250,500
+                                                    # the regions kept by profile --cpu, previewed
+                                                    # round by round at each size, both revisions:
+                                                    # CPU per size and per resource added
     .venv/bin/python -m benchmarks.region compare --base <git revision>
                                                     # the ~511-resource region deployed by the program
                                                     # at <revision>, then no-op previews side by side:
@@ -317,24 +327,29 @@ def short(key: str) -> str:
 
 
 def state_lines(stack: EngineStack) -> list[str]:
-    """Property bags in state by type: count, mean bytes of inputs and outputs, secret values."""
+    """Property bags in state by type: count, mean bytes of inputs and outputs, secret values, and
+    the dependencies the engine keeps (URNs in `dependencies` and in all `propertyDependencies`)."""
     by_type: dict[str, list[int]] = {}
-    total = 0
+    total = deps_total = 0
     for r in stack.export()["deployment"].get("resources", []):
         if not r["type"].startswith("pulumi-python:"):
             continue
         blob_in, blob_out = json.dumps(r.get("inputs", {})), json.dumps(r.get("outputs", {}))
         provider = len(json.dumps(r.get("inputs", {}).get("__provider", "")))
         secrets = blob_in.count(SECRET_SIG) + blob_out.count(SECRET_SIG)
+        deps = len(r.get("dependencies", []))
+        prop_deps = sum(len(v) for v in r.get("propertyDependencies", {}).values())
         total += len(blob_in) + len(blob_out)
-        acc = by_type.setdefault(r["type"].split("/")[-1], [0, 0, 0, 0, 0])
-        for i, v in enumerate((1, len(blob_in), len(blob_out), secrets, provider)):
+        deps_total += deps + prop_deps
+        acc = by_type.setdefault(r["type"].split("/")[-1], [0, 0, 0, 0, 0, 0, 0])
+        for i, v in enumerate((1, len(blob_in), len(blob_out), secrets, provider, deps, prop_deps)):
             acc[i] += v
-    lines = [f"state of the dynamic resources: {total / 1024:.0f} KB of property bags; by type "
-             f"(count, mean bytes of inputs / outputs, secret values per resource, `__provider` bytes):"]
-    for t, (c, i, o, sec, prov) in sorted(by_type.items(), key=lambda kv: -kv[1][0]):
+    lines = [f"state of the dynamic resources: {total / 1024:.0f} KB of property bags, {deps_total} dependency "
+             f"URNs; by type (count, mean bytes of inputs / outputs, secret values per resource, `__provider` "
+             f"bytes, mean URNs in dependencies / propertyDependencies):"]
+    for t, (c, i, o, sec, prov, dep, pdep) in sorted(by_type.items(), key=lambda kv: -kv[1][0]):
         lines.append(f"    {t:28s}{c:5d}  {i / c:6.0f} / {o / c:6.0f}  secrets {sec / c:4.1f}  "
-                     f"provider {prov / c:4.0f}")
+                     f"provider {prov / c:4.0f}  deps {dep / c:6.1f} / {pdep / c:6.1f}")
     return lines
 
 
@@ -363,39 +378,220 @@ def profile_benchmark() -> None:
             stack.run("destroy", "--skip-preview")
 
 
+def deployed_region(root: Path, target: int) -> tuple[EngineStack, int]:
+    """A region of about `target` resources deployed under `root`, or the one a previous run left.
+
+    A no-op preview calls no backend, so the stack previews without its lab (whose files stay)."""
+    marker = root / "deployed.json"
+    if marker.exists():
+        saved = json.loads(marker.read_text())
+        return EngineStack(Path(saved["workdir"]), engine_bin_dir(), env=saved["env"]), int(saved["resources"])
+    region = scaled_design(target)
+    hosts = len(region["hypervisorPools"]) * (len(region["hypervisorPools"][0]["members"]) + 1)
+    with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
+        stack = region_stack(root / "region", lab, region, root / "api.log")
+        up_s, up = timed(stack.up)
+    n = custom_resources(up)
+    print(f"region of {n} dynamic resources deployed in {up_s:.0f} s (load average {os.getloadavg()[0]:.1f})",
+          flush=True)
+    marker.write_text(json.dumps({"workdir": str(stack.workdir), "env": stack.env, "resources": n}))
+    return stack, n
+
+
+FuncKey = tuple[str, int, str]
+
+
+@dataclass
+class CpuProfile:
+    """One process's merged CPU profile (pstats): per function, calls, own and cumulative CPU s."""
+
+    resources: int
+    cpu_s: float
+    profiled_s: float
+    funcs: dict[FuncKey, tuple[int, float, float]]
+
+    @classmethod
+    def load(cls, resources: int, rec: dict[str, Any]) -> CpuProfile:
+        import pstats
+
+        raw = pstats.Stats(rec["profile"]).stats  # type: ignore[attr-defined]
+        funcs = {k: (int(v[1]), float(v[2]), float(v[3])) for k, v in raw.items()}
+        return cls(resources, rec["cpu_s"], rec["profiled_cpu_s"], funcs)
+
+    def top(self, col: int, n: int) -> list[str]:
+        rows = sorted(self.funcs.items(), key=lambda kv: -kv[1][col])[:n]
+        return [f"    {v[col]:7.3f} s {v[col] * 1000 / self.resources:6.2f} ms/res  {v[0]:8d} calls "
+                f"({v[0] / self.resources:7.1f}/res)  {func_name(k)}" for k, v in rows]
+
+
+def func_name(key: FuncKey) -> str:
+    file, line, name = key
+    return f"{short(file)}:{line}({name})" if file != "~" else name
+
+
+def growth_lines(a: CpuProfile, b: CpuProfile, n: int = 25) -> list[str]:
+    """Per resource added from `a` to `b`: each function's own and cumulative CPU ms, and the
+    functions whose calls per resource grow (what grows faster than linearly, counted exactly)."""
+    k = 1000 / (b.resources - a.resources)
+    empty = (0, 0.0, 0.0)
+    keys = set(a.funcs) | set(b.funcs)
+    lines = [f"  per resource added ({a.resources} -> {b.resources}): process CPU "
+             f"{(b.cpu_s - a.cpu_s) * k:.2f} ms, profiled {(b.profiled_s - a.profiled_s) * k:.2f} ms; "
+             f"own CPU ms per resource added, calls per resource at each size:"]
+
+    def row(key: FuncKey, col: int) -> str:
+        va, vb = a.funcs.get(key, empty), b.funcs.get(key, empty)
+        return (f"    {(vb[col] - va[col]) * k:6.3f} ms  calls/res {va[0] / a.resources:7.1f} -> "
+                f"{vb[0] / b.resources:7.1f}  {func_name(key)}")
+
+    for key in sorted(keys, key=lambda f: -(b.funcs.get(f, empty)[1] - a.funcs.get(f, empty)[1]))[:n]:
+        lines.append(row(key, 1))
+    lines.append("  cumulative CPU ms per resource added:")
+    for key in sorted(keys, key=lambda f: -(b.funcs.get(f, empty)[2] - a.funcs.get(f, empty)[2]))[:n]:
+        lines.append(row(key, 2))
+    lines.append("  calls growing faster than the resources (calls per resource at each size, >= 1,000 calls):")
+
+    def superlinear(f: FuncKey) -> float:
+        ca, cb = a.funcs.get(f, empty)[0], b.funcs.get(f, empty)[0]
+        return (cb / b.resources) / max(ca / a.resources, 1e-9) if cb >= 1000 else 0.0
+
+    for key in sorted(keys, key=lambda f: -superlinear(f))[:n]:
+        if superlinear(key) < 1.15:
+            break
+        lines.append(row(key, 1) + f"  (x{superlinear(key):.2f} per resource)")
+    return lines
+
+
+def engine_profile_lines(prefix: Path, top: int) -> list[str]:
+    """The engine's own CPU profile (`pulumi --profiling`), by `go tool pprof`: the busiest functions,
+    own and cumulative."""
+    files = sorted(prefix.parent.glob(f"{prefix.name}.*.cpu"))
+    if not files:
+        return [f"engine: no CPU profile at {prefix}.*.cpu"]
+    lines = []
+    for order, what in (([], "own"), (["-cum"], "cumulative")):
+        out = subprocess.run(["go", "tool", "pprof", "-top", f"-nodecount={top}", *order, str(files[-1])],
+                             capture_output=True, text=True, check=False)
+        lines.append(f"engine ({files[-1].name}) by {what} CPU:")
+        lines += ["    " + line for line in out.stdout.splitlines() if line.strip()] or ["    " + out.stderr.strip()]
+    return lines
+
+
+def gc_text(run: Run, role: str) -> str:
+    """The CPU seconds of one role's cyclic garbage collections, and how many by generation."""
+    recs = run.procs.of(role)
+    counts = [sum(r.get("gc_collections", [0, 0, 0])[g] for r in recs) for g in range(3)]
+    seconds = [sum(r.get("gc_generation_s", [0.0, 0.0, 0.0])[g] for r in recs) for g in range(3)]
+    return (f"{role} {sum(seconds):.2f} s in {'/'.join(map(str, counts))} collections of generations 0/1/2 "
+            f"({'/'.join(f'{x:.2f}' for x in seconds)} s)")
+
+
+def cpu_profile_benchmark(sizes: list[int], keep: Path | None, top: int, engine: bool = False) -> None:
+    """Per size: a no-op preview unprofiled (CPU s), then one with cProfile in every thread of the
+    program and the provider process; the top functions at each size and their growth. With
+    `engine`, one more preview with the engine's own CPU profile (`pulumi --profiling`)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = keep or Path(tmp)
+        profiles: dict[str, list[CpuProfile]] = {"program": [], "provider": []}
+        for target in sizes:
+            root = base / f"size-{target}"
+            root.mkdir(parents=True, exist_ok=True)
+            engine_stack, n = deployed_region(root, target)
+            stack = Instrumented.wrap(engine_stack, root / "procs")
+            load = os.getloadavg()[0]
+            plain = stack.preview()
+            out = root / "profiles"
+            out.mkdir(exist_ok=True)
+            stack.stack.env["PRIVATECLOUD_CPU_PROFILE"] = str(out)
+            try:
+                profiled = stack.preview()
+            finally:
+                stack.stack.env.pop("PRIVATECLOUD_CPU_PROFILE")
+            print(f"\n{n} dynamic resources, no-op preview (load average {load:.1f}): unprofiled "
+                  f"{plain.seconds:.2f} s, "
+                  f"CPU s engine {plain.engine_cpu_s:.2f}, program {plain.procs.cpu('program'):.2f}, provider "
+                  f"{plain.procs.cpu('provider'):.2f} (garbage collector: {gc_text(plain, 'program')}; "
+                  f"{gc_text(plain, 'provider')}); profiled {profiled.seconds:.2f} s", flush=True)
+            for role in ("program", "provider"):
+                for rec in profiled.procs.of(role):
+                    prof = CpuProfile.load(n, rec)
+                    profiles[role].append(prof)
+                    print(f"{role} (pid {rec['pid']}): CPU {prof.cpu_s:.2f} s profiled ({prof.profiled_s:.2f} s "
+                          f"in the profiles of its Python threads); {rec['profile']}")
+                    print("  by own CPU:\n" + "\n".join(prof.top(1, top)))
+                    print("  by cumulative CPU:\n" + "\n".join(prof.top(2, top)), flush=True)
+            print("\n".join(state_lines(stack.stack)), flush=True)
+            if engine:
+                stack.preview("--profiling", str(out / "engine"))
+                print("\n".join(engine_profile_lines(out / "engine", top)), flush=True)
+        for role, profs in profiles.items():
+            for a, b in itertools.pairwise(profs):
+                print(f"\n{role}:")
+                print("\n".join(growth_lines(a, b, top)))
+        if keep is None:
+            print("(the regions go with the temporary directory: --keep DIR keeps them for the next run)")
+
+
 def cpu_line(label: str, runs: list[Run]) -> str:
     t = median([r.seconds for r in runs])
     return (f"  {label:34s}{t:6.2f} s [{min(r.seconds for r in runs):.2f}-{max(r.seconds for r in runs):.2f}]  "
             f"CPU s: engine and plugins {median([r.engine_cpu_s for r in runs]):.2f}, program "
             f"{median([r.procs.cpu('program') for r in runs]):.2f}, "
-            f"provider {median([r.procs.cpu('provider') for r in runs]):.2f}"
+            f"provider {median([r.procs.cpu('provider') for r in runs]):.2f} (program's garbage collector "
+            f"{median([sum(x.get('gc_cpu_s', 0.0) for x in r.procs.of('program')) for r in runs]):.2f})"
             f"; peak MB program {max(r.procs.peak_mb('program') for r in runs):.0f}, provider "
             f"{max(r.procs.peak_mb('provider') for r in runs):.0f}")
 
 
-def compare_benchmark(base_rev: str, target: int, runs: int) -> None:
+def checkout(rev: str, into: Path) -> Path:
+    """The repository's tree at `rev`, extracted into `into`."""
+    into.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def trivial_baseline(root: Path, n: int) -> EngineStack:
+    """`n` trivial resources deployed under `root`, or those a previous run left there."""
+    marker = root / "deployed.json"
+    if marker.exists():
+        return EngineStack(Path(json.loads(marker.read_text())["workdir"]), engine_bin_dir(),
+                           env=json.loads(marker.read_text())["env"])
+    stack = EngineStack.create(root, engine_bin_dir(), project="baseline", program=BASELINE, config={"count": str(n)})
+    stack.up()
+    marker.write_text(json.dumps({"workdir": str(stack.workdir), "env": stack.env}))
+    return stack
+
+
+def compare_benchmark(base_rev: str, target: int, runs: int, keep: Path | None = None,
+                      head_rev: str | None = None) -> None:
     """Deploy a region of about `target` resources with the program at `base_rev`, then time no-op
-    previews round by round: the program at `base_rev`, this tree's, and as many trivial resources.
+    previews round by round: the program at `base_rev`, this tree's (or `head_rev`'s), and as many
+    trivial resources.
 
     This tree previewing state that `base_rev` wrote, with no change, is also the check that its
-    property bags are compatible with a region deployed before."""
+    property bags are compatible with a region deployed before. With `keep`, the region and the
+    baseline are those `profile --cpu --keep` deployed there (by the tree of that run), and no lab
+    runs: a no-op preview calls no backend."""
     region = scaled_design(target)
     hosts = len(region["hypervisorPools"]) * (len(region["hypervisorPools"][0]["members"]) + 1)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        base = root / "base"
-        base.mkdir()
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", base_rev], check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
-        trees = {"base": base, "this tree": REPO}
+        trees = {"base": checkout(base_rev, root / "base"),
+                 "this tree": checkout(head_rev, root / "head") if head_rev else REPO}
+        labels = {"base": f"region at {base_rev}", "this tree": f"region at {head_rev}" if head_rev else
+                  "region, this tree"}
+        if keep is not None:
+            engine_stack, n = deployed_region(keep / f"size-{target}", target)
+            stack = Instrumented.wrap(engine_stack, root / "procs")
+            baseline = Instrumented.wrap(trivial_baseline(keep / f"size-{target}" / "baseline", n),
+                                         root / "procs-baseline")
+            print(f"region of {n} dynamic resources kept in {keep}", flush=True)
+            compare_rounds(stack, baseline, trees, labels, n, runs)
+            return
         with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
             stack = Instrumented.wrap(region_stack(root / "region", lab, region, root / "api.log"), root / "procs")
-
-            def use(tree: str) -> None:
-                stack.stack.write_program((trees[tree] / "__main__.py").read_text())
-                stack.stack.env["PYTHONPATH"] = os.pathsep.join([str(PROCSTATS), str(trees[tree])])
-
-            use("base")
+            use(stack, trees["base"])
             up_s, up = timed(stack.run, "up", "--skip-preview")
             n = custom_resources(up.result)  # as the engine counts them (the zone's day 0 and tenants add some)
             print(f"region of {n} dynamic resources deployed by {base_rev} in {up_s:.0f} s", flush=True)
@@ -403,31 +599,87 @@ def compare_benchmark(base_rev: str, target: int, runs: int) -> None:
                 root / "baseline", engine_bin_dir(), project="baseline", program=BASELINE, config={"count": str(n)},
             ), root / "procs-baseline")
             baseline.run("up", "--skip-preview")
-            times: dict[str, list[Run]] = {"base": [], "this tree": [], "baseline": []}
-            loads = []
-            for _ in range(runs):  # round by round, so load on the machine hits all three alike
-                loads.append(os.getloadavg()[0])
-                for tree in ("base", "this tree"):
-                    use(tree)
-                    times[tree].append(stack.preview())  # raises unless a no-op
-                times["baseline"].append(baseline.preview())
-            b = median([r.seconds for r in times["baseline"]])
-            print(f"no-op preview, median of {runs} [min-max], side by side (load average "
-                  f"{', '.join(f'{x:.1f}' for x in loads)}):")
-            for key, label in (("base", f"region at {base_rev}"), ("this tree", "region, this tree"),
-                               ("baseline", f"{n} trivial resources")):
-                print(cpu_line(label, times[key]))
-            for key in ("base", "this tree"):
-                r = median([x.seconds for x in times[key]])
-                cpu = median([x.cpu_s for x in times[key]]) / median([x.cpu_s for x in times["baseline"]])
-                print(f"  {key}: {r / b:.2f} x the baseline (CPU s {cpu:.2f} x)")
-            use("this tree")
-            sampled = stack.preview(sample_ms=5)
-            for role in ("program", "provider"):
-                for rec in sampled.procs.of(role):
-                    print("\n".join(profile_lines(rec, role)))
+            compare_rounds(stack, baseline, trees, labels, n, runs)
             # No destroy: undeploying hundreds of nodes takes as long as deploying them, and the
             # lab and both stacks' state go with the temporary directory.
+
+
+def growth_benchmark(base_rev: str, head_rev: str | None, keep: Path, sizes: list[int], runs: int) -> None:
+    """No-op previews of the regions `profile --cpu --keep` kept at `sizes`, round by round over the
+    sizes and both trees (so load hits every cell alike): CPU seconds per size and per resource
+    added, the program's garbage collector beside them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        trees = {"base": checkout(base_rev, root / "base"),
+                 "this tree": checkout(head_rev, root / "head") if head_rev else REPO}
+        labels = {"base": base_rev, "this tree": head_rev or "this tree"}
+        stacks: dict[int, tuple[Instrumented, int]] = {}
+        for target in sizes:
+            engine_stack, n = deployed_region(keep / f"size-{target}", target)
+            stacks[target] = (Instrumented.wrap(engine_stack, root / f"procs-{target}"), n)
+        times: dict[tuple[int, str], list[Run]] = {}
+        loads = []
+        for _ in range(runs):
+            loads.append(os.getloadavg()[0])
+            for target, (stack, _n) in stacks.items():
+                for tree in ("base", "this tree"):
+                    use(stack, trees[tree])
+                    times.setdefault((target, tree), []).append(stack.preview())
+        print(f"no-op previews by size, median of {runs}, round by round (load average "
+              f"{', '.join(f'{x:.1f}' for x in loads)}):")
+        for target, (_stack, n) in stacks.items():
+            for tree in ("base", "this tree"):
+                print(cpu_line(f"{n} resources, {labels[tree]}", times[(target, tree)]))
+        for tree in ("base", "this tree"):
+            for a, b in itertools.pairwise(stacks):
+                na, nb = stacks[a][1], stacks[b][1]
+                k = 1000 / (nb - na)
+
+                def cpu(target: int, role: str, tree: str = tree) -> float:
+                    runs_ = times[(target, tree)]
+                    if role == "engine":
+                        return median([r.engine_cpu_s for r in runs_])
+                    if role == "gc":
+                        return median([sum(x.get("gc_cpu_s", 0.0) for x in r.procs.of("program")) for r in runs_])
+                    return median([r.procs.cpu(role) for r in runs_])
+
+                print(f"  {labels[tree]}, per resource added {na} -> {nb}: " + ", ".join(
+                    f"{role} {(cpu(b, role) - cpu(a, role)) * k:.1f} ms "
+                    f"(average at {na}: {cpu(a, role) / na * 1000:.1f})"
+                    for role in ("engine", "program", "gc", "provider")))
+
+
+def use(stack: Instrumented, tree: Path) -> None:
+    """The region's program (and its imports) from `tree`."""
+    stack.stack.write_program((tree / "__main__.py").read_text())
+    stack.stack.env["PYTHONPATH"] = os.pathsep.join([str(PROCSTATS), str(tree)])
+
+
+def compare_rounds(stack: Instrumented, baseline: Instrumented, trees: dict[str, Path], labels: dict[str, str],
+                   n: int, runs: int) -> None:
+    times: dict[str, list[Run]] = {"base": [], "this tree": [], "baseline": []}
+    loads = []
+    for _ in range(runs):  # round by round, so load on the machine hits all three alike
+        loads.append(os.getloadavg()[0])
+        for tree in ("base", "this tree"):
+            use(stack, trees[tree])
+            times[tree].append(stack.preview())  # raises unless a no-op
+        times["baseline"].append(baseline.preview())
+    b = median([r.seconds for r in times["baseline"]])
+    print(f"no-op preview, median of {runs} [min-max], side by side (load average "
+          f"{', '.join(f'{x:.1f}' for x in loads)}):")
+    for key, label in (("base", labels["base"]), ("this tree", labels["this tree"]),
+                       ("baseline", f"{n} trivial resources")):
+        print(cpu_line(label, times[key]))
+    for key in ("base", "this tree"):
+        r = median([x.seconds for x in times[key]])
+        cpu = median([x.cpu_s for x in times[key]]) / median([x.cpu_s for x in times["baseline"]])
+        print(f"  {key}: {r / b:.2f} x the baseline (CPU s {cpu:.2f} x)")
+    use(stack, trees["this tree"])
+    sampled = stack.preview(sample_ms=5)
+    for role in ("program", "provider"):
+        for rec in sampled.procs.of(role):
+            print("\n".join(profile_lines(rec, role)))
 
 
 def fleet_benchmark() -> None:
@@ -521,21 +773,33 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--hosts", type=int, default=2, help="calls: hosts per pool")
     ap.add_argument("--storage", type=int, default=2, help="calls: storage servers")
     ap.add_argument("--base", default="HEAD", help="compare: the git revision to compare this tree with")
+    ap.add_argument("--head", help="compare: the git revision on the other side (default: this tree)")
     ap.add_argument("--size", type=int, default=500, help="compare: the region's size in dynamic resources (about)")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--sizes", default="50,250,500,1000",
-                    help="scale: comma-separated region sizes in dynamic resources (about)")
+    ap.add_argument("--cpu", action="store_true", help="profile: CPU profiles (cProfile) at --sizes")
+    ap.add_argument("--keep", type=Path, help="profile --cpu: deploy the regions here, or reuse those found; "
+                    "compare: preview those regions (and trivial baselines kept beside them)")
+    ap.add_argument("--engine", action="store_true", help="profile --cpu: the engine's CPU profile too (go pprof)")
+    ap.add_argument("--top", type=int, default=25, help="profile --cpu: functions per list")
+    ap.add_argument("--sizes", help="scale (default 50,250,500,1000), profile --cpu (default 120,250): "
+                    "comma-separated region sizes in dynamic resources (about)")
     args = ap.parse_args(argv)
     if args.scenario == "preview":
         preview_benchmark(args.runs)
     elif args.scenario == "scale":
-        scale_benchmark([int(x) for x in args.sizes.split(",")], args.runs)
+        scale_benchmark([int(x) for x in (args.sizes or "50,250,500,1000").split(",")], args.runs)
+    elif args.scenario == "profile" and args.cpu:
+        cpu_profile_benchmark([int(x) for x in (args.sizes or "120,250").split(",")], args.keep, args.top,
+                              args.engine)
     elif args.scenario == "profile":
         profile_benchmark()
     elif args.scenario == "calls":
         calls_benchmark(args.pools, args.hosts, args.storage, args.runs)
     elif args.scenario == "compare":
-        compare_benchmark(args.base, args.size, args.runs)
+        if args.keep and args.sizes:
+            growth_benchmark(args.base, args.head, args.keep, [int(x) for x in args.sizes.split(",")], args.runs)
+        else:
+            compare_benchmark(args.base, args.size, args.runs, args.keep, args.head)
     else:
         fleet_benchmark()
     return 0

@@ -20,6 +20,7 @@ from components.cloudzone import CloudZone, CloudZoneArgs, ClusterSource, S3Stor
 from components.config import PROJECT, StackConfig
 from components.hypervisors import CephFsAccess, HypervisorPool, HypervisorPoolArgs
 from components.keygen import public_key_of
+from components.quiesce import faster_output_wait
 from components.stacktrace import faster_stack_trace
 from components.storage import Storage, StorageArgs
 from components.tenants import Tenants, TenantsArgs
@@ -39,6 +40,7 @@ class Region(pulumi.ComponentResource):
 
     def __init__(self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         faster_stack_trace()  # the SDK's own costs about 1 ms of CPU per resource (components.stacktrace)
+        faster_output_wait()  # the SDK's exit wait made a pass over every pending output per completion
         super().__init__(TYPE, name, None, opts)
         r = cfg.region
         creds = cfg.credentials
