@@ -53,6 +53,7 @@ from typing import Any
 import yaml
 
 from benchmarks.measure import APICOUNT, PROCSTATS, Instrumented, Run, median
+from components.config import ENV_STRING_LIMIT, env_bytes
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, Result, engine_bin_dir
 
@@ -273,6 +274,12 @@ def print_scale(points: list[Point], runs: int) -> None:
                 for op in ("preview", "refresh", "update")))
 
 
+def config_bytes(lab: dict[str, Any], region: dict[str, Any]) -> int:
+    """The bytes of the environment string that carries `region`'s stack config to the program."""
+    config = stack_config(lab, region)
+    return env_bytes({f"privatecloud:{k}": v for part in ("plain", "secret") for k, v in config[part].items()})
+
+
 def scale_benchmark(sizes: list[int], runs: int) -> None:
     hosts = max(len(scaled_design(t)["hypervisorPools"]) * (len(scaled_design(t)["hypervisorPools"][0]["members"]) + 1)
                 for t in sizes)
@@ -281,6 +288,12 @@ def scale_benchmark(sizes: list[int], runs: int) -> None:
         root = Path(tmp)
         with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
             for target in sizes:
+                size = config_bytes(lab, scaled_design(target))
+                if size > ENV_STRING_LIMIT:  # the engine could not start the program
+                    print(f"\nsize {target}: not run: its stack config takes {size:,} bytes of the program's "
+                          f"environment (PULUMI_CONFIG), over Linux's {ENV_STRING_LIMIT:,} for one string "
+                          "(README: Stacks)")
+                    continue
                 point = scale_point(root / f"size-{target}", lab, target, runs)
                 points.append(point)
                 print_scale([point], runs)
