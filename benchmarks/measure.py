@@ -27,6 +27,14 @@ APICOUNT = REPO / "benchmarks" / "apicount"
 PYCACHE = os.path.join(tempfile.gettempdir(), "privatecloud-bench-pycache")
 
 
+def checkout(revision: str, into: Path) -> Path:
+    """The repository's tree at `revision` (git archive), extracted into `into`: the program as it was."""
+    into.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", revision], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
 @dataclass
 class Procs:
     """The Python processes of one engine command, as procstats recorded them."""

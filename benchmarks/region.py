@@ -52,7 +52,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.measure import APICOUNT, PROCSTATS, Instrumented, Run, median
+from benchmarks.measure import APICOUNT, PROCSTATS, Instrumented, Run, checkout, median
 from components.config import ENV_STRING_LIMIT, env_bytes
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, Result, engine_bin_dir
@@ -554,14 +554,6 @@ def cpu_line(label: str, runs: list[Run]) -> str:
             f"{median([sum(x.get('gc_cpu_s', 0.0) for x in r.procs.of('program')) for r in runs]):.2f})"
             f"; peak MB program {max(r.procs.peak_mb('program') for r in runs):.0f}, provider "
             f"{max(r.procs.peak_mb('provider') for r in runs):.0f}")
-
-
-def checkout(rev: str, into: Path) -> Path:
-    """The repository's tree at `rev`, extracted into `into`."""
-    into.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
 
 
 def trivial_baseline(root: Path, n: int) -> EngineStack:

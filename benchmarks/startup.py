@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.measure import PROCSTATS, Instrumented, Run, import_times, median, packages_line
+from benchmarks.measure import PROCSTATS, Instrumented, Run, checkout, import_times, median, packages_line
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, engine_bin_dir
 
@@ -157,14 +157,6 @@ def row(label: str, runs: list[Run], floor: list[Run] | None = None) -> str:
         parts.append(f"SDK debug messages to the engine: {logs:.0f}")
     spread = f"[{min(r.seconds for r in runs):.2f}-{max(r.seconds for r in runs):.2f}]"
     return f"{label:30s}{t:6.2f} s {spread}{extra}\n{'':32s}" + f"\n{'':32s}".join(parts)
-
-
-def checkout(revision: str, into: Path) -> Path:
-    """The tree at `revision` (git archive), to run the program as it was."""
-    into.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", revision], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
 
 
 def use(stack: Instrumented, tree: Path) -> None:

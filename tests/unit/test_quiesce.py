@@ -19,14 +19,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime import stack as runtime_stack
 
 from components import quiesce
-
-
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, _args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+from tests.mocks import EchoMocks
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +61,7 @@ def _run(side: str, monkeypatch: pytest.MonkeyPatch, program: Any) -> tuple[Any,
         # On this loop: the mocks' root stack resource and its outputs are then this loop's too.
         runtime_settings.SETTINGS.rpc_manager.clear()  # what an earlier loop left (as `pulumi.runtime.test`)
         runtime_settings.SETTINGS.outputs.clear()
-        pulumi.runtime.set_mocks(_Mocks(), preview=False)
+        pulumi.runtime.set_mocks(EchoMocks(), preview=False)
         made = program()
         await runtime_stack.wait_for_rpcs()
         return made

@@ -20,14 +20,7 @@ from providers._core.declare import holds_output, secret
 from providers._core.resource import pickled
 from providers.ironic.fleet import _member, _member_of
 from providers.ironic.node import NodeProvider
-
-
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, _args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+from tests.mocks import EchoMocks
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +29,7 @@ def _mocks() -> Iterator[None]:
     resource `set_mocks` makes is kept for the session: the one before is put back afterwards, so
     tests declaring a stack of another name later see theirs."""
     before = runtime_settings.ROOT.get()
-    pulumi.runtime.set_mocks(_Mocks(), preview=False)
+    pulumi.runtime.set_mocks(EchoMocks(), preview=False)
     yield
     runtime_settings.ROOT.set(before)
 

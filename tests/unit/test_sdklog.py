@@ -16,6 +16,7 @@ from pulumi.runtime import settings as runtime_settings
 
 from components.sdklog import log_without_waiting
 from tests.enginekit import EngineStack
+from tests.mocks import EchoMocks
 
 PROGRAM = """
 import pulumi
@@ -35,17 +36,9 @@ assert pulumi.log._log.__module__ == "components.sdklog"  # installed: there is 
 """
 
 
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, _args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, object]]:
-        return None, {}
-
-    def call(self, _args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, object], list[tuple[str, str]] | None]:
-        return {}, None
-
-
 def test_without_an_engine_the_sdk_logs_as_before() -> None:
     before = runtime_settings.ROOT.get()  # the stack resource set_mocks makes: put back afterwards
-    pulumi.runtime.set_mocks(_Mocks(), preview=True)
+    pulumi.runtime.set_mocks(EchoMocks(), preview=True)
     sdk_log = pulumi.log._log
     try:
         log_without_waiting()
