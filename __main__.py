@@ -4,6 +4,7 @@ Every problem in the config is reported with its config path before any API call
 program then declares one `Region` whose outputs are the stack's.
 """
 
+import gc
 import os
 
 import pulumi
@@ -14,6 +15,12 @@ from components.prestart import start_dynamic_provider
 # Before the program's own imports: the engine starts the dynamic-provider process (and its
 # imports) meanwhile, rather than at the first dynamic resource (components/prestart.py).
 start_dynamic_provider()
+
+# What the program makes lives until it ends: collect cyclic garbage every 100,000 allocations
+# rather than CPython's 700, or the collector walks the growing heap again and again (a no-op
+# preview of 529 resources: the collector 0.83 -> 0.11 CPU s, the program 4.18 -> 3.15, peak
+# memory the same; README, Benchmarks).
+gc.set_threshold(100_000, 50, 100)
 
 from components.config import ConfigError, StackConfig, load_config  # noqa: E402
 from components.cycles import faster_cycle_check  # noqa: E402
