@@ -7,20 +7,34 @@ the error taxonomy and the bounded wait. Importing any of them has no side effec
 
 from __future__ import annotations
 
+import ast
 import importlib
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
-def lazy_names(
-    package: str, exports: Mapping[str, Sequence[str]]
-) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
+def declared_exports(init_file: str) -> dict[str, str]:
+    """The names a package's `__init__.py` imports under `if TYPE_CHECKING:`, each with its relative
+    module: the package's one declaration of what it exports."""
+    exports: dict[str, str] = {}
+    for node in ast.parse(Path(init_file).read_text()).body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for imp in node.body:
+                if isinstance(imp, ast.ImportFrom):
+                    module = "." * imp.level + (imp.module or "")
+                    exports.update((alias.asname or alias.name, module) for alias in imp.names)
+    return exports
+
+
+def lazy_names(package: str, init_file: str) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
     """A backend package's `__getattr__`, `__dir__` (PEP 562) and `__all__`, from its one
-    declaration of what it exports (`exports`: relative module -> the names it defines). Each name's
-    module is imported on first use, so importing one resource's module (the provider process
-    unpickling a provider, the stack config reading a settings model) does not import the others."""
-    modules = {name: module for module, names in exports.items() for name in names}
+    declaration of what it exports: the imports under `if TYPE_CHECKING:` in its `__init__.py`,
+    which type checkers read as written and which are read here, so that each name's module is
+    imported on first use only. Importing one resource's module (the provider process unpickling a
+    provider, the stack config reading a settings model) does not import the others."""
+    modules = declared_exports(init_file)
 
     def getattr_(name: str) -> Any:
         module = modules.get(name)

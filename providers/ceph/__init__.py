@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from providers import lazy_names
 
-if TYPE_CHECKING:  # the same names for type checkers (tests/unit/test_startup_imports.py compares)
+if TYPE_CHECKING:  # what the package exports: read as written by type checkers, and by lazy_names
     from .cephfs import FsDirectory as FsDirectory
     from .cephfs import FsDirectoryArgs as FsDirectoryArgs
     from .cephfs import FsDirectoryProvider as FsDirectoryProvider
@@ -30,14 +30,6 @@ if TYPE_CHECKING:  # the same names for type checkers (tests/unit/test_startup_i
     from .rgw import RgwUserArgs as RgwUserArgs
     from .rgw import RgwUserProvider as RgwUserProvider
 
-# What the package exports, by module, each imported on first use: importing one resource's module
-# (the provider process unpickling a provider, `components.config` reading a settings model) does
-# not import the others.
-_EXPORTS = {
-    ".cephfs": ("FsDirectory", "FsDirectoryArgs", "FsDirectoryProvider"),
-    ".cephx": ("FsClient", "FsClientArgs", "FsClientProvider"),
-    ".pool": ("Pool", "PoolArgs", "PoolProvider"),
-    ".rgw": ("Bucket", "BucketArgs", "BucketProvider", "RgwUser", "RgwUserArgs", "RgwUserProvider"),
-}
-
-__getattr__, __dir__, __all__ = lazy_names(__name__, _EXPORTS)
+# Each name's module is imported on first use: importing one resource's module (the provider process
+# unpickling a provider, `components.config` reading a settings model) does not import the others.
+__getattr__, __dir__, __all__ = lazy_names(__name__, __file__)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from providers import lazy_names
 
-if TYPE_CHECKING:  # the same names for type checkers (tests/unit/test_startup_imports.py compares)
+if TYPE_CHECKING:  # what the package exports: read as written by type checkers, and by lazy_names
     from ._walk import Member as Member
     from ._walk import Timeouts as Timeouts
     from .fleet import Fleet as Fleet
@@ -26,13 +26,6 @@ if TYPE_CHECKING:  # the same names for type checkers (tests/unit/test_startup_i
     from .node import NodeInputs as NodeInputs
     from .node import NodeProvider as NodeProvider
 
-# What the package exports, by module, each imported on first use: importing one resource's module
-# (the provider process unpickling a provider, `components.config` reading a settings model) does
-# not import the others.
-_EXPORTS = {
-    "._walk": ("Member", "Timeouts"),
-    ".fleet": ("Fleet", "FleetArgs", "FleetInputs", "FleetProvider"),
-    ".node": ("InstanceInfo", "Node", "NodeArgs", "NodeInputs", "NodeProvider"),
-}
-
-__getattr__, __dir__, __all__ = lazy_names(__name__, _EXPORTS)
+# Each name's module is imported on first use: importing one resource's module (the provider process
+# unpickling a provider, `components.config` reading a settings model) does not import the others.
+__getattr__, __dir__, __all__ = lazy_names(__name__, __file__)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from providers import lazy_names
 
-if TYPE_CHECKING:  # the same names for type checkers (tests/unit/test_startup_imports.py compares)
+if TYPE_CHECKING:  # what the package exports: read as written by type checkers, and by lazy_names
     from ._xapi import Credentials as Credentials
     from ._xapi import Xapi as Xapi
     from ._xapi import map_error as map_error
@@ -35,15 +35,6 @@ if TYPE_CHECKING:  # the same names for type checkers (tests/unit/test_startup_i
     from .storage import SharedSRArgs as SharedSRArgs
     from .storage import SharedSRProvider as SharedSRProvider
 
-# What the package exports, by module, each imported on first use: importing one resource's module
-# (the provider process unpickling a provider, `components.config` reading a settings model) does
-# not import the others.
-_EXPORTS = {
-    "._xapi": ("Credentials", "Xapi", "map_error"),
-    ".network": ("Network", "NetworkArgs", "NetworkProvider"),
-    ".pool": ("Pool", "PoolArgs", "PoolProvider"),
-    ".settings": ("Settings",),
-    ".storage": ("SharedSR", "SharedSRArgs", "SharedSRProvider"),
-}
-
-__getattr__, __dir__, __all__ = lazy_names(__name__, _EXPORTS)
+# Each name's module is imported on first use: importing one resource's module (the provider process
+# unpickling a provider, `components.config` reading a settings model) does not import the others.
+__getattr__, __dir__, __all__ = lazy_names(__name__, __file__)

@@ -8,7 +8,6 @@ the backend. Each check runs in a fresh interpreter and reads its `sys.modules`.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -80,31 +79,6 @@ def test_the_packages_still_export_their_names() -> None:
         for name in package.__all__:
             assert getattr(package, name) is not None
             assert name in dir(package)
-
-
-def _type_checking_imports(package: str) -> dict[str, list[str]]:
-    """The `if TYPE_CHECKING:` re-exports of a package's `__init__.py`: relative module -> names."""
-    tree = ast.parse((REPO / "providers" / package / "__init__.py").read_text())
-    out: dict[str, list[str]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-            for imp in node.body:
-                assert isinstance(imp, ast.ImportFrom)
-                assert all(a.asname == a.name for a in imp.names), "an explicit re-export: `X as X`"
-                out.setdefault("." * imp.level + (imp.module or ""), []).extend(a.name for a in imp.names)
-    return out
-
-
-def test_the_type_checkers_see_what_the_packages_export() -> None:
-    """Each package declares its exports once (`_EXPORTS`, read at run time); the `TYPE_CHECKING`
-    imports that type checkers read must name the same modules and names."""
-    import importlib
-
-    for backend in ("ironic", "ceph", "xcpng"):
-        exports = importlib.import_module(f"providers.{backend}")._EXPORTS
-        assert {m: sorted(n) for m, n in _type_checking_imports(backend).items()} == {
-            m: sorted(n) for m, n in exports.items()
-        }, backend
 
 
 def test_the_provider_is_started_before_the_programs_own_imports() -> None:
