@@ -1146,18 +1146,18 @@ def env_bytes(config: Mapping[str, Any]) -> int:
     return len(f"PULUMI_CONFIG={_go_json(values)}".encode()) + 1
 
 
-def env_size_problems(config: Mapping[str, Any]) -> Iterator[str]:
-    size = env_bytes(config)
+def env_size_problems(size: int) -> Iterator[str]:
+    """A config of `size` bytes (`env_bytes`) the program's environment cannot take."""
     if size > ENV_STRING_LIMIT:
         yield (f"config: {size:,} bytes reach the program in one environment variable (PULUMI_CONFIG), over "
                f"Linux's {ENV_STRING_LIMIT:,} for one: the engine could not start the program (argument list "
                "too long); split the region into stacks (one per set of pools)")
 
 
-def read_stack_file(path: str) -> tuple[dict[str, Any], list[str]]:
-    """A stack file's config (namespaced keys, encrypted values as placeholders) and the problems
-    only the file shows: plaintext where a credential should be `secure:`, a config too large for
-    the program's environment."""
+def read_stack_file(path: str) -> tuple[dict[str, Any], list[str], int]:
+    """A stack file's config (namespaced keys, encrypted values as placeholders), the problems only
+    the file shows (plaintext where a credential should be `secure:`), and the bytes the config
+    takes in the program's environment (`env_bytes`, counted on the file as written)."""
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
@@ -1165,16 +1165,23 @@ def read_stack_file(path: str) -> tuple[dict[str, Any], list[str]]:
         raise ConfigError([f"cannot read the file: {e.strerror}"]) from None
     text = data.decode("utf-8", errors="replace")
     config = _config_section(parse_stack_file(data), text)
-    problems = [*plaintext_problems(config, lambda _, value: _is_encrypted(value)), *env_size_problems(config)]
-    return {k: _placeholders(v) for k, v in config.items()}, problems
+    problems = list(plaintext_problems(config, lambda _, value: _is_encrypted(value)))
+    return {k: _placeholders(v) for k, v in config.items()}, problems, env_bytes(config)
 
 
 def load_stack_file(path: str) -> StackConfig:
-    """Validate a Pulumi.<stack>.yaml without the engine (encrypted values stand in as secrets).
+    """Validate a Pulumi.<stack>.yaml without the engine (encrypted values stand in as secrets)."""
+    return check_stack_file(path)[0]
+
+
+def check_stack_file(path: str) -> tuple[StackConfig, int]:
+    """A valid Pulumi.<stack>.yaml's config and the bytes it takes in the program's environment;
+    a file too large for that environment is refused with the rest.
 
     A section encrypted as a whole (`pulumi config set --secret privatecloud:ceph '{...}'`) is
     valid for the engine but unreadable here: it is reported as such, not as a wrong type."""
-    config, problems = read_stack_file(path)
+    config, problems, size = read_stack_file(path)
+    problems += env_size_problems(size)
     sealed = [k for k, v in config.items() if v == "(encrypted)" and k.startswith(f"{PROJECT}:")]
     try:
         cfg = _checked_config(config, set(config), problems)
@@ -1182,7 +1189,7 @@ def load_stack_file(path: str) -> StackConfig:
         problems = [p for p in e.problems if not any(p.startswith(f"{k}=") for k in sealed)]
     else:
         if not sealed:
-            return cfg
+            return cfg, size
     problems += [
         f"{k}=(secret): encrypted as a whole, so only the engine can check it (pulumi preview); set its "
         f"values one by one to check it here: pulumi config set [--secret] --path '{k}.<key>' <value>"
@@ -1229,13 +1236,12 @@ def main(argv: list[str]) -> int:
     status = 0
     for path in argv:
         try:
-            cfg = load_stack_file(path)
+            cfg, size = check_stack_file(path)
         except ConfigError as e:
             for problem in e.problems:
                 print(f"{path}: {problem}")
             status = 1
         else:
-            size = env_bytes(read_stack_file(path)[0])
             print(f"{path}: ok (region {cfg.region.name}: {len(cfg.region.servers)} servers, "
                   f"{len(cfg.region.hypervisor_pools)} hypervisor pools; config {size / 1024:.0f} KiB of the "
                   f"{ENV_STRING_LIMIT // 1024} KiB the program's environment takes)")
