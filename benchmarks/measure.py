@@ -27,6 +27,12 @@ APICOUNT = REPO / "benchmarks" / "apicount"
 PYCACHE = os.path.join(tempfile.gettempdir(), "privatecloud-bench-pycache")
 
 
+def use(stack: Instrumented, tree: Path) -> None:
+    """Run `stack` with the region's program (and its modules) of `tree`."""
+    stack.stack.write_program((tree / "__main__.py").read_text())
+    stack.stack.env["PYTHONPATH"] = os.pathsep.join([str(PROCSTATS), str(tree)])
+
+
 def checkout(revision: str, into: Path) -> Path:
     """The repository's tree at `revision` (git archive), extracted into `into`: the program as it was."""
     into.mkdir()
@@ -49,6 +55,10 @@ class Procs:
 
     def cpu(self, role: str) -> float:
         return sum(r.get("cpu_s", 0.0) for r in self.of(role))
+
+    def gc_cpu(self, role: str) -> float:
+        """The CPU seconds of the cyclic garbage collector in `role`'s processes."""
+        return sum(r.get("gc_cpu_s", 0.0) for r in self.of(role))
 
     def lifetime(self, role: str) -> float:
         rs = self.of(role)

@@ -52,7 +52,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.measure import APICOUNT, PROCSTATS, Instrumented, Run, checkout, median
+from benchmarks.measure import APICOUNT, Instrumented, Run, checkout, median, use
 from components.config import ENV_STRING_LIMIT, env_bytes
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, Result, engine_bin_dir
@@ -96,6 +96,12 @@ def scaled_design(target: int) -> dict[str, Any]:
     pools = max(1, -(-(target - 11) // 25))  # 25 resources per pool at 16 hosts
     per_pool = max(1, min(16, math.ceil((target - 11) / pools) - 9))
     return region_design(pools, per_pool, 3 * pools)
+
+
+def xapi_hosts(region: dict[str, Any]) -> list[str]:
+    """The emulated XAPI hosts a lab needs for `region`'s compute servers."""
+    pools = region["hypervisorPools"]
+    return [f"xcp-{i:03d}" for i in range(len(pools) * (len(pools[0]["members"]) + 1))]
 
 
 def dynamic_count(region: dict[str, Any]) -> int:
@@ -281,12 +287,11 @@ def config_bytes(lab: dict[str, Any], region: dict[str, Any]) -> int:
 
 
 def scale_benchmark(sizes: list[int], runs: int) -> None:
-    hosts = max(len(scaled_design(t)["hypervisorPools"]) * (len(scaled_design(t)["hypervisorPools"][0]["members"]) + 1)
-                for t in sizes)
+    hosts = max((xapi_hosts(scaled_design(t)) for t in sizes), key=len)
     points = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
+        with running_lab(root / "lab", xapi_hosts=hosts) as lab:
             for target in sizes:
                 size = config_bytes(lab, scaled_design(target))
                 if size > ENV_STRING_LIMIT:  # the engine could not start the program
@@ -370,10 +375,9 @@ def profile_benchmark() -> None:
     """The ~511-resource region's no-op preview, both processes sampled every 5 ms."""
     region = scaled_design(500)
     n = dynamic_count(region)
-    hosts = len(region["hypervisorPools"]) * (len(region["hypervisorPools"][0]["members"]) + 1)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
+        with running_lab(root / "lab", xapi_hosts=xapi_hosts(region)) as lab:
             stack = Instrumented.wrap(region_stack(root / "region", lab, region, root / "api.log"), root / "procs")
             up_s, _ = timed(stack.run, "up", "--skip-preview")
             print(f"region of {n} dynamic resources deployed in {up_s:.0f} s")
@@ -391,23 +395,36 @@ def profile_benchmark() -> None:
             stack.run("destroy", "--skip-preview")
 
 
+def keep_stack(root: Path, stack: EngineStack, resources: int) -> None:
+    """Note in `root` a deployed stack a later run may preview again (`kept_stack`)."""
+    (root / "deployed.json").write_text(json.dumps({"workdir": str(stack.workdir), "env": stack.env,
+                                                    "resources": resources}))
+
+
+def kept_stack(root: Path) -> tuple[EngineStack, int] | None:
+    """The stack `keep_stack` noted in `root`, with its count of dynamic resources; None if none."""
+    marker = root / "deployed.json"
+    if not marker.exists():
+        return None
+    saved = json.loads(marker.read_text())
+    return EngineStack(Path(saved["workdir"]), engine_bin_dir(), env=saved["env"]), int(saved["resources"])
+
+
 def deployed_region(root: Path, target: int) -> tuple[EngineStack, int]:
     """A region of about `target` resources deployed under `root`, or the one a previous run left.
 
     A no-op preview calls no backend, so the stack previews without its lab (whose files stay)."""
-    marker = root / "deployed.json"
-    if marker.exists():
-        saved = json.loads(marker.read_text())
-        return EngineStack(Path(saved["workdir"]), engine_bin_dir(), env=saved["env"]), int(saved["resources"])
+    kept = kept_stack(root)
+    if kept is not None:
+        return kept
     region = scaled_design(target)
-    hosts = len(region["hypervisorPools"]) * (len(region["hypervisorPools"][0]["members"]) + 1)
-    with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
+    with running_lab(root / "lab", xapi_hosts=xapi_hosts(region)) as lab:
         stack = region_stack(root / "region", lab, region, root / "api.log")
         up_s, up = timed(stack.up)
     n = custom_resources(up)
     print(f"region of {n} dynamic resources deployed in {up_s:.0f} s (load average {os.getloadavg()[0]:.1f})",
           flush=True)
-    marker.write_text(json.dumps({"workdir": str(stack.workdir), "env": stack.env, "resources": n}))
+    keep_stack(root, stack, n)
     return stack, n
 
 
@@ -551,20 +568,19 @@ def cpu_line(label: str, runs: list[Run]) -> str:
             f"CPU s: engine and plugins {median([r.engine_cpu_s for r in runs]):.2f}, program "
             f"{median([r.procs.cpu('program') for r in runs]):.2f}, "
             f"provider {median([r.procs.cpu('provider') for r in runs]):.2f} (program's garbage collector "
-            f"{median([sum(x.get('gc_cpu_s', 0.0) for x in r.procs.of('program')) for r in runs]):.2f})"
+            f"{median([r.procs.gc_cpu('program') for r in runs]):.2f})"
             f"; peak MB program {max(r.procs.peak_mb('program') for r in runs):.0f}, provider "
             f"{max(r.procs.peak_mb('provider') for r in runs):.0f}")
 
 
 def trivial_baseline(root: Path, n: int) -> EngineStack:
     """`n` trivial resources deployed under `root`, or those a previous run left there."""
-    marker = root / "deployed.json"
-    if marker.exists():
-        return EngineStack(Path(json.loads(marker.read_text())["workdir"]), engine_bin_dir(),
-                           env=json.loads(marker.read_text())["env"])
+    kept = kept_stack(root)
+    if kept is not None:
+        return kept[0]
     stack = EngineStack.create(root, engine_bin_dir(), project="baseline", program=BASELINE, config={"count": str(n)})
     stack.up()
-    marker.write_text(json.dumps({"workdir": str(stack.workdir), "env": stack.env}))
+    keep_stack(root, stack, n)
     return stack
 
 
@@ -579,7 +595,6 @@ def compare_benchmark(base_rev: str, target: int, runs: int, keep: Path | None =
     baseline are those `profile --cpu --keep` deployed there (by the tree of that run), and no lab
     runs: a no-op preview calls no backend."""
     region = scaled_design(target)
-    hosts = len(region["hypervisorPools"]) * (len(region["hypervisorPools"][0]["members"]) + 1)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         trees = {"base": checkout(base_rev, root / "base"),
@@ -594,7 +609,7 @@ def compare_benchmark(base_rev: str, target: int, runs: int, keep: Path | None =
             print(f"region of {n} dynamic resources kept in {keep}", flush=True)
             compare_rounds(stack, baseline, trees, labels, n, runs)
             return
-        with running_lab(root / "lab", xapi_hosts=[f"xcp-{i:03d}" for i in range(hosts)]) as lab:
+        with running_lab(root / "lab", xapi_hosts=xapi_hosts(region)) as lab:
             stack = Instrumented.wrap(region_stack(root / "region", lab, region, root / "api.log"), root / "procs")
             use(stack, trees["base"])
             up_s, up = timed(stack.run, "up", "--skip-preview")
@@ -645,19 +660,13 @@ def growth_benchmark(base_rev: str, head_rev: str | None, keep: Path, sizes: lis
                     if role == "engine":
                         return median([r.engine_cpu_s for r in runs_])
                     if role == "gc":
-                        return median([sum(x.get("gc_cpu_s", 0.0) for x in r.procs.of("program")) for r in runs_])
+                        return median([r.procs.gc_cpu("program") for r in runs_])
                     return median([r.procs.cpu(role) for r in runs_])
 
                 print(f"  {labels[tree]}, per resource added {na} -> {nb}: " + ", ".join(
                     f"{role} {(cpu(b, role) - cpu(a, role)) * k:.1f} ms "
                     f"(average at {na}: {cpu(a, role) / na * 1000:.1f})"
                     for role in ("engine", "program", "gc", "provider")))
-
-
-def use(stack: Instrumented, tree: Path) -> None:
-    """The region's program (and its imports) from `tree`."""
-    stack.stack.write_program((tree / "__main__.py").read_text())
-    stack.stack.env["PYTHONPATH"] = os.pathsep.join([str(PROCSTATS), str(tree)])
 
 
 def compare_rounds(stack: Instrumented, baseline: Instrumented, trees: dict[str, Path], labels: dict[str, str],

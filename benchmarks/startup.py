@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.measure import PROCSTATS, Instrumented, Run, checkout, import_times, median, packages_line
+from benchmarks.measure import Instrumented, Run, checkout, import_times, median, packages_line, use
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, engine_bin_dir
 
@@ -153,16 +153,10 @@ def row(label: str, runs: list[Run], floor: list[Run] | None = None) -> str:
            + (f" ({providers} provider processes)" if providers > 1 else ""))
     parts.append(cpu)
     logs = median([len(r.result.diagnostics("debug")) for r in runs])
-    if logs:  # each a synchronous Log RPC from the SDK (pulumi.log.debug; 4-5 per registration)
+    if logs:  # a Log RPC each from the SDK (pulumi.log.debug; 4-5 per registration; components/sdklog.py)
         parts.append(f"SDK debug messages to the engine: {logs:.0f}")
     spread = f"[{min(r.seconds for r in runs):.2f}-{max(r.seconds for r in runs):.2f}]"
     return f"{label:30s}{t:6.2f} s {spread}{extra}\n{'':32s}" + f"\n{'':32s}".join(parts)
-
-
-def use(stack: Instrumented, tree: Path) -> None:
-    """Run the region stack with the program (and its modules) of `tree`."""
-    stack.stack.write_program((tree / "__main__.py").read_text())
-    stack.stack.env["PYTHONPATH"] = os.pathsep.join([str(PROCSTATS), str(tree)])
 
 
 def one_round(runs: dict[str, list[Run]], empty: Instrumented, configured: Instrumented, region: Instrumented,
