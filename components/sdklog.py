@@ -41,10 +41,8 @@ def _log(engine: Any, severity: Any, message: str, resource: Any, stream_id: int
     req = engine_pb2.LogRequest(severity=severity, message=message, urn="", streamId=stream_id or 0,
                                 ephemeral=bool(ephemeral))
     future = engine.Log.future(req)
-    with _lock:
+    with _lock:  # kept until the exit wait: a few thousand small futures in a large region
         _pending.append(future)
-        if len(_pending) > 64:  # drop the answered ones now and then
-            _pending[:] = [f for f in _pending if not f.done()]
 
 
 def wait_for_messages(timeout: float = WAIT_AT_EXIT_S) -> None:
