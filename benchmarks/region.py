@@ -29,6 +29,10 @@
                                                     # the ~511-resource region deployed by the program
                                                     # at <revision>, then no-op previews side by side:
                                                     # that revision, this tree, the trivial baseline
+    .venv/bin/python -m benchmarks.region compare --base <rev> --keep DIR --size 500 --engine-log-off
+                                                    # the same on the region kept in DIR, plus this tree
+                                                    # and the baseline with the engine's automatic log
+                                                    # off: what that log costs each side
 
 API calls are counted at the HTTP layer of every Python process of the run (benchmarks/apicount).
 """
@@ -36,16 +40,19 @@ API calls are counted at the HTTP layer of every Python process of the run (benc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -585,7 +592,7 @@ def trivial_baseline(root: Path, n: int) -> EngineStack:
 
 
 def compare_benchmark(base_rev: str, target: int, runs: int, keep: Path | None = None,
-                      head_rev: str | None = None) -> None:
+                      head_rev: str | None = None, log_off: bool = False) -> None:
     """Deploy a region of about `target` resources with the program at `base_rev`, then time no-op
     previews round by round: the program at `base_rev`, this tree's (or `head_rev`'s), and as many
     trivial resources.
@@ -607,7 +614,7 @@ def compare_benchmark(base_rev: str, target: int, runs: int, keep: Path | None =
             baseline = Instrumented.wrap(trivial_baseline(keep / f"size-{target}" / "baseline", n),
                                          root / "procs-baseline")
             print(f"region of {n} dynamic resources kept in {keep}", flush=True)
-            compare_rounds(stack, baseline, trees, labels, n, runs)
+            compare_rounds(stack, baseline, trees, labels, n, runs, log_off)
             return
         with running_lab(root / "lab", xapi_hosts=xapi_hosts(region)) as lab:
             stack = Instrumented.wrap(region_stack(root / "region", lab, region, root / "api.log"), root / "procs")
@@ -619,7 +626,7 @@ def compare_benchmark(base_rev: str, target: int, runs: int, keep: Path | None =
                 root / "baseline", engine_bin_dir(), project="baseline", program=BASELINE, config={"count": str(n)},
             ), root / "procs-baseline")
             baseline.run("up", "--skip-preview")
-            compare_rounds(stack, baseline, trees, labels, n, runs)
+            compare_rounds(stack, baseline, trees, labels, n, runs, log_off)
             # No destroy: undeploying hundreds of nodes takes as long as deploying them, and the
             # lab and both stacks' state go with the temporary directory.
 
@@ -669,26 +676,52 @@ def growth_benchmark(base_rev: str, head_rev: str | None, keep: Path, sizes: lis
                     for role in ("engine", "program", "gc", "provider")))
 
 
+@contextlib.contextmanager
+def engine_log_off(*stacks: Instrumented) -> Iterator[None]:
+    """The engine's automatic log off for `stacks`: a file where their PULUMI_HOME's `logs`
+    directory goes. The pinned engine writes that log for every command and has no setting for
+    it (cmd/pulumi/pulumi.go: `StartLogging`, pkg/logging/encrypted.go); when it cannot make the
+    directory it goes on without the log ("automatic logging unavailable")."""
+    dirs = [Path(s.stack.env["PULUMI_HOME"]) / "logs" for s in stacks]
+    for d in dirs:
+        shutil.rmtree(d, ignore_errors=True)
+        d.write_text("the engine's automatic log is off for a benchmark (benchmarks/region.py)\n")
+    try:
+        yield
+    finally:
+        for d in dirs:
+            d.unlink()
+
+
 def compare_rounds(stack: Instrumented, baseline: Instrumented, trees: dict[str, Path], labels: dict[str, str],
-                   n: int, runs: int) -> None:
+                   n: int, runs: int, log_off: bool = False) -> None:
+    """With `log_off`, each round also previews this tree and the baseline with the engine's
+    automatic log off (`engine_log_off`): what that log costs each side."""
     times: dict[str, list[Run]] = {"base": [], "this tree": [], "baseline": []}
     loads = []
-    for _ in range(runs):  # round by round, so load on the machine hits all three alike
+    for _ in range(runs):  # round by round, so load on the machine hits all alike
         loads.append(os.getloadavg()[0])
         for tree in ("base", "this tree"):
             use(stack, trees[tree])
             times[tree].append(stack.preview())  # raises unless a no-op
         times["baseline"].append(baseline.preview())
-    b = median([r.seconds for r in times["baseline"]])
+        if log_off:
+            with engine_log_off(stack, baseline):
+                times.setdefault("this tree, log off", []).append(stack.preview())
+                times.setdefault("baseline, log off", []).append(baseline.preview())
     print(f"no-op preview, median of {runs} [min-max], side by side (load average "
           f"{', '.join(f'{x:.1f}' for x in loads)}):")
-    for key, label in (("base", labels["base"]), ("this tree", labels["this tree"]),
-                       ("baseline", f"{n} trivial resources")):
+    rows = [("base", labels["base"]), ("this tree", labels["this tree"]), ("baseline", f"{n} trivial resources")]
+    if log_off:
+        rows += [("this tree, log off", f"{labels['this tree']}, engine log off"),
+                 ("baseline, log off", f"{n} trivial resources, engine log off")]
+    for key, label in rows:
         print(cpu_line(label, times[key]))
-    for key in ("base", "this tree"):
-        r = median([x.seconds for x in times[key]])
-        cpu = median([x.cpu_s for x in times[key]]) / median([x.cpu_s for x in times["baseline"]])
-        print(f"  {key}: {r / b:.2f} x the baseline (CPU s {cpu:.2f} x)")
+    for key, against in (("base", "baseline"), ("this tree", "baseline"), ("this tree, log off", "baseline, log off")):
+        if key in times:
+            r = median([x.seconds for x in times[key]]) / median([x.seconds for x in times[against]])
+            cpu = median([x.cpu_s for x in times[key]]) / median([x.cpu_s for x in times[against]])
+            print(f"  {key}: {r:.2f} x the baseline{', log off' if 'log off' in key else ''} (CPU s {cpu:.2f} x)")
     use(stack, trees["this tree"])
     sampled = stack.preview(sample_ms=5)
     for role in ("program", "provider"):
@@ -794,6 +827,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--keep", type=Path, help="profile --cpu: deploy the regions here, or reuse those found; "
                     "compare: preview those regions (and trivial baselines kept beside them)")
     ap.add_argument("--engine", action="store_true", help="profile --cpu: the engine's CPU profile too (go pprof)")
+    ap.add_argument("--engine-log-off", action="store_true",
+                    help="compare: also preview this tree and the baseline with the engine's automatic log off")
     ap.add_argument("--top", type=int, default=25, help="profile --cpu: functions per list")
     ap.add_argument("--sizes", help="scale (default 50,250,500,1000), profile --cpu (default 120,250): "
                     "comma-separated region sizes in dynamic resources (about)")
@@ -813,7 +848,7 @@ def main(argv: list[str]) -> int:
         if args.keep and args.sizes:
             growth_benchmark(args.base, args.head, args.keep, [int(x) for x in args.sizes.split(",")], args.runs)
         else:
-            compare_benchmark(args.base, args.size, args.runs, args.keep, args.head)
+            compare_benchmark(args.base, args.size, args.runs, args.keep, args.head, args.engine_log_off)
     else:
         fleet_benchmark()
     return 0
