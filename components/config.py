@@ -743,8 +743,6 @@ def _secret_layout() -> tuple[list[Path], set[Path]]:
     return [("credentials",), *secrets], {p for p, _ in layout}
 
 
-SECRET_PATHS, KNOWN_PATHS = _secret_layout()
-
 
 def is_secret_position(path: tuple[str | int, ...]) -> bool:
     """Whether a value at `path` may hold a secret: a secret field or below one, anything that holds
@@ -1532,6 +1530,10 @@ class Tenants(Model):
 
 for _model in (Zone, Region, StackConfig):
     _model.model_rebuild()
+
+# Read once every model is complete: before, StackConfig's managementServer is a forward reference
+# whose secrets (adminPassword, newAdminPassword) the layout cannot see.
+SECRET_PATHS, KNOWN_PATHS = _secret_layout()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, load, load_stack_file
+from components.config import ConfigError, load, load_config, load_stack_file
 from tests.enginekit import REPO
 
 PUBLIC = {"gateway": "192.0.2.1", "netmask": "255.255.255.0", "startIp": "192.0.2.10", "endIp": "192.0.2.50"}
@@ -72,8 +72,25 @@ def test_a_storage_range_needs_storage_traffic(raw: dict[str, Any]) -> None:
 
 def test_cloudstack_access_needs_keys_or_the_admin_password(raw: dict[str, Any]) -> None:
     del raw["managementServer"]
-    assert any(p.endswith("=None: missing: give cloudstack.apiKey and cloudstack.secretKey, or this section with "
+    assert any(p.endswith("=(secret): missing: give cloudstack.apiKey and cloudstack.secretKey, or this section with "
                           "the admin password (the program then registers its own keys)")
                for p in problems(raw)), problems(raw)
     raw["cloudstack"].update(apiKey="key", secretKey="s3cret-value")
     assert load(raw).management_server is None
+
+
+def test_the_admin_passwords_are_secrets_in_errors_and_in_the_file(raw: dict[str, Any]) -> None:
+    """managementServer's passwords sit where secrets sit: masked in every error, refused in plaintext."""
+    raw["managementServer"]["adminPassword"] = "s3cret-value\x07"
+    found = problems(raw)
+    assert "privatecloud:managementServer.adminPassword=(secret): has a trailing control character '\\x07'; " \
+           "values are one line of printable text" in found, found
+    assert not any("s3cret" in p for p in found), found
+    raw["managementServer"]["adminPassword"] = "s3cret-value"
+    config = {f"privatecloud:{k}": json.dumps(v) for k, v in raw.items()}
+    with pytest.raises(ConfigError) as e:
+        load_config(config, secret_keys=set(config) - {"privatecloud:managementServer"})
+    assert e.value.problems == [
+        f"privatecloud:managementServer.{key}=(secret): a plaintext credential in the stack config; encrypt it: "
+        f"pulumi config set --secret --path 'privatecloud:managementServer.{key}' <value>"
+        for key in ("adminPassword", "newAdminPassword")]
