@@ -317,7 +317,7 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 # Functions worth naming in a profile: where per-resource work lives (matched as substrings of
 # "file:line(function)").
 MARKERS = {
-    "program": ["components/region.py", "(read_config)", "components/config.py:405(load)",
+    "program": ["components/region.py", "(read_config)", "components/config/load.py:41(load)",
                 "pulumi/dynamic/dynamic.py", "(serialize_provider)", "(_get_stack_trace)", "(transfer_properties)",
                 "(serialize_properties)", "(do_register)", "(register_resource)", "(_sync_await)"],
     "provider": ["__main__.py", "(get_provider)", "(loads)", "providers/_core/provider.py", "(validate)",

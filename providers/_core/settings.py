@@ -1,6 +1,6 @@
 """The base of every backend's settings model (`providers/<backend>/settings.py`).
 
-One model per backend, used twice: the stack config (`components/config.py`) validates
+One model per backend, used twice: the stack config (`components/config/stackconfig.py`) validates
 `<project>:<section>` with it before any API call, and the backend's providers parse the same
 object with it in `configure()`. So every documented key is accepted and reaches the provider,
 and a value is parsed once, the same way in both places. Keys are camelCase on the wire

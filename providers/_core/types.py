@@ -1,7 +1,7 @@
 """Value types shared by the stack config and the providers' settings models (pydantic).
 
 One declaration per kind of value: an API endpoint URL, an NFS store, an image URL, an address, a
-MAC, a name as each backend accepts it. The stack config (`components/config.py`) and each
+MAC, a name as each backend accepts it. The stack config (`components/config/`) and each
 backend's settings model use these, so a value is parsed and checked once, with the same rule
 wherever it appears. Every check raises `ValueError` with the reason only: the caller names the
 config path and shows the value (masked where it is a secret).
