@@ -202,6 +202,8 @@ def __getattr__(name: str) -> Any:
     if name == "NodeInputs":
         return NodeArgs.model()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # The hardware interfaces as Ironic names them: `interfaces={"boot": ...}` <-> `boot_interface`.
 IFACES = Table("ironic.Node interfaces", tuple(Field(f, api=f"{f}_interface") for f in get_args(Interface)))
 
