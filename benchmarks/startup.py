@@ -13,6 +13,8 @@ round (median of `--runs`):
 - in each, the program and the dynamic-provider processes: when they started after the command,
   how long they lived, their peak memory (benchmarks/procstats), and the CPU seconds of each
   process and of the whole command (against the floor's), with the load average before and after;
+  with `--refresh`, the refresh phase (the reading provider process's start to the program's,
+  which the engine starts when every read is done);
 
 and beside them, in fresh interpreters: the program's module imports and the dynamic-provider
 process's imports (`python -X importtime`, by package), the backend clients a refresh imports, what
@@ -137,6 +139,20 @@ def process_line(role: str, runs: list[Run]) -> str | None:
     return f"{role} starts at {first:.2f} s, lives {life:.2f} s, peak {peak:.0f} MB"
 
 
+def refresh_line(runs: list[Run]) -> str | None:
+    """With `--refresh`, the refresh phase: from the start of the provider process that reads
+    (started before the program) to the program's start, which waits for the refresh's end."""
+    spans = []
+    for r in runs:
+        programs, providers = r.procs.of("program"), r.procs.of("provider")
+        program = min((p["start"] for p in programs), default=None)
+        reader = min((p["start"] for p in providers), default=None)
+        if program is None or reader is None or reader >= program:
+            return None
+        spans.append(program - reader)
+    return f"refresh phase (provider start to program start) {median(spans):.2f} s [{min(spans):.2f}-{max(spans):.2f}]"
+
+
 def row(label: str, runs: list[Run], floor: list[Run] | None = None) -> str:
     """Wall time (median, spread) and CPU seconds by process; with `floor`, both over the floor's."""
     t = median([r.seconds for r in runs])
@@ -146,6 +162,8 @@ def row(label: str, runs: list[Run], floor: list[Run] | None = None) -> str:
         extra = (f"  (+{t - median([r.seconds for r in floor]):.2f} s over the floor, "
                  f"CPU +{cpu_total - median([r.cpu_s for r in floor]):.2f} s)")
     parts = [p for role in ("program", "provider") if (p := process_line(role, runs))]
+    if (refresh := refresh_line(runs)) is not None:
+        parts.append(refresh)
     providers = max(len(r.procs.of("provider")) for r in runs)
     cpu = (f"CPU s: all {cpu_total:.2f}; engine and plugins {median([r.engine_cpu_s for r in runs]):.2f}, "
            f"program {median([r.procs.cpu('program') for r in runs]):.2f}, "

@@ -16,6 +16,15 @@ sends it every resource's operations, four at a time. Two things are worth keepi
   same resource (the next refresh, a test that reads again after changing the backend) loads it
   afresh. Only reads share (`Provider` wraps them in `reading()`); a write's lookups always ask.
 
+- `EARLY_LOGINS`: a login that a refresh would otherwise wait for at its first read of that backend
+  (the Ceph dashboard's takes 0.3-0.4 s: the manager checks the password hash), started in the
+  background at the process's first read of any resource, when the stack config has that
+  backend's object (`Provider.configure` hands the config here: `stack_config`): the engine reads
+  in the state's order, four at a time, so the Ceph pools come after every Ironic node, whose
+  first read spends as long importing python-ironicclient. The backend's session waits for the
+  login in flight instead of making its own; a login that fails is forgotten (the read logs in
+  itself and reports what went wrong). Never in a write, nor outside the engine (no config).
+
 Any write of the process (a create, update or delete of any resource: `Provider` wraps them in
 `writing()`) drops every listing and every kept session, so a read never sees an answer older
 than the last change this process made.
@@ -29,9 +38,10 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import importlib
 import itertools
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -192,6 +202,38 @@ _local = threading.local()
 _tokens = itertools.count(1)
 
 
+# Config section -> the module whose `log_in_early(section)` starts that backend's login.
+EARLY_LOGINS: dict[str, str] = {"ceph": "providers.ceph._http"}
+_config: list[Callable[[str], Mapping[str, Any]]] = []  # the stack config's sections, once configured
+_early = threading.Lock()
+_logged_in_early = False
+
+
+def stack_config(section: Callable[[str], Mapping[str, Any]]) -> None:
+    """The stack config of this provider process (`section(name)`: one object of it), for the
+    early logins. In memory only, as every provider's settings."""
+    _config[:] = [section]
+
+
+def log_in_early() -> None:
+    """At the process's first read: start the `EARLY_LOGINS` of the backends the stack configures."""
+    global _logged_in_early
+    with _early:
+        if _logged_in_early or not _config:
+            return
+        _logged_in_early = True
+    for name, module in EARLY_LOGINS.items():
+        threading.Thread(target=_log_in_early, args=(_config[0], name, module), name=f"login-{name}",
+                         daemon=True).start()
+
+
+def _log_in_early(section: Callable[[str], Mapping[str, Any]], name: str, module: str) -> None:
+    with contextlib.suppress(Exception):  # the backend's first read logs in itself and reports
+        raw = section(name)
+        if raw:
+            importlib.import_module(module).log_in_early(raw)
+
+
 def current_read() -> tuple[Hashable, int] | None:
     """(the resource, a token of this read call) when this thread runs a read, else None."""
     return getattr(_local, "read", None)
@@ -204,6 +246,8 @@ def reading(resource: Hashable) -> Iterator[None]:
     if in_write():
         yield
         return
+    if not _logged_in_early:
+        log_in_early()
     outer = current_read()
     _local.read = outer or (resource, next(_tokens))
     try:

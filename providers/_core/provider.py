@@ -23,6 +23,7 @@ import pydantic_core
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ReadResult, ResourceProvider
 
 from .cache import reading as cache_reading
+from .cache import stack_config
 from .cache import writing as cache_writing
 from .declare import Args
 from .diff import PROVIDER_KEY, diff, is_unknown
@@ -210,6 +211,7 @@ class Provider(TableProvider, Generic[S]):
         return self.settings_model.section
 
     def configure(self, req: ConfigureRequest) -> None:
+        stack_config(functools.partial(config_section, req))  # for the early logins (providers._core.cache)
         raw = config_section(req, self.section)
         if raw:
             self._settings = self.settings_model.from_config(raw)  # type: ignore[assignment]

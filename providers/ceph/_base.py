@@ -13,7 +13,7 @@ from typing_extensions import override
 from providers._core.lifecycle import Lifecycle, Obj
 from providers._core.wait import Policy
 
-from ._http import Dashboard
+from ._http import Dashboard, dashboard
 from ._rgw import AdminOps
 from .settings import Settings
 
@@ -37,7 +37,7 @@ class CephProvider(Lifecycle[Settings, C]):
 
     @functools.cached_property
     def dashboard(self) -> Dashboard:
-        return Dashboard(self.settings())
+        return dashboard(self.settings())
 
     @functools.cached_property
     def rgw_admin(self) -> AdminOps:

@@ -1,8 +1,11 @@
 """The manager dashboard's REST API (RGW goes through `rgwadmin` and `boto3`: `_rgw.py`).
 
 The client is built lazily from the `<project>:ceph` settings that `configure()` stored; it is
-never pickled. `raise_for` is the one place where the dashboard's raw answers become the
-project's error taxonomy, keeping the API's own words (`detail`) in the message.
+never pickled. One per settings in the process (`dashboard`), so every Ceph provider shares its
+token (a login costs the manager 0.3-0.4 s: it checks the password hash), and a refresh logs in
+before its first Ceph read (`log_in_early`, from providers._core.cache). `raise_for` is the one
+place where the dashboard's raw answers become the project's error taxonomy, keeping the API's own
+words (`detail`) in the message.
 """
 
 from __future__ import annotations
@@ -70,6 +73,12 @@ class Dashboard:
         except requests.RequestException as e:
             raise Retryable(resource, f"{what}: {type(e).__name__}: {e}") from e
 
+    def log_in(self, resource: str) -> None:
+        """Get a token unless there is one (a request waits meanwhile, then uses it)."""
+        with self._lock:
+            if self._token is None:
+                self._login(resource)
+
     def _login(self, resource: str) -> None:
         resp = self._send(resource, "dashboard login", "POST", "/api/auth",
                           data=json.dumps({"username": self.cfg.dashboard_user,
@@ -135,3 +144,21 @@ class Dashboard:
                  done=lambda s: not s[0] and s[1] is not None, failed=failed,
                  describe=lambda s: "running" if s[0] else "not listed yet",
                  timeout=TASK_TIMEOUT, interval=1.0)
+
+
+_dashboards: dict[Settings, Dashboard] = {}
+_dashboards_lock = threading.Lock()
+
+
+def dashboard(cfg: Settings) -> Dashboard:
+    """The process's dashboard client for `cfg`: one token for every Ceph provider."""
+    with _dashboards_lock:
+        found = _dashboards.get(cfg)
+        if found is None:
+            found = _dashboards[cfg] = Dashboard(cfg)
+        return found
+
+
+def log_in_early(raw: Mapping[str, Any]) -> None:
+    """Log in with the stack config's `<project>:ceph` (`raw`), ahead of the first Ceph read."""
+    dashboard(Settings.from_config(raw)).log_in("ceph dashboard")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -127,8 +128,29 @@ def single(answer: Mapping[str, Any]) -> dict[str, Any]:
     return dict(answer)
 
 
+_clients: dict[tuple[Any, ...], CloudStack] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client(s: Settings) -> CloudStack:
+    """The process's `cs` client for these settings, shared by every operation and thread (it
+    keeps no state but its `requests` session): connections are kept for the next request, where
+    a client per operation opened one and closed it again for every read of a refresh."""
+    secret = s.secret_key.get_secret_value() if s.secret_key is not None else ""  # checked by the provider
+    key = (s.endpoint, s.api_key, secret, s.http_timeout, s.method)
+    with _clients_lock:
+        found = _clients.get(key)
+        if found is None:
+            from cs import CloudStack
+
+            found = _clients[key] = CloudStack(endpoint=s.endpoint, key=s.api_key, secret=secret,
+                                               timeout=s.http_timeout, method=s.method, retry=0)
+        return found
+
+
 class Api:
-    """A CloudStack client for one resource operation. Built per call from `Settings`."""
+    """A CloudStack client for one resource operation. Built per call from `Settings`; the `cs`
+    client under it is the process's (`shared_client`)."""
 
     def __init__(self, settings: Settings, resource: str, clock: Clock = REAL_CLOCK) -> None:
         self.settings = settings
@@ -141,12 +163,7 @@ class Api:
     def _cs(self) -> CloudStack:
         """The `cs` client, imported and built when the first request is made."""
         if self._client is None:
-            from cs import CloudStack
-
-            s = self.settings
-            secret = s.secret_key.get_secret_value() if s.secret_key is not None else ""  # checked by the provider
-            self._client = CloudStack(endpoint=s.endpoint, key=s.api_key, secret=secret,
-                                      timeout=s.http_timeout, method=s.method, retry=0)
+            self._client = shared_client(self.settings)
         return self._client
 
     # --- raw calls ---------------------------------------------------------------------------

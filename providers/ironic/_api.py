@@ -27,27 +27,54 @@ LIST_FIELDS = ["uuid", "name", "provision_state", "target_provision_state", "las
 
 
 def client(endpoint: str, timeout: float = 60.0) -> Any:
-    """This thread's python-ironicclient for `endpoint` (API version `latest`, no auth), each
-    request bounded by `timeout` seconds (openstacksdk's `api_timeout`, which ironicclient hands
-    to its keystoneauth session; without it a request that is never answered waits for good)."""
+    """This thread's python-ironicclient for `endpoint` (no auth), each request bounded by
+    `timeout` seconds (its keystoneauth session's timeout; without it a request that is never
+    answered waits for good).
+
+    The API version is negotiated once per process (GET /v1, on the first request of the first
+    client, which asks for `latest`): a client made before that negotiation ended, and not
+    negotiated itself since, is made again with the version negotiated, so that no other thread's
+    client asks Ironic again. Made with the client's documented `Client(version, endpoint_override,
+    session)` on a keystoneauth session of its own: `get_client` would load openstacksdk's cloud
+    config and keystoneauth's auth plugins (by entry point) for every client, for the same session.
+    """
     cache: dict[tuple[str, float], Any] = _local.__dict__.setdefault("clients", {})
     key = (endpoint, timeout)
-    if key not in cache:
-        from ironicclient import client as ironic_client  # imported on first use, not at import
-
-        # The version one thread's client negotiated (GET /v1) is asked for by the others at once.
-        known = _negotiated.get(endpoint)
-        version = known.current_api_version if known is not None and known.is_api_version_negotiated else "latest"
-        cache[key] = ironic_client.get_client(
-            "1", endpoint=endpoint, auth_type="none", os_ironic_api_version=version, max_retries=0,
-            api_timeout=timeout,
-        )
+    mine = cache.get(key)
+    if mine is not None and mine.current_api_version != "latest":
+        return mine
+    version = negotiated(endpoint)
+    if mine is None or version != "latest":
+        mine = cache[key] = _new_client(endpoint, timeout, version)
         if version == "latest":
-            _negotiated[endpoint] = cache[key]
-    return cache[key]
+            with _lock:
+                _negotiating.setdefault(endpoint, []).append(mine)
+    return mine
 
 
-_negotiated: dict[str, Any] = {}  # endpoint -> a client that negotiates the API version
+def _new_client(endpoint: str, timeout: float, version: str) -> Any:
+    from ironicclient import client as ironic_client  # imported on first use, not at import
+    from keystoneauth1 import noauth
+    from keystoneauth1 import session as ks_session
+
+    return ironic_client.Client("1", endpoint_override=endpoint, os_ironic_api_version=version, max_retries=0,
+                                session=ks_session.Session(auth=noauth.NoAuth(), timeout=timeout))
+
+
+_lock = threading.Lock()
+_negotiating: dict[str, list[Any]] = {}  # endpoint -> the clients made to negotiate (version `latest`)
+_versions: dict[str, str] = {}  # endpoint -> the version one of them negotiated
+
+
+def negotiated(endpoint: str) -> str:
+    """The API version a client of this process negotiated with `endpoint`, or `latest`."""
+    with _lock:
+        if endpoint not in _versions:
+            done = next((c for c in _negotiating.get(endpoint, ()) if c.is_api_version_negotiated), None)
+            if done is not None:
+                _versions[endpoint] = str(done.current_api_version)
+                del _negotiating[endpoint]
+        return _versions.get(endpoint, "latest")
 
 
 def _api_words(err: Exception) -> str:

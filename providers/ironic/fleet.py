@@ -20,7 +20,7 @@ import functools
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import InitVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pydantic
@@ -82,7 +82,16 @@ class FleetArgs(Args, resource=RESOURCE, checks=FleetChecks):
         self.members = [_member_of({"id": n.id, "walk": n.walk, **n.fleet_inputs}) for n in nodes]
 
 
-FleetInputs = FleetArgs.model()  # the validated inputs (check)
+if TYPE_CHECKING:
+    FleetInputs: type[pydantic.BaseModel]  # the validated inputs (check): `FleetArgs.model()`
+
+
+def __getattr__(name: str) -> Any:
+    """`FleetInputs`, built on first use (PEP 562) like every other kind's input model: a refresh's
+    reads, and a program that only declares, validate nothing."""
+    if name == "FleetInputs":
+        return FleetArgs.model()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class FleetProvider(Lifecycle[Settings, Connect]):

@@ -20,6 +20,7 @@ Ints travel as decimal strings (`xint`), as XAPI's XML-RPC encoding has them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import socket
 import ssl
@@ -114,17 +115,26 @@ class _Transport(xmlrpc.client.SafeTransport):
     certificate check unless asked (XCP-ng's is self-signed)."""
 
     def __init__(self, settings: Settings) -> None:
-        context = ssl.create_default_context()
-        if not settings.verify_tls:
-            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        super().__init__(context=context)
-        self._timeout, self._https = settings.http_timeout, settings.scheme == "https"
+        https = settings.scheme == "https"
+        super().__init__(context=tls_context(settings.verify_tls) if https else None)
+        self._timeout, self._https = settings.http_timeout, https
 
     def make_connection(self, host: Any) -> Any:
         base = xmlrpc.client.SafeTransport if self._https else xmlrpc.client.Transport
         conn = base.make_connection(self, host)
         conn.timeout = self._timeout
         return conn
+
+
+@functools.cache
+def tls_context(verify: bool) -> ssl.SSLContext:
+    """The TLS settings of every HTTPS session of the process, made at the first: loading the
+    system's certificate authorities takes 50-60 ms of CPU, once rather than at every login (and
+    never for plain HTTP). Contexts are safe to share between threads once set up."""
+    context = ssl.create_default_context()
+    if not verify:
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
 
 
 @dataclass(frozen=True)

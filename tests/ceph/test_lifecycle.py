@@ -291,3 +291,30 @@ def test_bad_credentials_say_so(ceph_lab: dict[str, Any]) -> None:
     with pytest.raises(Permanent, match="dashboard login: HTTP 400: Invalid credentials"):
         p.read("anything", {})
     assert requests.get(ceph_lab["dashboard_url"] + "/api/pool", timeout=10).status_code == 401
+
+
+def test_a_refresh_logs_in_to_the_dashboard_before_its_first_ceph_read(ceph_lab: dict[str, Any],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process's first read of any resource (an RGW user here; in the dev region an Ironic
+    node) starts the dashboard login in the background; the Ceph read that follows uses that
+    token, as every Ceph provider of the process does: one login, not one per provider."""
+    import threading
+
+    from providers._core import cache
+    from providers.ceph import _http
+    from providers.ceph.settings import Settings
+    from tests.ceph.conftest import stack_config
+
+    monkeypatch.setattr(cache, "_logged_in_early", False)
+    monkeypatch.setattr(_http, "_dashboards", {})
+    shared = _http.dashboard(Settings.from_config(stack_config(ceph_lab)))
+    paths: list[str] = []
+    shared.session.hooks["response"].append(lambda r, **_: paths.append(f"{r.request.method} {r.request.path_url}"))
+    users, pools = configured(RgwUserProvider(), ceph_lab), configured(PoolProvider(), ceph_lab)
+    assert users.read("nobody-" + unique("u"), {}).id == ""
+    for login in [t for t in threading.enumerate() if t.name == "login-ceph"]:
+        login.join(60)
+    assert paths == ["POST /api/auth"]
+    assert pools.read("no-such-pool-" + unique("p"), {}).id == ""
+    assert configured(PoolProvider(), ceph_lab).dashboard is pools.dashboard is shared
+    assert [p.split("?")[0] for p in paths] == ["POST /api/auth", "GET /api/pool"]

@@ -290,7 +290,7 @@ def test_providers_pickle_without_config() -> None:
     assert b"hunter2" not in pickle.dumps(p)
 
 
-def test_every_request_is_bounded_by_the_settings_http_timeout() -> None:
+def test_every_request_is_bounded_by_the_settings_http_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     """A dashboard or RGW that takes a request and never answers fails it after `httpTimeout` seconds."""
     from providers.ceph import BucketProvider
 
@@ -303,8 +303,8 @@ def test_every_request_is_bounded_by_the_settings_http_timeout() -> None:
         seen.append(timeout)
         raise requests.ConnectTimeout("no answer")
 
-    dashboard = p.dashboard
-    dashboard.session.request = request  # type: ignore[method-assign]
+    dashboard = p.dashboard  # the process's for these settings: patched for this test only
+    monkeypatch.setattr(dashboard.session, "request", request)
     with pytest.raises(Retryable, match="no answer"):
         dashboard.call("ceph.Pool", "POST", "/api/pool", {})
     assert seen == [7]

@@ -123,3 +123,34 @@ def test_not_found_and_retryable_are_distinct(cs_lab: Any, configured: Callable[
     with pytest.raises(Retryable):
         api.call("updateZone", id=zone.id, dns1="1.1.1.1")
     cs_lab.faults.clear()
+
+
+def test_operations_share_the_process_client_and_its_connection(settings: Any, configured: Any) -> None:
+    """Every operation's `Api` (a refresh reads each resource in one) sends through the process's
+    `cs` client for its settings, over the connection the one before kept open; the reads of
+    concurrent threads share it too."""
+    import threading
+
+    from providers.cloudstack.api import Api
+
+    zones = configured(ZoneProvider)
+    created = zones.create(normalised(zones, ZONE))
+    try:
+        apis = [Api(settings, f"read {i}") for i in range(3)]
+        threads = [threading.Thread(target=zones.read, args=(created.id, created.outs)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert [a.call("listZones", id=created.id)["zone"][0]["id"] for a in apis] == [created.id] * 3
+        client = apis[0]._cs
+        assert all(a._cs is client for a in apis)
+        container = client.session.adapters["http://"].poolmanager.pools
+        pools = [container[k] for k in container.keys()]  # noqa: SIM118 (it has no safe iteration)
+        assert len(pools) == 1 and pools[0].num_connections <= 4  # at most one per thread at once
+        before = pools[0].num_connections
+        for a in apis:
+            a.call("listZones", id=created.id)
+        assert pools[0].num_connections == before  # one after the other: the kept connection
+    finally:
+        zones.delete(created.id, created.outs)

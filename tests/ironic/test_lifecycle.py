@@ -254,3 +254,47 @@ def test_power_and_maintenance_are_kept(ironic_endpoint: str) -> None:
 
     # Unset: not managed, a powered-off node is recorded but is no drift.
     assert "power" not in props("power-2") and "maintenance" not in props("power-2")
+
+
+def test_api_version_is_negotiated_once_per_process(ironic_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clients of two threads (as a refresh reads in), both made before either asked Ironic
+    anything: the first request negotiates the version (GET /v1); the other thread's client is
+    then made again asking for that version, without negotiating again. Both bound every request
+    by the timeout."""
+    from providers.ironic import _api
+
+    monkeypatch.setattr(_api, "_negotiating", {})
+    monkeypatch.setattr(_api, "_versions", {})
+    paths: list[str] = []
+    made: dict[str, Any] = {}
+    steps = {n: threading.Event() for n in ("first made", "second made", "first asked")}
+
+    def ask(c: Any) -> None:
+        hooks = c.http_client.session.session.hooks["response"]
+        if not hooks:
+            hooks.append(lambda r, **_: paths.append(r.request.path_url.split("?")[0]))
+        c.node.list(limit=1)
+
+    def thread(name: str, before: str, after: str) -> None:
+        if before:
+            assert steps[before].wait(60)
+        made[f"{name} before"] = client(ironic_endpoint, 5.0)
+        steps[f"{name} made"].set()
+        assert steps[after].wait(60)
+        made[name] = client(ironic_endpoint, 5.0)
+        ask(made[name])
+        steps.setdefault(f"{name} asked", threading.Event()).set()
+
+    threads = [threading.Thread(target=thread, args=("first", "", "second made")),
+               threading.Thread(target=thread, args=("second", "first made", "first asked"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert paths == ["/v1", "/v1/nodes/", "/v1/nodes/"]
+    first, second = made["first"], made["second"]
+    assert first is made["first before"] and first.is_api_version_negotiated
+    assert second is not made["second before"] and not second.is_api_version_negotiated
+    assert second.current_api_version == first.current_api_version != "latest"
+    assert client(ironic_endpoint, 5.0) is not first  # this thread's own
+    assert second.http_client.session.timeout == first.http_client.session.timeout == 5.0

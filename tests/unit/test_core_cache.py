@@ -183,3 +183,42 @@ def test_a_failed_login_frees_its_place() -> None:
             pass
     with sessions.use("host", lambda: "s", lambda _s: None) as s:
         assert s == "s"
+
+
+EARLY: list[tuple[str, dict[str, Any]]] = []
+
+
+def log_in_early(raw: dict[str, Any]) -> None:
+    """The early login of a backend named `early` (this module stands for its client module)."""
+    EARLY.append((threading.current_thread().name, raw))
+    if raw.get("fail"):
+        raise RuntimeError("the backend is down")
+
+
+def test_the_first_read_of_a_configured_process_starts_the_early_logins(monkeypatch: Any) -> None:
+    """Once per process, at its first read (not a write's), in a thread of its own, for the
+    backends the stack config has an object of; a login that fails is forgotten."""
+    from providers._core import cache
+
+    monkeypatch.setattr(cache, "EARLY_LOGINS", {"early": __name__, "absent": __name__, "down": __name__})
+    monkeypatch.setattr(cache, "_logged_in_early", False)
+    monkeypatch.setattr(cache, "_config", [])
+    EARLY.clear()
+
+    def joined() -> None:
+        for t in [t for t in threading.enumerate() if t.name.startswith("login-")]:
+            t.join(10)
+
+    with reading("r1"):  # not configured by the engine (a test, a tool): nothing
+        pass
+    config: dict[str, dict[str, Any]] = {"early": {"endpoint": "http://e"}, "down": {"fail": True}}
+    cache.stack_config(lambda name: config.get(name, {}))
+    with writing(), reading("w"):  # a write's reads: nothing
+        pass
+    assert EARLY == []
+    with reading("r2"):
+        pass
+    with reading("r3"):
+        pass
+    joined()
+    assert sorted(EARLY) == [("login-down", {"fail": True}), ("login-early", {"endpoint": "http://e"})]

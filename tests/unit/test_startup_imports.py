@@ -59,6 +59,32 @@ def test_the_provider_modules_import_no_backend_client() -> None:
     assert clients_in(modules) == []
 
 
+def test_importing_the_provider_modules_builds_no_input_model() -> None:
+    """A kind's pydantic input model is built at its first check: a refresh's reads, and the
+    program (which imports the resource modules to declare), need none."""
+    code = (
+        "import importlib, json, pkgutil\n"
+        f"for backend in {BACKENDS!r}:\n"
+        "    package = importlib.import_module(f'providers.{backend}')\n"
+        "    for info in pkgutil.iter_modules(package.__path__):\n"
+        "        importlib.import_module(f'providers.{backend}.{info.name}')\n"
+        "from providers._core.declare import Args\n"
+        "def subclasses(c):\n"
+        "    for s in c.__subclasses__():\n"
+        "        yield s\n"
+        "        yield from subclasses(s)\n"
+        "kinds = [a for a in subclasses(Args) if a.__module__.startswith('providers.')]\n"
+        "print(json.dumps([len(kinds), sorted(a.__qualname__ for a in kinds if '__model__' in a.__dict__)]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
+    kinds, built = json.loads(out.splitlines()[-1])
+    assert kinds > 30 and built == []
+    from providers.ironic import FleetInputs, NodeInputs  # still exported, built when asked for
+
+    assert NodeInputs.model_fields["name"].is_required() and "members" in FleetInputs.model_fields
+
+
 def test_a_settings_model_imports_none_of_its_backends_resources() -> None:
     """The stack config reads each backend's settings model; the packages load their resources
     lazily, so neither that nor unpickling one provider imports the backend's other modules."""
