@@ -18,12 +18,10 @@ if TYPE_CHECKING:  # what the package exports: read as written by type checkers,
     from ._walk import Timeouts as Timeouts
     from .fleet import Fleet as Fleet
     from .fleet import FleetArgs as FleetArgs
-    from .fleet import FleetInputs as FleetInputs
     from .fleet import FleetProvider as FleetProvider
     from .node import InstanceInfo as InstanceInfo
     from .node import Node as Node
     from .node import NodeArgs as NodeArgs
-    from .node import NodeInputs as NodeInputs
     from .node import NodeProvider as NodeProvider
 
 # Each name's module is imported on first use: importing one resource's module (the provider process

@@ -20,7 +20,7 @@ import functools
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import InitVar
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
 import pydantic
@@ -80,18 +80,6 @@ class FleetArgs(Args, resource=RESOURCE, checks=FleetChecks):
     def __post_init__(self, nodes: Sequence[Node]) -> None:
         self.node_resources = list(nodes)
         self.members = [_member_of({"id": n.id, "walk": n.walk, **n.fleet_inputs}) for n in nodes]
-
-
-if TYPE_CHECKING:
-    FleetInputs: type[pydantic.BaseModel]  # the validated inputs (check): `FleetArgs.model()`
-
-
-def __getattr__(name: str) -> Any:
-    """`FleetInputs`, built on first use (PEP 562) like every other kind's input model: a refresh's
-    reads, and a program that only declares, validate nothing."""
-    if name == "FleetInputs":
-        return FleetArgs.model()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class FleetProvider(Lifecycle[Settings, Connect]):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 import pulumi
 import pydantic
@@ -192,18 +192,6 @@ class NodeArgs(Args, resource="ironic.Node", delete_before_replace=True, checks=
 
 
 TABLE = NodeArgs.table()
-if TYPE_CHECKING:
-    NodeInputs: type[pydantic.BaseModel]  # the validated inputs (check): `NodeArgs.model()`
-
-
-def __getattr__(name: str) -> Any:
-    """`NodeInputs`, built on first use (PEP 562) like every other kind's input model: a refresh's
-    reads, and a program that only declares, validate nothing."""
-    if name == "NodeInputs":
-        return NodeArgs.model()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # The hardware interfaces as Ironic names them: `interfaces={"boot": ...}` <-> `boot_interface`.
 IFACES = Table("ironic.Node interfaces", tuple(Field(f, api=f"{f}_interface") for f in get_args(Interface)))
 

@@ -15,8 +15,8 @@ from providers.ironic import NodeProvider
 from providers.ironic import _states as st
 from providers.ironic._api import errors
 from providers.ironic._walk import Member, Track, advance, report
-from providers.ironic.fleet import FleetInputs
-from providers.ironic.node import NodeInputs, node_diff, node_patch
+from providers.ironic.fleet import FleetArgs
+from providers.ironic.node import NodeArgs, node_diff, node_patch
 
 BASE: dict[str, Any] = {
     "name": "cmp-01",
@@ -138,7 +138,7 @@ def test_patch_is_sorted_and_keeps_masked_password() -> None:
         "properties": {"cpus": 4, "memory_mb": 65536, "old": "x", "from_inspection": 2},
         "instance_info": {},
     }
-    want = NodeInputs.model_validate({**BASE, "resource_class": "big"})
+    want = NodeArgs.model().model_validate({**BASE, "resource_class": "big"})
     before = {**BASE, "properties": {**BASE["properties"], "old": "x"}}
     assert node_patch(live, want, before) == [
         {"op": "add", "path": "/instance_info/image_source", "value": "http://img/debian.qcow2"},
@@ -153,7 +153,7 @@ def test_patch_of_adopted_node_sends_masked_password() -> None:
             "driver_info": {"ipmi_address": "10.0.0.11", "ipmi_password": "******"},
             "properties": {"cpus": 8, "memory_mb": 65536},
             "instance_info": {"image_source": "http://img/debian.qcow2"}}
-    want = NodeInputs.model_validate(BASE)
+    want = NodeArgs.model().model_validate(BASE)
     assert node_patch(live, want, None) == [
         {"op": "add", "path": "/driver_info/ipmi_password", "value": "s3cret"},
     ]
@@ -161,7 +161,7 @@ def test_patch_of_adopted_node_sends_masked_password() -> None:
 
 
 def test_patch_escapes_json_pointer() -> None:
-    want = NodeInputs.model_validate({**BASE, "properties": {"a/b~c": 1}})
+    want = NodeArgs.model().model_validate({**BASE, "properties": {"a/b~c": 1}})
     ops = node_patch({"properties": {}}, want, {})
     assert {"op": "add", "path": "/properties/a~1b~0c", "value": 1} in ops
 
@@ -247,7 +247,7 @@ def test_fleet_done_at_target() -> None:
 
 def test_fleet_inputs_refuse_duplicates() -> None:
     with pytest.raises(ValueError, match="listed twice"):
-        FleetInputs.model_validate({"members": [member(1), member(1)]})
+        FleetArgs.model().model_validate({"members": [member(1), member(1)]})
 
 
 # --- the error mapping and unknowns on the wire -------------------------------------------------
