@@ -29,7 +29,7 @@ Any write of the process (a create, update or delete of any resource: `Provider`
 `writing()`) drops every listing and every kept session, so a read never sees an answer older
 than the last change this process made.
 
-Both are process-wide (providers are stateless and pickled by reference, so nothing here reaches
+All three are process-wide (providers are stateless and pickled by reference, so nothing here reaches
 state) and thread-safe.
 """
 
