@@ -1,4 +1,4 @@
-"""What a provider process keeps between operations: logged-in sessions and shared listings.
+"""What a provider process keeps between operations: logged-in sessions, shared listings, clients.
 
 The engine starts one dynamic-provider process per command (`pulumi refresh`, `up`, `destroy`) and
 sends it every resource's operations, four at a time. Two things are worth keeping across them:
@@ -25,11 +25,15 @@ sends it every resource's operations, four at a time. Two things are worth keepi
   login in flight instead of making its own; a login that fails is forgotten (the read logs in
   itself and reports what went wrong). Never in a write, nor outside the engine (no config).
 
+- `Shared`: a client made once per settings in the process (a `cs` client and its connections, the
+  Ceph dashboard's client and its token), for every operation and thread.
+
 Any write of the process (a create, update or delete of any resource: `Provider` wraps them in
 `writing()`) drops every listing and every kept session, so a read never sees an answer older
-than the last change this process made.
+than the last change this process made. Shared clients stay: what they keep (connections, a
+bearer token renewed when refused) does not describe the backend's objects.
 
-All three are process-wide (providers are stateless and pickled by reference, so nothing here reaches
+All four are process-wide (providers are stateless and pickled by reference, so nothing here reaches
 state) and thread-safe.
 """
 
@@ -43,9 +47,10 @@ import itertools
 import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass
@@ -193,6 +198,26 @@ class Listings:
         with self._lock:
             self._generation += 1
             self._data.clear()
+
+
+class Shared(Generic[K, T]):
+    """`make(key)` made once per key in the process, even when threads ask at once."""
+
+    def __init__(self, make: Callable[[K], T]) -> None:
+        self._make = make
+        self._made: dict[K, T] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, key: K) -> T:
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = self._make(key)
+            return self._made[key]
+
+    def clear(self) -> None:
+        """Forget every client (tests that need a fresh one)."""
+        with self._lock:
+            self._made.clear()
 
 
 SESSIONS = Sessions()

@@ -1,7 +1,7 @@
 """The manager dashboard's REST API (RGW goes through `rgwadmin` and `boto3`: `_rgw.py`).
 
 The client is built lazily from the `<project>:ceph` settings that `configure()` stored; it is
-never pickled. One per settings in the process (`dashboard`), so every Ceph provider shares its
+never pickled. One per settings in the process (`dashboard`, a core `Shared`), so every Ceph provider shares its
 token (a login costs the manager 0.3-0.4 s: it checks the password hash), and a refresh logs in
 before its first Ceph read (`log_in_early`, from providers._core.cache). `raise_for` is the one
 place where the dashboard's raw answers become the project's error taxonomy, keeping the API's own
@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from providers._core import NotFound, Permanent, Retryable, retry, wait_for
+from providers._core.cache import Shared
 
 from .settings import Settings
 
@@ -146,17 +147,8 @@ class Dashboard:
                  timeout=TASK_TIMEOUT, interval=1.0)
 
 
-_dashboards: dict[Settings, Dashboard] = {}
-_dashboards_lock = threading.Lock()
-
-
-def dashboard(cfg: Settings) -> Dashboard:
-    """The process's dashboard client for `cfg`: one token for every Ceph provider."""
-    with _dashboards_lock:
-        found = _dashboards.get(cfg)
-        if found is None:
-            found = _dashboards[cfg] = Dashboard(cfg)
-        return found
+dashboard: Shared[Settings, Dashboard] = Shared(Dashboard)
+"""The process's dashboard client for the settings: one token for every Ceph provider."""
 
 
 def log_in_early(raw: Mapping[str, Any]) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,7 +32,7 @@ from providers._core import (
     Retryable,
     wait_for,
 )
-from providers._core.cache import current_read
+from providers._core.cache import Shared, current_read
 from providers._core.wait import Policy
 
 from .settings import Settings
@@ -128,24 +127,18 @@ def single(answer: Mapping[str, Any]) -> dict[str, Any]:
     return dict(answer)
 
 
-_clients: dict[tuple[Any, ...], CloudStack] = {}
-_clients_lock = threading.Lock()
+def _client(s: Settings) -> CloudStack:
+    from cs import CloudStack
 
-
-def shared_client(s: Settings) -> CloudStack:
-    """The process's `cs` client for these settings, shared by every operation and thread (it
-    keeps no state but its `requests` session): connections are kept for the next request, where
-    a client per operation opened one and closed it again for every read of a refresh."""
     secret = s.secret_key.get_secret_value() if s.secret_key is not None else ""  # checked by the provider
-    key = (s.endpoint, s.api_key, secret, s.http_timeout, s.method)
-    with _clients_lock:
-        found = _clients.get(key)
-        if found is None:
-            from cs import CloudStack
+    return CloudStack(endpoint=s.endpoint, key=s.api_key, secret=secret, timeout=s.http_timeout, method=s.method,
+                      retry=0)
 
-            found = _clients[key] = CloudStack(endpoint=s.endpoint, key=s.api_key, secret=secret,
-                                               timeout=s.http_timeout, method=s.method, retry=0)
-        return found
+
+shared_client: Shared[Settings, CloudStack] = Shared(_client)
+"""The process's `cs` client for these settings, shared by every operation and thread (it keeps no
+state but its `requests` session): connections are kept for the next request, where a client per
+operation opened one and closed it again for every read of a refresh."""
 
 
 class Api:

@@ -306,7 +306,7 @@ def test_a_refresh_logs_in_to_the_dashboard_before_its_first_ceph_read(ceph_lab:
     from tests.ceph.conftest import stack_config
 
     monkeypatch.setattr(cache, "_logged_in_early", False)
-    monkeypatch.setattr(_http, "_dashboards", {})
+    _http.dashboard.clear()
     shared = _http.dashboard(Settings.from_config(stack_config(ceph_lab)))
     paths: list[str] = []
     shared.session.hooks["response"].append(lambda r, **_: paths.append(f"{r.request.method} {r.request.path_url}"))

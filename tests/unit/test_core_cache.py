@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from pulumi.dynamic import CreateResult, ReadResult
 
 from providers._core import LISTINGS, SESSIONS, Listings, Provider, Sessions
-from providers._core.cache import current_read, in_write, reading, writing
+from providers._core.cache import Shared, current_read, in_write, reading, writing
 from providers._core.settings import BackendSettings
 
 
@@ -222,3 +222,32 @@ def test_the_first_read_of_a_configured_process_starts_the_early_logins(monkeypa
         pass
     joined()
     assert sorted(EARLY) == [("login-down", {"fail": True}), ("login-early", {"endpoint": "http://e"})]
+
+
+def test_a_shared_client_is_made_once_per_key_even_when_threads_ask_at_once() -> None:
+    started, release = threading.Event(), threading.Event()
+    made: list[str] = []
+
+    def make(key: str) -> object:
+        made.append(key)
+        started.set()
+        release.wait(30)
+        return object()
+
+    clients = Shared(make)
+    got: list[object] = []
+    first = threading.Thread(target=lambda: got.append(clients("a")))
+    first.start()
+    started.wait(30)
+    others = [threading.Thread(target=lambda: got.append(clients("a"))) for _ in range(3)]
+    for t in others:
+        t.start()
+    release.set()
+    for t in [first, *others]:
+        t.join(30)
+    assert len(got) == 4 and all(c is got[0] for c in got) and made == ["a"]
+    with writing():  # a write keeps them: connections and tokens do not describe the backend's objects
+        assert clients("a") is got[0]
+    assert clients("b") is not got[0] and made == ["a", "b"]
+    clients.clear()
+    assert clients("a") is not got[0] and made == ["a", "b", "a"]
