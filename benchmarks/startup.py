@@ -39,9 +39,8 @@ import yaml
 from benchmarks.measure import Instrumented, Run, checkout, import_times, median, packages_line, use
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, engine_bin_dir
+from tests.unit.test_startup_imports import PROGRAM  # what __main__.py imports
 
-# What __main__ imports.
-PROGRAM_IMPORTS = ["pulumi", "components.prestart", "components.config", "components.cycles", "components.region"]
 # The host (`python -m pulumi.dynamic`) and what unpickling the region's providers imports: each
 # provider's own module (the packages load their modules on first use).
 PROVIDER_IMPORTS = ["pulumi.dynamic", "pulumi.runtime.proto.provider_pb2_grpc", "dill",
@@ -201,7 +200,7 @@ def main(argv: list[str]) -> int:
 
     print(f"imports in a fresh interpreter (median of 3; wall s, CPU s, self wall ms by package; load average "
           f"{load_average()}):", flush=True)
-    for label, modules in (("program", PROGRAM_IMPORTS), ("provider process", PROVIDER_IMPORTS),
+    for label, modules in (("program", PROGRAM), ("provider process", PROVIDER_IMPORTS),
                            ("backend clients (refresh)", CLIENT_IMPORTS), ("pulumi alone", ["pulumi"])):
         seconds, by_package = import_times(modules)
         cpu = import_cpu_seconds(modules, 3)

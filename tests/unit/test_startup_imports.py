@@ -8,6 +8,7 @@ the backend. Each check runs in a fresh interpreter and reads its `sys.modules`.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -20,8 +21,20 @@ REPO = Path(__file__).resolve().parents[2]
 CLIENTS = {"XenAPI", "cs", "openstack", "ironicclient", "keystoneauth1", "rgwadmin", "boto3", "botocore",
            "requests", "urllib3", "paramiko"}
 
-# What `__main__.py` imports (it cannot be imported itself: importing it runs the program).
-PROGRAM = ["pulumi", "components.prestart", "components.config", "components.cycles", "components.region"]
+
+
+def program_imports() -> list[str]:
+    """What `__main__.py` imports, read from its source (importing it would run the program)."""
+    names: list[str] = []
+    for node in ast.parse((REPO / "__main__.py").read_text()).body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+PROGRAM = program_imports()
 BACKENDS = ["ironic", "ceph", "xcpng", "cloudstack"]
 
 
