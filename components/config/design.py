@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from components.config.base import Model, Name
-from components.config.day0 import ExtraProvider, PublicIpRange, StorageIpRange
+from components.config.day0 import ExtraProvider, IpRange, PublicIpRange, StorageIpRange
 from providers._core.types import (
     CephPoolName,
     CloudStackName,
@@ -201,14 +201,6 @@ def _vlan_range(value: str) -> str:
     return value
 
 
-def _netmask(value: ipaddress.IPv4Address) -> ipaddress.IPv4Address:
-    try:
-        ipaddress.IPv4Network(f"0.0.0.0/{value}")
-    except ValueError:
-        raise ValueError("not a contiguous netmask (ones, then zeros, e.g. 255.255.255.0)") from None
-    return value
-
-
 class PhysicalNetwork(Model):
     name: CloudStackName = "physnet-1"
     isolation: Literal["VLAN", "VXLAN"] = "VLAN"
@@ -218,16 +210,8 @@ class PhysicalNetwork(Model):
     traffic: TrafficLabels
 
 
-class Pod(Model):
+class Pod(IpRange):
     name: CloudStackName = "pod-1"
-    gateway: ipaddress.IPv4Address
-    netmask: Annotated[ipaddress.IPv4Address, AfterValidator(_netmask)]
-    start_ip: ipaddress.IPv4Address
-    end_ip: ipaddress.IPv4Address
-
-    @property
-    def network(self) -> ipaddress.IPv4Network:
-        return ipaddress.IPv4Network(f"{self.gateway}/{self.netmask}", strict=False)
 
 
 class PrimaryStorage(Model):

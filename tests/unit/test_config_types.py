@@ -142,3 +142,22 @@ def test_a_section_encrypted_as_a_whole_is_reported_as_unreadable_not_as_wrong(t
         "set its values one by one to check it here: pulumi config set [--secret] --path "
         "'privatecloud:ceph.<key>' <value>",
     ]
+
+
+@pytest.mark.parametrize("where", [("pod",), ("publicIpRanges", 0), ("storageIpRange",)])
+def test_every_ip_range_refuses_a_netmask_that_is_not_one_naming_its_field(tmp_path: Path,
+                                                                           where: tuple[str | int, ...]) -> None:
+    """The pod's range, a public range and the storage range are one model: each names its field
+    (a public range's netmask once failed later, in the range checks, without its path)."""
+    doc = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
+    target = doc["config"]["privatecloud:region"]["zone"]
+    for step in where:
+        target = target[step]
+    target["netmask"] = "255.0.255.0"
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ConfigError) as e:
+        load_stack_file(str(path))
+    field = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in where)
+    assert e.value.problems == [f"privatecloud:region.zone{field}.netmask='255.0.255.0': not a contiguous netmask "
+                                "(ones, then zeros, e.g. 255.255.255.0)"]
