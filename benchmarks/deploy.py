@@ -3,8 +3,8 @@
     .venv/bin/python -m benchmarks.deploy [--runs 1]
 
 Each run starts from nothing in a directory of its own (the lab's state, Pulumi's state and home):
-the dev lab started afresh (`python -m lab up`, the dev profile), `./bin/deploy dev` with the
-engine's event log, then `./bin/deploy dev` again (a no-op), then the lab stopped. The dev profile
+the dev lab started afresh (`python -m lab up`, the dev profile), `./bin/deploy dev --json` (the
+engine's events), then `./bin/deploy dev` again (a no-op), then the lab stopped. The dev profile
 has fixed addresses and ports, so the operator's dev lab must be down (`python -m lab down`): the
 benchmark says so and stops rather than touch it.
 
@@ -118,8 +118,17 @@ class Deploy:
     parts: list[Part]
 
 
-def read_events(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+def read_events(out: str) -> list[dict[str, Any]]:
+    """The engine's events in `pulumi up --json`'s output (one object per line; the stack's outputs
+    that bin/deploy prints after them span lines)."""
+    events = []
+    for line in out.splitlines():
+        if line.startswith("{") and line.endswith("}"):
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return [ev for ev in events if "sequence" in ev]
 
 
 def summary(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -135,21 +144,23 @@ def one_deploy(root: Path) -> Deploy:
            "PULUMI_BACKEND_URL": f"file://{root / 'state'}"}
     (root / "state").mkdir()
 
-    def run(*argv: str) -> float:
+    def run(*argv: str) -> tuple[float, str]:
         t = time.monotonic()
         done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
         if done.returncode != 0:
-            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
-        return time.monotonic() - t
+            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-4000:]}"
+                             f"\n{done.stdout[-4000:]}")
+        return time.monotonic() - t, done.stdout
 
     lab = [str(VENV / "bin" / "python"), "-m", "lab"]
+    deploy = [str(REPO / "bin" / "deploy"), "dev", "--json"]
     try:
-        lab_s = run(*lab, "up", "--profile", "dev")
-        first_s = run(str(REPO / "bin" / "deploy"), "dev", "--event-log", str(root / "first.jsonl"))
-        again_s = run(str(REPO / "bin" / "deploy"), "dev", "--event-log", str(root / "again.jsonl"))
+        lab_s, _ = run(*lab, "up", "--profile", "dev")
+        first_s, first_out = run(*deploy)
+        again_s, again_out = run(*deploy)
     finally:
         subprocess.run([*lab, "down"], cwd=REPO, env=env, capture_output=True)
-    first, again = read_events(root / "first.jsonl"), read_events(root / "again.jsonl")
+    first, again = read_events(first_out), read_events(again_out)
     first_up, first_parts = parts(first)
     changes, no_changes = summary(first)["resourceChanges"], summary(again)["resourceChanges"]
     return Deploy(lab_s, first_s, first_up, changes.get("create", 0), again_s, parts(again)[0],
