@@ -10,11 +10,12 @@ config's cross-section checks (components/config/stackconfig.py).
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from components.config.base import Model
+from providers._core.types import IPv4, Netmask
 
 # --- Ceph formed by the program (day 0) --------------------------------------------------------
 
@@ -52,22 +53,14 @@ CLOUDSTACK_ACCESS = (
 )
 
 
-def _netmask(value: ipaddress.IPv4Address) -> ipaddress.IPv4Address:
-    try:
-        ipaddress.IPv4Network(f"0.0.0.0/{value}")
-    except ValueError:
-        raise ValueError("not a contiguous netmask (ones, then zeros, e.g. 255.255.255.0)") from None
-    return value
-
-
 class IpRange(Model):
     """A range of addresses on a network given by its gateway and netmask (the pod's, a public or
     storage range)."""
 
-    gateway: ipaddress.IPv4Address
-    netmask: Annotated[ipaddress.IPv4Address, AfterValidator(_netmask)]
-    start_ip: ipaddress.IPv4Address
-    end_ip: ipaddress.IPv4Address
+    gateway: IPv4
+    netmask: Netmask
+    start_ip: IPv4
+    end_ip: IPv4
 
     @property
     def network(self) -> ipaddress.IPv4Network:

@@ -8,7 +8,6 @@ parts is checked by the `Region` that holds them (components/config/region.py).
 
 from __future__ import annotations
 
-import ipaddress
 import typing
 from typing import Annotated, Any, Literal
 
@@ -24,6 +23,8 @@ from providers._core.types import (
     HttpUrl,
     ImageUrl,
     IpHostPort,
+    IPv4,
+    IPv4Cidr,
     Mac,
     NfsUrl,
     RgwUserId,
@@ -228,9 +229,9 @@ class SecondaryStorage(Model):
 
 class Zone(Model):
     name: CloudStackName
-    dns: list[ipaddress.IPv4Address] = Field(min_length=1, max_length=2)
-    internal_dns: list[ipaddress.IPv4Address] = Field(min_length=1, max_length=2)
-    guest_cidr: ipaddress.IPv4Network
+    dns: list[IPv4] = Field(min_length=1, max_length=2)
+    internal_dns: list[IPv4] = Field(min_length=1, max_length=2)
+    guest_cidr: IPv4Cidr
     physical_network: PhysicalNetwork
     pod: Pod
     primary_storage: PrimaryStorage

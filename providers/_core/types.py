@@ -126,6 +126,33 @@ DeviceName = Annotated[
 ]
 """A physical interface of an XCP-ng host as XAPI names it (PIF.device)."""
 
+# --- addresses --------------------------------------------------------------------------------
+
+
+def _address_text(value: object) -> object:
+    if isinstance(value, (bool, int, float)):
+        raise ValueError("an address is written as text, e.g. 192.0.2.1 (a number is read as one)")
+    return value
+
+
+def _netmask(value: ipaddress.IPv4Address) -> ipaddress.IPv4Address:
+    host = ~int(value) & 0xFFFFFFFF  # a netmask's host bits are all at the end: 0...01...1
+    if host & (host + 1):
+        raise ValueError("not a contiguous netmask (ones, then zeros, e.g. 255.255.255.0)")
+    return value
+
+
+IPv4 = Annotated[ipaddress.IPv4Address, BeforeValidator(_address_text)]
+"""An IPv4 address written as text: YAML's `99999` or `true` would otherwise pass as 0.1.134.159
+or 0.0.0.1."""
+
+Netmask = Annotated[IPv4, AfterValidator(_netmask)]
+"""A netmask, ones then zeros: not a host mask (0.0.0.255, which `ipaddress` reads as /24 where
+CloudStack would take it as written)."""
+
+IPv4Cidr = Annotated[ipaddress.IPv4Network, BeforeValidator(_address_text)]
+"""An IPv4 network in CIDR form, e.g. 10.1.0.0/16, written as text."""
+
 # --- hardware ---------------------------------------------------------------------------------
 
 

@@ -23,10 +23,9 @@ from pydantic import ValidationInfo, field_validator
 
 from providers._core import Change
 from providers._core.declare import Args, PulumiInputsBase, arg, output
+from providers._core.types import IPv4, Netmask
 
 from .base import CloudStackProvider, CloudStackResource, Commands
-
-IPv4 = ipaddress.IPv4Address
 
 
 def _vlan(value: Any) -> str:
@@ -42,7 +41,7 @@ class RangeChecks(PulumiInputsBase):
 
     @field_validator("start_ip", "end_ip", check_fields=False)
     @classmethod
-    def _in_network(cls, value: IPv4, info: ValidationInfo) -> IPv4:
+    def _in_network(cls, value: ipaddress.IPv4Address, info: ValidationInfo) -> ipaddress.IPv4Address:
         gateway, netmask = info.data.get("gateway"), info.data.get("netmask")
         if gateway is not None and netmask is not None:
             net = ipaddress.IPv4Network(f"{gateway}/{netmask}", strict=False)
@@ -66,7 +65,7 @@ class PublicIpRangeArgs(Args, resource="cloudstack.PublicIpRange", delete_before
     """VLAN of the public network: a tag (e.g. "200") or "untagged"."""
     gateway: pulumi.Input[str] = arg(check=IPv4)
     """Gateway of the public network."""
-    netmask: pulumi.Input[str] = arg(check=IPv4)
+    netmask: pulumi.Input[str] = arg(check=Netmask)
     """Netmask of the public network."""
     start_ip: pulumi.Input[str] = arg(api="startip", check=IPv4)
     """First address of the range."""
@@ -98,7 +97,7 @@ class StorageNetworkIpRangeArgs(Args, resource="cloudstack.StorageNetworkIpRange
     """Id of the pod."""
     gateway: pulumi.Input[str] = arg(change=Change.REPLACE, check=IPv4)
     """Gateway of the storage network (updateStorageNetworkIpRange cannot change it)."""
-    netmask: pulumi.Input[str] = arg(check=IPv4)
+    netmask: pulumi.Input[str] = arg(check=Netmask)
     """Netmask of the storage network."""
     start_ip: pulumi.Input[str] = arg(api="startip", check=IPv4)
     """First address."""

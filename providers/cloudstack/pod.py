@@ -8,7 +8,7 @@ hands to system VMs; it must lie inside gateway/netmask and not include the gate
 
 from __future__ import annotations
 
-import ipaddress
+from ipaddress import IPv4Address
 from typing import Any
 
 import pulumi
@@ -18,12 +18,11 @@ from typing_extensions import override
 from providers._core import Change
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
+from providers._core.types import IPv4, Netmask
 
 from .api import Api
 from .base import CloudStackProvider, CloudStackResource, Commands
 from .ipranges import RangeChecks
-
-IPv4 = ipaddress.IPv4Address
 
 
 def _first(value: Any) -> str:
@@ -35,21 +34,13 @@ def _first(value: Any) -> str:
 
 
 class PodChecks(RangeChecks):
-    """A contiguous netmask; a reserved range inside the pod network, ascending, without the gateway."""
+    """A reserved range inside the pod network, ascending, without the gateway."""
 
     network = "the pod network"
 
-    @field_validator("netmask", check_fields=False)
-    @classmethod
-    def _contiguous(cls, value: IPv4) -> IPv4:
-        bits = int(value)
-        if bits and (~bits & 0xFFFFFFFF) & ((~bits & 0xFFFFFFFF) + 1):
-            raise ValueError(f"{value} is not a contiguous netmask")
-        return value
-
     @field_validator("end_ip", check_fields=False)
     @classmethod
-    def _not_the_gateway(cls, value: IPv4, info: ValidationInfo) -> IPv4:
+    def _not_the_gateway(cls, value: IPv4Address, info: ValidationInfo) -> IPv4Address:
         start, gateway = info.data.get("start_ip"), info.data.get("gateway")
         if start is not None and gateway is not None and start <= gateway <= value:
             raise ValueError(f"the range {start}-{value} includes the gateway {gateway}")
@@ -65,7 +56,7 @@ class PodArgs(Args, resource="cloudstack.Pod", delete_before_replace=True, check
     """Pod name (adopted by it within the zone); renamed in place."""
     gateway: pulumi.Input[str] = arg(check=IPv4)
     """Gateway of the pod's management network."""
-    netmask: pulumi.Input[str] = arg(check=IPv4)
+    netmask: pulumi.Input[str] = arg(check=Netmask)
     """Netmask of the pod's management network."""
     start_ip: pulumi.Input[str] = arg(api="startip", normalize=_first, check=IPv4)
     """First address of the range reserved for system VMs."""

@@ -21,7 +21,6 @@ updateZone cannot clear it.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any, Literal
 
 import pulumi
@@ -30,11 +29,10 @@ from typing_extensions import override
 from providers._core import Change, NotFound
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
+from providers._core.types import IPv4, IPv4Cidr
 
 from .api import Api
 from .base import CloudStackProvider, CloudStackResource, Commands, lower
-
-IPv4 = ipaddress.IPv4Address
 
 
 class ZoneArgs(Args, resource="cloudstack.Zone"):
@@ -54,7 +52,7 @@ class ZoneArgs(Args, resource="cloudstack.Zone"):
     """First DNS server for system VMs (resolves the management server)."""
     internal_dns2: pulumi.Input[str] | None = arg(default=None, api="internaldns2", check=IPv4)
     """Second internal DNS server."""
-    guest_cidr: pulumi.Input[str] = arg(api="guestcidraddress", check=ipaddress.IPv4Network)
+    guest_cidr: pulumi.Input[str] = arg(api="guestcidraddress", check=IPv4Cidr)
     """CIDR of the zone's guest networks, e.g. 10.1.1.0/24."""
     domain: pulumi.Input[str] | None = None
     """Network domain of the zone's networks."""

@@ -9,6 +9,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from providers._core import InputError, TableProvider
 from providers.cloudstack.cluster import ClusterProvider
+from providers.cloudstack.ipranges import PublicIpRangeProvider, StorageNetworkIpRangeProvider
 from providers.cloudstack.network import PhysicalNetworkProvider
 from providers.cloudstack.pod import PodProvider
 from providers.cloudstack.storage import (
@@ -24,6 +25,9 @@ NET = {"zone_id": "z", "name": "phys", "vlan": "100-199",
        "traffic_labels": {"Management": "xenbr0", "Guest": "xenbr1"}}
 POD = {"zone_id": "z", "name": "pod-1", "gateway": "10.0.0.1", "netmask": "255.255.255.0",
        "start_ip": "10.0.0.10", "end_ip": "10.0.0.20"}
+PUBLIC = {"zone_id": "z", "gateway": "192.0.2.1", "netmask": "255.255.255.0", "start_ip": "192.0.2.10",
+          "end_ip": "192.0.2.20"}
+STORAGE_RANGE = {**{k: v for k, v in PUBLIC.items() if k != "zone_id"}, "pod_id": "p"}
 CLUSTER = {"zone_id": "z", "pod_id": "p", "name": "c1", "url": "http://10.0.0.11", "password": "pw"}
 PRIMARY = {"zone_id": "z", "pod_id": "p", "cluster_id": "c", "name": "ps", "type": "PreSetup",
            "url": "presetup://localhost/ceph-sr"}
@@ -72,6 +76,11 @@ INVALID = [
     (PodProvider, {**POD, "start_ip": "10.0.0.30"}, "end_ip", "before start_ip"),
     (PodProvider, {**POD, "gateway": "10.0.0.15"}, "end_ip", "includes the gateway"),
     (PodProvider, {**POD, "netmask": "255.0.255.0"}, "netmask", "contiguous"),
+    (PodProvider, {**POD, "netmask": "0.0.0.255"}, "netmask", "contiguous"),  # a host mask
+    (PodProvider, {**POD, "gateway": 167772161}, "gateway", "written as text"),
+    (PublicIpRangeProvider, {**PUBLIC, "netmask": "0.0.0.255"}, "netmask", "contiguous"),
+    (StorageNetworkIpRangeProvider, {**STORAGE_RANGE, "netmask": "255.0.255.0"}, "netmask", "contiguous"),
+    (ZoneProvider, {**ZONE, "dns1": True}, "dns1", "written as text"),
     (ClusterProvider, {**CLUSTER, "hypervisor": "KVM"}, "hypervisor", "XenServer"),
     (ClusterProvider, {**CLUSTER, "url": "10.0.0.11"}, "url", "http://"),
     (ClusterProvider, {**CLUSTER, "password": ""}, "password", "at least 1"),

@@ -144,20 +144,32 @@ def test_a_section_encrypted_as_a_whole_is_reported_as_unreadable_not_as_wrong(t
     ]
 
 
-@pytest.mark.parametrize("where", [("pod",), ("publicIpRanges", 0), ("storageIpRange",)])
-def test_every_ip_range_refuses_a_netmask_that_is_not_one_naming_its_field(tmp_path: Path,
-                                                                           where: tuple[str | int, ...]) -> None:
-    """The pod's range, a public range and the storage range are one model: each names its field
-    (a public range's netmask once failed later, in the range checks, without its path)."""
+NOT_A_NETMASK = "not a contiguous netmask (ones, then zeros, e.g. 255.255.255.0)"
+AS_TEXT = "an address is written as text, e.g. 192.0.2.1 (a number is read as one)"
+
+
+@pytest.mark.parametrize(("where", "value", "reason"), [
+    (("pod", "netmask"), "255.0.255.0", NOT_A_NETMASK),
+    (("publicIpRanges", 0, "netmask"), "255.0.255.0", NOT_A_NETMASK),
+    (("storageIpRange", "netmask"), "255.0.255.0", NOT_A_NETMASK),
+    (("storageIpRange", "netmask"), "0.0.0.255", NOT_A_NETMASK),  # a host mask: read as /24 by ipaddress
+    (("publicIpRanges", 0, "gateway"), 99999, AS_TEXT),  # else 0.1.134.159
+    (("pod", "startIp"), True, AS_TEXT),  # else 0.0.0.1
+    (("dns", 0), 134744072, AS_TEXT),
+])
+def test_every_address_of_the_zone_is_checked_where_it_is_written(tmp_path: Path, where: tuple[str | int, ...],
+                                                                  value: object, reason: str) -> None:
+    """The pod's range, a public range and the storage range are one model, and every address is
+    text: each bad value is refused naming its field (a public range's netmask once failed later,
+    in the range checks, without its path; a number passed as an address)."""
     doc = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
     target = doc["config"]["privatecloud:region"]["zone"]
-    for step in where:
+    for step in where[:-1]:
         target = target[step]
-    target["netmask"] = "255.0.255.0"
+    target[where[-1]] = value
     path = tmp_path / "Pulumi.x.yaml"
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(ConfigError) as e:
         load_stack_file(str(path))
     field = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in where)
-    assert e.value.problems == [f"privatecloud:region.zone{field}.netmask='255.0.255.0': not a contiguous netmask "
-                                "(ones, then zeros, e.g. 255.255.255.0)"]
+    assert e.value.problems == [f"privatecloud:region.zone{field}={value!r}: {reason}"]
