@@ -10,12 +10,12 @@ config's cross-section checks (components/config/stackconfig.py).
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 
 from components.config.base import Model
-from providers._core.types import IPv4, Netmask
+from providers._core.types import Count, IPv4, Netmask
 
 # --- Ceph formed by the program (day 0) --------------------------------------------------------
 
@@ -76,7 +76,7 @@ class PublicIpRange(IpRange):
 class StorageIpRange(IpRange):
     """The pod's addresses on the storage network, where storage traffic has a network of its own."""
 
-    vlan: int | None = Field(default=None, ge=1, le=4094)
+    vlan: Annotated[Count, Field(ge=1, le=4094)] | None = None
 
 
 class ManagementServerSettings(Model):
@@ -85,4 +85,4 @@ class ManagementServerSettings(Model):
     admin_user: str = Field(default="admin", min_length=1)
     admin_password: SecretStr = Field(description="the install's admin password (CloudStack's initial one: password)")
     new_admin_password: SecretStr | None = Field(default=None, description="set the admin password to this")
-    key_version: int = Field(default=1, ge=1, description="bump to rotate the program's API keys")
+    key_version: Count = Field(default=1, ge=1, description="bump to rotate the program's API keys")

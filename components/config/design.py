@@ -44,6 +44,7 @@ BUILTIN_NETWORK_LABEL = "Pool-wide network associated with {device}"
 BUILTIN_NETWORK_LABELS = {BUILTIN_NETWORK_LABEL.format(device=f"eth{n}") for n in range(4)}
 
 DAY = 86400.0
+Timeout = Annotated[Seconds, Field(gt=0, le=DAY)]
 
 
 # --- the region's design ----------------------------------------------------------------------
@@ -242,7 +243,7 @@ class Zone(Model):
     storage_ip_range: StorageIpRange | None = None
     network_service_providers: list[ExtraProvider] = Field(default_factory=list)
     settings: dict[str, str] = Field(default_factory=dict, description="management-server settings")
-    readiness_timeout: float = Field(default=900.0, gt=0, description="seconds to wait for the system VMs")
+    readiness_timeout: Timeout = Field(default=900.0, description="seconds to wait for the system VMs")
 
 
 class Images(Model):
@@ -252,9 +253,6 @@ class Images(Model):
     )
     storage_image: ImageUrl = Field(description="disk image for storage servers")
     controller_image: ImageUrl = Field(description="disk image for the controller (CloudStack management)")
-
-
-Timeout = Annotated[Seconds, Field(gt=0, le=DAY)]
 
 
 class DeployTimeouts(Model):

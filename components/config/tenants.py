@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from components.config.base import Model, Name
+from providers._core.types import Count
 
 GUEST_SERVICES = ("Dhcp", "Dns", "Firewall", "Gateway", "Lb", "PortForwarding", "SourceNat", "StaticNat",
                   "UserData", "Vpn")
@@ -24,16 +25,19 @@ def _unique_names(what: str, key: str, names: list[str]) -> None:
             raise ValueError(f"{key}[{i}]={n!r}: two {what} are called {n!r} (also {key}[{names.index(n)}])")
 
 
+Limit = Annotated[Count, Field(ge=-1)]
+
+
 class TenantLimits(Model):
     """Resource limits (-1: unlimited; an account's within its domain's)."""
 
-    instances: int | None = Field(default=None, ge=-1)
-    cpus: int | None = Field(default=None, ge=-1)
-    memory_mb: int | None = Field(default=None, ge=-1)
-    volumes: int | None = Field(default=None, ge=-1)
-    public_ips: int | None = Field(default=None, ge=-1)
-    networks: int | None = Field(default=None, ge=-1)
-    primary_storage_gb: int | None = Field(default=None, ge=-1)
+    instances: Limit | None = None
+    cpus: Limit | None = None
+    memory_mb: Limit | None = None
+    volumes: Limit | None = None
+    public_ips: Limit | None = None
+    networks: Limit | None = None
+    primary_storage_gb: Limit | None = None
 
     def items(self) -> list[tuple[str, int]]:
         """(resource type, max) of the limits that are set."""
@@ -91,9 +95,9 @@ class TenantDomain(Model):
 class ComputeOffering(Model):
     name: Name
     display_text: str | None = None
-    cpus: int = Field(ge=1)
-    cpu_speed_mhz: int = Field(default=1000, ge=1)
-    memory_mb: int = Field(ge=32)
+    cpus: Count = Field(ge=1)
+    cpu_speed_mhz: Count = Field(default=1000, ge=1)
+    memory_mb: Count = Field(ge=32)
     storage_type: Literal["shared", "local"] = "shared"
     offer_ha: bool = False
     host_tags: str | None = None
@@ -103,7 +107,7 @@ class ComputeOffering(Model):
 class DiskOffering(Model):
     name: Name
     display_text: str | None = None
-    size_gb: int = Field(ge=1)
+    size_gb: Count = Field(ge=1)
     storage_type: Literal["shared", "local"] = "shared"
     tags: str | None = None
 

@@ -10,14 +10,13 @@ config path and shows the value (masked where it is a secret).
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
 import unicodedata
 from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Strict
+from pydantic import AfterValidator, AllowInfNan, BeforeValidator, Strict
 
 # --- text -------------------------------------------------------------------------------------
 
@@ -285,20 +284,8 @@ IscsiUrl = Annotated[str, AfterValidator(_iscsi_url)]
 # --- numbers ----------------------------------------------------------------------------------
 
 
-def _not_bool(value: object) -> object:
-    if isinstance(value, bool):
-        raise ValueError("is a boolean, not a number")
-    return value
-
-
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
-
-
-Count = Annotated[int, Strict(), BeforeValidator(_not_bool)]
+Count = Annotated[int, Strict()]
 """An integer written as one: not a boolean, not a string, not 3.0."""
 
-Seconds = Annotated[float, BeforeValidator(_not_bool), Strict(), AfterValidator(_finite)]
+Seconds = Annotated[float, Strict(), AllowInfNan(False)]
 """A duration in seconds: a finite number, not a boolean or a string."""

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+import yaml
 
 from components.config import ConfigError, json_schema, load, load_stack_file
 
@@ -148,3 +150,40 @@ def test_committed_schema_is_current() -> None:
     committed = json.loads((REPO / "schema" / "stack-config.schema.json").read_text())
     regenerate = "python -m components.config --schema > schema/stack-config.schema.json"
     assert committed == json_schema(), f"the schema is stale: {regenerate}"
+
+
+def schema_validator() -> Any:
+    """The committed schema in `jsonschema`, checking formats (ipv4) as editors' tools do."""
+    schema = json.loads((REPO / "schema" / "stack-config.schema.json").read_text())
+    validator = jsonschema.validators.validator_for(schema)
+    validator.check_schema(schema)
+    return validator(schema, format_checker=validator.FORMAT_CHECKER)
+
+
+@pytest.mark.parametrize("stack", STACKS, ids=[s.name for s in STACKS])
+def test_the_schema_accepts_every_committed_stack_file(stack: Path) -> None:
+    """Encrypted values (a leaf, or a section as a whole) and the policy pack's keys included: an
+    editor using the schema shows no error on a file Pulumi and the program accept."""
+    doc = yaml.safe_load(stack.read_text())
+    assert [(list(e.absolute_path), e.message) for e in schema_validator().iter_errors(doc)] == []
+    doc["config"]["privatecloud:ceph"] = {"secure": "v1:AAAA:BBBB"}  # encrypted as a whole
+    assert list(schema_validator().iter_errors(doc)) == []
+
+
+@pytest.mark.parametrize(("where", "value", "words"), [
+    (("privatecloud:region", "servers", 0, "cpus"), 0, "less than or equal to the minimum of 0"),
+    (("privatecloud:region", "zone", "readinessTimeout"), 100000, "greater than the maximum of 86400"),
+    (("privatecloud:region", "zone", "pod", "netmask"), "not-a-mask", "is not a 'ipv4'"),
+    (("privatecloud:region", "tenants", "domains", 0, "limits", "cpus"), True, "not valid under any"),
+    (("privatecloud-policy:enforcement", "https-endpoints"), "sometimes", "not valid under any"),
+])
+def test_the_schema_refuses_a_wrong_type_or_range_at_its_path(where: tuple[str | int, ...], value: Any,
+                                                              words: str) -> None:
+    doc = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
+    target = doc["config"]
+    for step in where[:-1]:
+        target = target.setdefault(step, {}) if isinstance(step, str) else target[step]
+    target[where[-1]] = value
+    error = jsonschema.exceptions.best_match(schema_validator().iter_errors(doc))
+    assert error is not None and tuple(error.absolute_path) == ("config", *where)
+    assert words in error.message

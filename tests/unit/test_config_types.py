@@ -72,10 +72,10 @@ def test_mac_is_normalised_to_lower_case() -> None:
         (t.S3BucketName, "bucket-s3alias", "'-s3alias'"),
         (t.S3BucketName, "a.-b", "'.-'"),
         (t.CloudStackName, "zone\u200b", "U+200B"),
-        (t.Count, True, "boolean"),
+        (t.Count, True, "valid integer"),  # strict: a boolean is no number
         (t.Count, 3.0, "valid integer"),
         (t.Seconds, float("inf"), "finite"),
-        (t.Seconds, False, "boolean"),
+        (t.Seconds, False, "valid number"),
     ],
 )
 def test_invalid_values_are_refused_with_the_reason(kind: Any, value: Any, reason: str) -> None:
