@@ -8,11 +8,12 @@ engine's events), then `./bin/deploy dev` again (a no-op), then the lab stopped.
 has fixed addresses and ports, so the operator's dev lab must be down (`python -m lab down`): the
 benchmark says so and stops rather than touch it.
 
-Printed, median of the runs: the lab's start, each deploy's wall time and its `pulumi up`, and the
-parts of the first up: for each part of the region (a component under the region: the bare
-metal, the Ceph cluster's day 0, the storage, each XCP-ng pool, the zone, its tenants) when its
-first step began and its last ended, in seconds after the up began (the engine's event times, to
-the second), and the same for each kind of resource in it.
+Printed, median of the runs: the lab's start; for each deploy its wall time, when its update began
+(before it: bin/deploy's checks and the up's preview, with the refresh and the policy pack) and how
+long the update took; and the parts of the first update: for each part of the region (a component
+under the region: the bare metal, the Ceph cluster's day 0, the storage, each XCP-ng pool, the
+zone, its tenants) when its first step began and its last ended, in seconds after the update
+began (the engine's event times, whole seconds), and the same for each kind of resource in it.
 """
 
 from __future__ import annotations
@@ -107,20 +108,29 @@ def parts(events: Iterable[Mapping[str, Any]]) -> tuple[int, list[Part]]:
 
 
 @dataclass
-class Deploy:
-    lab_s: float
-    first_s: float
-    first_up_s: int
-    created: int
-    again_s: float
-    again_up_s: int
-    unchanged: int
+class Pass:
+    """One `bin/deploy dev`: its wall time, when its update began (before it: bin/deploy's own
+    checks and the up's preview, with the refresh and the policy pack), how long the update took
+    (the engine's summary), what it changed, and the update's parts."""
+
+    seconds: float
+    began: int
+    update_s: int
+    changes: dict[str, int]
     parts: list[Part]
 
 
+@dataclass
+class Deploy:
+    lab_s: float
+    first: Pass
+    again: Pass
+
+
 def read_events(out: str) -> list[dict[str, Any]]:
-    """The engine's events in `pulumi up --json`'s output (one object per line; the stack's outputs
-    that bin/deploy prints after them span lines)."""
+    """The engine's events in `pulumi up --json`'s output: the update's (the preview before it
+    streams none), one object per line; the stack's outputs that bin/deploy prints after them
+    span lines."""
     events = []
     for line in out.splitlines():
         if line.startswith("{") and line.endswith("}"):
@@ -129,10 +139,6 @@ def read_events(out: str) -> list[dict[str, Any]]:
             except json.JSONDecodeError:
                 continue
     return [ev for ev in events if "sequence" in ev]
-
-
-def summary(events: list[dict[str, Any]]) -> dict[str, Any]:
-    return next(dict(ev["summaryEvent"]) for ev in reversed(events) if "summaryEvent" in ev)
 
 
 def one_deploy(root: Path) -> Deploy:
@@ -144,27 +150,27 @@ def one_deploy(root: Path) -> Deploy:
            "PULUMI_BACKEND_URL": f"file://{root / 'state'}"}
     (root / "state").mkdir()
 
-    def run(*argv: str) -> tuple[float, str]:
-        t = time.monotonic()
+    def run(*argv: str) -> tuple[float, float, str]:
+        started, t = time.time(), time.monotonic()
         done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-4000:]}"
                              f"\n{done.stdout[-4000:]}")
-        return time.monotonic() - t, done.stdout
+        return time.monotonic() - t, started, done.stdout
+
+    def deploy() -> Pass:
+        seconds, started, out = run(str(REPO / "bin" / "deploy"), "dev", "--json")
+        events = read_events(out)
+        update_s, found = parts(events)
+        changes = next(ev["summaryEvent"]["resourceChanges"] for ev in reversed(events) if "summaryEvent" in ev)
+        return Pass(seconds, round(events[0]["timestamp"] - started), update_s, dict(changes), found)
 
     lab = [str(VENV / "bin" / "python"), "-m", "lab"]
-    deploy = [str(REPO / "bin" / "deploy"), "dev", "--json"]
     try:
-        lab_s, _ = run(*lab, "up", "--profile", "dev")
-        first_s, first_out = run(*deploy)
-        again_s, again_out = run(*deploy)
+        lab_s = run(*lab, "up", "--profile", "dev")[0]
+        return Deploy(lab_s, deploy(), deploy())
     finally:
         subprocess.run([*lab, "down"], cwd=REPO, env=env, capture_output=True)
-    first, again = read_events(first_out), read_events(again_out)
-    first_up, first_parts = parts(first)
-    changes, no_changes = summary(first)["resourceChanges"], summary(again)["resourceChanges"]
-    return Deploy(lab_s, first_s, first_up, changes.get("create", 0), again_s, parts(again)[0],
-                  no_changes.get("same", 0), first_parts)
 
 
 def span_text(spans: list[Span]) -> str:
@@ -172,23 +178,29 @@ def span_text(spans: list[Span]) -> str:
     return f"{start:4.0f} - {end:4.0f} s  ({end - start:3.0f} s)"
 
 
+def pass_line(label: str, passes: list[Pass]) -> str:
+    changes = ", ".join(f"{n} {op}" for op, n in passes[0].changes.items())
+    seconds, began = median([p.seconds for p in passes]), median([p.began for p in passes])
+    return (f"  {label:29s}{seconds:6.1f} s: its update began at {began:.0f} s and took "
+            f"{median([p.update_s for p in passes]):.0f} s ({changes})")
+
+
 def report(runs: list[Deploy]) -> None:
-    print(f"`./bin/deploy dev` from nothing, median of {len(runs)}:")
+    print(f"`./bin/deploy dev` from nothing, median of {len(runs)}; the engine's event times are whole seconds:")
     print(f"  lab up (dev profile)         {median([r.lab_s for r in runs]):6.1f} s")
-    print(f"  bin/deploy dev               {median([r.first_s for r in runs]):6.1f} s  "
-          f"(pulumi up {median([r.first_up_s for r in runs]):.0f} s, {runs[0].created} created)")
-    print(f"  bin/deploy dev again         {median([r.again_s for r in runs]):6.1f} s  "
-          f"(pulumi up {median([r.again_up_s for r in runs]):.0f} s, {runs[0].unchanged} unchanged)")
-    print("  the first up's parts, seconds after it began (first step's start - last step's end):")
+    print(pass_line("bin/deploy dev", [r.first for r in runs]))
+    print(pass_line("bin/deploy dev again", [r.again for r in runs]))
+    print("    (before an update: bin/deploy's checks, then the up's preview: refresh, program, policy pack)")
+    print("  the first update's parts, seconds after it began (first step's start - last step's end):")
     by_part: dict[str, list[Part]] = defaultdict(list)
     for r in runs:
-        for p in r.parts:
+        for p in r.first.parts:
             by_part[p.name].append(p)
     for name, ps in by_part.items():
-        print(f"    {name:34s}{span_text([p.span for p in ps])}  {ps[0].span.count} resources")
+        print(f"    {name:38s}{span_text([p.span for p in ps])}  {ps[0].span.count} resources")
         for k in ps[0].kinds:
             spans = [p.kinds[k] for p in ps if k in p.kinds]
-            print(f"      {k:32s}{span_text(spans)}  {spans[0].count}")
+            print(f"      {k:36s}{span_text(spans)}  {spans[0].count}")
 
 
 def main(argv: list[str]) -> int:
@@ -205,7 +217,7 @@ def main(argv: list[str]) -> int:
     for i in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="privatecloud-deploy-", ignore_cleanup_errors=True) as tmp:
             runs.append(one_deploy(Path(tmp)))
-        print(f"run {i + 1}: {runs[-1].first_s:.1f} s", flush=True)
+        print(f"run {i + 1}: {runs[-1].first.seconds:.1f} s", flush=True)
     report(runs)
     print(f"load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
