@@ -1,7 +1,7 @@
 """What a provider process keeps between operations: logged-in sessions, shared listings, clients.
 
 The engine starts one dynamic-provider process per command (`pulumi refresh`, `up`, `destroy`) and
-sends it every resource's operations, four at a time. Two things are worth keeping across them:
+sends it every resource's operations, four at a time. What is worth keeping across them:
 
 - `SESSIONS`: sessions that cost a login (XAPI's `session.login_with_password`), for reads. A
   session is taken for one read and given back after it, one per endpoint and login (a read
