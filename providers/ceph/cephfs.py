@@ -11,7 +11,10 @@ whose caps allow one directory is `ceph.FsClient`'s, made with the `ceph` CLI: `
   its quota (`ceph.quota.max_bytes`) set.
 - update: the quota in place; the file system or the path replaces the directory.
 - read: the directory by its id `<fs_name>:<path>`; a quota changed by hand shows as drift; a
-  directory gone reads as gone (the engine recreates it).
+  directory gone reads as gone (the engine recreates it). One `ls_dir` of the parent, two levels
+  down, answers whether the directory is there, its quota and what it holds: the dashboard takes
+  about a second for any `ls_dir` that finds directories (one per request, whatever their
+  number), so a read makes one, and the directories of a refresh under one parent share it.
 - delete: a directory that holds anything (an SR's directory, with its VHD disks) is refused
   unless `allow_delete_with_data` is set; then its sub-directories go depth-first (the dashboard
   removes directories, not files: a file left makes Ceph refuse with "Directory not empty", which
@@ -26,7 +29,7 @@ from typing import Any
 import pulumi
 from typing_extensions import override
 
-from providers._core import Change, Permanent
+from providers._core import LISTINGS, Change, Permanent
 from providers._core.declare import Args, arg, output
 from providers._core.lifecycle import Obj
 from providers._core.resource import Declared
@@ -64,7 +67,8 @@ class FsDirectoryProvider(DashboardProvider):
 
     # --- the dashboard calls --------------------------------------------------------------------
     def _fs_id(self, api: Dashboard, fs_name: str) -> int | None:
-        for fs in api.call(RESOURCE, "GET", "/api/cephfs") or []:
+        listed = LISTINGS.get((api.cfg.dashboard_url, "cephfs"), lambda: api.call(RESOURCE, "GET", "/api/cephfs"))
+        for fs in listed or []:
             if fs.get("mdsmap", {}).get("fs_name") == fs_name:
                 return int(fs["id"])
         return None
@@ -73,6 +77,10 @@ class FsDirectoryProvider(DashboardProvider):
     def _ls(api: Dashboard, fs_id: int, path: str, depth: int = 1) -> list[dict[str, Any]]:
         found = api.call(RESOURCE, "GET", f"/api/cephfs/{fs_id}/ls_dir", params={"path": path, "depth": str(depth)})
         return list(found or [])
+
+    def _tree(self, api: Dashboard, fs_id: int, parent: str) -> list[dict[str, Any]]:
+        """The directories under `parent` and theirs, each with its quotas (shared by a refresh)."""
+        return LISTINGS.get((api.cfg.dashboard_url, "ls_dir", fs_id, parent), lambda: self._ls(api, fs_id, parent, 2))
 
     @override
     def obj_id(self, obj: Obj) -> str:
@@ -84,13 +92,13 @@ class FsDirectoryProvider(DashboardProvider):
         fs_id = self._fs_id(client, fs_name)
         if fs_id is None:
             return None
-        parent = posixpath.dirname(path)
-        if not any(d.get("path") == path for d in self._ls(client, fs_id, parent)):
+        tree = self._tree(client, fs_id, posixpath.dirname(path))
+        found = next((d for d in tree if d.get("path") == path), None)
+        if found is None:
             return None
-        quota = client.call(RESOURCE, "GET", f"/api/cephfs/{fs_id}/quota", params={"path": path}) or {}
-        entries = sorted(str(d["name"]) for d in self._ls(client, fs_id, path))
-        return {"fs_name": fs_name, "path": path, "fs_id": fs_id, "quota_bytes": _int(quota.get("max_bytes")),
-                "entries": entries}
+        entries = sorted(str(d["name"]) for d in tree if d.get("parent") == path)
+        return {"fs_name": fs_name, "path": path, "fs_id": fs_id,
+                "quota_bytes": _int((found.get("quotas") or {}).get("max_bytes")), "entries": entries}
 
     @override
     def settle(self, created: bool, wanted: Obj) -> bool:

@@ -76,3 +76,26 @@ def test_a_file_system_that_does_not_exist(fs: dict[str, Any]) -> None:
         p.create({"fs_name": "nofs", "path": "/xcp/pool-a", "quota_bytes": GIB})
     bad = p.check({}, {"fs_name": "cephfs", "path": "xcp/../etc", "quota_bytes": 0})
     assert sorted(f.property for f in bad.failures) == ["path", "quota_bytes"]
+
+
+def test_the_reads_of_a_refresh_share_one_listing_of_the_parent(fs: dict[str, Any]) -> None:
+    """A read asks the dashboard one `ls_dir` (the parent, two levels down: the directory, its
+    quota, what it holds), and the directories under one parent share it within a refresh: the
+    dashboard takes about a second for each `ls_dir` that finds directories."""
+    p = configured(FsDirectoryProvider(), fs)
+    made = {}
+    for pool in ("pool-c", "pool-d"):
+        props = dict(p.check({}, {"fs_name": "cephfs", "path": f"/shared/{pool}", "quota_bytes": GIB}).inputs)
+        made[pool] = (p.create(props).id, props)
+    paths: list[str] = []
+    hook = lambda r, **_: paths.append(f"{r.request.method} {r.request.path_url}")  # noqa: E731
+    p.dashboard.session.hooks["response"].append(hook)
+    try:
+        reads = {pool: dict(p.read(obj_id, props).outs or {}) for pool, (obj_id, props) in made.items()}
+    finally:
+        p.dashboard.session.hooks["response"].remove(hook)
+    assert {pool: (r["quota_bytes"], r["entries"]) for pool, r in reads.items()} == {
+        "pool-c": (GIB, []), "pool-d": (GIB, [])}
+    assert [q.split("?")[0].rsplit("/", 1)[-1] for q in paths] == ["cephfs", "ls_dir"]
+    for obj_id, props in made.values():
+        p.delete(obj_id, props)
