@@ -39,8 +39,15 @@ class Handler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.server.name, format % args)
 
     def read_body(self) -> bytes:
+        """The request's body. A body cut short (the client went away, or `stop` closed the
+        connection while it was sent) ends the request unhandled, as a real server never
+        dispatches it: a `ConnectionError`, which the server treats as a lost client."""
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            self.close_connection = True
+            raise ConnectionResetError(f"the body ended after {len(body)} of {length} bytes")
+        return body
 
     def send(self, status: int, ctype: str, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
