@@ -22,7 +22,6 @@ CLIENTS = {"XenAPI", "cs", "openstack", "ironicclient", "keystoneauth1", "rgwadm
            "requests", "urllib3", "paramiko"}
 
 
-
 def program_imports() -> list[str]:
     """What `__main__.py` imports, read from its source (importing it would run the program)."""
     names: list[str] = []
