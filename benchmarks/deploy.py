@@ -19,7 +19,6 @@ began (the engine's event times, whole seconds), and the same for each kind of r
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -31,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import median
-from tests.enginekit import REPO, VENV, plugin_cache
+from benchmarks.measure import load_average, median
+from tests.enginekit import REPO, VENV, json_events, plugin_cache
 
 REGION = "privatecloud:region:Region"
 
@@ -61,8 +60,8 @@ def kind(type_token: str) -> str:
     return type_token.removeprefix("pulumi-python:dynamic/")
 
 
-def parts(events: Iterable[Mapping[str, Any]]) -> tuple[int, list[Part]]:
-    """The up's duration (its summary) and, in order of their start, its parts: each custom
+def parts(events: Iterable[Mapping[str, Any]]) -> list[Part]:
+    """The update's parts, in order of their start: each custom
     resource's step, from its pre-event to its outputs event, counts in the component right under
     the region that holds it (resources the region holds itself count in the region's part)."""
     parent: dict[str, str] = {}
@@ -70,11 +69,9 @@ def parts(events: Iterable[Mapping[str, Any]]) -> tuple[int, list[Part]]:
     began: dict[str, int] = {}
     ended: dict[str, int] = {}
     custom: set[str] = set()
-    first, duration = None, 0
+    first = None
     for ev in events:
         first = ev["timestamp"] if first is None else first
-        if "summaryEvent" in ev:
-            duration = int(ev["summaryEvent"]["durationSeconds"])
         for key, times in (("resourcePreEvent", began), ("resOutputsEvent", ended)):
             md = ev.get(key, {}).get("metadata")
             if md is None:
@@ -104,7 +101,7 @@ def parts(events: Iterable[Mapping[str, Any]]) -> tuple[int, list[Part]]:
             found[top].kinds[k].add(start, end)
         else:
             found[top].kinds[k] = Span(start, end)
-    return duration, list(found.values())
+    return list(found.values())
 
 
 @dataclass
@@ -127,20 +124,6 @@ class Deploy:
     again: Pass
 
 
-def read_events(out: str) -> list[dict[str, Any]]:
-    """The engine's events in `pulumi up --json`'s output: the update's (the preview before it
-    streams none), one object per line; the stack's outputs that bin/deploy prints after them
-    span lines."""
-    events = []
-    for line in out.splitlines():
-        if line.startswith("{") and line.endswith("}"):
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return [ev for ev in events if "sequence" in ev]
-
-
 def one_deploy(root: Path) -> Deploy:
     """The dev region deployed from nothing in `root`, deployed again, and its lab stopped."""
     (root / "home").mkdir(parents=True)
@@ -160,10 +143,10 @@ def one_deploy(root: Path) -> Deploy:
 
     def deploy() -> Pass:
         seconds, started, out = run(str(REPO / "bin" / "deploy"), "dev", "--json")
-        events = read_events(out)
-        update_s, found = parts(events)
-        changes = next(ev["summaryEvent"]["resourceChanges"] for ev in reversed(events) if "summaryEvent" in ev)
-        return Pass(seconds, round(events[0]["timestamp"] - started), update_s, dict(changes), found)
+        events = [ev for ev in json_events(out) if "sequence" in ev]  # the update's: its preview streams none
+        summary = next(ev["summaryEvent"] for ev in reversed(events) if "summaryEvent" in ev)
+        return Pass(seconds, round(events[0]["timestamp"] - started), int(summary["durationSeconds"]),
+                    dict(summary["resourceChanges"]), parts(events))
 
     lab = [str(VENV / "bin" / "python"), "-m", "lab"]
     try:
@@ -212,14 +195,14 @@ def main(argv: list[str]) -> int:
     if busy := [n for n in PIECES if running(n)]:
         raise SystemExit(f"the dev lab is running ({', '.join(busy)}); its addresses are the ones this benchmark "
                          "needs: stop it first (.venv/bin/python -m lab down)")
-    print(f"load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    print(f"load average {load_average()}", flush=True)
     runs = []
     for i in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="privatecloud-deploy-", ignore_cleanup_errors=True) as tmp:
             runs.append(one_deploy(Path(tmp)))
         print(f"run {i + 1}: {runs[-1].first.seconds:.1f} s", flush=True)
     report(runs)
-    print(f"load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"load average {load_average()}")
     return 0
 
 

@@ -130,6 +130,11 @@ class Instrumented:
         return run
 
 
+def load_average() -> str:
+    """The load average over 1, 5 and 15 minutes, as `1.2/0.9/0.8`."""
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def median(xs: Sequence[float]) -> float:
     return statistics.median(xs) if xs else float("nan")
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.measure import Instrumented, Run, checkout, import_times, median, packages_line, use
+from benchmarks.measure import Instrumented, Run, checkout, import_times, load_average, median, packages_line, use
 from lab.ephemeral import running_lab, stack_config
 from tests.enginekit import REPO, EngineStack, engine_bin_dir
 from tests.unit.test_startup_imports import PROGRAM  # what __main__.py imports
@@ -122,10 +122,6 @@ def import_cpu_seconds(modules: list[str], runs: int) -> float:
            "PYTHONPYCACHEPREFIX": os.path.join(tempfile.gettempdir(), "privatecloud-bench-pycache")}
     return median([float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                         cwd=REPO, env=env).stdout) for _ in range(runs)])
-
-
-def load_average() -> str:
-    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def process_line(role: str, runs: list[Run]) -> str | None:

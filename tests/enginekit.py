@@ -41,6 +41,19 @@ def plugin_cache() -> Path:
     return Path(os.environ.get("PULUMI_HOME") or Path.home() / ".pulumi") / "plugins"
 
 
+def json_events(stdout: str) -> list[dict[str, Any]]:
+    """The engine's events in the output of a command run with `--json`: one object per line
+    (other output, such as a stack's outputs printed after them, is left out)."""
+    events = []
+    for line in stdout.splitlines():
+        if line.startswith("{"):
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return events
+
+
 def changed_inputs(md: Mapping[str, Any]) -> list[str]:
     """Input keys whose values differ between a step's old and new state (what the CLI shows).
 
@@ -254,15 +267,7 @@ class EngineStack:
             timeout=timeout,
             input=stdin,
         )
-        events = []
-        if streams:
-            for line in proc.stdout.splitlines():
-                if line.startswith("{"):
-                    try:
-                        events.append(json.loads(line))
-                    except json.JSONDecodeError:
-                        continue
-        return Result(proc.returncode, proc.stdout, proc.stderr, events)
+        return Result(proc.returncode, proc.stdout, proc.stderr, json_events(proc.stdout) if streams else [])
 
     def preview(self, *args: str) -> Result:
         return self.run("preview", "--diff", *args).check()
