@@ -7,7 +7,6 @@ run side by side. `stack_config` turns the lab's endpoints and a region design i
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,27 +17,6 @@ from lab import ceph, cloudstack, hosts, ironic, procs, xapi
 
 XAPI_PASSWORD = "ephemeral-lab-root"
 BMC_PASSWORD = "ephemeral-lab-bmc"
-
-
-def consecutive_free_ports(n: int) -> int:
-    """A base port with `n` free ports from it on (the XAPI daemon takes base, base+1, ...)."""
-    for _ in range(100):
-        base = procs.free_port()
-        if base + n >= 65535:
-            continue
-        socks: list[socket.socket] = []
-        try:
-            for p in range(base, base + n):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError(f"no {n} consecutive free ports on 127.0.0.1")
 
 
 @contextmanager
@@ -84,7 +62,7 @@ def running_lab(
         endpoints["xapi"] = xapi.start(
             root / "xapi",
             hosts=[{"name": n, "address": addresses[n]} for n in xapi_hosts] if compute_hosts else list(xapi_hosts),
-            base_port=consecutive_free_ports(len(xapi_hosts)), password=XAPI_PASSWORD,
+            base_port=procs.free_ports(len(xapi_hosts)), password=XAPI_PASSWORD,
             dom0={n: hosts.dom0(root / "hosts", n) for n in xapi_hosts} if compute_hosts else None,
         )
         started.append((xapi, root / "xapi"))

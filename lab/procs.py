@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -17,12 +18,34 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+# Ports for daemons that need theirs up front come from below the kernel's ephemeral range
+# (/proc/sys/net/ipv4/ip_local_port_range, 32768 and up by default), so no client connection can
+# take one between the check and the daemon's bind; and above the dev lab's fixed ports (16385-19199).
+_FIXED_PORTS = range(20000, 32768)
+
+
+def free_ports(n: int = 1) -> int:
+    """A base port with `n` ports from it on, all free on 127.0.0.1 a moment ago.
+
+    For daemons that need their ports up front (sshd and the XAPI daemon take no port 0).
+    """
+    rng = random.SystemRandom()
+    for _ in range(200):
+        base = rng.randrange(_FIXED_PORTS.start, _FIXED_PORTS.stop - n)
+        with contextlib.ExitStack() as held:
+            try:
+                for port in range(base, base + n):
+                    s = held.enter_context(socket.socket())
+                    s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return base
+    raise RuntimeError(f"no {n} consecutive free ports on 127.0.0.1 in {_FIXED_PORTS}")
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago (for daemons that need one up front)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)
 
 
 def start(

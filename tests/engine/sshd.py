@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from lab import procs
+
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 
@@ -28,13 +30,6 @@ def unavailable_reason() -> str | None:
     if shutil.which("ssh-keygen") is None:
         return "ssh-keygen is not installed"
     return None
-
-
-def _free_port() -> int:
-    # sshd refuses port 0, so a free port is picked here and handed to it.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _keygen(path: Path) -> None:
@@ -57,7 +52,7 @@ class Sshd:
         authorized = root / "authorized_keys"
         authorized.write_text((root / "client_key.pub").read_text())
         authorized.chmod(0o600)
-        port = _free_port()
+        port = procs.free_port()  # sshd takes no port 0
         config = root / "sshd_config"
         config.write_text(
             f"ListenAddress 127.0.0.1:{port}\n"
@@ -74,9 +69,7 @@ class Sshd:
         # Privilege separation needs this directory; Debian creates it only when the service starts.
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         log = root / "sshd.log"
-        proc = subprocess.Popen(
-            [SSHD, "-D", "-f", str(config), "-E", str(log)], stdin=subprocess.DEVNULL
-        )
+        proc = subprocess.Popen([SSHD, "-D", "-f", str(config), "-E", str(log)], stdin=subprocess.DEVNULL)
         sshd = cls(proc, port, pwd.getpwuid(os.getuid()).pw_name, (root / "client_key").read_text(), log)
         sshd._wait_listening(timeout)
         return sshd

@@ -16,7 +16,7 @@ from lab.xapi.conformance import check_calls
 
 
 def test_start_and_stop_the_daemon(tmp_path: Path) -> None:
-    base = procs.free_port()
+    base = procs.free_ports(2)
     lab.xapi.install()
     info = lab.xapi.start(tmp_path, hosts=["xcp-01", "xcp-02"], base_port=base, password="lab-pw")
     try:
