@@ -181,6 +181,7 @@ class EngineStack:
     bin_dir: Path
     name: str = "test"
     env: dict[str, str] = field(default_factory=dict)
+    project: str = "enginetest"
 
     @classmethod
     def create(
@@ -226,7 +227,7 @@ class EngineStack:
             "PYTHONPATH": str(REPO),
             **(extra_env or {}),
         }
-        st = cls(workdir=workdir, bin_dir=bin_dir, name=stack, env=env)
+        st = cls(workdir=workdir, bin_dir=bin_dir, name=stack, env=env, project=project)
         st.run("stack", "init", stack).check()
         for k, v in (config or {}).items():
             st.set_config(k, v)
@@ -268,6 +269,15 @@ class EngineStack:
             input=stdin,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr, json_events(proc.stdout) if streams else [])
+
+    def recover(self) -> Result:
+        """What `bin/deploy` runs first: clear the lock and unreadable metadata a killed update left."""
+        proc = subprocess.run(
+            [str(VENV / "bin" / "python"), str(REPO / "engine" / "recovery.py"), "stale-locks",
+             "--stack", self.name, "--project", self.project],
+            env={**os.environ, **self.env}, capture_output=True, text=True, timeout=120,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr, [])
 
     def preview(self, *args: str) -> Result:
         return self.run("preview", "--diff", *args).check()

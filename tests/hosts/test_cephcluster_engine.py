@@ -229,9 +229,10 @@ def test_rerun_after_killing_the_engine_mid_bootstrap_converges(tmp_path: Path, 
         left = reap(tree)
     assert left == [], f"processes of the killed up still run: {left}"
 
-    # What the killed run left is cleared as the CLI says to (its lock: `cancel`; its pending
-    # creates: refresh), and the re-run converges: every step checks before it acts.
-    st.run("cancel", "--yes").check()
+    # What the killed run left is cleared as `bin/deploy` does (its lock, and a state file's
+    # metadata sidecar when the kill cut its write: engine/recovery.py; its pending creates: a
+    # refresh that clears them), and the re-run converges: every step checks before it acts.
+    st.recover().check()
     st.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates").check()
     st.up()
     wait_healthy(lab, osds=3)
