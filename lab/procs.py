@@ -18,10 +18,16 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-# Ports for daemons that need theirs up front come from below the kernel's ephemeral range
-# (/proc/sys/net/ipv4/ip_local_port_range, 32768 and up by default), so no client connection can
-# take one between the check and the daemon's bind; and above the dev lab's fixed ports (16385-19199).
-_FIXED_PORTS = range(20000, 32768)
+
+def _daemon_ports() -> range:
+    """Where daemons that need their ports up front get them: below the kernel's ephemeral range
+    (`ip_local_port_range`, 32768 and up by default), so no client connection can take one between
+    the check and the daemon's bind, and above the dev lab's fixed ports (16385-19199)."""
+    try:
+        ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768
+    return range(20000, max(min(ephemeral, 32768), 20000 + 1000))
 
 
 def free_ports(n: int = 1) -> int:
@@ -29,9 +35,10 @@ def free_ports(n: int = 1) -> int:
 
     For daemons that need their ports up front (sshd and the XAPI daemon take no port 0).
     """
+    ports = _daemon_ports()
     rng = random.SystemRandom()
     for _ in range(200):
-        base = rng.randrange(_FIXED_PORTS.start, _FIXED_PORTS.stop - n)
+        base = rng.randrange(ports.start, ports.stop - n)
         with contextlib.ExitStack() as held:
             try:
                 for port in range(base, base + n):
@@ -40,7 +47,7 @@ def free_ports(n: int = 1) -> int:
             except OSError:
                 continue
         return base
-    raise RuntimeError(f"no {n} consecutive free ports on 127.0.0.1 in {_FIXED_PORTS}")
+    raise RuntimeError(f"no {n} consecutive free ports on 127.0.0.1 in {ports}")
 
 
 def free_port() -> int:
