@@ -27,7 +27,7 @@ def _daemon_ports() -> range:
         ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         ephemeral = 32768
-    return range(20000, max(min(ephemeral, 32768), 20000 + 1000))
+    return range(20000, max(ephemeral, 21000))  # an ephemeral range starting lower: the bind check alone
 
 
 def free_ports(n: int = 1) -> int:
