@@ -57,8 +57,31 @@ def _new_client(endpoint: str, timeout: float, version: str) -> Any:
     from keystoneauth1 import noauth
     from keystoneauth1 import session as ks_session
 
+    _choose_dbm_module()
     return ironic_client.Client("1", endpoint_override=endpoint, os_ironic_api_version=version, max_retries=0,
                                 session=ks_session.Session(auth=noauth.NoAuth(), timeout=timeout))
+
+
+_dbm_chosen = False
+
+
+def _choose_dbm_module() -> None:
+    """Let `dbm` choose its module once per process, in one thread, before the first client.
+
+    python-ironicclient saves a negotiated version in a dbm file (dogpile's dbm backend), from
+    whichever thread negotiated. The first `dbm.open` of a process tries `dbm.gnu`, `dbm.ndbm` and
+    `dbm.dumb` in turn, and on a Python built without gdbm and ndbm, threads that do so at once race
+    in CPython's import of a module that fails: the others get the half-made module ("module
+    'dbm.gnu' has no attribute 'open'"). Once one `dbm.open` has finished, no thread imports again."""
+    global _dbm_chosen
+    import dbm
+    import tempfile
+
+    with _lock:
+        if not _dbm_chosen:
+            with tempfile.TemporaryDirectory() as tmp:
+                dbm.open(f"{tmp}/choose", "c").close()
+            _dbm_chosen = True
 
 
 _lock = threading.Lock()

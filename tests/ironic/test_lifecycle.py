@@ -6,9 +6,13 @@ after an out-of-band change, delete, delete again; then failure and resume, and 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +20,7 @@ import pytest
 from providers._core import Permanent, Timeout
 from providers.ironic import NodeProvider
 from providers.ironic._api import client
+from tests.enginekit import REPO
 from tests.ironic.conftest import fleet_provider, node_provider
 
 pytestmark = [pytest.mark.ironic]
@@ -298,3 +303,51 @@ def test_api_version_is_negotiated_once_per_process(ironic_endpoint: str, monkey
     assert second.current_api_version == first.current_api_version != "latest"
     assert client(ironic_endpoint, 5.0) is not first  # this thread's own
     assert second.http_client.session.timeout == first.http_client.session.timeout == 5.0
+
+
+CONCURRENT_FIRST_REQUESTS = """
+import sys, threading, time
+
+
+class Without:  # a Python built without gdbm and ndbm, as some are: their imports fail after a search
+    def find_spec(self, name, path, target=None):
+        if name in ("_gdbm", "_dbm"):
+            time.sleep(0.2)
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, Without())
+from providers.ironic._api import client
+
+endpoint, errors = sys.argv[1], []
+start = threading.Barrier(4)
+
+def first_request():
+    try:
+        c = client(endpoint, 30.0)
+        start.wait(30)
+        c.node.list(limit=1)
+    except Exception as e:
+        errors.append(repr(e))
+
+threads = [threading.Thread(target=first_request) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join(60)
+print(errors)
+"""
+
+
+def test_threads_first_requests_at_once_in_a_fresh_process(ironic_endpoint: str, tmp_path: Path) -> None:
+    """Four threads of a new provider process, each with its first client, ask Ironic at once, as
+    a deploy's first nodes do; each negotiates and python-ironicclient saves the version in its
+    dbm file cache. On a Python without gdbm and ndbm (simulated here), `dbm.open`'s first calls
+    raced in CPython's import of the missing modules ("module 'dbm.gnu' has no attribute 'open'")
+    until the provider let `dbm` choose its module once, in one thread, before the first client."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", CONCURRENT_FIRST_REQUESTS, ironic_endpoint], env=env,
+                         capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+    assert (tmp_path / "python-ironicclient").is_dir()
