@@ -33,6 +33,10 @@
                                                     # the same on the region kept in DIR, plus this tree
                                                     # and the baseline with the engine's automatic log
                                                     # off: what that log costs each side
+    .venv/bin/python -m benchmarks.region compare --base <rev> --keep DIR --size 500 --same-bytes
+                                                    # also the region's own state declared with no
+                                                    # logic (benchmarks/echo.py): its bytes' cost apart
+                                                    # from its program's
 
 API calls are counted at the HTTP layer of every Python process of the run (benchmarks/apicount).
 """
@@ -59,6 +63,7 @@ from typing import Any
 
 import yaml
 
+from benchmarks.echo import resources_file
 from benchmarks.measure import APICOUNT, Instrumented, Run, checkout, median, use
 from components.config import ENV_STRING_LIMIT, env_bytes
 from lab.ephemeral import running_lab, stack_config
@@ -591,8 +596,28 @@ def trivial_baseline(root: Path, n: int) -> EngineStack:
     return stack
 
 
+def same_bytes_baseline(region: EngineStack, n: int, root: Path) -> EngineStack:
+    """The same-bytes baseline of `region` (`n` dynamic resources) under `root`, or the one a
+    previous run left there: a copy of its stack, state and all, whose program declares what the
+    state holds, with no logic (`benchmarks.echo`)."""
+    kept = kept_stack(root)
+    if kept is not None:
+        return kept[0]
+    export = region.run("stack", "export", "--show-secrets")
+    export.check()
+    src = region.workdir.parent
+    shutil.copytree(src, root, symlinks=True)
+    env = {k: v.replace(str(src), str(root)) for k, v in region.env.items()}
+    stack = EngineStack(root / region.workdir.name, region.bin_dir, region.name, env, region.project)
+    (stack.workdir / "resources.json").write_text(json.dumps(resources_file(json.loads(export.stdout))))
+    stack.write_program("from pathlib import Path\n\nfrom benchmarks.echo import declare\n\n"
+                        "declare(Path('resources.json'))\n")
+    keep_stack(root, stack, n)
+    return stack
+
+
 def compare_benchmark(base_rev: str, target: int, runs: int, keep: Path | None = None,
-                      head_rev: str | None = None, log_off: bool = False) -> None:
+                      head_rev: str | None = None, log_off: bool = False, same_bytes: bool = False) -> None:
     """Deploy a region of about `target` resources with the program at `base_rev`, then time no-op
     previews round by round: the program at `base_rev`, this tree's (or `head_rev`'s), and as many
     trivial resources.
@@ -613,8 +638,10 @@ def compare_benchmark(base_rev: str, target: int, runs: int, keep: Path | None =
             stack = Instrumented.wrap(engine_stack, root / "procs")
             baseline = Instrumented.wrap(trivial_baseline(keep / f"size-{target}" / "baseline", n),
                                          root / "procs-baseline")
+            same = Instrumented.wrap(same_bytes_baseline(engine_stack, n, keep / f"size-{target}" / "same-bytes"),
+                                     root / "procs-same") if same_bytes else None
             print(f"region of {n} dynamic resources kept in {keep}", flush=True)
-            compare_rounds(stack, baseline, trees, labels, n, runs, log_off)
+            compare_rounds(stack, baseline, trees, labels, n, runs, log_off, same)
             return
         with running_lab(root / "lab", xapi_hosts=xapi_hosts(region)) as lab:
             stack = Instrumented.wrap(region_stack(root / "region", lab, region, root / "api.log"), root / "procs")
@@ -694,9 +721,10 @@ def engine_log_off(*stacks: Instrumented) -> Iterator[None]:
 
 
 def compare_rounds(stack: Instrumented, baseline: Instrumented, trees: dict[str, Path], labels: dict[str, str],
-                   n: int, runs: int, log_off: bool = False) -> None:
+                   n: int, runs: int, log_off: bool = False, same: Instrumented | None = None) -> None:
     """With `log_off`, each round also previews this tree and the baseline with the engine's
-    automatic log off (`engine_log_off`): what that log costs each side."""
+    automatic log off (`engine_log_off`): what that log costs each side. With `same`, each round
+    also previews the same-bytes baseline (`same_bytes_baseline`), with the log off too if asked."""
     times: dict[str, list[Run]] = {"base": [], "this tree": [], "baseline": []}
     loads = []
     for _ in range(runs):  # round by round, so load on the machine hits all alike
@@ -705,23 +733,31 @@ def compare_rounds(stack: Instrumented, baseline: Instrumented, trees: dict[str,
             use(stack, trees[tree])
             times[tree].append(stack.preview())  # raises unless a no-op
         times["baseline"].append(baseline.preview())
+        if same is not None:
+            times.setdefault("same bytes", []).append(same.preview())
         if log_off:
-            with engine_log_off(stack, baseline):
+            with engine_log_off(stack, baseline, *([same] if same else [])):
                 times.setdefault("this tree, log off", []).append(stack.preview())
                 times.setdefault("baseline, log off", []).append(baseline.preview())
+                if same is not None:
+                    times.setdefault("same bytes, log off", []).append(same.preview())
     print(f"no-op preview, median of {runs} [min-max], side by side (load average "
           f"{', '.join(f'{x:.1f}' for x in loads)}):")
     rows = [("base", labels["base"]), ("this tree", labels["this tree"]), ("baseline", f"{n} trivial resources")]
     if log_off:
         rows += [("this tree, log off", f"{labels['this tree']}, engine log off"),
                  ("baseline, log off", f"{n} trivial resources, engine log off")]
+    rows += [(k, f"{n} resources of the region's bytes, no logic{k.removeprefix('same bytes')}")
+             for k in ("same bytes", "same bytes, log off") if k in times]
     for key, label in rows:
         print(cpu_line(label, times[key]))
-    for key, against in (("base", "baseline"), ("this tree", "baseline"), ("this tree, log off", "baseline, log off")):
-        if key in times:
+    for key, against in (("base", "baseline"), ("this tree", "baseline"), ("this tree, log off", "baseline, log off"),
+                         ("this tree", "same bytes"), ("same bytes", "baseline"),
+                         ("this tree, log off", "same bytes, log off"), ("same bytes, log off", "baseline, log off")):
+        if key in times and against in times:
             r = median([x.seconds for x in times[key]]) / median([x.seconds for x in times[against]])
             cpu = median([x.cpu_s for x in times[key]]) / median([x.cpu_s for x in times[against]])
-            print(f"  {key}: {r:.2f} x the baseline{', log off' if 'log off' in key else ''} (CPU s {cpu:.2f} x)")
+            print(f"  {key}: {r:.2f} x {against} (CPU s {cpu:.2f} x)")
     use(stack, trees["this tree"])
     sampled = stack.preview(sample_ms=5)
     for role in ("program", "provider"):
@@ -829,6 +865,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--engine", action="store_true", help="profile --cpu: the engine's CPU profile too (go pprof)")
     ap.add_argument("--engine-log-off", action="store_true",
                     help="compare: also preview this tree and the baseline with the engine's automatic log off")
+    ap.add_argument("--same-bytes", action="store_true",
+                    help="compare --keep: also preview the region's own state declared with no logic "
+                         "(benchmarks/echo.py): what its bytes cost, apart from its program")
     ap.add_argument("--top", type=int, default=25, help="profile --cpu: functions per list")
     ap.add_argument("--sizes", help="scale (default 50,250,500,1000), profile --cpu (default 120,250): "
                     "comma-separated region sizes in dynamic resources (about)")
@@ -848,7 +887,8 @@ def main(argv: list[str]) -> int:
         if args.keep and args.sizes:
             growth_benchmark(args.base, args.head, args.keep, [int(x) for x in args.sizes.split(",")], args.runs)
         else:
-            compare_benchmark(args.base, args.size, args.runs, args.keep, args.head, args.engine_log_off)
+            compare_benchmark(args.base, args.size, args.runs, args.keep, args.head, args.engine_log_off,
+                              args.same_bytes)
     else:
         fleet_benchmark()
     return 0
