@@ -80,12 +80,13 @@ ceph() { command ceph --connect-timeout 60 "$@"; }
 daemon() {  # daemon PROGRAM ARGS...: start a Ceph daemon detached from this SSH session
   "$@" </dev/null >>/var/lib/ceph/log/daemons.log 2>&1
 }
-running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-stop_pidfile() {
-  if running "$1"; then
-    pid=$(cat "$1"); kill "$pid"
+running() { local pid; pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+stop_pidfile() {  # the pid is read once: a daemon may exit and remove its file meanwhile (a mon removed)
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || true
+  if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
     for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$1"
 }
