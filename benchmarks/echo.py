@@ -34,23 +34,28 @@ class EchoProvider(ResourceProvider):
         return CreateResult("echo", dict(props))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k, v in news.items() if k != PROVIDER_KEY and olds.get(k) != v]
+        changed = [k for k, v in news.items() if k != PROVIDER_KEY and k in olds and olds[k] != v]
         return DiffResult(changes=bool(changed), replaces=[])
 
 
 def resources_file(deployment: dict[str, Any]) -> list[dict[str, Any]]:
     """What the program declares, from `pulumi stack export --show-secrets`: the state's components
-    and dynamic resources in state order, and the stack's outputs (the root's, type ROOT_TYPE)."""
+    and dynamic resources in state order, and the stack's outputs (the root's, type ROOT_TYPE).
+
+    A resource's inputs are the state's, except where its provider keeps a value normalised in its
+    outputs (a zone's `Advanced` for `advanced`): there the output's, so that the echo's diff,
+    key by key, finds no change."""
     out = []
     for r in deployment["deployment"]["resources"]:
         if r["type"].startswith("pulumi:providers:"):
             continue  # the default providers, which the engine makes
+        outputs = r.get("outputs", {})
         out.append({
             "urn": r["urn"], "type": r["type"], "custom": r.get("custom", False), "parent": r.get("parent"),
             "dependencies": r.get("dependencies", []), "protect": r.get("protect", False),
             "additionalSecretOutputs": r.get("additionalSecretOutputs", []),
-            "inputs": {k: v for k, v in r.get("inputs", {}).items() if k != PROVIDER_KEY},
-            "outputs": r.get("outputs", {}) if r["type"] == ROOT_TYPE else {},
+            "inputs": {k: outputs.get(k, v) for k, v in r.get("inputs", {}).items() if k != PROVIDER_KEY},
+            "outputs": outputs if r["type"] == ROOT_TYPE else {},
         })
     return out
 
