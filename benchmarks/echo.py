@@ -10,6 +10,7 @@ what the region costs beyond this baseline is its program's and its providers' o
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ResourceProvider
 
+from components.prestart import start_dynamic_provider
 from providers._core.resource import pickled
 
 PROVIDER_KEY = "__provider"
@@ -72,7 +74,11 @@ def revived(value: Any) -> Any:
 
 
 def declare(path: Path) -> None:
-    """Declare the resources `resources_file` wrote to `path` (the program of the baseline)."""
+    """Declare the resources `resources_file` wrote to `path` (the program of the baseline), set up
+    as the region's program is (`__main__.py`): the dynamic-provider process started first, and
+    its garbage-collector threshold."""
+    start_dynamic_provider()
+    gc.set_threshold(100_000, 50, 100)
     made: dict[str, pulumi.Resource] = {}
     provider = pickled(EchoProvider)
     for r in json.loads(path.read_text()):
