@@ -19,10 +19,11 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ResourceProvider
 
 from components.prestart import start_dynamic_provider
+from providers._core.diff import PROVIDER_KEY
 from providers._core.resource import pickled
 
-PROVIDER_KEY = "__provider"
-SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+# How a secret is written in state and on the wire: the signature key, and the secret's signature.
+SECRET_SIG, SECRET = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 ROOT_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -65,7 +66,7 @@ def resources_file(deployment: dict[str, Any]) -> list[dict[str, Any]]:
 def revived(value: Any) -> Any:
     """`value` from the export, its secrets made secret Outputs again."""
     if isinstance(value, dict):
-        if value.get(SECRET_SIG[0]) == SECRET_SIG[1]:
+        if value.get(SECRET_SIG) == SECRET:
             return pulumi.Output.secret(json.loads(value["plaintext"]))
         return {k: revived(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -63,7 +63,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.echo import resources_file
+from benchmarks.echo import SECRET_SIG, resources_file
 from benchmarks.measure import APICOUNT, Instrumented, Run, checkout, median, use
 from components.config import ENV_STRING_LIMIT, env_bytes
 from lab.ephemeral import running_lab, stack_config
@@ -316,8 +316,6 @@ def scale_benchmark(sizes: list[int], runs: int) -> None:
                 print_scale([point], runs)
     print_scale(points, runs)
 
-
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 # Functions worth naming in a profile: where per-resource work lives (matched as substrings of
 # "file:line(function)").
@@ -872,6 +870,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--sizes", help="scale (default 50,250,500,1000), profile --cpu (default 120,250): "
                     "comma-separated region sizes in dynamic resources (about)")
     args = ap.parse_args(argv)
+    if args.same_bytes and not (args.scenario == "compare" and args.keep and not args.sizes):
+        ap.error("--same-bytes goes with compare --keep DIR --size N")
     if args.scenario == "preview":
         preview_benchmark(args.runs)
     elif args.scenario == "scale":
